@@ -1,0 +1,443 @@
+//! The biased protocol: owner fast path, shared slow path, queue, merge.
+//!
+//! This module is also the raw embedding API. An object model that embeds an
+//! [`RcHeader`] as the first field of its `#[repr(C)]` objects calls
+//! [`incref`] and [`decref`] (or goes through the [`Biased`](crate::Biased)
+//! policy) and supplies a [`Dealloc`] that frees one of its objects.
+//!
+//! # Owner path
+//!
+//! Every object is *biased* to the thread that made it. That thread changes
+//! `local` with a Relaxed load and a Relaxed store — no read-modify-write, no
+//! fence, the same instructions as `Rc`. The owner check that picks this path
+//! is one header load, one TLS load and a compare. When `local` reaches zero
+//! the owner calls [`merge_zero_local`]: if `shared` is exactly zero the
+//! object is private and dead, and the owner frees it on the spot; otherwise
+//! other threads hold or held references, so the owner gives the object up —
+//! `tid = 0`, state `Merged` — and it is freed when the shared count reaches
+//! zero (CPython: `_Py_MergeZeroLocalRefcount`).
+//!
+//! # Shared path
+//!
+//! Any other thread increments `shared` with a Relaxed `fetch_add`. It
+//! decrements with a CAS loop (CPython: `_Py_DecRefShared`), because one
+//! case must not subtract: when the shared count is zero in state `Private`
+//! or `Published`, the remaining references may all be counted in the owner's
+//! `local`, and subtracting would leave a total the owner cannot see reach
+//! zero. The non-owner instead sets `Queued` and pushes the object onto the
+//! owner's merge queue; the queue holds the reference the non-owner gave up.
+//! In state `Merged` the count is exact, and the thread that takes it to zero
+//! frees.
+//!
+//! # Explicit merge
+//!
+//! At a safepoint the owner merges each queued object ([`merge_queued`]):
+//! zero `local` and `tid`, and CAS `shared` to
+//! `(count + local − 1) << 2 | Merged`. The −1 is the queue's reference.
+//! Whoever makes the count zero frees.
+//!
+//! # Dead owner
+//!
+//! Ids are never reused. A non-owner whose push finds the owner gone merges
+//! the object itself: the owner's `local` can no longer change, and the
+//! queue lock (or the registry lock) made its final value visible.
+//!
+//! # Local overflow
+//!
+//! An owner increment that finds `local` at `u32::MAX − 1` moves half of it
+//! into `shared` first ([`spill_local`]), so the count never wraps and never
+//! turns into the immortal marker by accident.
+//!
+//! # Why an object on a queue is never freed early
+//!
+//! From the `Queued` transition until its merge, the queue's reference is
+//! counted in `local + shared`. Decrements by other threads may take the
+//! shared count negative, but never below what the owner's `local` still
+//! covers, so the total stays ≥ 1 until the merge subtracts the queue's
+//! reference. `refcount/tests/loom_queue.rs` checks it under loom.
+
+use core::ptr::NonNull;
+
+use crate::header::{RcHeader, SharedState, SharedWord, IMMORTAL, LOCAL_MAX, SHARED_ONE, UNOWNED};
+use crate::queue::{Dealloc, MergeFn, Queued};
+use crate::stats;
+use crate::sync::{
+    fence,
+    Ordering::{AcqRel, Acquire, Relaxed, Release},
+};
+use crate::thread;
+
+/// Whether the calling thread owns the object. One header load, one TLS load.
+#[inline(always)]
+pub fn is_owned_by_current_thread(header: &RcHeader) -> bool {
+    // Relaxed: only the owner ever stores its own id, and only the owner
+    // overwrites it (with 0) while alive, so a thread reads its own id here
+    // exactly when it is the owner.
+    header.tid.load(Relaxed) == thread::current_tid()
+}
+
+/// A new header with one reference, owned by the calling thread.
+///
+/// Registers the thread on first use, and is a safepoint: if other threads
+/// have queued objects to this thread, they are merged (and possibly freed)
+/// first. On a thread that is already exiting the header starts out merged.
+#[inline]
+pub fn new_header() -> RcHeader {
+    let tid = thread::current_tid_for_new_object();
+    if tid == UNOWNED {
+        RcHeader::new_unowned()
+    } else {
+        RcHeader::with_owner(tid)
+    }
+}
+
+/// Adds a reference.
+///
+/// # Safety
+///
+/// `header` belongs to a live object on which the caller holds a counted
+/// reference (the new reference is copied from it).
+#[inline]
+pub unsafe fn incref(header: &RcHeader) {
+    if is_owned_by_current_thread(header) {
+        // SAFETY: owner thread; the caller holds a reference.
+        unsafe { owner_incref(header) }
+    } else {
+        // SAFETY: the caller holds a reference.
+        unsafe { shared_incref(header) }
+    }
+}
+
+/// Drops a reference, freeing the object with `dealloc` if it was the last.
+///
+/// # Safety
+///
+/// The caller gives up one counted reference to a live object whose header is
+/// `header`, and `dealloc` frees exactly that object. The object may be freed
+/// before this returns (on this thread), or later on its owner's thread.
+#[inline]
+pub unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: the caller's reference keeps the header alive for this load.
+    let owned = is_owned_by_current_thread(unsafe { header.as_ref() });
+    if owned {
+        // SAFETY: owner thread; the caller gives up a reference.
+        unsafe { owner_decref(header, dealloc) }
+    } else {
+        // SAFETY: the caller gives up a reference; queued objects are merged
+        // with the biased merge.
+        unsafe { shared_decref(header, dealloc, merge_queued) }
+    }
+}
+
+/// Owner increment: a Relaxed load and store of `local`.
+///
+/// # Safety
+///
+/// Called on the owner thread, with a counted reference held.
+#[inline(always)]
+pub unsafe fn owner_incref(header: &RcHeader) {
+    stats::record_owner_op();
+    // Relaxed: only this thread writes `local`.
+    let local = header.local.load(Relaxed);
+    if local >= LOCAL_MAX {
+        spill_local(header);
+        return;
+    }
+    // Relaxed: a plain store, not an RMW — no other thread writes `local`,
+    // and a reader elsewhere only needs some recent value (immortality check).
+    header.local.store(local + 1, Relaxed);
+}
+
+/// Owner decrement: a Relaxed load and store of `local`, then
+/// [`merge_zero_local`] if it reached zero.
+///
+/// # Safety
+///
+/// Called on the owner thread, giving up a counted reference; `dealloc` frees
+/// this object.
+#[inline(always)]
+pub unsafe fn owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    stats::record_owner_op();
+    // SAFETY: the caller's reference keeps the header alive.
+    let h = unsafe { header.as_ref() };
+    // Relaxed: only this thread writes `local`.
+    let local = h.local.load(Relaxed);
+    // Immortal objects are unowned, so they never reach the owner path.
+    debug_assert!(
+        local != 0 && local != IMMORTAL,
+        "owner decrement of local {local}"
+    );
+    // Relaxed: as in `owner_incref`.
+    h.local.store(local - 1, Relaxed);
+    if local == 1 {
+        // SAFETY: owner thread, local count now zero.
+        unsafe { merge_zero_local(header, dealloc) }
+    }
+}
+
+/// The owner's `local` reached zero: free the object if nobody else ever
+/// counted a reference, otherwise give it up to the shared count.
+///
+/// # Safety
+///
+/// Called on the owner thread right after its `local` reached zero.
+#[cold]
+#[inline(never)] // last owner reference: frees or merges, never on a hot loop
+pub unsafe fn merge_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: the object is alive until one of the branches below frees it.
+    let h = unsafe { header.as_ref() };
+    // Acquire: pairs with the Release of every non-owner decrement, so their
+    // uses of the object happen-before the free below.
+    let shared = h.shared.load(Acquire);
+    if shared == 0 {
+        // Private, shared count zero: `local` was the whole count.
+        // SAFETY: count zero, never published, so no other thread holds or
+        // can make a reference.
+        unsafe { free(header, dealloc) };
+        return;
+    }
+    // Relaxed: from here on the object has no owner; the CAS below publishes
+    // that along with the state.
+    h.tid.store(UNOWNED, Relaxed);
+    let mut current = shared;
+    let merged = loop {
+        let new = SharedWord::from_raw(current).with_state(SharedState::Merged);
+        // AcqRel: Release publishes this thread's uses of the object to the
+        // thread that later frees it; Acquire pairs with earlier non-owner
+        // decrements for the free below.
+        match h
+            .shared
+            .compare_exchange_weak(current, new.raw(), AcqRel, Relaxed)
+        {
+            Ok(_) => break new,
+            Err(actual) => current = actual,
+        }
+    };
+    debug_assert!(merged.count() >= 0, "merged count negative: {merged:?}");
+    if merged.count() == 0 {
+        // SAFETY: merged and count zero: no reference is left anywhere.
+        unsafe { free(header, dealloc) };
+    }
+}
+
+/// Spills half of `local` into `shared` (owner thread), or does nothing for
+/// an immortal object.
+#[cold]
+#[inline(never)] // 4 billion increments apart
+fn spill_local(header: &RcHeader) {
+    // Relaxed: owner thread; see `owner_incref`.
+    let local = header.local.load(Relaxed);
+    if local == IMMORTAL {
+        return;
+    }
+    let moved = local / 2;
+    // Relaxed: the owner holds a reference, so the object stays alive; the
+    // total `local + shared` is unchanged once the store below lands, and only
+    // the owner reads both halves together.
+    header
+        .shared
+        .fetch_add(i64::from(moved) * SHARED_ONE, Relaxed);
+    header.local.store(local - moved + 1, Relaxed);
+    tracing::trace!(target: "brisk::refcount", moved, "local count overflow: spilled into shared");
+}
+
+/// Non-owner increment: one Relaxed `fetch_add` on `shared`.
+///
+/// # Safety
+///
+/// The caller holds a counted reference.
+#[inline]
+pub unsafe fn shared_incref(header: &RcHeader) {
+    if header.is_immortal() {
+        return;
+    }
+    stats::record_shared_op();
+    // Relaxed: the caller already holds a reference, so no thread can free the
+    // object while we add one (the argument of `Arc::clone`).
+    header.shared.fetch_add(SHARED_ONE, Relaxed);
+}
+
+/// What a non-owner decrement must do after its CAS.
+enum SharedDecrement {
+    Done,
+    Free,
+    Queue,
+}
+
+/// Non-owner decrement: a CAS loop on `shared`. Queues the object to its
+/// owner when the shared count is zero and the object is not merged; queued
+/// objects are later merged with `merge`.
+///
+/// # Safety
+///
+/// The caller gives up a counted reference; `dealloc` frees this object;
+/// `merge` upholds [`MergeFn`]'s contract.
+#[inline]
+pub unsafe fn shared_decref(header: NonNull<RcHeader>, dealloc: Dealloc, merge: MergeFn) {
+    // SAFETY: the caller's reference keeps the header alive until the CAS
+    // below gives it up; the reference is not used after that.
+    let h = unsafe { header.as_ref() };
+    if h.is_immortal() {
+        return;
+    }
+    stats::record_shared_op();
+    // Relaxed: the CAS below validates the value.
+    let mut current = h.shared.load(Relaxed);
+    let action = loop {
+        let word = SharedWord::from_raw(current);
+        let (new, action) = match word.state() {
+            SharedState::Private | SharedState::Published if word.count() == 0 => (
+                word.with_state(SharedState::Queued).raw(),
+                SharedDecrement::Queue,
+            ),
+            SharedState::Merged if word.count() == 1 => {
+                (current - SHARED_ONE, SharedDecrement::Free)
+            }
+            _ => (current - SHARED_ONE, SharedDecrement::Done),
+        };
+        // Release: pairs with the Acquire of whichever thread frees (the
+        // fence below, `merge_zero_local`, or the merge CAS), so our uses of
+        // the object happen-before the free.
+        match h
+            .shared
+            .compare_exchange_weak(current, new, Release, Relaxed)
+        {
+            Ok(_) => break action,
+            Err(actual) => current = actual,
+        }
+    };
+    match action {
+        SharedDecrement::Done => {}
+        SharedDecrement::Free => {
+            // Acquire: pairs with the Release decrements of every other
+            // thread, as in `Arc::drop`.
+            fence(Acquire);
+            // SAFETY: merged and we took the count to zero.
+            unsafe { free(header, dealloc) }
+        }
+        // SAFETY: we just set `Queued`; our reference now belongs to the queue.
+        SharedDecrement::Queue => unsafe { queue_to_owner(header, dealloc, merge) },
+    }
+}
+
+/// Hands a just-queued object to its owner, or merges it here if the owner
+/// has exited.
+///
+/// # Safety
+///
+/// The caller just moved the object to `Queued` and gives its reference to
+/// the queue.
+#[cold]
+#[inline(never)] // the queue path: a lock, and maybe a registry lookup
+unsafe fn queue_to_owner(header: NonNull<RcHeader>, dealloc: Dealloc, merge: MergeFn) {
+    // SAFETY: the queue's reference keeps the object alive.
+    // Relaxed: the id was written before the object was shared with us.
+    let owner = unsafe { header.as_ref() }.tid.load(Relaxed);
+    debug_assert!(owner != UNOWNED, "queued an unowned object");
+    stats::record_queued();
+    let entry = Queued {
+        header,
+        dealloc,
+        merge,
+    };
+    match thread::push_to_owner(owner, entry) {
+        Ok(()) => {
+            tracing::trace!(target: "brisk::refcount", owner, "queued object to owner");
+        }
+        Err(entry) => {
+            tracing::trace!(target: "brisk::refcount", owner, "owner exited: merging queued object here");
+            stats::record_merged(1);
+            // SAFETY: the owner has exited (its queue is closed or it left the
+            // registry, both under a lock that ordered its last write to
+            // `local` before our read).
+            unsafe { entry.merge() }
+        }
+    }
+}
+
+/// Folds `local` into `shared` with `extra` added, leaves the object
+/// `Merged` and unowned, and returns the merged count.
+///
+/// # Safety
+///
+/// Called on the owner thread, or after the owner has exited, on a live
+/// object whose count covers `-extra`.
+pub unsafe fn explicit_merge(header: &RcHeader, extra: i64) -> i64 {
+    // Relaxed: owner thread (its own writes), or the owner has exited and a
+    // lock ordered its last write before this read.
+    let local = header.local.load(Relaxed);
+    debug_assert!(local != IMMORTAL, "merging an immortal object");
+    // Relaxed: the CAS below publishes the merged state; non-owners never
+    // read `local` of a merged object except for the immortality check,
+    // which 0 passes.
+    header.local.store(0, Relaxed);
+    header.tid.store(UNOWNED, Relaxed);
+    // Relaxed: validated by the CAS.
+    let mut current = header.shared.load(Relaxed);
+    loop {
+        let count = SharedWord::from_raw(current).count() + i64::from(local) + extra;
+        let new = SharedWord::new(count, SharedState::Merged);
+        // AcqRel: Acquire so that, if the count is now zero, every other
+        // thread's uses happen-before the free; Release so that ours do
+        // for whoever frees later.
+        match header
+            .shared
+            .compare_exchange_weak(current, new.raw(), AcqRel, Relaxed)
+        {
+            Ok(_) => return count,
+            Err(actual) => current = actual,
+        }
+    }
+}
+
+/// The biased [`MergeFn`]: merges a queued object and drops the queue's
+/// reference at once, freeing the object if that was the last.
+///
+/// # Safety
+///
+/// See [`MergeFn`].
+pub unsafe fn merge_queued(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: the queue's reference keeps the object alive; the caller is the
+    // owner or the owner has exited.
+    let count = unsafe { explicit_merge(header.as_ref(), -1) };
+    debug_assert!(count >= 0, "queue merge made the count negative");
+    if count == 0 {
+        // SAFETY: merged, count zero: no references left.
+        unsafe { free(header, dealloc) }
+    }
+}
+
+/// Frees an object whose count reached zero.
+///
+/// # Safety
+///
+/// No reference to the object remains.
+#[inline]
+pub(crate) unsafe fn free(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    stats::record_free();
+    // SAFETY: the caller guarantees the count is zero; `dealloc` frees this
+    // object.
+    unsafe { dealloc(header) }
+}
+
+/// Makes the calling thread merge every object other threads queued to it.
+///
+/// Call it where an interpreter would poll its eval breaker: loop
+/// back-edges, calls, before blocking. [`Brc::new`](crate::Brc::new) and
+/// thread exit do it too. Returns how many objects were merged (some may
+/// have been freed). May run destructors.
+///
+/// ```
+/// use brisk_refcount::{safepoint, Brc};
+///
+/// let value = Brc::new(vec![1, 2, 3]);
+/// let clone = Brc::clone(&value);
+/// std::thread::spawn(move || drop(clone)).join().unwrap();
+/// // The other thread's drop found the shared count at zero and queued the
+/// // object back to us; the merge drops the queue's reference.
+/// safepoint();
+/// assert_eq!(Brc::strong_count(&value), 1);
+/// ```
+pub fn safepoint() -> usize {
+    thread::merge_queue()
+}

@@ -1,0 +1,231 @@
+//! The 16-byte reference-count header.
+//!
+//! # Layout
+//!
+//! ```text
+//! #[repr(C)]
+//! RcHeader {
+//!     tid:    AtomicU32  // owning thread; 0 = unowned (merged). Never reused.
+//!     local:  AtomicU32  // owner-only count; u32::MAX = immortal
+//!     shared: AtomicI64  // (count << 2) | state; the count may be negative
+//! }
+//! ```
+//!
+//! CPython's free-threaded build spends 24 bytes on the same information
+//! (`ob_tid`, `ob_flags`/`ob_mutex`/`ob_gc_bits`, `ob_ref_local`,
+//! `ob_ref_shared`); the BRC paper (Choi, Shull, Torrellas, PACT 2018) packs
+//! it into one 64-bit word and pays for it with a 14-bit owner id. Here the
+//! owner id gets a full 32 bits, so ids are never reused, and the header stays
+//! a quarter of a cache line.
+//!
+//! # The shared word
+//!
+//! The two low bits of `shared` are a [`SharedState`]; the remaining 62 bits
+//! are a signed count of references *not* accounted for in `local`. The count
+//! may go negative: a reference created by the owner (counted in `local`) and
+//! dropped by another thread (subtracted from `shared`) leaves `local` one too
+//! high and `shared` one too low until the two are merged. States only move
+//! upward (`Private` → `Published` → `Queued` → `Merged`); the object is freed
+//! from whichever state it is in.
+//!
+//! `local` is written only by the owner thread, with a Relaxed load and a
+//! Relaxed store (a plain `mov` on x86-64). Other threads read it in two
+//! places: the immortality check, and the merge of an object whose owner has
+//! exited (when the owner can no longer write it).
+
+use crate::sync::{AtomicI64, AtomicU32};
+
+/// `tid` of an object that no thread owns: merged, immortal, or made by a
+/// thread that was already exiting. Every operation on it is atomic.
+pub const UNOWNED: u32 = 0;
+
+/// The value `local` holds for an immortal object. Increments and decrements
+/// of an immortal object change nothing.
+pub const IMMORTAL: u32 = u32::MAX;
+
+/// Largest `local` the owner path stores. An owner increment that finds
+/// `local` at this value first spills half of it into `shared`, so the count
+/// never wraps and never reaches [`IMMORTAL`] by accident. Tiny under loom so
+/// the model can reach the spill.
+pub(crate) const LOCAL_MAX: u32 = if cfg!(loom) { 3 } else { u32::MAX - 1 };
+
+/// Number of low bits of `shared` that hold the [`SharedState`].
+pub const STATE_BITS: u32 = 2;
+const STATE_MASK: i64 = (1 << STATE_BITS) - 1;
+
+/// One reference in the shared word: `1 << STATE_BITS`.
+pub const SHARED_ONE: i64 = 1 << STATE_BITS;
+
+/// The two low bits of the shared word.
+///
+/// | state | meaning |
+/// |---|---|
+/// | `Private` | every reference is visible in `local + shared`; the owner may free at zero |
+/// | `Published` | another thread may hold a reference not yet applied (deferred policy) |
+/// | `Queued` | a non-owner found the count at zero and handed its reference to the owner's merge queue |
+/// | `Merged` | `tid == 0`; `local` was folded into `shared`; every operation is atomic |
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum SharedState {
+    /// Never published, never queued.
+    Private = 0,
+    /// Another thread may hold an uncounted or not-yet-applied reference.
+    Published = 1,
+    /// On its owner's merge queue; the queue holds one reference.
+    Queued = 2,
+    /// Unowned; the count in `shared` is the whole count.
+    Merged = 3,
+}
+
+/// A decoded value of the shared word: `(count << STATE_BITS) | state`.
+#[derive(Copy, Clone, PartialEq, Eq, Hash)]
+pub struct SharedWord(i64);
+
+impl SharedWord {
+    /// Packs `count` and `state`.
+    #[inline]
+    pub const fn new(count: i64, state: SharedState) -> Self {
+        SharedWord((count << STATE_BITS) | state as i64)
+    }
+
+    /// Wraps a raw value of the shared word.
+    #[inline]
+    pub const fn from_raw(raw: i64) -> Self {
+        SharedWord(raw)
+    }
+
+    /// The raw value.
+    #[inline]
+    pub const fn raw(self) -> i64 {
+        self.0
+    }
+
+    /// The signed count of references not accounted for in `local`.
+    #[inline]
+    pub const fn count(self) -> i64 {
+        // Arithmetic shift: a negative count stays negative.
+        self.0 >> STATE_BITS
+    }
+
+    /// The state bits.
+    #[inline]
+    pub const fn state(self) -> SharedState {
+        match self.0 & STATE_MASK {
+            0 => SharedState::Private,
+            1 => SharedState::Published,
+            2 => SharedState::Queued,
+            _ => SharedState::Merged,
+        }
+    }
+
+    /// The same count with another state.
+    #[inline]
+    pub const fn with_state(self, state: SharedState) -> Self {
+        SharedWord((self.0 & !STATE_MASK) | state as i64)
+    }
+}
+
+impl core::fmt::Debug for SharedWord {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SharedWord")
+            .field("count", &self.count())
+            .field("state", &self.state())
+            .finish()
+    }
+}
+
+/// The reference-count header every counted object starts with.
+///
+/// Embed it as the **first field** of a `#[repr(C)]` object so that a pointer
+/// to the object and a pointer to its header are the same address; the
+/// type-erased [`Dealloc`](crate::Dealloc) callbacks rely on that to get back
+/// to the object. See the [crate documentation](crate) for the protocol and
+/// [`crate::biased`] for the operations.
+#[repr(C)]
+pub struct RcHeader {
+    /// Owning thread id, or [`UNOWNED`]. Written at creation, and set to
+    /// [`UNOWNED`] by the owner when it merges (or by a non-owner merging on
+    /// behalf of an owner that has exited).
+    pub(crate) tid: AtomicU32,
+    /// The owner's count. Only the owner writes it while the owner is alive.
+    pub(crate) local: AtomicU32,
+    /// `(count << 2) | state`, see [`SharedWord`]. Any thread.
+    pub(crate) shared: AtomicI64,
+}
+
+const _: () = assert!(core::mem::size_of::<RcHeader>() == 16 || cfg!(loom));
+const _: () = assert!(core::mem::align_of::<RcHeader>() == 8 || cfg!(loom));
+
+impl RcHeader {
+    /// A header with one reference, owned by thread `tid` (counted in
+    /// `local`), in state `Private`.
+    pub(crate) fn with_owner(tid: u32) -> Self {
+        RcHeader {
+            tid: AtomicU32::new(tid),
+            local: AtomicU32::new(1),
+            shared: AtomicI64::new(SharedWord::new(0, SharedState::Private).raw()),
+        }
+    }
+
+    /// A header with one reference that no thread owns: every operation on it
+    /// is atomic (the [`Atomic`](crate::Atomic) policy's headers).
+    pub fn new_unowned() -> Self {
+        RcHeader {
+            tid: AtomicU32::new(UNOWNED),
+            local: AtomicU32::new(0),
+            shared: AtomicI64::new(SharedWord::new(1, SharedState::Merged).raw()),
+        }
+    }
+
+    /// A header for an immortal object: never freed, and increments and
+    /// decrements from any thread are no-ops (`local == u32::MAX`). Used for
+    /// statics such as `None` or small integers.
+    pub fn new_immortal() -> Self {
+        RcHeader {
+            tid: AtomicU32::new(UNOWNED),
+            local: AtomicU32::new(IMMORTAL),
+            shared: AtomicI64::new(SharedWord::new(0, SharedState::Merged).raw()),
+        }
+    }
+
+    /// Whether the object is immortal.
+    #[inline]
+    pub fn is_immortal(&self) -> bool {
+        // Relaxed: immortality is set before the object is shared and never
+        // cleared, so any value read is the final one.
+        self.local.load(crate::sync::Ordering::Relaxed) == IMMORTAL
+    }
+
+    /// The owning thread's id, or [`UNOWNED`]. A snapshot.
+    #[inline]
+    pub fn owner(&self) -> u32 {
+        // Relaxed: a diagnostic snapshot; the protocol never acts on it alone.
+        self.tid.load(crate::sync::Ordering::Relaxed)
+    }
+
+    /// The shared word. A snapshot.
+    #[inline]
+    pub fn shared_word(&self) -> SharedWord {
+        // Acquire: callers that act on a zero count (uniqueness checks) need
+        // every other thread's release of its reference to happen-before.
+        SharedWord(self.shared.load(crate::sync::Ordering::Acquire))
+    }
+
+    /// The owner's local count. A snapshot; exact only on the owner thread.
+    #[inline]
+    pub fn local_count(&self) -> u32 {
+        // Relaxed: exact on the owner thread (its own writes), a snapshot
+        // elsewhere.
+        self.local.load(crate::sync::Ordering::Relaxed)
+    }
+}
+
+impl core::fmt::Debug for RcHeader {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RcHeader")
+            .field("tid", &self.owner())
+            .field("local", &self.local_count())
+            .field("shared", &self.shared_word())
+            .finish()
+    }
+}

@@ -1,0 +1,280 @@
+//! Counting policies behind one trait, for static dispatch.
+//!
+//! Benchmarks and the runtime are generic over [`RcPolicy`], so one binary
+//! can compare policies side by side and each instantiation compiles to the
+//! policy's own instructions, with no indirect call:
+//!
+//! | policy | increment | decrement | threads |
+//! |---|---|---|---|
+//! | [`NonAtomic`] | load + store of `local` | load + store, free at 0 | one at a time (an outside lock, e.g. a GIL) |
+//! | [`Atomic`] | `fetch_add` on `shared` | `fetch_sub`, Acquire fence and free at 0 | any |
+//! | [`Biased`] | owner: load + store; others: `fetch_add` | owner: load + store; others: CAS loop, queue at 0 | any |
+//!
+//! All three use the same [`RcHeader`] and honour immortal objects. The
+//! epoch-deferred policy lives in `brisk-gc` and implements the same trait.
+
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+
+use crate::biased;
+use crate::header::{RcHeader, SharedState, SharedWord, IMMORTAL, LOCAL_MAX, SHARED_ONE};
+use crate::queue::Dealloc;
+use crate::stats;
+use crate::sync::{
+    fence,
+    Ordering::{Acquire, Relaxed, Release},
+};
+
+/// A reference-counting policy: how a header is initialised, incremented and
+/// decremented.
+///
+/// # Safety
+///
+/// Implementations must free an object (call its [`Dealloc`]) exactly once,
+/// only after every reference counted by [`RcPolicy::new_header`] and
+/// [`RcPolicy::incref`] has been given back through [`RcPolicy::decref`],
+/// with every use of the object on other threads happening-before the free.
+/// [`RcPolicy::is_unique`] must return `true` only when the caller's
+/// reference is the only one and no other thread can make another.
+pub unsafe trait RcPolicy: 'static {
+    /// Short name used in benchmark ids and reports.
+    const NAME: &'static str;
+
+    /// A header for a new object holding one reference, held by the caller.
+    fn new_header() -> RcHeader;
+
+    /// Adds a reference.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds a counted reference to the live object.
+    unsafe fn incref(header: &RcHeader);
+
+    /// Drops a reference; frees the object with `dealloc` after the last.
+    ///
+    /// # Safety
+    ///
+    /// The caller gives up a counted reference to the live object; `dealloc`
+    /// frees exactly that object.
+    unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc);
+
+    /// Whether the caller's reference is the only one (so the payload may be
+    /// mutated or moved out). May answer `false` when unsure.
+    fn is_unique(header: &RcHeader) -> bool;
+
+    /// A snapshot of the number of references. It can be out of date by the
+    /// time it is returned, and may count a reference held by a merge queue.
+    fn strong_count(header: &RcHeader) -> usize;
+}
+
+/// Plain counts, no atomic read-modify-write: the cheapest policy, and the
+/// model of CPython with a GIL.
+///
+/// **Only for single-threaded use, or under an outside lock** that every
+/// thread holds while touching objects (a global interpreter lock): two
+/// threads counting at once lose updates. [`Brc`](crate::Brc) with this
+/// policy is neither `Send` nor `Sync`; code that puts the lock around it
+/// uses the raw trait methods and upholds their contract itself.
+pub struct NonAtomic(PhantomData<*const ()>);
+
+// SAFETY: the count is exact under the documented single-threaded contract:
+// `local` (with overflow spilled to `shared`) is the whole count, and the
+// object is freed when both reach zero.
+unsafe impl RcPolicy for NonAtomic {
+    const NAME: &'static str = "nonatomic";
+
+    fn new_header() -> RcHeader {
+        // Owner id is irrelevant: no owner check is made.
+        RcHeader::with_owner(crate::header::UNOWNED)
+    }
+
+    #[inline(always)]
+    unsafe fn incref(header: &RcHeader) {
+        stats::record_owner_op();
+        // Relaxed: single-threaded by contract; load + store, no RMW.
+        let local = header.local.load(Relaxed);
+        if local >= LOCAL_MAX {
+            nonatomic_spill(header);
+            return;
+        }
+        header.local.store(local + 1, Relaxed);
+    }
+
+    #[inline(always)]
+    unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
+        stats::record_owner_op();
+        // SAFETY: the caller's reference keeps the header alive.
+        let h = unsafe { header.as_ref() };
+        // Relaxed: single-threaded by contract.
+        let local = h.local.load(Relaxed);
+        if local == IMMORTAL {
+            return;
+        }
+        h.local.store(local - 1, Relaxed);
+        if local == 1 {
+            // SAFETY: forwarded from the caller.
+            unsafe { nonatomic_refill_or_free(header, dealloc) }
+        }
+    }
+
+    fn is_unique(header: &RcHeader) -> bool {
+        header.local_count() == 1 && header.shared_word().count() == 0
+    }
+
+    fn strong_count(header: &RcHeader) -> usize {
+        if header.is_immortal() {
+            return usize::MAX;
+        }
+        count_to_usize(i64::from(header.local_count()) + header.shared_word().count())
+    }
+}
+
+/// `local` is about to overflow (or the object is immortal).
+#[cold]
+#[inline(never)] // 4 billion increments apart
+fn nonatomic_spill(header: &RcHeader) {
+    // Relaxed: single-threaded by contract.
+    let local = header.local.load(Relaxed);
+    if local == IMMORTAL {
+        return;
+    }
+    let moved = local / 2;
+    header.shared.store(
+        header.shared.load(Relaxed) + i64::from(moved) * SHARED_ONE,
+        Relaxed,
+    );
+    header.local.store(local - moved + 1, Relaxed);
+}
+
+/// `local` reached zero: free, or move spilled references back into `local`.
+///
+/// # Safety
+///
+/// As [`RcPolicy::decref`].
+#[cold]
+#[inline(never)] // last reference: frees
+unsafe fn nonatomic_refill_or_free(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: alive until freed below.
+    let h = unsafe { header.as_ref() };
+    // Relaxed: single-threaded by contract.
+    let spilled = SharedWord::from_raw(h.shared.load(Relaxed)).count();
+    if spilled == 0 {
+        // SAFETY: `local` and `shared` are both zero: no reference is left.
+        unsafe { biased::free(header, dealloc) };
+        return;
+    }
+    let back = spilled.min(i64::from(LOCAL_MAX / 2));
+    h.shared.store(
+        SharedWord::new(spilled - back, SharedState::Private).raw(),
+        Relaxed,
+    );
+    h.local.store(back as u32, Relaxed);
+}
+
+/// Every operation is an atomic read-modify-write on `shared`: the model of
+/// `Arc`, and of a GIL-free CPython without biasing.
+pub enum Atomic {}
+
+// SAFETY: the argument of `Arc`: increments are Relaxed RMWs made while a
+// reference is held; the decrement to zero is Release and is followed by an
+// Acquire fence before the free.
+unsafe impl RcPolicy for Atomic {
+    const NAME: &'static str = "atomic";
+
+    fn new_header() -> RcHeader {
+        RcHeader::new_unowned()
+    }
+
+    #[inline(always)]
+    unsafe fn incref(header: &RcHeader) {
+        if header.is_immortal() {
+            return;
+        }
+        stats::record_shared_op();
+        // Relaxed: the caller holds a reference (`Arc::clone`'s argument).
+        header.shared.fetch_add(SHARED_ONE, Relaxed);
+    }
+
+    #[inline(always)]
+    unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
+        // SAFETY: the caller's reference keeps the header alive until the
+        // `fetch_sub` gives it up; it is not used afterwards unless we free.
+        let h = unsafe { header.as_ref() };
+        if h.is_immortal() {
+            return;
+        }
+        stats::record_shared_op();
+        // Release: pairs with the Acquire fence of the thread that frees.
+        let old = h.shared.fetch_sub(SHARED_ONE, Release);
+        if old == SharedWord::new(1, SharedState::Merged).raw() {
+            // Acquire: every other thread's uses happen-before the free.
+            fence(Acquire);
+            // SAFETY: count reached zero.
+            unsafe { biased::free(header, dealloc) }
+        }
+    }
+
+    fn is_unique(header: &RcHeader) -> bool {
+        header.shared_word() == SharedWord::new(1, SharedState::Merged)
+    }
+
+    fn strong_count(header: &RcHeader) -> usize {
+        if header.is_immortal() {
+            return usize::MAX;
+        }
+        count_to_usize(header.shared_word().count())
+    }
+}
+
+/// Biased reference counting (Choi, Shull, Torrellas, PACT 2018; CPython's
+/// free-threaded build): the owner thread counts without atomics, other
+/// threads count atomically on `shared` and hand objects back through merge
+/// queues. See [`crate::biased`].
+pub enum Biased {}
+
+// SAFETY: see the module documentation of `crate::biased` and the loom models
+// in `refcount/tests/loom_*.rs`.
+unsafe impl RcPolicy for Biased {
+    const NAME: &'static str = "biased";
+
+    #[inline]
+    fn new_header() -> RcHeader {
+        biased::new_header()
+    }
+
+    #[inline(always)]
+    unsafe fn incref(header: &RcHeader) {
+        // SAFETY: forwarded from the caller.
+        unsafe { biased::incref(header) }
+    }
+
+    #[inline(always)]
+    unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
+        // SAFETY: forwarded from the caller.
+        unsafe { biased::decref(header, dealloc) }
+    }
+
+    fn is_unique(header: &RcHeader) -> bool {
+        if biased::is_owned_by_current_thread(header) {
+            // Exact on the owner: it alone writes `local`, and a zero shared
+            // word (Private, count 0) means no other thread counts a reference.
+            header.local_count() == 1 && header.shared_word().raw() == 0
+        } else {
+            // Another thread's `local` cannot be read reliably; only a merged
+            // object has an exact count here.
+            header.shared_word() == SharedWord::new(1, SharedState::Merged)
+        }
+    }
+
+    fn strong_count(header: &RcHeader) -> usize {
+        if header.is_immortal() {
+            return usize::MAX;
+        }
+        count_to_usize(i64::from(header.local_count()) + header.shared_word().count())
+    }
+}
+
+/// Clamps a possibly transiently negative snapshot to `usize`.
+fn count_to_usize(count: i64) -> usize {
+    usize::try_from(count).unwrap_or(0)
+}

@@ -1,0 +1,69 @@
+//! The loom shim: the only module in this crate that names `std::sync` or
+//! `loom`.
+//!
+//! Every atomic, lock, shared pointer and thread-local that takes part in the
+//! biased protocol comes from here. Under `RUSTFLAGS="--cfg loom"` they are
+//! loom's model-checked doubles, so the same protocol code is explored under
+//! every interleaving loom can reach; otherwise they are the plain `std` types.
+//! This is the pattern of tokio's `src/loom/` and crossbeam's `primitive`
+//! module.
+//!
+//! Two differences between the worlds are papered over here:
+//!
+//! * statics that own a loom object must be created lazily, once per loom
+//!   execution ([`lazy_global!`](lazy_global));
+//! * loom tears down every thread-local of a finished thread at once, so code
+//!   that may run inside a thread-local destructor reaches other thread-locals
+//!   with `try_with`, never `with`.
+
+#[cfg(loom)]
+pub(crate) use loom::{
+    sync::atomic::{fence, AtomicBool, AtomicI64, AtomicU32},
+    sync::{Arc, Mutex, MutexGuard},
+    thread_local,
+};
+
+#[cfg(not(loom))]
+pub(crate) use std::{
+    sync::atomic::{fence, AtomicBool, AtomicI64, AtomicU32},
+    sync::{Arc, Mutex, MutexGuard},
+    thread_local,
+};
+
+pub(crate) use std::sync::atomic::Ordering;
+
+/// Declares `fn $name() -> &'static $ty`, a process-wide value created on
+/// first use (once per execution under loom, where statics holding loom
+/// objects must not outlive the model).
+macro_rules! lazy_global {
+    ($vis:vis fn $name:ident() -> $ty:ty = $init:expr) => {
+        $vis fn $name() -> &'static $ty {
+            #[cfg(loom)]
+            {
+                ::loom::lazy_static! {
+                    static ref GLOBAL: $ty = $init;
+                }
+                &GLOBAL
+            }
+            #[cfg(not(loom))]
+            {
+                static GLOBAL: ::std::sync::LazyLock<$ty> = ::std::sync::LazyLock::new(|| $init);
+                &GLOBAL
+            }
+        }
+    };
+}
+
+pub(crate) use lazy_global;
+
+/// Locks `mutex`, ignoring poisoning.
+///
+/// A panic while one of this crate's locks is held can only come from an
+/// allocation failure inside a `Vec` push; the protected data stays
+/// consistent, so a poisoned lock is still safe to use.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}

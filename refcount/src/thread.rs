@@ -1,0 +1,250 @@
+//! Thread identity: small, never-reused ids and the per-thread state behind
+//! them.
+//!
+//! # Ids
+//!
+//! The owner check on the fast path is "does the header's `tid` equal this
+//! thread's id?". The id is cached in a `const`-initialised thread-local
+//! `Cell<u32>` with no destructor, so reading it is a single TLS load with no
+//! lazy-initialisation branch. The cache starts at [`UNREGISTERED`]
+//! (`u32::MAX`), a value no header holds, so a thread that never made an
+//! object fails the owner check without a registration test. Making an object
+//! registers the thread.
+//!
+//! Ids come from a global counter and are never reused: a stale `tid` in a
+//! header can never name a newer thread. Running out of the 2³² − 2 ids is a
+//! panic with a clear message.
+//!
+//! # Per-thread state
+//!
+//! A registered thread owns a [`ThreadState`] (its merge queue), shared with
+//! the global registry so that non-owners can find the queue by id. A second
+//! thread-local holds the thread's handle on it; that handle's destructor is
+//! the thread-exit path.
+//!
+//! # Thread exit
+//!
+//! 1. Reset the cached id to [`UNREGISTERED`]. Whatever this thread still
+//!    does (later thread-local destructors dropping handles) goes through the
+//!    non-owner path, so no owner-path write can race a non-owner merging
+//!    one of its objects.
+//! 2. Close the queue under its lock and merge what was in it.
+//! 3. Remove the state from the registry. A non-owner that then looks the id
+//!    up, or that pushes to a stale handle and finds the queue closed, merges
+//!    the object itself.
+
+use core::cell::{Cell, OnceCell};
+use std::collections::HashMap;
+
+use crate::queue::{MergeQueue, Queued};
+use crate::sync::{lazy_global, lock, thread_local, Arc, AtomicU32, Mutex, Ordering::Relaxed};
+
+/// The id cache's initial value: no header ever holds it, so an unregistered
+/// thread fails every owner check.
+pub const UNREGISTERED: u32 = u32::MAX;
+
+pub use crate::header::UNOWNED;
+
+/// A registered thread's shared state.
+pub(crate) struct ThreadState {
+    /// This thread's id. Immutable.
+    pub(crate) tid: u32,
+    /// Objects other threads handed back to this thread. See [`MergeQueue`].
+    pub(crate) queue: MergeQueue,
+}
+
+/// The global registry: the id counter and every live thread's state.
+struct Registry {
+    /// The next id to hand out. `fetch_update` so it never wraps.
+    next_tid: AtomicU32,
+    /// Live registered threads by id. Locked to register, to exit, and by a
+    /// non-owner on a miss in its owner cache.
+    threads: Mutex<HashMap<u32, Arc<ThreadState>>>,
+}
+
+lazy_global!(fn registry() -> Registry = Registry {
+    next_tid: AtomicU32::new(1),
+    threads: Mutex::new(HashMap::new()),
+});
+
+thread_local! {
+    /// This thread's id, or [`UNREGISTERED`]. No destructor, so it stays
+    /// readable while other thread-locals are destroyed.
+    static CURRENT_TID: Cell<u32> = const { Cell::new(UNREGISTERED) };
+}
+
+thread_local! {
+    /// The registered thread's handle; its destructor is the exit path.
+    static HANDLE: ThreadHandle = const {
+        ThreadHandle { state: OnceCell::new(), spare: Cell::new(Vec::new()) }
+    };
+}
+
+thread_local! {
+    /// The last owner this thread queued to, so a consumer that keeps
+    /// handing objects back to one producer skips the registry lock.
+    static OWNER_CACHE: Cell<Option<Arc<ThreadState>>> = const { Cell::new(None) };
+}
+
+/// The owning half of a thread's registration, held in `HANDLE`.
+struct ThreadHandle {
+    /// Set once at registration. Owner thread only.
+    state: OnceCell<Arc<ThreadState>>,
+    /// A drained batch vector kept for its capacity. Owner thread only;
+    /// taken out while merging, so a merge re-entered from a destructor
+    /// simply starts with a fresh vector.
+    spare: Cell<Vec<Queued>>,
+}
+
+impl Drop for ThreadHandle {
+    fn drop(&mut self) {
+        let Some(state) = self.state.get() else {
+            return;
+        };
+        // Step 1: from here on this thread is nobody's owner.
+        let _ = CURRENT_TID.try_with(|tid| tid.set(UNREGISTERED));
+        // Step 2: close the queue; later pushers merge by themselves.
+        let left = state.queue.close();
+        tracing::debug!(
+            target: "brisk::refcount",
+            tid = state.tid,
+            queued = left.len(),
+            "thread exit: merging queue"
+        );
+        crate::stats::record_merged(left.len());
+        for entry in left {
+            // SAFETY: this is the owner thread, merging its own queue.
+            unsafe { entry.merge() };
+        }
+        // Step 3: unpublish.
+        lock(&registry().threads).remove(&state.tid);
+    }
+}
+
+/// This thread's id, or [`UNREGISTERED`]. One TLS load.
+#[inline(always)]
+pub(crate) fn current_tid() -> u32 {
+    CURRENT_TID.try_with(Cell::get).unwrap_or(UNREGISTERED)
+}
+
+/// This thread's id, registering it first if needed. Returns [`UNOWNED`] on a
+/// thread that is already exiting: objects it makes start out merged.
+///
+/// Also a safepoint: merges this thread's queue if anything is waiting.
+#[inline]
+pub(crate) fn current_tid_for_new_object() -> u32 {
+    let tid = current_tid();
+    if tid == UNREGISTERED {
+        return register();
+    }
+    poll_merge_queue();
+    tid
+}
+
+/// Registers this thread.
+#[cold]
+#[inline(never)] // once per thread; keeps allocation and locking out of `Brc::new`
+fn register() -> u32 {
+    HANDLE
+        .try_with(|handle| {
+            if let Some(state) = handle.state.get() {
+                return state.tid;
+            }
+            let registry = registry();
+            let tid = registry
+                .next_tid
+                // Relaxed: ids only need to be unique, which the RMW gives.
+                .fetch_update(Relaxed, Relaxed, |next| {
+                    (next < UNREGISTERED).then(|| next + 1)
+                })
+                .unwrap_or_else(|_| {
+                    panic!("brisk: thread ids exhausted: 2^32 - 2 threads have registered")
+                });
+            let state = Arc::new(ThreadState {
+                tid,
+                queue: MergeQueue::new(),
+            });
+            lock(&registry.threads).insert(tid, Arc::clone(&state));
+            let _ = handle.state.set(state);
+            // Set last: an object is stamped with this id only once the
+            // thread can be found in the registry.
+            let _ = CURRENT_TID.try_with(|current| current.set(tid));
+            tracing::debug!(target: "brisk::refcount", tid, "thread registered");
+            tid
+        })
+        .unwrap_or(UNOWNED)
+}
+
+/// Merges this thread's queue if the pending flag is set. One Relaxed load
+/// when nothing is waiting.
+#[inline]
+pub(crate) fn poll_merge_queue() {
+    let pending = HANDLE
+        .try_with(|handle| handle.state.get().is_some_and(|s| s.queue.has_pending()))
+        .unwrap_or(false);
+    if pending {
+        merge_queue();
+    }
+}
+
+/// Merges every object waiting in this thread's queue. Returns how many.
+#[cold]
+#[inline(never)] // runs destructors; keep it out of the callers' fast paths
+pub(crate) fn merge_queue() -> usize {
+    HANDLE
+        .try_with(|handle| {
+            let Some(state) = handle.state.get() else {
+                return 0;
+            };
+            let mut batch = handle.spare.take();
+            state.queue.take_into(&mut batch);
+            let merged = batch.len();
+            if merged > 0 {
+                tracing::trace!(target: "brisk::refcount", tid = state.tid, merged, "merge queue");
+                crate::stats::record_merged(merged);
+            }
+            for entry in batch.drain(..) {
+                // SAFETY: this is the owner thread, merging its own queue.
+                unsafe { entry.merge() };
+            }
+            handle.spare.set(batch);
+            merged
+        })
+        .unwrap_or(0)
+}
+
+/// Hands `entry` to the thread `owner`'s queue, or gives it back if that
+/// thread has exited.
+#[cold]
+#[inline(never)] // the queue path: a lock, possibly a registry lookup
+pub(crate) fn push_to_owner(owner: u32, entry: Queued) -> Result<(), Queued> {
+    let mut entry = Some(entry);
+    let cached = OWNER_CACHE
+        .try_with(|cache| {
+            let state = cache.take();
+            let pushed = match (&state, entry.take()) {
+                (Some(state), Some(e)) if state.tid == owner => Some(state.queue.push(e)),
+                (_, e) => {
+                    entry = e;
+                    None
+                }
+            };
+            cache.set(state);
+            pushed
+        })
+        .ok()
+        .flatten();
+    if let Some(pushed) = cached {
+        return pushed;
+    }
+    let Some(entry) = entry else {
+        unreachable!("the entry is only consumed by a cache hit")
+    };
+    // A miss in the registry means the owner has exited.
+    let Some(state) = lock(&registry().threads).get(&owner).cloned() else {
+        return Err(entry);
+    };
+    let pushed = state.queue.push(entry);
+    let _ = OWNER_CACHE.try_with(|cache| cache.set(Some(state)));
+    pushed
+}
