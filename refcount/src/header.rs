@@ -229,3 +229,66 @@ impl core::fmt::Debug for RcHeader {
             .finish()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_is_sixteen_bytes_and_state_is_in_the_low_bits() {
+        assert_eq!(core::mem::size_of::<RcHeader>(), 16);
+        assert_eq!(core::mem::offset_of!(RcHeader, tid), 0);
+        assert_eq!(core::mem::offset_of!(RcHeader, local), 4);
+        assert_eq!(core::mem::offset_of!(RcHeader, shared), 8);
+        assert_eq!(SHARED_ONE, 4);
+    }
+
+    #[test]
+    fn shared_word_round_trips_every_state_and_negative_counts() {
+        for state in [
+            SharedState::Private,
+            SharedState::Published,
+            SharedState::Queued,
+            SharedState::Merged,
+        ] {
+            for count in [-5, -1, 0, 1, 7, i64::MAX >> STATE_BITS, i64::MIN >> STATE_BITS] {
+                let word = SharedWord::new(count, state);
+                assert_eq!(word.count(), count);
+                assert_eq!(word.state(), state);
+                assert_eq!(SharedWord::from_raw(word.raw()), word);
+            }
+        }
+    }
+
+    #[test]
+    fn with_state_keeps_the_count() {
+        let word = SharedWord::new(-3, SharedState::Private).with_state(SharedState::Queued);
+        assert_eq!(word.count(), -3);
+        assert_eq!(word.state(), SharedState::Queued);
+        assert_eq!(word.with_state(SharedState::Merged).count(), -3);
+    }
+
+    #[test]
+    fn states_are_ordered_upward() {
+        assert!(SharedState::Private < SharedState::Published);
+        assert!(SharedState::Published < SharedState::Queued);
+        assert!(SharedState::Queued < SharedState::Merged);
+    }
+
+    #[test]
+    fn constructors_set_the_documented_fields() {
+        let owned = RcHeader::with_owner(7);
+        assert_eq!(owned.owner(), 7);
+        assert_eq!(owned.local_count(), 1);
+        assert_eq!(owned.shared_word().raw(), 0);
+
+        let unowned = RcHeader::new_unowned();
+        assert_eq!(unowned.owner(), UNOWNED);
+        assert_eq!(unowned.shared_word(), SharedWord::new(1, SharedState::Merged));
+
+        let immortal = RcHeader::new_immortal();
+        assert!(immortal.is_immortal());
+        assert!(!owned.is_immortal());
+        assert!(format!("{immortal:?}").contains("Merged"));
+    }
+}

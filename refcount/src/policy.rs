@@ -278,3 +278,114 @@ unsafe impl RcPolicy for Biased {
 fn count_to_usize(count: i64) -> usize {
     usize::try_from(count).unwrap_or(0)
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::Brc;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    static NONATOMIC_DROPS: AtomicUsize = AtomicUsize::new(0);
+    static ATOMIC_DROPS: AtomicUsize = AtomicUsize::new(0);
+
+    struct CountsDrop(&'static AtomicUsize);
+
+    impl Drop for CountsDrop {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    #[test]
+    fn nonatomic_counts_in_local_and_frees_at_zero() {
+        let a: Brc<_, NonAtomic> = Brc::new_in(CountsDrop(&NONATOMIC_DROPS));
+        let b = a.clone();
+        assert_eq!(Brc::header(&a).local_count(), 2);
+        assert_eq!(Brc::strong_count(&a), 2);
+        assert!(!NonAtomic::is_unique(Brc::header(&a)));
+        drop(b);
+        assert!(NonAtomic::is_unique(Brc::header(&a)));
+        drop(a);
+        assert_eq!(NONATOMIC_DROPS.load(SeqCst), 1);
+    }
+
+    #[test]
+    fn nonatomic_spills_on_overflow_and_refills_before_freeing() {
+        let a: Brc<u8, NonAtomic> = Brc::new_in(0);
+        let h = Brc::header(&a);
+        h.local.store(LOCAL_MAX, Relaxed);
+        let b = a.clone();
+        let moved = LOCAL_MAX / 2;
+        assert_eq!(h.local_count(), LOCAL_MAX - moved + 1);
+        assert_eq!(h.shared_word().count(), i64::from(moved));
+        // Pretend all but two references went away, keeping the split:
+        // local 1 and one spilled reference in shared.
+        h.local.store(1, Relaxed);
+        h.shared
+            .store(SharedWord::new(1, SharedState::Private).raw(), Relaxed);
+        drop(b); // local 1 -> 0: refill from shared
+        assert_eq!(h.local_count(), 1);
+        assert_eq!(h.shared_word().count(), 0);
+        drop(a); // freed (miri would flag a leak otherwise)
+    }
+
+    #[test]
+    fn atomic_counts_in_shared_and_frees_at_zero() {
+        let a: Brc<_, Atomic> = Brc::new_in(CountsDrop(&ATOMIC_DROPS));
+        assert_eq!(Brc::header(&a).owner(), crate::header::UNOWNED);
+        let b = a.clone();
+        assert_eq!(
+            Brc::header(&a).shared_word(),
+            SharedWord::new(2, SharedState::Merged)
+        );
+        std::thread::spawn(move || drop(b)).join().unwrap();
+        assert!(Atomic::is_unique(Brc::header(&a)));
+        drop(a);
+        assert_eq!(ATOMIC_DROPS.load(SeqCst), 1);
+    }
+
+    #[test]
+    fn immortal_headers_are_never_freed_under_any_policy() {
+        unsafe fn never(_: NonNull<RcHeader>) {
+            panic!("immortal object freed");
+        }
+        fn exercise<P: RcPolicy>() {
+            let header = RcHeader::new_immortal();
+            let ptr = NonNull::from(&header);
+            // SAFETY: immortal: counting is a no-op, `never` is never called.
+            unsafe {
+                P::incref(&header);
+                P::decref(ptr, never);
+                P::decref(ptr, never);
+            }
+            assert_eq!(P::strong_count(&header), usize::MAX);
+        }
+        exercise::<NonAtomic>();
+        exercise::<Atomic>();
+        exercise::<Biased>();
+    }
+
+    #[test]
+    fn biased_uniqueness_is_exact_on_the_owner_and_conservative_elsewhere() {
+        let mut a = Brc::new(5);
+        assert!(Brc::get_mut(&mut a).is_some());
+        let b = a.clone();
+        assert!(Brc::get_mut(&mut a).is_none());
+        // A non-owner holding the only reference of an unmerged object
+        // cannot prove uniqueness.
+        drop(a);
+        let mut b = std::thread::spawn(move || {
+            let mut b = b;
+            assert!(Brc::get_mut(&mut b).is_none());
+            *Brc::make_mut(&mut b) += 1; // clones into a new object it owns
+            assert!(Brc::get_mut(&mut b).is_some());
+            b
+        })
+        .join()
+        .unwrap();
+        assert_eq!(*b, 6);
+        // The clone is owned by the exited thread and was never merged
+        // (local 1), so from here it is still reported shared.
+        assert!(Brc::get_mut(&mut b).is_none());
+    }
+}
