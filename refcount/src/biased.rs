@@ -157,6 +157,23 @@ pub unsafe fn owner_incref(header: &RcHeader) {
 /// this object.
 #[inline(always)]
 pub unsafe fn owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: forwarded from the caller.
+    unsafe { owner_decref_with(header, dealloc, merge_zero_local) }
+}
+
+/// Owner decrement that calls `at_zero` instead of [`merge_zero_local`] when
+/// `local` reaches zero, for policies that must reconcile that last
+/// reference differently (the epoch-deferred policy defers it).
+///
+/// # Safety
+///
+/// As [`owner_decref`]; `at_zero` upholds [`merge_zero_local`]'s contract.
+#[inline(always)]
+pub unsafe fn owner_decref_with(
+    header: NonNull<RcHeader>,
+    dealloc: Dealloc,
+    at_zero: unsafe fn(NonNull<RcHeader>, Dealloc),
+) {
     stats::record_owner_op();
     // SAFETY: the caller's reference keeps the header alive.
     let h = unsafe { header.as_ref() };
@@ -171,7 +188,7 @@ pub unsafe fn owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
     h.local.store(local - 1, Relaxed);
     if local == 1 {
         // SAFETY: owner thread, local count now zero.
-        unsafe { merge_zero_local(header, dealloc) }
+        unsafe { at_zero(header, dealloc) }
     }
 }
 
@@ -248,13 +265,53 @@ fn spill_local(header: &RcHeader) {
 /// The caller holds a counted reference.
 #[inline]
 pub unsafe fn shared_incref(header: &RcHeader) {
+    // SAFETY: forwarded from the caller.
+    unsafe { shared_incref_by(header, 1) }
+}
+
+/// Adds `n` references to the shared count with one `fetch_add` (a flushed
+/// batch of coalesced increments).
+///
+/// # Safety
+///
+/// The caller holds (or has been handed) a counted reference that keeps the
+/// object alive during the call.
+#[inline]
+pub unsafe fn shared_incref_by(header: &RcHeader, n: u32) {
     if header.is_immortal() {
         return;
     }
     stats::record_shared_op();
     // Relaxed: the caller already holds a reference, so no thread can free the
-    // object while we add one (the argument of `Arc::clone`).
-    header.shared.fetch_add(SHARED_ONE, Relaxed);
+    // object while we add (the argument of `Arc::clone`).
+    header.shared.fetch_add(i64::from(n) * SHARED_ONE, Relaxed);
+}
+
+/// Sets `Published` on a `Private` object (the first non-owner touch under
+/// the epoch-deferred policy); does nothing in any other state. At most one
+/// successful RMW per object for its whole life.
+///
+/// # Safety
+///
+/// The caller holds a counted reference.
+#[inline]
+pub unsafe fn mark_published(header: &RcHeader) {
+    // Relaxed: a fast check; states only move upward, so once this reads
+    // anything but Private nothing is left to do.
+    let mut current = header.shared.load(Relaxed);
+    while SharedWord::from_raw(current).state() == SharedState::Private {
+        let new = SharedWord::from_raw(current).with_state(SharedState::Published);
+        // Release: the owner's Acquire load in its zero-local check must see
+        // this bit before it could free; the reference the caller holds
+        // reached the owner only through synchronisation that follows this.
+        match header
+            .shared
+            .compare_exchange_weak(current, new.raw(), Release, Relaxed)
+        {
+            Ok(_) => return,
+            Err(actual) => current = actual,
+        }
+    }
 }
 
 /// What a non-owner decrement must do after its CAS.
@@ -274,8 +331,30 @@ enum SharedDecrement {
 /// `merge` upholds [`MergeFn`]'s contract.
 #[inline]
 pub unsafe fn shared_decref(header: NonNull<RcHeader>, dealloc: Dealloc, merge: MergeFn) {
-    // SAFETY: the caller's reference keeps the header alive until the CAS
-    // below gives it up; the reference is not used after that.
+    // SAFETY: forwarded from the caller.
+    unsafe { shared_decref_by(header, 1, dealloc, merge) }
+}
+
+/// Gives up `n ≥ 1` references with one CAS, exactly as `n` successive
+/// [`shared_decref`] calls would: subtract while the shared count is
+/// positive; if it would pass zero on an object that is neither queued nor
+/// merged, keep one reference for the queue and hand the object to its
+/// owner; free a merged object whose count reaches zero.
+///
+/// # Safety
+///
+/// The caller gives up `n` counted references; `dealloc` frees this object;
+/// `merge` upholds [`MergeFn`]'s contract.
+pub unsafe fn shared_decref_by(
+    header: NonNull<RcHeader>,
+    n: u32,
+    dealloc: Dealloc,
+    merge: MergeFn,
+) {
+    debug_assert!(n >= 1);
+    let n = i64::from(n);
+    // SAFETY: the caller's references keep the header alive until the CAS
+    // below gives them up; the reference is not used after that.
     let h = unsafe { header.as_ref() };
     if h.is_immortal() {
         return;
@@ -286,14 +365,15 @@ pub unsafe fn shared_decref(header: NonNull<RcHeader>, dealloc: Dealloc, merge: 
     let action = loop {
         let word = SharedWord::from_raw(current);
         let (new, action) = match word.state() {
-            SharedState::Private | SharedState::Published if word.count() == 0 => (
-                word.with_state(SharedState::Queued).raw(),
-                SharedDecrement::Queue,
-            ),
-            SharedState::Merged if word.count() == 1 => {
-                (current - SHARED_ONE, SharedDecrement::Free)
+            SharedState::Private | SharedState::Published if (0..n).contains(&word.count()) => {
+                // The decrement that finds zero queues instead of subtracting.
+                let queued = SharedWord::new(word.count() - n + 1, SharedState::Queued);
+                (queued.raw(), SharedDecrement::Queue)
             }
-            _ => (current - SHARED_ONE, SharedDecrement::Done),
+            SharedState::Merged if word.count() == n => {
+                (current - n * SHARED_ONE, SharedDecrement::Free)
+            }
+            _ => (current - n * SHARED_ONE, SharedDecrement::Done),
         };
         // Release: pairs with the Acquire of whichever thread frees (the
         // fence below, `merge_zero_local`, or the merge CAS), so our uses of
@@ -315,7 +395,7 @@ pub unsafe fn shared_decref(header: NonNull<RcHeader>, dealloc: Dealloc, merge: 
             // SAFETY: merged and we took the count to zero.
             unsafe { free(header, dealloc) }
         }
-        // SAFETY: we just set `Queued`; our reference now belongs to the queue.
+        // SAFETY: we just set `Queued`; one reference now belongs to the queue.
         SharedDecrement::Queue => unsafe { queue_to_owner(header, dealloc, merge) },
     }
 }
@@ -407,13 +487,13 @@ pub unsafe fn merge_queued(header: NonNull<RcHeader>, dealloc: Dealloc) {
     }
 }
 
-/// Frees an object whose count reached zero.
+/// Frees an object whose count reached zero (and counts the free).
 ///
 /// # Safety
 ///
 /// No reference to the object remains.
 #[inline]
-pub(crate) unsafe fn free(header: NonNull<RcHeader>, dealloc: Dealloc) {
+pub unsafe fn free(header: NonNull<RcHeader>, dealloc: Dealloc) {
     stats::record_free();
     // SAFETY: the caller guarantees the count is zero; `dealloc` frees this
     // object.
@@ -510,7 +590,11 @@ mod tests {
         drop_on_other_thread(b);
         // The non-owner found shared == 0 and queued instead of subtracting.
         assert_eq!(word(&a), SharedWord::new(0, SharedState::Queued));
-        assert_eq!(Brc::strong_count(&a), 2, "the queue still holds a reference");
+        assert_eq!(
+            Brc::strong_count(&a),
+            2,
+            "the queue still holds a reference"
+        );
         assert_eq!(safepoint(), 1);
         // Merge: local (2) + shared (0) - queue's reference = 1, unowned.
         assert_eq!(word(&a), SharedWord::new(1, SharedState::Merged));
@@ -646,7 +730,9 @@ mod tests {
         });
         let b = from_owner.recv().unwrap();
         drop(b); // queued to the live owner
-        to_owner.send(Brc::new(Tracked(Arc::new(AtomicUsize::new(0))))).unwrap();
+        to_owner
+            .send(Brc::new(Tracked(Arc::new(AtomicUsize::new(0)))))
+            .unwrap();
         owner.join().unwrap(); // exit merges: 1 + 0 - 1 = 0
         assert_eq!(drops.load(SeqCst), 1);
     }
@@ -694,7 +780,10 @@ mod tests {
             });
         });
         assert!(header.is_immortal());
-        assert_eq!(header.shared_word(), SharedWord::new(0, SharedState::Merged));
+        assert_eq!(
+            header.shared_word(),
+            SharedWord::new(0, SharedState::Merged)
+        );
     }
 
     #[test]

@@ -152,6 +152,43 @@ impl<T, P: RcPolicy> Brc<T, P> {
         unsafe { &raw const (*this.ptr.as_ptr()).value }
     }
 
+    /// Gives up the handle without dropping its reference, returning the
+    /// object's header. [`Brc::from_header`] takes it back.
+    ///
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let a = Brc::new(8);
+    /// let header = Brc::into_header(a);
+    /// // SAFETY: the header came from `into_header` of the same `Brc<i32>`.
+    /// let a: Brc<i32> = unsafe { Brc::from_header(header) };
+    /// assert_eq!(*a, 8);
+    /// ```
+    pub fn into_header(this: Self) -> NonNull<RcHeader> {
+        ManuallyDrop::new(this).header_ptr()
+    }
+
+    /// Rebuilds a handle from a header, taking over one counted reference.
+    ///
+    /// # Safety
+    ///
+    /// `header` heads an object allocated by `Brc<T, P>::new_in` with the same
+    /// `T` and `P`, and the caller owns one counted reference to it (from
+    /// [`Brc::into_header`], or one it added with `P::incref`).
+    pub unsafe fn from_header(header: NonNull<RcHeader>) -> Self {
+        Brc {
+            ptr: header.cast(),
+            _owns: PhantomData,
+            _policy: PhantomData,
+        }
+    }
+
+    /// The `Dealloc` that frees this handle type's allocations, for code
+    /// that drops references through the raw policy API (deferred
+    /// decrements, retired slot values).
+    pub fn dealloc_fn() -> crate::Dealloc {
+        dealloc_inner::<T>
+    }
+
     /// The header, for diagnostics and for code that reads the protocol
     /// state.
     ///

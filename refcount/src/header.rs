@@ -251,7 +251,15 @@ mod tests {
             SharedState::Queued,
             SharedState::Merged,
         ] {
-            for count in [-5, -1, 0, 1, 7, i64::MAX >> STATE_BITS, i64::MIN >> STATE_BITS] {
+            for count in [
+                -5,
+                -1,
+                0,
+                1,
+                7,
+                i64::MAX >> STATE_BITS,
+                i64::MIN >> STATE_BITS,
+            ] {
                 let word = SharedWord::new(count, state);
                 assert_eq!(word.count(), count);
                 assert_eq!(word.state(), state);
@@ -284,7 +292,10 @@ mod tests {
 
         let unowned = RcHeader::new_unowned();
         assert_eq!(unowned.owner(), UNOWNED);
-        assert_eq!(unowned.shared_word(), SharedWord::new(1, SharedState::Merged));
+        assert_eq!(
+            unowned.shared_word(),
+            SharedWord::new(1, SharedState::Merged)
+        );
 
         let immortal = RcHeader::new_immortal();
         assert!(immortal.is_immortal());
