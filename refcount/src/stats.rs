@@ -5,7 +5,9 @@
 //! the share made on the shared counter, and how many objects were queued.
 //! With the `stats` feature on, every thread counts exactly those events in
 //! plain thread-local cells (no atomics), so any workload can reproduce the
-//! tables. With the feature off every recording function is an empty inline
+//! tables. The epoch-deferred policy in `brisk-gc` adds its buffer counts
+//! (buffered, coalesced away, applied) to the same snapshot. With the
+//! feature off every recording function is an empty inline
 //! function and the fast path is unchanged.
 //!
 //! A thread's counters are added to a process-wide total when the thread
@@ -26,6 +28,15 @@ pub struct Stats {
     pub merged: u64,
     /// Objects freed.
     pub frees: u64,
+    /// Non-owner operations recorded in a coalescing buffer instead of
+    /// touching the object (epoch-deferred policy).
+    pub buffered_ops: u64,
+    /// Buffered operations that cancelled out before a flush and so cost no
+    /// atomic at all.
+    pub coalesced_ops: u64,
+    /// Atomic operations a buffer flush applied (one per object with a
+    /// non-zero net delta).
+    pub applied_atomics: u64,
 }
 
 impl Stats {
@@ -37,6 +48,9 @@ impl Stats {
             queued: self.queued + other.queued,
             merged: self.merged + other.merged,
             frees: self.frees + other.frees,
+            buffered_ops: self.buffered_ops + other.buffered_ops,
+            coalesced_ops: self.coalesced_ops + other.coalesced_ops,
+            applied_atomics: self.applied_atomics + other.applied_atomics,
         }
     }
 
@@ -75,6 +89,7 @@ mod enabled {
         /// This thread's counters; added to the global total at thread exit.
         pub(super) static COUNTERS: Counters = const { Counters { stats: Cell::new(Stats {
             owner_ops: 0, shared_ops: 0, queued: 0, merged: 0, frees: 0,
+            buffered_ops: 0, coalesced_ops: 0, applied_atomics: 0,
         }) } };
     }
 
@@ -128,6 +143,25 @@ pub(crate) fn record_merged(n: usize) {
 #[inline(always)]
 pub(crate) fn record_free() {
     bump!(frees += 1);
+}
+
+/// Counts one operation recorded in a coalescing buffer (for policies
+/// outside this crate).
+#[inline(always)]
+pub fn record_buffered() {
+    bump!(buffered_ops += 1);
+}
+
+/// Counts `n` buffered operations that cancelled out at a flush.
+#[inline(always)]
+pub fn record_coalesced(n: u64) {
+    bump!(coalesced_ops += n);
+}
+
+/// Counts one atomic applied by a buffer flush.
+#[inline(always)]
+pub fn record_applied() {
+    bump!(applied_atomics += 1);
 }
 
 /// Whether counters are compiled in (the `stats` feature).

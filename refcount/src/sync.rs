@@ -20,22 +20,41 @@
 pub(crate) use loom::{
     sync::atomic::{fence, AtomicBool, AtomicI64, AtomicU32},
     sync::{Arc, Mutex, MutexGuard},
-    thread_local,
 };
+
+/// `thread_local!` for code that runs under loom and natively: with loom,
+/// the declaration goes to `loom::thread_local!`, whose initialiser is a
+/// plain expression, so the `const { … }` block is unwrapped; natively it is
+/// `std::thread_local!` unchanged. One declaration per invocation. Exported
+/// (hidden) so every brisk crate's shim uses this one definition.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __brisk_thread_local {
+    ($(#[$attr:meta])* $vis:vis static $name:ident: $t:ty = const { $init:expr };) => {
+        #[cfg(loom)]
+        ::loom::thread_local! { $(#[$attr])* $vis static $name: $t = $init; }
+        #[cfg(not(loom))]
+        ::std::thread_local! { $(#[$attr])* $vis static $name: $t = const { $init }; }
+    };
+}
+
+pub(crate) use crate::__brisk_thread_local as thread_local;
 
 #[cfg(not(loom))]
 pub(crate) use std::{
     sync::atomic::{fence, AtomicBool, AtomicI64, AtomicU32},
     sync::{Arc, Mutex, MutexGuard},
-    thread_local,
 };
 
 pub(crate) use std::sync::atomic::Ordering;
 
 /// Declares `fn $name() -> &'static $ty`, a process-wide value created on
 /// first use (once per execution under loom, where statics holding loom
-/// objects must not outlive the model).
-macro_rules! lazy_global {
+/// objects must not outlive the model). Exported (hidden) for the other
+/// brisk crates' shims.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! __brisk_lazy_global {
     ($vis:vis fn $name:ident() -> $ty:ty = $init:expr) => {
         $vis fn $name() -> &'static $ty {
             #[cfg(loom)]
@@ -54,7 +73,7 @@ macro_rules! lazy_global {
     };
 }
 
-pub(crate) use lazy_global;
+pub(crate) use crate::__brisk_lazy_global as lazy_global;
 
 /// Locks `mutex`, ignoring poisoning.
 ///

@@ -1,0 +1,333 @@
+//! The `Deferred` policy: biased counting for the owner, coalesced and
+//! epoch-deferred counting for everyone else.
+//!
+//! # The problem it solves
+//!
+//! Under [`Biased`](brisk_refcount::Biased), an object that many threads use
+//! — a type, a builtin function, a module's dictionary — takes an atomic
+//! read-modify-write on its shared count for every non-owner clone and drop,
+//! and those RMWs bounce its cache line between cores. The contention, not
+//! the atomics themselves, is what makes GIL-free reference counting slow on
+//! shared objects.
+//!
+//! # The mechanism
+//!
+//! * **Owner:** unchanged — a load and a store of `local`.
+//! * **Non-owner:** the first touch of a `Private` object sets `Published`
+//!   (one RMW per object for its whole life). Then increments and decrements
+//!   go into the thread's [coalescing buffer](crate::buffer); the object is
+//!   not touched.
+//! * **Flush** (every safepoint, and when the buffer fills): a positive net
+//!   delta is applied at once with one `fetch_add`; a negative one joins a
+//!   batch that is applied **one epoch later** ([`crate::domain`]); a zero
+//!   delta costs nothing.
+//! * **Owner's last local reference** on a non-`Private` object: the owner
+//!   merges without subtracting that reference and defers its −1 one epoch.
+//!   A `Private` object is still freed on the spot: nobody else ever saw it.
+//! * **Queue merge:** the queue's −1 is deferred the same way.
+//!
+//! # The invariant
+//!
+//! *A count reaches zero only through a decrement applied at least one epoch
+//! after it was issued, and every increment is applied before its issuing
+//! thread leaves the epoch it was issued in.* A thread can only issue an
+//! increment while it holds a reference, so any decrement that could cancel
+//! the reference it copied was issued while it was pinned, and cannot be
+//! applied until it has unpinned — after flushing. Hence no premature free
+//! and no resurrection. `papers/design.md` gives the full argument and names
+//! the loom model for each step.
+//!
+//! Counts read from the header under this policy lag the truth by whatever
+//! sits in buffers and deferred batches: [`RcPolicy::strong_count`] is a
+//! snapshot of *applied* references, and uniqueness is only claimed on the
+//! owner thread of a never-published object.
+
+use core::ptr::NonNull;
+
+use brisk_refcount::{biased, Dealloc, RcHeader, RcPolicy};
+
+use crate::domain::defer_decrement;
+use crate::mutator;
+
+/// The epoch-deferred, coalescing policy. See the [module docs](self).
+pub enum Deferred {}
+
+// SAFETY: frees happen only through `biased::free` on a count that reached
+// zero, either on the owner thread for a never-published object, or through a
+// decrement applied an epoch after issue (see the module docs and
+// `papers/design.md`); loom models in `gc/tests/loom_*.rs`.
+unsafe impl RcPolicy for Deferred {
+    const NAME: &'static str = "deferred";
+
+    #[inline]
+    fn new_header() -> RcHeader {
+        biased::new_header()
+    }
+
+    #[inline(always)]
+    unsafe fn incref(header: &RcHeader) {
+        if biased::is_owned_by_current_thread(header) {
+            // SAFETY: owner thread, reference held.
+            unsafe { biased::owner_incref(header) }
+        } else {
+            // SAFETY: reference held.
+            unsafe { non_owner_incref(header) }
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
+        // SAFETY: the caller's reference keeps the header alive.
+        if biased::is_owned_by_current_thread(unsafe { header.as_ref() }) {
+            // SAFETY: owner thread, giving up a reference.
+            unsafe { biased::owner_decref_with(header, dealloc, deferred_zero_local) }
+        } else {
+            // SAFETY: giving up a reference.
+            unsafe { non_owner_decref(header, dealloc) }
+        }
+    }
+
+    fn is_unique(header: &RcHeader) -> bool {
+        // Only a never-published object's count is exact: once published,
+        // other threads' buffers may hold references not yet applied.
+        biased::is_owned_by_current_thread(header)
+            && header.local_count() == 1
+            && header.shared_word().raw() == 0
+    }
+
+    fn strong_count(header: &RcHeader) -> usize {
+        <brisk_refcount::Biased as RcPolicy>::strong_count(header)
+    }
+}
+
+/// Non-owner increment: publish, then buffer (or apply, if detached).
+///
+/// # Safety
+///
+/// The caller holds a counted reference.
+#[inline]
+unsafe fn non_owner_incref(header: &RcHeader) {
+    if header.is_immortal() {
+        return;
+    }
+    // SAFETY: reference held.
+    unsafe { biased::mark_published(header) };
+    if !mutator::record(NonNull::from(header), 1, None) {
+        // Detached: an increment may always be applied early.
+        // SAFETY: reference held.
+        unsafe { biased::shared_incref_by(header, 1) };
+    }
+}
+
+/// Non-owner decrement: publish, then buffer (or defer alone, if detached).
+///
+/// # Safety
+///
+/// The caller gives up a counted reference; `dealloc` frees the object.
+#[inline]
+unsafe fn non_owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: the caller's reference keeps the header alive.
+    let h = unsafe { header.as_ref() };
+    if h.is_immortal() {
+        return;
+    }
+    // SAFETY: reference held.
+    unsafe { biased::mark_published(h) };
+    if !mutator::record(header, -1, Some(dealloc)) {
+        // SAFETY: the caller's reference is given up one epoch later.
+        unsafe { defer_decrement(header, 1, dealloc) };
+    }
+}
+
+/// The owner's `local` reached zero. A never-published object is freed now;
+/// otherwise the owner's last reference is folded into the shared count and
+/// its −1 deferred one epoch.
+///
+/// # Safety
+///
+/// Owner thread, right after `local` reached zero.
+#[cold]
+#[inline(never)] // last owner reference of an object: frees or defers
+unsafe fn deferred_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: the owner's (not yet applied) last reference keeps it alive.
+    let h = unsafe { header.as_ref() };
+    // Acquire: a non-owner sets `Published` before its first buffered
+    // operation, and the reference it used reached this thread through
+    // synchronisation after that, so a zero here means no other thread
+    // ever counted this object.
+    if h.shared_word().raw() == 0 {
+        // SAFETY: private, count zero.
+        unsafe { biased::free(header, dealloc) };
+        return;
+    }
+    // `local` was already stored as 0: add the owner's reference back (+1)
+    // and give it up one epoch later.
+    // SAFETY: owner thread.
+    let count = unsafe { biased::explicit_merge(h, 1) };
+    debug_assert!(count >= 1);
+    // SAFETY: the owner's last reference, given up one epoch later.
+    unsafe { defer_decrement(header, 1, dealloc) };
+}
+
+/// The deferred policy's [`MergeFn`](brisk_refcount::MergeFn): merge a
+/// queued object now, drop the queue's reference one epoch later.
+///
+/// # Safety
+///
+/// See [`MergeFn`](brisk_refcount::MergeFn).
+pub(crate) unsafe fn deferred_merge_queued(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: owner thread (or the owner exited); the queue's reference keeps
+    // the object alive.
+    let count = unsafe { biased::explicit_merge(header.as_ref(), 0) };
+    debug_assert!(count >= 1, "the queue's reference is counted");
+    // SAFETY: the queue's reference, given up one epoch later.
+    unsafe { defer_decrement(header, 1, dealloc) };
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use brisk_refcount::{Brc, SharedState, SharedWord};
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+
+    struct Tracked(Arc<AtomicUsize>);
+
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    fn tracked() -> (Brc<Tracked, Deferred>, Arc<AtomicUsize>) {
+        let drops = Arc::new(AtomicUsize::new(0));
+        (Brc::new_in(Tracked(Arc::clone(&drops))), drops)
+    }
+
+    /// Runs safepoints (merge, flush, collection step) until `drops`
+    /// reaches one. Other tests share the domain, so their pinned threads
+    /// may delay it a little, never forever.
+    fn settle(drops: &AtomicUsize) {
+        for _ in 0..100_000 {
+            if drops.load(SeqCst) == 1 {
+                return;
+            }
+            crate::safepoint();
+            std::thread::yield_now();
+        }
+        panic!("object was not freed; drops = {}", drops.load(SeqCst));
+    }
+
+    #[test]
+    fn private_objects_are_freed_by_the_owner_at_once() {
+        let (a, drops) = tracked();
+        let b = a.clone();
+        drop(a);
+        drop(b);
+        assert_eq!(drops.load(SeqCst), 1);
+    }
+
+    #[test]
+    fn attached_non_owner_clones_do_not_touch_the_object() {
+        let (a, drops) = tracked();
+        let before = Brc::header(&a).shared_word();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let _m = crate::attach();
+                for _ in 0..10_000 {
+                    drop(a.clone());
+                }
+                // Only the first touch wrote the header: Published, count 0.
+                assert_eq!(
+                    Brc::header(&a).shared_word(),
+                    SharedWord::new(0, SharedState::Published)
+                );
+                crate::safepoint();
+            });
+        });
+        assert_eq!(before, SharedWord::new(0, SharedState::Private));
+        assert_eq!(
+            Brc::header(&a).shared_word(),
+            SharedWord::new(0, SharedState::Published)
+        );
+        drop(a); // owner's last reference on a published object: deferred
+        settle(&drops);
+    }
+
+    #[test]
+    fn net_positive_deltas_are_applied_at_flush() {
+        let (a, drops) = tracked();
+        let kept = std::thread::scope(|s| {
+            s.spawn(|| {
+                let _m = crate::attach();
+                let kept: Vec<_> = (0..3).map(|_| a.clone()).collect();
+                assert_eq!(Brc::header(&a).shared_word().count(), 0);
+                crate::safepoint();
+                assert_eq!(Brc::header(&a).shared_word().count(), 3);
+                kept
+            })
+            .join()
+            .unwrap()
+        });
+        // The owner drops references counted in `shared`: the first takes
+        // `local` to zero and merges, the rest go the non-owner way.
+        drop(kept);
+        assert_eq!(drops.load(SeqCst), 0);
+        drop(a);
+        settle(&drops);
+    }
+
+    #[test]
+    fn object_dropped_last_by_a_non_owner_is_freed_after_an_epoch() {
+        let (a, drops) = tracked();
+        let b = a.clone();
+        drop(a); // local 1 (b)
+        std::thread::spawn(move || {
+            let _m = crate::attach();
+            drop(b); // buffered -1
+            crate::safepoint(); // deferred, then queued to the owner
+        })
+        .join()
+        .unwrap();
+        // Applying the -1 finds Published count 0 and queues the object to
+        // this thread; the merge defers the queue's -1 once more.
+        settle(&drops);
+    }
+
+    #[test]
+    fn detached_threads_still_count_correctly() {
+        let (a, drops) = tracked();
+        std::thread::scope(|s| {
+            for _ in 0..2 {
+                s.spawn(|| {
+                    for _ in 0..100 {
+                        drop(a.clone());
+                    }
+                });
+            }
+        });
+        drop(a);
+        settle(&drops);
+    }
+
+    #[test]
+    fn blocking_flushes_and_reattaches() {
+        let _m = crate::attach();
+        let (a, drops) = tracked();
+        let b = a.clone();
+        let handle = std::thread::spawn(move || {
+            let _m = crate::attach();
+            let c = b.clone();
+            crate::blocking(|| {
+                // Flushed before unpinning: the +1 is applied.
+                assert!(Brc::header(&c).shared_word().count() >= 1);
+            });
+            assert!(crate::is_attached());
+            drop((b, c));
+        });
+        handle.join().unwrap();
+        drop(a);
+        drop(_m);
+        settle(&drops);
+    }
+}
