@@ -108,6 +108,10 @@ unsafe impl RcPolicy for Deferred {
 #[inline]
 unsafe fn non_owner_incref(header: &RcHeader) {
     if header.is_immortal() {
+        if let Some(target) = header.forward_target() {
+            // SAFETY: a forwarded header's target outlives its references.
+            unsafe { Deferred::incref(target.as_ref()) };
+        }
         return;
     }
     // SAFETY: reference held.
@@ -129,6 +133,10 @@ unsafe fn non_owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
     // SAFETY: the caller's reference keeps the header alive.
     let h = unsafe { header.as_ref() };
     if h.is_immortal() {
+        if let Some(target) = h.forward_target() {
+            // SAFETY: the reference was counted on the target.
+            unsafe { Deferred::decref(target, dealloc) };
+        }
         return;
     }
     // SAFETY: reference held.

@@ -279,6 +279,10 @@ pub unsafe fn shared_incref(header: &RcHeader) {
 #[inline]
 pub unsafe fn shared_incref_by(header: &RcHeader, n: u32) {
     if header.is_immortal() {
+        if let Some(target) = header.forward_target() {
+            // SAFETY: a forwarded header's target outlives its references.
+            unsafe { shared_incref_by(target.as_ref(), n) };
+        }
         return;
     }
     stats::record_shared_op();
@@ -352,13 +356,17 @@ pub unsafe fn shared_decref_by(
     merge: MergeFn,
 ) {
     debug_assert!(n >= 1);
-    let n = i64::from(n);
     // SAFETY: the caller's references keep the header alive until the CAS
     // below gives them up; the reference is not used after that.
     let h = unsafe { header.as_ref() };
     if h.is_immortal() {
+        if let Some(target) = h.forward_target() {
+            // SAFETY: the references were counted on the target.
+            unsafe { shared_decref_by(target, n, dealloc, merge) };
+        }
         return;
     }
+    let n = i64::from(n);
     stats::record_shared_op();
     // Relaxed: the CAS below validates the value.
     let mut current = h.shared.load(Relaxed);
@@ -401,7 +409,8 @@ pub unsafe fn shared_decref_by(
 }
 
 /// Hands a just-queued object to its owner, or merges it here if the owner
-/// has exited.
+/// has exited, or drops the reference as an ordinary shared decrement if the
+/// owner gave the object up in the meantime.
 ///
 /// # Safety
 ///
@@ -411,9 +420,23 @@ pub unsafe fn shared_decref_by(
 #[inline(never)] // the queue path: a lock, and maybe a registry lookup
 unsafe fn queue_to_owner(header: NonNull<RcHeader>, dealloc: Dealloc, merge: MergeFn) {
     // SAFETY: the queue's reference keeps the object alive.
-    // Relaxed: the id was written before the object was shared with us.
+    // Relaxed: the id was written before the object was shared with us; a
+    // 0 read here is acted on only through the CAS loop below.
     let owner = unsafe { header.as_ref() }.tid.load(Relaxed);
-    debug_assert!(owner != UNOWNED, "queued an unowned object");
+    if owner == UNOWNED {
+        // Between our `Queued` CAS and this load, other threads added shared
+        // references, the owner's `local` reached zero and `merge_zero_local`
+        // gave the object up (CPython's `_Py_brc_queue_object` checks for the
+        // same). Its `local` is zero and stays zero, so the shared count is
+        // the whole count: give our reference back as an ordinary shared
+        // decrement. The state is `Queued` or `Merged`, so it subtracts (the
+        // owner's merge CAS then frees at zero) or frees at zero itself; it
+        // never queues again. Merging here instead could free the object
+        // under the owner's still-running merge CAS.
+        // SAFETY: we give up the reference the queue would have held.
+        unsafe { shared_decref(header, dealloc, merge) };
+        return;
+    }
     stats::record_queued();
     let entry = Queued {
         header,

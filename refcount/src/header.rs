@@ -33,6 +33,8 @@
 //! places: the immortality check, and the merge of an object whose owner has
 //! exited (when the owner can no longer write it).
 
+use core::ptr::NonNull;
+
 use crate::sync::{AtomicI64, AtomicU32};
 
 /// `tid` of an object that no thread owns: merged, immortal, or made by a
@@ -194,6 +196,50 @@ impl RcHeader {
         // Relaxed: immortality is set before the object is shared and never
         // cleared, so any value read is the final one.
         self.local.load(crate::sync::Ordering::Relaxed) == IMMORTAL
+    }
+
+    /// Makes this header *forward* to `target`: from now on every counting
+    /// operation on it is applied to `target` instead, and this header is
+    /// never freed by counting. This is how a strongly connected component
+    /// of frozen objects is counted as one (Parkinson, Clebsch, Wrigstad,
+    /// *Reference Counting Deeply Immutable Data Structures with Cycles*,
+    /// ISMM 2024): every member forwards to a representative that holds the
+    /// component's count.
+    ///
+    /// A forwarded header looks immortal (`local == u32::MAX`); its `shared`
+    /// word holds the target's address, whose two low bits are zero, which
+    /// tells it apart from a plain immortal header (state `Merged`). A decrement
+    /// forwarded to the target passes on the member's `Dealloc`, so the
+    /// object model's `Dealloc` must be able to free the representative.
+    ///
+    /// # Safety
+    ///
+    /// No other thread counts on this header while it is rewritten (the
+    /// caller has stopped the world or owns the whole graph); `target` is
+    /// not itself forwarded, and it outlives every reference to this header;
+    /// the references this header counted have been added to `target`.
+    pub unsafe fn forward_to(&self, target: NonNull<RcHeader>) {
+        use crate::sync::Ordering::Release;
+        // Release: a thread that later reads the forward (Acquire in
+        // `forward_target`) sees the target's count already adjusted.
+        self.tid.store(UNOWNED, Release);
+        self.shared.store(target.as_ptr() as usize as i64, Release);
+        self.local.store(IMMORTAL, Release);
+    }
+
+    /// The header this one forwards to, if any (see [`RcHeader::forward_to`]).
+    #[inline]
+    pub fn forward_target(&self) -> Option<NonNull<RcHeader>> {
+        use crate::sync::Ordering::Acquire;
+        // Acquire: pairs with the Release stores in `forward_to`.
+        if self.local.load(Acquire) != IMMORTAL {
+            return None;
+        }
+        let raw = self.shared.load(Acquire);
+        if raw == 0 || raw & STATE_MASK != 0 {
+            return None; // a plain immortal header
+        }
+        NonNull::new(raw as usize as *mut RcHeader)
     }
 
     /// The owning thread's id, or [`UNOWNED`]. A snapshot.

@@ -108,6 +108,10 @@ unsafe impl RcPolicy for NonAtomic {
         // Relaxed: single-threaded by contract.
         let local = h.local.load(Relaxed);
         if local == IMMORTAL {
+            if let Some(target) = h.forward_target() {
+                // SAFETY: the reference was counted on the target.
+                unsafe { NonAtomic::decref(target, dealloc) };
+            }
             return;
         }
         h.local.store(local - 1, Relaxed);
@@ -136,6 +140,10 @@ fn nonatomic_spill(header: &RcHeader) {
     // Relaxed: single-threaded by contract.
     let local = header.local.load(Relaxed);
     if local == IMMORTAL {
+        if let Some(target) = header.forward_target() {
+            // SAFETY: a forwarded header's target outlives its references.
+            unsafe { NonAtomic::incref(target.as_ref()) };
+        }
         return;
     }
     let moved = local / 2;
@@ -188,6 +196,10 @@ unsafe impl RcPolicy for Atomic {
     #[inline(always)]
     unsafe fn incref(header: &RcHeader) {
         if header.is_immortal() {
+            if let Some(target) = header.forward_target() {
+                // SAFETY: a forwarded header's target outlives its references.
+                unsafe { Atomic::incref(target.as_ref()) };
+            }
             return;
         }
         stats::record_shared_op();
@@ -201,6 +213,10 @@ unsafe impl RcPolicy for Atomic {
         // `fetch_sub` gives it up; it is not used afterwards unless we free.
         let h = unsafe { header.as_ref() };
         if h.is_immortal() {
+            if let Some(target) = h.forward_target() {
+                // SAFETY: the reference was counted on the target.
+                unsafe { Atomic::decref(target, dealloc) };
+            }
             return;
         }
         stats::record_shared_op();
@@ -359,6 +375,50 @@ mod tests {
                 P::decref(ptr, never);
             }
             assert_eq!(P::strong_count(&header), usize::MAX);
+        }
+        exercise::<NonAtomic>();
+        exercise::<Atomic>();
+        exercise::<Biased>();
+    }
+
+    #[test]
+    fn forwarded_headers_count_on_their_target_under_every_policy() {
+        static FREED: AtomicUsize = AtomicUsize::new(0);
+        unsafe fn count_free(_: NonNull<RcHeader>) {
+            FREED.fetch_add(1, SeqCst);
+        }
+        fn exercise<P: RcPolicy>() {
+            let before = FREED.load(SeqCst);
+            let target = RcHeader::new_unowned();
+            // Give the target the member's reference as well.
+            let target = {
+                let t = P::new_header();
+                // SAFETY: `t` holds one reference; we add the member's.
+                unsafe { P::incref(&t) };
+                drop(target);
+                t
+            };
+            let member = RcHeader::new_unowned();
+            let t_ptr = NonNull::from(&target);
+            // SAFETY: single-threaded; `target` outlives `member`'s uses.
+            unsafe { member.forward_to(t_ptr) };
+            assert_eq!(member.forward_target(), Some(t_ptr));
+            assert!(RcHeader::new_immortal().forward_target().is_none());
+            let m_ptr = NonNull::from(&member);
+            // SAFETY: counting through the member lands on the target, which
+            // holds two references (its own and the member's).
+            unsafe {
+                P::incref(&member);
+                assert_eq!(P::strong_count(&target), 3);
+                P::decref(m_ptr, count_free);
+                P::decref(m_ptr, count_free);
+                assert_eq!(FREED.load(SeqCst), before);
+                P::decref(t_ptr, count_free);
+            }
+            // Under `Biased` the forwarded decrements took the shared path and
+            // queued the target to this thread: the merge frees it.
+            crate::safepoint();
+            assert_eq!(FREED.load(SeqCst), before + 1);
         }
         exercise::<NonAtomic>();
         exercise::<Atomic>();

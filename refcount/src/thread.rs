@@ -121,6 +121,16 @@ impl Drop for ThreadHandle {
     }
 }
 
+/// How many threads are registered: they made an object and have not yet
+/// finished their exit path. A snapshot, for diagnostics and tests.
+///
+/// A joined thread may still be running its thread-local destructors, the
+/// exit path among them (loom runs them after `join` returns); waiting for
+/// this to drop is how a test knows every exit path has finished.
+pub fn registered_count() -> usize {
+    lock(&registry().threads).len()
+}
+
 /// This thread's id, or [`UNREGISTERED`]. One TLS load.
 #[inline(always)]
 pub(crate) fn current_tid() -> u32 {
