@@ -98,6 +98,18 @@ unsafe impl RcPolicy for Deferred {
     fn strong_count(header: &RcHeader) -> usize {
         <brisk_refcount::Biased as RcPolicy>::strong_count(header)
     }
+
+    fn exact_count(header: &RcHeader) -> Option<usize> {
+        // Exact only where no buffer can hold an unapplied count: an object
+        // its owner never let another thread touch.
+        (biased::is_owned_by_current_thread(header) && header.shared_word().raw() == 0)
+            .then(|| header.local_count() as usize)
+    }
+
+    unsafe fn adopt(header: &RcHeader) {
+        // SAFETY: forwarded from the caller.
+        unsafe { biased::adopt(header) }
+    }
 }
 
 /// Non-owner increment: publish, then buffer (or apply, if detached).

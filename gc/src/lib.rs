@@ -58,4 +58,4 @@ pub mod slot;
 pub use deferred::Deferred;
 pub use domain::{garbage, Garbage};
 pub use mutator::{attach, blocking, collect, is_attached, safepoint, Attached};
-pub use slot::AtomicSlot;
+pub use slot::{AtomicSlot, RawSlot, SlotOps};

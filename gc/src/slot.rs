@@ -1,4 +1,4 @@
-//! `AtomicSlot`: a shared, atomically replaceable reference.
+//! Atomic reference slots: a shared, atomically replaceable reference.
 //!
 //! How does interpreter A use an object that lives in interpreter B's heap
 //! without a lock? It reads it from a slot both can see. The reader must
@@ -15,6 +15,10 @@
 //!   reference to the old value: it is dropped only after every thread
 //!   pinned now has unpinned, so no reader can still be between its load and
 //!   its count.
+//!
+//! [`RawSlot`] does this on bare headers for object models that count
+//! through their own handles (the runtime's slot objects); [`AtomicSlot`] is
+//! the typed version for [`Brc`].
 
 use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
@@ -28,6 +32,103 @@ use crate::sync::{
     AtomicPtr,
     Ordering::{AcqRel, Acquire},
 };
+
+/// How a [`RawSlot`] counts the values it holds.
+#[derive(Copy, Clone)]
+pub struct SlotOps {
+    /// Adds a reference (the caller holds one or is pinned with the slot's).
+    pub incref: unsafe fn(&RcHeader),
+    /// Gives up one reference; may run on any thread.
+    pub drop_ref: unsafe fn(NonNull<RcHeader>),
+}
+
+/// A slot holding one counted reference (or none), by header.
+pub struct RawSlot {
+    /// Header of the current value (holding one counted reference), or null.
+    ptr: AtomicPtr<RcHeader>,
+}
+
+impl RawSlot {
+    /// A slot that takes over one counted reference to `value`, if any.
+    pub fn new(value: Option<NonNull<RcHeader>>) -> Self {
+        RawSlot {
+            ptr: AtomicPtr::new(value.map_or(ptr::null_mut(), NonNull::as_ptr)),
+        }
+    }
+
+    /// Counts and returns a reference to the current value.
+    ///
+    /// # Safety
+    ///
+    /// Every value ever stored was counted with the same `ops`.
+    pub unsafe fn load(&self, ops: SlotOps) -> Option<NonNull<RcHeader>> {
+        with_guard(|_pinned| {
+            // Acquire: pairs with the AcqRel exchange that stored the pointer,
+            // so the object's initialisation is visible.
+            let header = NonNull::new(self.ptr.load(Acquire))?;
+            // SAFETY: we are pinned, so the slot's reference to this value,
+            // even if a writer replaces it right now, is retired and cannot
+            // be dropped before we unpin; the object is alive while we count.
+            unsafe { (ops.incref)(header.as_ref()) };
+            Some(header)
+        })
+    }
+
+    /// Stores `value` (taking over its reference) and retires the slot's
+    /// reference to the old value.
+    ///
+    /// # Safety
+    ///
+    /// As [`RawSlot::load`]; the caller owns one reference to `value`.
+    pub unsafe fn store(&self, value: Option<NonNull<RcHeader>>, ops: SlotOps) {
+        let new = value.map_or(ptr::null_mut(), NonNull::as_ptr);
+        // AcqRel: Release publishes the new value's initialisation to loaders;
+        // Acquire orders our retirement of the old value after its store.
+        let old = self.ptr.swap(new, AcqRel);
+        if let Some(old) = NonNull::new(old) {
+            // SAFETY: we took over the slot's reference to `old`; readers may
+            // still be about to count it, so it is dropped an epoch later.
+            unsafe { retire(old, ops.drop_ref) };
+        }
+    }
+
+    /// Stores `value` and returns a counted reference to the old value.
+    ///
+    /// # Safety
+    ///
+    /// As [`RawSlot::store`].
+    pub unsafe fn swap(
+        &self,
+        value: Option<NonNull<RcHeader>>,
+        ops: SlotOps,
+    ) -> Option<NonNull<RcHeader>> {
+        let new = value.map_or(ptr::null_mut(), NonNull::as_ptr);
+        with_guard(|_pinned| {
+            // AcqRel: as in `store`.
+            let old = NonNull::new(self.ptr.swap(new, AcqRel))?;
+            // SAFETY: the slot's reference keeps `old` alive until retired.
+            unsafe { (ops.incref)(old.as_ref()) };
+            // SAFETY: as in `store`.
+            unsafe { retire(old, ops.drop_ref) };
+            Some(old)
+        })
+    }
+
+    /// The current pointer, uncounted: only for identity checks and graph
+    /// walks made while the world is stopped.
+    pub fn peek(&self) -> Option<NonNull<RcHeader>> {
+        // Acquire: as in `load`.
+        NonNull::new(self.ptr.load(Acquire))
+    }
+}
+
+impl core::fmt::Debug for RawSlot {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RawSlot")
+            .field("ptr", &self.peek())
+            .finish()
+    }
+}
 
 /// An atomic `Option<Brc<T, P>>` that any number of threads may load and
 /// replace concurrently.
@@ -43,8 +144,7 @@ use crate::sync::{
 /// assert_eq!(*slot.load().unwrap(), "b");
 /// ```
 pub struct AtomicSlot<T, P: RcPolicy = Deferred> {
-    /// Header of the current value (holding one counted reference), or null.
-    ptr: AtomicPtr<RcHeader>,
+    raw: RawSlot,
     _holds: PhantomData<Option<Brc<T, P>>>,
 }
 
@@ -54,25 +154,26 @@ unsafe impl<T, P: RcPolicy> Send for AtomicSlot<T, P> where Brc<T, P>: Send + Sy
 // SAFETY: as above.
 unsafe impl<T, P: RcPolicy> Sync for AtomicSlot<T, P> where Brc<T, P>: Send + Sync {}
 
-fn into_raw<T, P: RcPolicy>(value: Option<Brc<T, P>>) -> *mut RcHeader {
-    value.map_or(ptr::null_mut(), |b| Brc::into_header(b).as_ptr())
-}
-
 /// Drops one reference of a `Brc<T, P>` through its header.
 ///
 /// # Safety
 ///
 /// `header` heads a `Brc<T, P>` allocation and the caller owns one reference.
-unsafe fn drop_ref<T, P: RcPolicy>(header: NonNull<RcHeader>) {
+unsafe fn drop_brc<T, P: RcPolicy>(header: NonNull<RcHeader>) {
     // SAFETY: forwarded from the caller.
     drop(unsafe { Brc::<T, P>::from_header(header) });
 }
 
 impl<T, P: RcPolicy> AtomicSlot<T, P> {
+    const OPS: SlotOps = SlotOps {
+        incref: P::incref,
+        drop_ref: drop_brc::<T, P>,
+    };
+
     /// A slot holding `value`.
     pub fn new(value: Option<Brc<T, P>>) -> Self {
         AtomicSlot {
-            ptr: AtomicPtr::new(into_raw(value)),
+            raw: RawSlot::new(value.map(Brc::into_header)),
             _holds: PhantomData,
         }
     }
@@ -84,29 +185,19 @@ impl<T, P: RcPolicy> AtomicSlot<T, P> {
     /// assert!(slot.load().is_none());
     /// ```
     pub fn load(&self) -> Option<Brc<T, P>> {
-        with_guard(|_pinned| {
-            // Acquire: pairs with the AcqRel exchange that stored the pointer,
-            // so the object's initialisation is visible.
-            let header = NonNull::new(self.ptr.load(Acquire))?;
-            // SAFETY: we are pinned, so the slot's reference to this value,
-            // even if a writer replaces it right now, is retired and cannot be
-            // dropped before we unpin; the object is alive while we count.
-            unsafe { P::incref(header.as_ref()) };
-            // SAFETY: we just counted the reference this handle owns.
-            Some(unsafe { Brc::from_header(header) })
-        })
+        // SAFETY: every value stored was a `Brc<T, P>`; we own the reference
+        // `load` counted.
+        unsafe {
+            self.raw
+                .load(Self::OPS)
+                .map(|header| Brc::from_header(header))
+        }
     }
 
     /// Replaces the value; the slot's reference to the old one is retired.
     pub fn store(&self, value: Option<Brc<T, P>>) {
-        // AcqRel: Release publishes the new value's initialisation to loaders;
-        // Acquire orders our retirement of the old value after its store.
-        let old = self.ptr.swap(into_raw(value), AcqRel);
-        if let Some(old) = NonNull::new(old) {
-            // SAFETY: we took over the slot's reference to `old`; readers may
-            // still be about to count it, so it is dropped an epoch later.
-            unsafe { retire(old, drop_ref::<T, P>) };
-        }
+        // SAFETY: as in `load`; the slot takes over `value`'s reference.
+        unsafe { self.raw.store(value.map(Brc::into_header), Self::OPS) }
     }
 
     /// Replaces the value and returns a counted reference to the old one.
@@ -118,16 +209,12 @@ impl<T, P: RcPolicy> AtomicSlot<T, P> {
     /// assert_eq!(old.as_deref(), Some(&1));
     /// ```
     pub fn swap(&self, value: Option<Brc<T, P>>) -> Option<Brc<T, P>> {
-        with_guard(|_pinned| {
-            // AcqRel: as in `store`.
-            let old = NonNull::new(self.ptr.swap(into_raw(value), AcqRel))?;
-            // SAFETY: the slot's reference keeps `old` alive until retired.
-            unsafe { P::incref(old.as_ref()) };
-            // SAFETY: as in `store`.
-            unsafe { retire(old, drop_ref::<T, P>) };
-            // SAFETY: we counted the reference this handle owns.
-            Some(unsafe { Brc::from_header(old) })
-        })
+        // SAFETY: as in `store`; we own the reference `swap` counted.
+        unsafe {
+            self.raw
+                .swap(value.map(Brc::into_header), Self::OPS)
+                .map(|header| Brc::from_header(header))
+        }
     }
 
     /// Empties the slot (retiring the old value).
@@ -153,9 +240,8 @@ impl<T, P: RcPolicy> Default for AtomicSlot<T, P> {
 
 impl<T, P: RcPolicy> core::fmt::Debug for AtomicSlot<T, P> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        // Acquire: a diagnostic read of the current pointer.
         f.debug_struct("AtomicSlot")
-            .field("ptr", &self.ptr.load(Acquire))
+            .field("raw", &self.raw)
             .finish()
     }
 }

@@ -493,6 +493,53 @@ pub unsafe fn explicit_merge(header: &RcHeader, extra: i64) -> i64 {
     }
 }
 
+/// The exact count of an object, if this thread can know it: on the owner
+/// thread of an object no other thread has counted (shared word 0), or for a
+/// merged object (whose whole count is in `shared`). `None` otherwise.
+pub fn exact_count(header: &RcHeader) -> Option<usize> {
+    if header.is_immortal() {
+        return None;
+    }
+    let word = header.shared_word();
+    if is_owned_by_current_thread(header) && word.raw() == 0 {
+        return Some(header.local_count() as usize);
+    }
+    if word.state() == SharedState::Merged {
+        return usize::try_from(word.count()).ok();
+    }
+    None
+}
+
+/// Re-biases an object to the calling thread: folds its whole count into
+/// `local`, clears `shared` to `Private` and stamps this thread's id. On a
+/// thread that is exiting, the object is left merged instead.
+///
+/// # Safety
+///
+/// No other thread holds or can obtain a reference to the object, its
+/// count is exact ([`exact_count`] was `Some` on the thread that gave it
+/// up), and that thread's writes happen-before this call.
+pub unsafe fn adopt(header: &RcHeader) {
+    if header.is_immortal() {
+        return;
+    }
+    let tid = thread::current_tid_for_new_object();
+    if tid == UNOWNED {
+        return;
+    }
+    // Relaxed: nobody else can reach the object; the hand-over that brought
+    // it here ordered the previous owner's writes before ours.
+    let word = SharedWord::from_raw(header.shared.load(Relaxed));
+    let total = i64::from(header.local.load(Relaxed)) + word.count();
+    debug_assert!(
+        total >= 1 && total <= i64::from(LOCAL_MAX),
+        "adopting count {total}"
+    );
+    header.local.store(total as u32, Relaxed);
+    header.shared.store(0, Relaxed);
+    header.tid.store(tid, Relaxed);
+}
+
 /// The biased [`MergeFn`]: merges a queued object and drops the queue's
 /// reference at once, freeing the object if that was the last.
 ///

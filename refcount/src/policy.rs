@@ -65,6 +65,23 @@ pub unsafe trait RcPolicy: 'static {
     /// A snapshot of the number of references. It can be out of date by the
     /// time it is returned, and may count a reference held by a merge queue.
     fn strong_count(header: &RcHeader) -> usize;
+
+    /// The exact number of references, if the calling thread can know it:
+    /// no other thread may be holding a count that is not yet visible in
+    /// the header. `None` when unsure. Used to prove a graph isolated
+    /// before moving it to another thread.
+    fn exact_count(header: &RcHeader) -> Option<usize>;
+
+    /// Makes the calling thread the owner of an object that no other thread
+    /// can reach (a graph just moved here), so it runs on the owner fast
+    /// path again. Policies without owners do nothing.
+    ///
+    /// # Safety
+    ///
+    /// No other thread holds, or can obtain, a reference to the object, and
+    /// [`RcPolicy::exact_count`] was `Some` for it on the thread that gave
+    /// it up (whose writes happen-before this call).
+    unsafe fn adopt(header: &RcHeader);
 }
 
 /// Plain counts, no atomic read-modify-write: the cheapest policy, and the
@@ -131,6 +148,13 @@ unsafe impl RcPolicy for NonAtomic {
         }
         count_to_usize(i64::from(header.local_count()) + header.shared_word().count())
     }
+
+    fn exact_count(header: &RcHeader) -> Option<usize> {
+        // Single-threaded by contract: the header is the whole truth.
+        (!header.is_immortal()).then(|| Self::strong_count(header))
+    }
+
+    unsafe fn adopt(_header: &RcHeader) {}
 }
 
 /// `local` is about to overflow (or the object is immortal).
@@ -240,6 +264,13 @@ unsafe impl RcPolicy for Atomic {
         }
         count_to_usize(header.shared_word().count())
     }
+
+    fn exact_count(header: &RcHeader) -> Option<usize> {
+        // Every count is applied to `shared` at once.
+        (!header.is_immortal()).then(|| Self::strong_count(header))
+    }
+
+    unsafe fn adopt(_header: &RcHeader) {}
 }
 
 /// Biased reference counting (Choi, Shull, Torrellas, PACT 2018; CPython's
@@ -287,6 +318,15 @@ unsafe impl RcPolicy for Biased {
             return usize::MAX;
         }
         count_to_usize(i64::from(header.local_count()) + header.shared_word().count())
+    }
+
+    fn exact_count(header: &RcHeader) -> Option<usize> {
+        biased::exact_count(header)
+    }
+
+    unsafe fn adopt(header: &RcHeader) {
+        // SAFETY: forwarded from the caller.
+        unsafe { biased::adopt(header) }
     }
 }
 
