@@ -196,6 +196,14 @@ unsafe fn deferred_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {
 ///
 /// See [`MergeFn`](brisk_refcount::MergeFn).
 pub(crate) unsafe fn deferred_merge_queued(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: the queue's reference keeps the header alive.
+    if unsafe { header.as_ref() }.forward_target().is_some() {
+        // Forwarded while queued: drop the queue's reference through the
+        // forward, one epoch later like any other.
+        // SAFETY: the queue's reference, given up one epoch later.
+        unsafe { defer_decrement(header, 1, dealloc) };
+        return;
+    }
     // SAFETY: owner thread (or the owner exited); the queue's reference keeps
     // the object alive.
     let count = unsafe { biased::explicit_merge(header.as_ref(), 0) };

@@ -547,6 +547,14 @@ pub unsafe fn adopt(header: &RcHeader) {
 ///
 /// See [`MergeFn`].
 pub unsafe fn merge_queued(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: the queue's reference keeps the header alive.
+    if let Some(target) = unsafe { header.as_ref() }.forward_target() {
+        // Forwarded while queued (frozen into a component): the queue's
+        // reference is counted on the representative.
+        // SAFETY: as above.
+        unsafe { shared_decref_by(target, 1, dealloc, merge_queued) };
+        return;
+    }
     // SAFETY: the queue's reference keeps the object alive; the caller is the
     // owner or the owner has exited.
     let count = unsafe { explicit_merge(header.as_ref(), -1) };

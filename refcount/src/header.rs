@@ -227,6 +227,24 @@ impl RcHeader {
         self.local.store(IMMORTAL, Release);
     }
 
+    /// Makes this header immortal: counting on it becomes a no-op and no
+    /// forward is followed any more. Used when a frozen component is freed
+    /// as a unit, so the references its members hold to one another are
+    /// dropped as no-ops.
+    ///
+    /// # Safety
+    ///
+    /// No reference to the object is counted any more (its count, or its
+    /// component's, reached zero), or the caller wants it leaked forever.
+    pub unsafe fn make_immortal(&self) {
+        use crate::sync::Ordering::Release;
+        // Release: as in `forward_to`.
+        self.tid.store(UNOWNED, Release);
+        self.shared
+            .store(SharedWord::new(0, SharedState::Merged).raw(), Release);
+        self.local.store(IMMORTAL, Release);
+    }
+
     /// The header this one forwards to, if any (see [`RcHeader::forward_to`]).
     #[inline]
     pub fn forward_target(&self) -> Option<NonNull<RcHeader>> {
