@@ -597,7 +597,7 @@ pub unsafe fn free(header: NonNull<RcHeader>, dealloc: Dealloc) {
 /// assert_eq!(Brc::strong_count(&value), 1);
 /// ```
 pub fn safepoint() -> usize {
-    thread::merge_queue()
+    thread::poll_merge_queue()
 }
 
 #[cfg(all(test, not(loom)))]
