@@ -429,15 +429,10 @@ mod tests {
         }
         fn exercise<P: RcPolicy>() {
             let before = FREED.load(SeqCst);
-            let target = RcHeader::new_unowned();
+            let target = P::new_header();
             // Give the target the member's reference as well.
-            let target = {
-                let t = P::new_header();
-                // SAFETY: `t` holds one reference; we add the member's.
-                unsafe { P::incref(&t) };
-                drop(target);
-                t
-            };
+            // SAFETY: `target` holds one reference; we add the member's.
+            unsafe { P::incref(&target) };
             let member = RcHeader::new_unowned();
             let t_ptr = NonNull::from(&target);
             // SAFETY: single-threaded; `target` outlives `member`'s uses.

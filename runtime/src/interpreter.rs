@@ -1,0 +1,140 @@
+//! `Interpreter`: an isolation domain without a GIL.
+//!
+//! An interpreter has its own globals and one or more mutator threads. No
+//! lock is shared between interpreters on any hot path: objects are biased
+//! to the thread that made them, and crossing to another interpreter goes
+//! through a channel in an explicit [send mode](crate::SendMode).
+
+use std::sync::{Arc, Weak};
+use std::thread::JoinHandle;
+
+use crate::mutator::Mutator;
+use crate::object::Ref;
+use crate::policy::RuntimePolicy;
+use crate::runtime::RuntimeInner;
+use crate::sync::{lock, Mutex};
+
+/// Shared state of an interpreter.
+pub(crate) struct InterpInner<P: RuntimePolicy> {
+    /// Unique within its runtime.
+    id: u32,
+    /// For messages and tracing.
+    name: String,
+    /// The runtime it belongs to.
+    pub(crate) runtime: Arc<RuntimeInner<P>>,
+    /// The globals dictionary, made by the first mutator that asks for it.
+    /// The lock is held only to read or set the handle.
+    globals: Mutex<Option<Ref<P>>>,
+}
+
+impl<P: RuntimePolicy> InterpInner<P> {
+    /// Releases the globals (with the global lock held if the policy needs
+    /// one).
+    pub(crate) fn clear_globals(&self) {
+        let globals = lock(&self.globals).take();
+        if globals.is_some() {
+            self.runtime.with_gil(|| drop(globals));
+        }
+    }
+}
+
+impl<P: RuntimePolicy> Drop for InterpInner<P> {
+    fn drop(&mut self) {
+        self.clear_globals();
+        tracing::info!(target: "brisk::runtime", id = self.id, name = %self.name, "interpreter stop");
+    }
+}
+
+/// A handle to an interpreter. Cheap to clone; the interpreter lives while
+/// any handle or mutator does, and its globals until its runtime is dropped.
+pub struct Interpreter<P: RuntimePolicy> {
+    inner: Arc<InterpInner<P>>,
+}
+
+impl<P: RuntimePolicy> Clone for Interpreter<P> {
+    fn clone(&self) -> Self {
+        Interpreter {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<P: RuntimePolicy> Interpreter<P> {
+    pub(crate) fn new(runtime: Arc<RuntimeInner<P>>, id: u32, name: &str) -> Self {
+        Interpreter {
+            inner: Arc::new(InterpInner {
+                id,
+                name: name.to_owned(),
+                runtime,
+                globals: Mutex::new(None),
+            }),
+        }
+    }
+
+    pub(crate) fn downgrade(&self) -> Weak<InterpInner<P>> {
+        Arc::downgrade(&self.inner)
+    }
+
+    pub(crate) fn runtime(&self) -> &Arc<RuntimeInner<P>> {
+        &self.inner.runtime
+    }
+
+    /// The interpreter's id, unique within its runtime.
+    pub fn id(&self) -> u32 {
+        self.inner.id
+    }
+
+    /// The interpreter's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// Attaches the calling thread as a mutator of this interpreter.
+    ///
+    /// Under [`Gil`](crate::Gil) this takes the global lock; under
+    /// [`Deferred`](crate::Deferred) it pins the thread to the epoch domain.
+    /// Dropping the mutator detaches.
+    pub fn attach(&self) -> Mutator<P> {
+        Mutator::attach(self.clone())
+    }
+
+    /// Runs `f` on a new thread attached to this interpreter.
+    ///
+    /// ```
+    /// let runtime = brisk_runtime::Runtime::<brisk_runtime::Deferred>::new();
+    /// let worker = runtime.new_interpreter("worker");
+    /// let len = worker.spawn(|m| m.str("hello").len()).join().unwrap();
+    /// assert_eq!(len, Some(5));
+    /// ```
+    pub fn spawn<R, F>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce(&Mutator<P>) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let interpreter = self.clone();
+        std::thread::Builder::new()
+            .name(format!("brisk:{}", self.name()))
+            .spawn(move || {
+                let mutator = interpreter.attach();
+                f(&mutator)
+            })
+            .expect("failed to spawn an interpreter thread")
+    }
+
+    /// The globals dictionary, made on first use (by the calling mutator,
+    /// which then owns it).
+    pub fn globals(&self, m: &Mutator<P>) -> Ref<P> {
+        let mut globals = lock(&self.inner.globals);
+        globals.get_or_insert_with(|| m.dict()).clone()
+    }
+}
+
+impl<P: RuntimePolicy> core::fmt::Debug for Interpreter<P> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Interpreter")
+            .field("id", &self.id())
+            .field("name", &self.name())
+            .field("policy", &P::NAME)
+            .finish()
+    }
+}

@@ -1,0 +1,252 @@
+//! `Mutator`: a thread attached to an interpreter.
+//!
+//! # Safepoints
+//!
+//! A mutator calls [`Mutator::safepoint`] where CPython's eval loop checks
+//! its eval breaker: at loop back-edges and calls. The common case costs a
+//! counter increment and a flag test. Every [`SAFEPOINT_PERIOD`] calls, or
+//! at once when another thread asked for something, it does the real work:
+//!
+//! * merges the objects other threads queued back to it (biased counting);
+//! * under [`Deferred`](crate::Deferred), flushes its coalescing buffer and
+//!   repins, letting the epoch advance;
+//! * under [`Gil`](crate::Gil), hands the global lock over if a waiter asked;
+//! * parks if a stop-the-world is requested.
+//!
+//! # Blocking
+//!
+//! [`Mutator::blocking`] detaches around a call that may block — a channel
+//! receive, I/O, a lock: the mutator stops counting as running for
+//! stop-the-world, releases the global lock, and unpins; it re-attaches
+//! afterwards.
+
+use core::cell::{Cell, RefCell};
+use core::marker::PhantomData;
+
+use brisk_gc::RawSlot;
+
+use crate::interpreter::Interpreter;
+use crate::object::{NativeFn, NativeObject, Payload, Ref};
+use crate::policy::RuntimePolicy;
+use crate::runtime::{RuntimeInner, SMALL_INT_MAX, SMALL_INT_MIN};
+use crate::stw::WorldStopped;
+
+/// Cheap safepoints between two full ones.
+pub const SAFEPOINT_PERIOD: u32 = 1024;
+
+std::thread_local! {
+    /// Runtimes (by key) whose global lock this thread holds.
+    static GIL_HELD: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether the calling thread holds the global lock of runtime `key`.
+pub(crate) fn holds_gil(key: usize) -> bool {
+    GIL_HELD
+        .try_with(|held| held.borrow().contains(&key))
+        .unwrap_or(false)
+}
+
+fn set_gil_held(key: usize, held: bool) {
+    let _ = GIL_HELD.try_with(|list| {
+        let mut list = list.borrow_mut();
+        if held {
+            list.push(key);
+        } else if let Some(i) = list.iter().position(|&k| k == key) {
+            list.swap_remove(i);
+        }
+    });
+}
+
+/// A thread attached to an interpreter. Not `Send`: it is this thread's
+/// attachment. Object constructors live here because allocation makes the
+/// calling thread the object's owner.
+pub struct Mutator<P: RuntimePolicy> {
+    /// The interpreter this thread runs.
+    interpreter: Interpreter<P>,
+    /// Epoch attachment under `Deferred`.
+    epoch: Option<brisk_gc::Attached>,
+    /// Safepoint calls since the last full one.
+    ticks: Cell<u32>,
+    /// Not `Send`.
+    _thread: PhantomData<*const ()>,
+}
+
+impl<P: RuntimePolicy> Mutator<P> {
+    pub(crate) fn attach(interpreter: Interpreter<P>) -> Self {
+        let runtime = interpreter.runtime();
+        if P::USES_GIL {
+            runtime.gil.acquire();
+            set_gil_held(runtime.key(), true);
+        }
+        runtime.stw.attach();
+        let epoch = P::COALESCES.then(brisk_gc::attach);
+        Mutator {
+            interpreter,
+            epoch,
+            ticks: Cell::new(0),
+            _thread: PhantomData,
+        }
+    }
+
+    fn runtime(&self) -> &RuntimeInner<P> {
+        self.interpreter.runtime()
+    }
+
+    /// The interpreter this mutator runs.
+    pub fn interpreter(&self) -> &Interpreter<P> {
+        &self.interpreter
+    }
+
+    /// A safepoint (see the [module docs](self)). Cheap unless work is due.
+    #[inline]
+    pub fn safepoint(&self) {
+        let ticks = self.ticks.get().wrapping_add(1);
+        self.ticks.set(ticks);
+        if ticks % SAFEPOINT_PERIOD == 0 || self.runtime().stw.is_requested() {
+            self.full_safepoint();
+        }
+    }
+
+    /// Does every safepoint duty now.
+    #[cold]
+    #[inline(never)] // merges, flushes, may park: never on the fast path
+    pub fn full_safepoint(&self) {
+        if P::COALESCES {
+            brisk_gc::safepoint();
+        } else {
+            brisk_refcount::safepoint();
+        }
+        let runtime = self.runtime();
+        if P::USES_GIL && runtime.gil.take_drop_request() {
+            self.blocking(std::thread::yield_now);
+        }
+        if runtime.stw.is_requested() {
+            if P::COALESCES {
+                // Unpinned while parked, so the requester can collect.
+                brisk_gc::blocking(|| runtime.stw.park());
+            } else {
+                runtime.stw.park();
+            }
+        }
+    }
+
+    /// Runs `f` detached: not counted as running for stop-the-world, without
+    /// the global lock, unpinned. For calls that may block.
+    pub fn blocking<R>(&self, f: impl FnOnce() -> R) -> R {
+        let runtime = self.runtime();
+        brisk_refcount::safepoint();
+        runtime.stw.detach();
+        if P::USES_GIL {
+            set_gil_held(runtime.key(), false);
+            // SAFETY: an attached mutator of a `Gil` runtime holds the lock.
+            unsafe { runtime.gil.release() };
+        }
+        let result = if P::COALESCES {
+            brisk_gc::blocking(f)
+        } else {
+            f()
+        };
+        if P::USES_GIL {
+            runtime.gil.acquire();
+            set_gil_held(runtime.key(), true);
+        }
+        runtime.stw.attach();
+        result
+    }
+
+    /// Stops the world: every other mutator of this runtime parks at its
+    /// next safepoint (after merging and flushing); detached ones are not
+    /// waited for. The world resumes when the returned guard is dropped.
+    pub fn stop_the_world(&self) -> WorldStopped<'_> {
+        let _span = tracing::info_span!(target: "brisk::runtime", "stop_the_world").entered();
+        if P::COALESCES {
+            brisk_gc::safepoint();
+        } else {
+            brisk_refcount::safepoint();
+        }
+        self.runtime().stw.stop(true)
+    }
+
+    /// `None`.
+    pub fn none(&self) -> Ref<P> {
+        self.runtime().singletons.none.clone()
+    }
+
+    /// `True` or `False`.
+    pub fn bool(&self, value: bool) -> Ref<P> {
+        let singletons = self.runtime().singletons;
+        if value {
+            singletons.true_.clone()
+        } else {
+            singletons.false_.clone()
+        }
+    }
+
+    /// An integer; −5 to 256 are immortal singletons.
+    pub fn int(&self, value: i64) -> Ref<P> {
+        if (SMALL_INT_MIN..=SMALL_INT_MAX).contains(&value) {
+            return self.runtime().singletons.small_ints[(value - SMALL_INT_MIN) as usize].clone();
+        }
+        Ref::alloc(Payload::Int(value))
+    }
+
+    /// A float.
+    pub fn float(&self, value: f64) -> Ref<P> {
+        Ref::alloc(Payload::Float(value))
+    }
+
+    /// A string.
+    pub fn str(&self, value: &str) -> Ref<P> {
+        Ref::alloc(Payload::Str(value.into()))
+    }
+
+    /// A byte string.
+    pub fn bytes(&self, value: &[u8]) -> Ref<P> {
+        Ref::alloc(Payload::Bytes(value.into()))
+    }
+
+    /// A tuple.
+    pub fn tuple(&self, items: Vec<Ref<P>>) -> Ref<P> {
+        Ref::alloc(Payload::Tuple(items.into_boxed_slice()))
+    }
+
+    /// A list.
+    pub fn list(&self, items: Vec<Ref<P>>) -> Ref<P> {
+        Ref::alloc(Payload::List(parking_lot::Mutex::new(items)))
+    }
+
+    /// An empty dictionary.
+    pub fn dict(&self) -> Ref<P> {
+        Ref::alloc(Payload::Dict(parking_lot::Mutex::new(Default::default())))
+    }
+
+    /// A native callable.
+    pub fn native_fn(&self, function: NativeFn<P>) -> Ref<P> {
+        Ref::alloc(Payload::NativeFn(function))
+    }
+
+    /// An atomic reference slot, shareable across interpreters once frozen
+    /// objects are stored in it (see [`Object::slot_load`](crate::Object::slot_load)).
+    pub fn slot(&self, value: Option<Ref<P>>) -> Ref<P> {
+        Ref::alloc(Payload::Slot(RawSlot::new(value.map(Ref::into_header))))
+    }
+
+    /// An embedder's native object.
+    pub fn native(&self, object: Box<dyn NativeObject<P>>) -> Ref<P> {
+        Ref::alloc(Payload::Native(object))
+    }
+}
+
+impl<P: RuntimePolicy> Drop for Mutator<P> {
+    fn drop(&mut self) {
+        brisk_refcount::safepoint();
+        drop(self.epoch.take());
+        let runtime = self.interpreter.runtime();
+        runtime.stw.detach();
+        if P::USES_GIL {
+            set_gil_held(runtime.key(), false);
+            // SAFETY: an attached mutator of a `Gil` runtime holds the lock.
+            unsafe { runtime.gil.release() };
+        }
+    }
+}

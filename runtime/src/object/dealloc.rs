@@ -1,0 +1,77 @@
+//! Freeing objects, without deep recursion.
+//!
+//! Freeing an object drops its payload, which drops its children's
+//! references, which may free them, and so on: a long linked list freed
+//! naively recurses once per node and overflows the stack. Like CPython's
+//! "trashcan" (`Py_TRASHCAN_BEGIN`), frees nested deeper than
+//! [`MAX_DEPTH`] are put on a per-thread list and run by the outermost free
+//! in a loop.
+
+use core::cell::{Cell, RefCell};
+use core::ptr::NonNull;
+
+use brisk_refcount::RcHeader;
+
+use super::{Object, SCC_REP};
+use crate::live;
+use crate::policy::RuntimePolicy;
+
+/// Nesting depth after which frees are queued instead of recursing.
+const MAX_DEPTH: usize = 64;
+
+/// A postponed free: the header and the function that frees it.
+type Postponed = (NonNull<RcHeader>, unsafe fn(NonNull<RcHeader>));
+
+std::thread_local! {
+    /// Frees in progress on this thread.
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
+    /// Frees postponed by the depth limit: the header and its free function.
+    static POSTPONED: RefCell<Vec<Postponed>> =
+        const { RefCell::new(Vec::new()) };
+}
+
+/// The `Dealloc` of every runtime object of policy `P`.
+///
+/// # Safety
+///
+/// `header` heads an `Object<P>` allocated by `Ref::alloc` whose count
+/// reached zero.
+pub(crate) unsafe fn dealloc_object<P: RuntimePolicy>(header: NonNull<RcHeader>) {
+    let depth = DEPTH.try_with(Cell::get).unwrap_or(0);
+    if depth >= MAX_DEPTH {
+        let postponed = POSTPONED.try_with(|p| p.borrow_mut().push((header, free_now::<P>)));
+        if postponed.is_ok() {
+            return;
+        }
+    }
+    let _ = DEPTH.try_with(|d| d.set(depth + 1));
+    // SAFETY: forwarded from the caller.
+    unsafe { free_now::<P>(header) };
+    if depth == 0 {
+        // The outermost free drains what deeper ones postponed.
+        while let Some((next, free)) = POSTPONED.try_with(|p| p.borrow_mut().pop()).ok().flatten() {
+            // SAFETY: postponed frees satisfy `dealloc_object`'s contract.
+            unsafe { free(next) };
+        }
+    }
+    let _ = DEPTH.try_with(|d| d.set(depth));
+}
+
+/// Frees one object (or, for a frozen component's representative, the
+/// whole component).
+///
+/// # Safety
+///
+/// As [`dealloc_object`].
+unsafe fn free_now<P: RuntimePolicy>(header: NonNull<RcHeader>) {
+    let object = header.cast::<Object<P>>();
+    // SAFETY: the object is alive until freed below.
+    if unsafe { object.as_ref() }.flags() & SCC_REP != 0 {
+        // SAFETY: count zero; the component is freed as a unit.
+        unsafe { crate::freeze::free_component::<P>(object) };
+        return;
+    }
+    // SAFETY: allocated by `Ref::alloc` as a `Box<Object<P>>`, count zero.
+    drop(unsafe { Box::from_raw(object.as_ptr()) });
+    live::freed();
+}

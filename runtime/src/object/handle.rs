@@ -1,0 +1,169 @@
+//! `Ref<P>`: a counted reference to a runtime object.
+
+use core::marker::PhantomData;
+use core::ops::Deref;
+use core::ptr::NonNull;
+
+use brisk_gc::SlotOps;
+use brisk_refcount::RcHeader;
+
+use super::{dealloc_object, Object, Payload};
+use crate::live;
+use crate::policy::RuntimePolicy;
+
+/// A counted reference to a runtime object. Cloning adds a reference
+/// through the policy `P`; dropping gives it back, and the last drop frees
+/// the object (on whichever thread the policy decides).
+///
+/// Under [`Gil`](crate::Gil), handles may only be cloned or dropped by a
+/// thread that holds the global lock (an attached
+/// [`Mutator`](crate::Mutator)).
+#[repr(transparent)]
+pub struct Ref<P: RuntimePolicy> {
+    ptr: NonNull<Object<P>>,
+    _policy: PhantomData<P>,
+}
+
+// SAFETY: objects are thread-safe: immutable payloads, per-object locks on
+// mutable ones, and counting through a thread-safe policy (or, for `Gil`,
+// under the global lock every mutator holds).
+unsafe impl<P: RuntimePolicy> Send for Ref<P> {}
+// SAFETY: as above.
+unsafe impl<P: RuntimePolicy> Sync for Ref<P> {}
+
+impl<P: RuntimePolicy> Ref<P> {
+    /// How runtime slots count their values.
+    pub(crate) const SLOT_OPS: SlotOps = SlotOps {
+        incref: P::incref,
+        drop_ref: drop_header::<P>,
+    };
+
+    /// Allocates an object with one reference, owned by this thread.
+    pub(crate) fn alloc(payload: Payload<P>) -> Self {
+        let kind = payload.kind();
+        let object = Box::new(Object {
+            header: super::ObjHeader {
+                rc: P::new_header(),
+                flags: crate::sync::AtomicU32::new(0),
+                kind,
+            },
+            payload,
+        });
+        live::allocated();
+        Ref {
+            ptr: NonNull::from(Box::leak(object)),
+            _policy: PhantomData,
+        }
+    }
+
+    /// An immortal object: never freed, never counted.
+    pub(crate) fn leak_immortal(payload: Payload<P>) -> Self {
+        let kind = payload.kind();
+        let object = Box::new(Object {
+            header: super::ObjHeader {
+                rc: RcHeader::new_immortal(),
+                flags: crate::sync::AtomicU32::new(super::FROZEN),
+                kind,
+            },
+            payload,
+        });
+        Ref {
+            ptr: NonNull::from(Box::leak(object)),
+            _policy: PhantomData,
+        }
+    }
+
+    /// Counts a new reference to a borrowed object.
+    ///
+    /// # Safety
+    ///
+    /// `object` is alive (borrowed from a counted reference).
+    #[inline]
+    pub(crate) unsafe fn from_borrowed(object: &Object<P>) -> Self {
+        // SAFETY: alive, per the caller.
+        unsafe { P::incref(&object.header.rc) };
+        Ref {
+            ptr: NonNull::from(object),
+            _policy: PhantomData,
+        }
+    }
+
+    /// Takes over a counted reference by header.
+    ///
+    /// # Safety
+    ///
+    /// `header` heads an `Object<P>` and the caller owns one counted reference.
+    #[inline]
+    pub(crate) unsafe fn from_header(header: NonNull<RcHeader>) -> Self {
+        Ref {
+            ptr: header.cast(),
+            _policy: PhantomData,
+        }
+    }
+
+    /// Gives up the handle without dropping its reference.
+    #[inline]
+    pub(crate) fn into_header(self) -> NonNull<RcHeader> {
+        core::mem::ManuallyDrop::new(self).ptr.cast()
+    }
+
+    /// The object's address, for identity.
+    #[inline]
+    pub fn as_ptr(this: &Self) -> *const Object<P> {
+        this.ptr.as_ptr()
+    }
+
+    /// Whether two handles name the same object.
+    #[inline]
+    pub fn ptr_eq(a: &Self, b: &Self) -> bool {
+        a.ptr == b.ptr
+    }
+
+    /// A snapshot of the reference count (see `RcPolicy::strong_count`).
+    pub fn strong_count(this: &Self) -> usize {
+        P::strong_count(&this.header.rc)
+    }
+}
+
+/// Drops one `Ref<P>` given its header: the slot's release function.
+///
+/// # Safety
+///
+/// `header` heads an `Object<P>` and the caller owns one counted reference.
+unsafe fn drop_header<P: RuntimePolicy>(header: NonNull<RcHeader>) {
+    // SAFETY: forwarded from the caller.
+    drop(unsafe { Ref::<P>::from_header(header) });
+}
+
+impl<P: RuntimePolicy> Clone for Ref<P> {
+    #[inline]
+    fn clone(&self) -> Self {
+        // SAFETY: `self` is a counted reference.
+        unsafe { Ref::from_borrowed(self) }
+    }
+}
+
+impl<P: RuntimePolicy> Drop for Ref<P> {
+    #[inline]
+    fn drop(&mut self) {
+        // SAFETY: we give up our counted reference; `dealloc_object::<P>`
+        // frees any runtime object of policy `P`.
+        unsafe { P::decref(self.ptr.cast(), dealloc_object::<P>) }
+    }
+}
+
+impl<P: RuntimePolicy> Deref for Ref<P> {
+    type Target = Object<P>;
+
+    #[inline(always)]
+    fn deref(&self) -> &Object<P> {
+        // SAFETY: our counted reference keeps the object alive.
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl<P: RuntimePolicy> core::fmt::Debug for Ref<P> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Debug::fmt(&**self, f)
+    }
+}

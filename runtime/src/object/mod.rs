@@ -1,0 +1,539 @@
+//! The object model: a 24-byte header, a small set of built-in types, and a
+//! trait for embedders' native types.
+//!
+//! # The header
+//!
+//! ```text
+//! #[repr(C)]
+//! ObjHeader {              // 24 bytes (compile-time assertion)
+//!     rc:    RcHeader      // 16: tid, local, shared (brisk-refcount)
+//!     flags: AtomicU32     //  4: FROZEN, SCC_REP
+//!     kind:  Kind          //  1: the type tag
+//! }                        //  3 bytes of padding
+//! ```
+//!
+//! CPython's free-threaded `PyObject` header is 32 bytes (`ob_tid`,
+//! `ob_flags`, `ob_mutex`, `ob_gc_bits`, `ob_ref_local`, `ob_ref_shared`,
+//! `ob_type`); brisk's is 24 because the type is a one-byte tag and the
+//! owner id is 32 bits.
+//!
+//! # Types
+//!
+//! `None`, `Bool` and small `Int`s (−5 to 256, as in CPython) are immortal
+//! singletons. `Str`, `Bytes`, `Tuple`, `Float` and large `Int`s are
+//! immutable. `List` and `Dict` are mutable and safe to use from every
+//! mutator thread of their interpreter: each has its own lock, held only for
+//! the duration of one operation, in the spirit of CPython's per-object
+//! critical sections (PEP 703); no lock is ever held while another object's
+//! lock is taken, so there is no lock-order problem. `Slot` is the
+//! cross-interpreter atomic reference cell of `brisk-gc`. `NativeFn` is a
+//! native callable, and [`NativeObject`] lets embedders add their own types.
+//!
+//! # Handles
+//!
+//! A [`Ref`] is a counted reference; dropping it gives the count back. A
+//! borrowed view is a plain `&Object<P>`: it counts nothing and lives as long
+//! as the `Ref` it was borrowed from.
+
+mod dealloc;
+mod dict;
+mod handle;
+mod native;
+
+use core::fmt;
+
+use brisk_gc::RawSlot;
+use brisk_refcount::RcHeader;
+use indexmap::IndexMap;
+use parking_lot::Mutex;
+
+use crate::policy::RuntimePolicy;
+use crate::sync::{AtomicU32, Ordering::Relaxed};
+
+pub(crate) use dealloc::dealloc_object;
+pub use dict::Key;
+pub use handle::Ref;
+pub use native::{NativeFn, NativeObject};
+
+/// The type tag in every header.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Kind {
+    /// The `None` singleton.
+    None,
+    /// `True` or `False`.
+    Bool,
+    /// A 64-bit integer.
+    Int,
+    /// A 64-bit float.
+    Float,
+    /// An immutable UTF-8 string.
+    Str,
+    /// An immutable byte string.
+    Bytes,
+    /// An immutable sequence.
+    Tuple,
+    /// A mutable sequence.
+    List,
+    /// A mutable insertion-ordered map.
+    Dict,
+    /// A native callable.
+    NativeFn,
+    /// An atomic reference slot shared across interpreters.
+    Slot,
+    /// An embedder's native object.
+    Native,
+}
+
+impl Kind {
+    /// The type's name as the language sees it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::None => "none",
+            Kind::Bool => "bool",
+            Kind::Int => "int",
+            Kind::Float => "float",
+            Kind::Str => "str",
+            Kind::Bytes => "bytes",
+            Kind::Tuple => "tuple",
+            Kind::List => "list",
+            Kind::Dict => "dict",
+            Kind::NativeFn => "native-fn",
+            Kind::Slot => "slot",
+            Kind::Native => "native",
+        }
+    }
+}
+
+/// Header flag: the object is deep-immutable and may be shared across
+/// interpreters.
+pub(crate) const FROZEN: u32 = 1;
+/// Header flag: the object represents a frozen strongly connected component
+/// with internal edges; freeing it frees the component.
+pub(crate) const SCC_REP: u32 = 2;
+
+/// The header every runtime object starts with.
+#[repr(C)]
+pub struct ObjHeader {
+    /// The reference count (brisk-refcount).
+    pub(crate) rc: RcHeader,
+    /// `FROZEN`, `SCC_REP`. Set by `freeze` (under stop-the-world); read by
+    /// mutators under the object's lock or with Acquire.
+    pub(crate) flags: AtomicU32,
+    /// The type tag. Immutable.
+    pub(crate) kind: Kind,
+}
+
+const _: () = assert!(core::mem::size_of::<ObjHeader>() <= 24 || cfg!(loom));
+
+/// The size of the object header in bytes.
+pub const HEADER_BYTES: usize = core::mem::size_of::<ObjHeader>();
+
+/// A runtime object: header, then payload.
+#[repr(C)]
+pub struct Object<P: RuntimePolicy> {
+    pub(crate) header: ObjHeader,
+    pub(crate) payload: Payload<P>,
+}
+
+/// A dictionary's table: insertion-ordered, behind the object's lock.
+pub(crate) type DictTable<P> = Mutex<IndexMap<Key<P>, Ref<P>>>;
+
+/// A key and its value, counted.
+pub type DictEntry<P> = (Ref<P>, Ref<P>);
+
+/// The payload of each built-in type.
+pub(crate) enum Payload<P: RuntimePolicy> {
+    None,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Box<str>),
+    Bytes(Box<[u8]>),
+    Tuple(Box<[Ref<P>]>),
+    List(Mutex<Vec<Ref<P>>>),
+    Dict(DictTable<P>),
+    NativeFn(NativeFn<P>),
+    Slot(RawSlot),
+    Native(Box<dyn NativeObject<P>>),
+}
+
+impl<P: RuntimePolicy> Payload<P> {
+    pub(crate) fn kind(&self) -> Kind {
+        match self {
+            Payload::None => Kind::None,
+            Payload::Bool(_) => Kind::Bool,
+            Payload::Int(_) => Kind::Int,
+            Payload::Float(_) => Kind::Float,
+            Payload::Str(_) => Kind::Str,
+            Payload::Bytes(_) => Kind::Bytes,
+            Payload::Tuple(_) => Kind::Tuple,
+            Payload::List(_) => Kind::List,
+            Payload::Dict(_) => Kind::Dict,
+            Payload::NativeFn(_) => Kind::NativeFn,
+            Payload::Slot(_) => Kind::Slot,
+            Payload::Native(_) => Kind::Native,
+        }
+    }
+}
+
+/// What an object operation can refuse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ObjectError {
+    /// The object is frozen (deep-immutable).
+    Frozen {
+        /// Its type.
+        kind: Kind,
+    },
+    /// The key cannot be hashed (a mutable container, a native object).
+    Unhashable {
+        /// Its type.
+        kind: Kind,
+    },
+    /// The operation needs another type.
+    WrongType {
+        /// What the operation needs.
+        expected: Kind,
+        /// What it got.
+        found: Kind,
+    },
+    /// A sequence index past the end.
+    IndexOutOfRange {
+        /// The index.
+        index: usize,
+        /// The length.
+        len: usize,
+    },
+}
+
+impl fmt::Display for ObjectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ObjectError::Frozen { kind } => write!(f, "cannot mutate a frozen {}", kind.name()),
+            ObjectError::Unhashable { kind } => write!(f, "unhashable type: {}", kind.name()),
+            ObjectError::WrongType { expected, found } => {
+                write!(f, "expected {}, found {}", expected.name(), found.name())
+            }
+            ObjectError::IndexOutOfRange { index, len } => {
+                write!(f, "index {index} out of range for length {len}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ObjectError {}
+
+impl<P: RuntimePolicy> Object<P> {
+    /// The type tag.
+    #[inline]
+    pub fn kind(&self) -> Kind {
+        self.header.kind
+    }
+
+    /// The reference-count header.
+    pub fn rc_header(&self) -> &RcHeader {
+        &self.header.rc
+    }
+
+    /// Whether the object is frozen (deep-immutable, shareable across
+    /// interpreters).
+    #[inline]
+    pub fn is_frozen(&self) -> bool {
+        // Relaxed: `freeze` sets the flag under stop-the-world, which orders
+        // it before every mutator's next step.
+        self.header.flags.load(Relaxed) & FROZEN != 0
+    }
+
+    pub(crate) fn flags(&self) -> u32 {
+        // Relaxed: see `is_frozen`.
+        self.header.flags.load(Relaxed)
+    }
+
+    /// A new counted reference to this object.
+    #[inline]
+    pub fn to_ref(&self) -> Ref<P> {
+        // SAFETY: `self` is borrowed from a live counted reference.
+        unsafe { Ref::from_borrowed(self) }
+    }
+
+    fn wrong_type(&self, expected: Kind) -> ObjectError {
+        ObjectError::WrongType {
+            expected,
+            found: self.kind(),
+        }
+    }
+
+    fn check_mutable(&self) -> Result<(), ObjectError> {
+        if self.is_frozen() {
+            Err(ObjectError::Frozen { kind: self.kind() })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The value of a `Bool`.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.payload {
+            Payload::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The value of an `Int`.
+    pub fn as_int(&self) -> Option<i64> {
+        match self.payload {
+            Payload::Int(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The value of a `Float`.
+    pub fn as_float(&self) -> Option<f64> {
+        match self.payload {
+            Payload::Float(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    /// The text of a `Str`.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.payload {
+            Payload::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The bytes of a `Bytes`.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match &self.payload {
+            Payload::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// The items of a `Tuple`.
+    pub fn as_tuple(&self) -> Option<&[Ref<P>]> {
+        match &self.payload {
+            Payload::Tuple(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// A native callable's descriptor.
+    pub fn as_native_fn(&self) -> Option<&NativeFn<P>> {
+        match &self.payload {
+            Payload::NativeFn(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// An embedder's native object.
+    pub fn as_native(&self) -> Option<&dyn NativeObject<P>> {
+        match &self.payload {
+            Payload::Native(n) => Some(&**n),
+            _ => None,
+        }
+    }
+
+    fn list(&self) -> Result<&Mutex<Vec<Ref<P>>>, ObjectError> {
+        match &self.payload {
+            Payload::List(items) => Ok(items),
+            _ => Err(self.wrong_type(Kind::List)),
+        }
+    }
+
+    fn dict(&self) -> Result<&DictTable<P>, ObjectError> {
+        match &self.payload {
+            Payload::Dict(map) => Ok(map),
+            _ => Err(self.wrong_type(Kind::Dict)),
+        }
+    }
+
+    /// Length of a `Str` (in bytes), `Bytes`, `Tuple`, `List` or `Dict`.
+    pub fn len(&self) -> Option<usize> {
+        Some(match &self.payload {
+            Payload::Str(s) => s.len(),
+            Payload::Bytes(b) => b.len(),
+            Payload::Tuple(items) => items.len(),
+            Payload::List(items) => items.lock().len(),
+            Payload::Dict(map) => map.lock().len(),
+            _ => return None,
+        })
+    }
+
+    /// Whether a sized object is empty (`None` for unsized types).
+    pub fn is_empty(&self) -> Option<bool> {
+        self.len().map(|n| n == 0)
+    }
+
+    /// Item `index` of a `Tuple` or `List`.
+    pub fn get_item(&self, index: usize) -> Result<Ref<P>, ObjectError> {
+        let out_of_range = |len| ObjectError::IndexOutOfRange { index, len };
+        match &self.payload {
+            Payload::Tuple(items) => items.get(index).cloned().ok_or(out_of_range(items.len())),
+            Payload::List(items) => {
+                let items = items.lock();
+                items.get(index).cloned().ok_or(out_of_range(items.len()))
+            }
+            _ => Err(self.wrong_type(Kind::List)),
+        }
+    }
+
+    /// Replaces item `index` of a `List`.
+    pub fn set_item(&self, index: usize, value: Ref<P>) -> Result<(), ObjectError> {
+        let list = self.list()?;
+        let old = {
+            let mut items = list.lock();
+            self.check_mutable()?;
+            let len = items.len();
+            let slot = items
+                .get_mut(index)
+                .ok_or(ObjectError::IndexOutOfRange { index, len })?;
+            core::mem::replace(slot, value)
+        };
+        // Dropped after unlocking: a destructor may take other locks.
+        drop(old);
+        Ok(())
+    }
+
+    /// Appends to a `List`.
+    pub fn push(&self, value: Ref<P>) -> Result<(), ObjectError> {
+        let list = self.list()?;
+        let mut items = list.lock();
+        self.check_mutable()?;
+        items.push(value);
+        Ok(())
+    }
+
+    /// Removes and returns the last item of a `List`.
+    pub fn pop(&self) -> Result<Option<Ref<P>>, ObjectError> {
+        let list = self.list()?;
+        let mut items = list.lock();
+        self.check_mutable()?;
+        Ok(items.pop())
+    }
+
+    /// A snapshot of the items of a `Tuple` or `List` (each counted).
+    pub fn items(&self) -> Result<Vec<Ref<P>>, ObjectError> {
+        match &self.payload {
+            Payload::Tuple(items) => Ok(items.to_vec()),
+            Payload::List(items) => Ok(items.lock().clone()),
+            _ => Err(self.wrong_type(Kind::List)),
+        }
+    }
+
+    /// Looks `key` up in a `Dict`.
+    pub fn dict_get(&self, key: &Object<P>) -> Result<Option<Ref<P>>, ObjectError> {
+        let map = self.dict()?;
+        dict::check_hashable(key)?;
+        Ok(map.lock().get(dict::KeyView::new(key)).cloned())
+    }
+
+    /// Inserts or replaces `key` in a `Dict`.
+    pub fn dict_set(&self, key: Ref<P>, value: Ref<P>) -> Result<(), ObjectError> {
+        let map = self.dict()?;
+        dict::check_hashable(&key)?;
+        let old = {
+            let mut map = map.lock();
+            self.check_mutable()?;
+            map.insert(Key(key), value)
+        };
+        drop(old);
+        Ok(())
+    }
+
+    /// Removes `key` from a `Dict`, returning its value.
+    pub fn dict_remove(&self, key: &Object<P>) -> Result<Option<Ref<P>>, ObjectError> {
+        let map = self.dict()?;
+        dict::check_hashable(key)?;
+        let mut map = map.lock();
+        self.check_mutable()?;
+        Ok(map.shift_remove(dict::KeyView::new(key)))
+    }
+
+    /// A snapshot of a `Dict`'s entries in insertion order (each counted).
+    pub fn dict_items(&self) -> Result<Vec<DictEntry<P>>, ObjectError> {
+        let map = self.dict()?;
+        Ok(map
+            .lock()
+            .iter()
+            .map(|(k, v)| (k.0.clone(), v.clone()))
+            .collect())
+    }
+
+    /// Reads a `Slot`: a counted reference to its current value.
+    pub fn slot_load(&self) -> Result<Option<Ref<P>>, ObjectError> {
+        match &self.payload {
+            // SAFETY: every value stored in a runtime slot is a `Ref<P>`
+            // counted with `Ref::<P>::SLOT_OPS`.
+            Payload::Slot(slot) => Ok(unsafe { slot.load(Ref::<P>::SLOT_OPS) }
+                // SAFETY: `load` counted the reference we take over.
+                .map(|h| unsafe { Ref::from_header(h) })),
+            _ => Err(self.wrong_type(Kind::Slot)),
+        }
+    }
+
+    /// Replaces a `Slot`'s value; the old value is released an epoch later,
+    /// so readers on other threads never see it freed under them.
+    pub fn slot_store(&self, value: Option<Ref<P>>) -> Result<(), ObjectError> {
+        match &self.payload {
+            Payload::Slot(slot) => {
+                // SAFETY: as in `slot_load`; the slot takes over `value`'s count.
+                unsafe { slot.store(value.map(Ref::into_header), Ref::<P>::SLOT_OPS) };
+                Ok(())
+            }
+            _ => Err(self.wrong_type(Kind::Slot)),
+        }
+    }
+
+    /// Calls `visit` on every object this one references directly. Locks
+    /// a container for the duration of the walk over it.
+    pub fn for_each_child(&self, mut visit: impl FnMut(&Object<P>)) {
+        match &self.payload {
+            Payload::Tuple(items) => items.iter().for_each(|r| visit(r)),
+            Payload::List(items) => items.lock().iter().for_each(|r| visit(r)),
+            Payload::Dict(map) => {
+                for (k, v) in map.lock().iter() {
+                    visit(&k.0);
+                    visit(v);
+                }
+            }
+            Payload::Native(native) => native.trace(&mut visit),
+            Payload::Slot(slot) => {
+                if let Some(header) = slot.peek() {
+                    // SAFETY: the slot holds a counted reference to its value;
+                    // callers walk graphs of objects nobody else is mutating.
+                    visit(unsafe { header.cast::<Object<P>>().as_ref() });
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl<P: RuntimePolicy> fmt::Debug for Object<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.payload {
+            Payload::None => f.write_str("None"),
+            Payload::Bool(b) => write!(f, "{b}"),
+            Payload::Int(i) => write!(f, "{i}"),
+            Payload::Float(x) => write!(f, "{x:?}"),
+            Payload::Str(s) => write!(f, "{s:?}"),
+            Payload::Bytes(b) => write!(f, "b{:?}", String::from_utf8_lossy(b)),
+            Payload::Tuple(items) => f.debug_tuple("").field(&DebugItems(items)).finish(),
+            Payload::List(_) | Payload::Dict(_) | Payload::Slot(_) => {
+                write!(f, "<{} at {:p}>", self.kind().name(), self)
+            }
+            Payload::NativeFn(func) => write!(f, "<native-fn {}>", func.name),
+            Payload::Native(n) => write!(f, "<{}>", n.type_name()),
+        }
+    }
+}
+
+struct DebugItems<'a, P: RuntimePolicy>(&'a [Ref<P>]);
+
+impl<P: RuntimePolicy> fmt::Debug for DebugItems<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.0.iter().map(|r| &**r)).finish()
+    }
+}

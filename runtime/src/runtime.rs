@@ -1,0 +1,166 @@
+//! `Runtime`: the owner of the interpreters, the stop-the-world handshake,
+//! the global lock of the `Gil` policy, and the immortal singletons.
+//!
+//! brisk's thread registry and epoch domain are process-wide (the counting
+//! policies are types, so their state cannot live in a value); a `Runtime`
+//! is the unit that starts interpreters over them and, when dropped, tears
+//! its interpreters down and drains the deferred work they left.
+
+use core::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+
+use crate::gil::GlobalLock;
+use crate::interpreter::{InterpInner, Interpreter};
+use crate::object::{Payload, Ref};
+use crate::policy::{Biased, RuntimePolicy};
+use crate::stw::StopTheWorld;
+use crate::sync::{lazy_global, lock, AtomicU32, Mutex, Ordering::Relaxed};
+
+/// Smallest and largest cached immortal integer (CPython's range).
+pub(crate) const SMALL_INT_MIN: i64 = -5;
+pub(crate) const SMALL_INT_MAX: i64 = 256;
+
+/// The immortal objects of one policy: `None`, the booleans and the small
+/// integers. Created once per policy type and never freed, so handles to
+/// them can outlive any runtime.
+pub(crate) struct Singletons<P: RuntimePolicy> {
+    pub(crate) none: Ref<P>,
+    pub(crate) true_: Ref<P>,
+    pub(crate) false_: Ref<P>,
+    pub(crate) small_ints: Box<[Ref<P>]>,
+}
+
+lazy_global!(fn singleton_tables() -> Mutex<HashMap<TypeId, &'static (dyn Any + Send + Sync)>> =
+    Mutex::new(HashMap::new()));
+
+fn singletons<P: RuntimePolicy>() -> &'static Singletons<P> {
+    let mut tables = lock(singleton_tables());
+    let table = tables.entry(TypeId::of::<P>()).or_insert_with(|| {
+        let table: &'static Singletons<P> = Box::leak(Box::new(Singletons {
+            none: Ref::leak_immortal(Payload::None),
+            true_: Ref::leak_immortal(Payload::Bool(true)),
+            false_: Ref::leak_immortal(Payload::Bool(false)),
+            small_ints: (SMALL_INT_MIN..=SMALL_INT_MAX)
+                .map(|i| Ref::leak_immortal(Payload::Int(i)))
+                .collect(),
+        }));
+        table
+    });
+    table
+        .downcast_ref::<Singletons<P>>()
+        .expect("singleton tables are keyed by their policy's TypeId")
+}
+
+/// Shared state of a runtime.
+pub(crate) struct RuntimeInner<P: RuntimePolicy> {
+    /// The stop-the-world handshake of all this runtime's mutators.
+    pub(crate) stw: StopTheWorld,
+    /// The global lock, used only when `P::USES_GIL`.
+    pub(crate) gil: GlobalLock,
+    /// The policy's immortal objects.
+    pub(crate) singletons: &'static Singletons<P>,
+    /// Interpreters started by this runtime. Locked to start one and at drop.
+    interpreters: Mutex<Vec<Weak<InterpInner<P>>>>,
+    /// The next interpreter id.
+    next_interp_id: AtomicU32,
+}
+
+/// A brisk runtime under counting policy `P`. It is the owner: dropping it
+/// releases every interpreter's globals.
+///
+/// ```
+/// use brisk_runtime::{Biased, Runtime};
+///
+/// let runtime = Runtime::<Biased>::new();
+/// let main = runtime.new_interpreter("main");
+/// let answer = main.spawn(|m| m.int(6).as_int().unwrap() * 7).join().unwrap();
+/// assert_eq!(answer, 42);
+/// ```
+pub struct Runtime<P: RuntimePolicy = Biased> {
+    inner: Arc<RuntimeInner<P>>,
+}
+
+impl<P: RuntimePolicy> Default for Runtime<P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<P: RuntimePolicy> Runtime<P> {
+    /// A runtime with no interpreters.
+    pub fn new() -> Self {
+        Runtime {
+            inner: Arc::new(RuntimeInner {
+                stw: StopTheWorld::new(),
+                gil: GlobalLock::new(),
+                singletons: singletons::<P>(),
+                interpreters: Mutex::new(Vec::new()),
+                next_interp_id: AtomicU32::new(1),
+            }),
+        }
+    }
+
+    /// The counting policy's name (`biased`, `deferred`, `atomic`, `gil`).
+    pub fn policy_name(&self) -> &'static str {
+        P::NAME
+    }
+
+    /// Starts an interpreter: an isolation domain with its own globals.
+    pub fn new_interpreter(&self, name: &str) -> Interpreter<P> {
+        // Relaxed: ids only need to be unique.
+        let id = self.inner.next_interp_id.fetch_add(1, Relaxed);
+        let interpreter = Interpreter::new(Arc::clone(&self.inner), id, name);
+        lock(&self.inner.interpreters).push(interpreter.downgrade());
+        tracing::info!(target: "brisk::runtime", id, name, policy = P::NAME, "interpreter start");
+        interpreter
+    }
+
+    /// The stop-the-world handshake, for embedders that stop the world from
+    /// a thread that is not a mutator.
+    pub fn stop_the_world(&self) -> crate::stw::WorldStopped<'_> {
+        self.inner.stw.stop(false)
+    }
+}
+
+impl<P: RuntimePolicy> RuntimeInner<P> {
+    /// Runs `f` holding the global lock if the policy uses one (and this
+    /// thread does not hold it already).
+    pub(crate) fn with_gil<R>(&self, f: impl FnOnce() -> R) -> R {
+        if !P::USES_GIL || crate::mutator::holds_gil(self.key()) {
+            return f();
+        }
+        self.gil.acquire();
+        let result = f();
+        // SAFETY: acquired just above on this thread.
+        unsafe { self.gil.release() };
+        result
+    }
+
+    /// An identity for this runtime (its address).
+    pub(crate) fn key(&self) -> usize {
+        self as *const Self as usize
+    }
+}
+
+impl<P: RuntimePolicy> Drop for Runtime<P> {
+    /// Tears the runtime down: every interpreter's globals are released
+    /// (interpreter handles that outlive the runtime keep working, with
+    /// empty globals), then the queued and deferred work this left is
+    /// drained. Objects still referenced elsewhere stay alive.
+    fn drop(&mut self) {
+        let interpreters: Vec<_> = lock(&self.inner.interpreters)
+            .drain(..)
+            .filter_map(|weak| weak.upgrade())
+            .collect();
+        self.inner.with_gil(|| {
+            for interpreter in &interpreters {
+                interpreter.clear_globals();
+            }
+        });
+        drop(interpreters);
+        // Drain what the teardown queued or deferred.
+        brisk_refcount::safepoint();
+        brisk_gc::collect(64);
+    }
+}
