@@ -70,6 +70,8 @@ unsafe impl RcPolicy for Deferred {
             // SAFETY: owner thread, reference held.
             unsafe { biased::owner_incref(header) }
         } else {
+            // Keep the owner path the fall-through (see `biased::incref`).
+            core::hint::cold_path();
             // SAFETY: reference held.
             unsafe { non_owner_incref(header) }
         }
@@ -82,6 +84,8 @@ unsafe impl RcPolicy for Deferred {
             // SAFETY: owner thread, giving up a reference.
             unsafe { biased::owner_decref_with(header, dealloc, deferred_zero_local) }
         } else {
+            // Keep the owner path the fall-through (see `biased::incref`).
+            core::hint::cold_path();
             // SAFETY: giving up a reference.
             unsafe { non_owner_decref(header, dealloc) }
         }

@@ -103,6 +103,9 @@ pub unsafe fn incref(header: &RcHeader) {
         // SAFETY: owner thread; the caller holds a reference.
         unsafe { owner_incref(header) }
     } else {
+        // Lay the owner path out as the fall-through: it is the one that
+        // must cost what `Rc` costs.
+        core::hint::cold_path();
         // SAFETY: the caller holds a reference.
         unsafe { shared_incref(header) }
     }
@@ -123,6 +126,8 @@ pub unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
         // SAFETY: owner thread; the caller gives up a reference.
         unsafe { owner_decref(header, dealloc) }
     } else {
+        // As in `incref`: keep the owner path the fall-through.
+        core::hint::cold_path();
         // SAFETY: the caller gives up a reference; queued objects are merged
         // with the biased merge.
         unsafe { shared_decref(header, dealloc, merge_queued) }
