@@ -114,6 +114,24 @@ impl RawSlot {
         })
     }
 
+    /// Stores `value` and hands the slot's reference to the old value
+    /// straight back, without waiting for an epoch.
+    ///
+    /// # Safety
+    ///
+    /// As [`RawSlot::store`], and no thread can be between loading the old
+    /// pointer and counting it: every reader and writer runs under one lock
+    /// (a global interpreter lock), so a reader's count is complete before a
+    /// writer runs.
+    pub unsafe fn replace_now(
+        &self,
+        value: Option<NonNull<RcHeader>>,
+    ) -> Option<NonNull<RcHeader>> {
+        let new = value.map_or(ptr::null_mut(), NonNull::as_ptr);
+        // AcqRel: as in `store`.
+        NonNull::new(self.ptr.swap(new, AcqRel))
+    }
+
     /// The current pointer, uncounted: only for identity checks and graph
     /// walks made while the world is stopped.
     pub fn peek(&self) -> Option<NonNull<RcHeader>> {

@@ -119,9 +119,16 @@ impl<P: RuntimePolicy> Mutator<P> {
         let _span = tracing::info_span!(target: "brisk::runtime", "freeze").entered();
         let stopped = self.stop_the_world();
         let graph = Graph::walk(root, |o| !o.is_frozen() && !o.rc_header().is_immortal());
-        graph
+        // Slots first: a graph that cannot be frozen because of a slot must
+        // not have asked any native object to freeze itself (which has
+        // effects of its own) before failing.
+        let (natives, others): (Vec<&Ref<P>>, Vec<&Ref<P>>) = graph
             .nodes
             .iter()
+            .partition(|node| node.kind() == Kind::Native);
+        others
+            .into_iter()
+            .chain(natives)
             .try_for_each(|node| check_freezable(node))?;
         // Counts include the graph's own reference to each node; those are
         // given back through the forwards when the graph is dropped.

@@ -46,7 +46,8 @@ pub(crate) fn holds_gil(key: usize) -> bool {
         .unwrap_or(false)
 }
 
-fn set_gil_held(key: usize, held: bool) {
+/// Records whether the calling thread holds the global lock of runtime `key`.
+pub(crate) fn set_gil_held(key: usize, held: bool) {
     let _ = GIL_HELD.try_with(|list| {
         let mut list = list.borrow_mut();
         if held {
@@ -67,6 +68,9 @@ pub struct Mutator<P: RuntimePolicy> {
     epoch: Option<brisk_gc::Attached>,
     /// Safepoint calls since the last full one.
     ticks: Cell<u32>,
+    /// Inside [`Mutator::blocking`]: not counted as running, without the
+    /// global lock. A nested `blocking` must not detach a second time.
+    detached: Cell<bool>,
     /// Not `Send`.
     _thread: PhantomData<*const ()>,
 }
@@ -84,6 +88,7 @@ impl<P: RuntimePolicy> Mutator<P> {
             interpreter,
             epoch,
             ticks: Cell::new(0),
+            detached: Cell::new(false),
             _thread: PhantomData,
         }
     }
@@ -102,7 +107,7 @@ impl<P: RuntimePolicy> Mutator<P> {
     pub fn safepoint(&self) {
         let ticks = self.ticks.get().wrapping_add(1);
         self.ticks.set(ticks);
-        if ticks % SAFEPOINT_PERIOD == 0 || self.runtime().stw.is_requested() {
+        if ticks.is_multiple_of(SAFEPOINT_PERIOD) || self.runtime().stw.is_requested() {
             self.full_safepoint();
         }
     }
@@ -120,7 +125,9 @@ impl<P: RuntimePolicy> Mutator<P> {
         if P::USES_GIL && runtime.gil.take_drop_request() {
             self.blocking(std::thread::yield_now);
         }
-        if runtime.stw.is_requested() {
+        // A detached mutator (a safepoint inside `blocking`) is not counted
+        // as running, so it must not park.
+        if runtime.stw.is_requested() && !self.detached.get() {
             if P::COALESCES {
                 // Unpinned while parked, so the requester can collect.
                 brisk_gc::blocking(|| runtime.stw.park());
@@ -131,27 +138,29 @@ impl<P: RuntimePolicy> Mutator<P> {
     }
 
     /// Runs `f` detached: not counted as running for stop-the-world, without
-    /// the global lock, unpinned. For calls that may block.
+    /// the global lock, unpinned. For calls that may block. Nested calls
+    /// (a channel receive inside `blocking`, say) just run `f`. The mutator
+    /// re-attaches afterwards, also when `f` panics.
     pub fn blocking<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self.detached.get() {
+            return f();
+        }
         let runtime = self.runtime();
         brisk_refcount::safepoint();
         runtime.stw.detach();
         if P::USES_GIL {
             set_gil_held(runtime.key(), false);
-            // SAFETY: an attached mutator of a `Gil` runtime holds the lock.
+            // SAFETY: an attached mutator of a `Gil` runtime holds the lock
+            // (`detached` is false, so this is not a nested call).
             unsafe { runtime.gil.release() };
         }
-        let result = if P::COALESCES {
+        self.detached.set(true);
+        let _reattach = Reattach(self);
+        if P::COALESCES {
             brisk_gc::blocking(f)
         } else {
             f()
-        };
-        if P::USES_GIL {
-            runtime.gil.acquire();
-            set_gil_held(runtime.key(), true);
         }
-        runtime.stw.attach();
-        result
     }
 
     /// Stops the world: every other mutator of this runtime parks at its
@@ -164,7 +173,7 @@ impl<P: RuntimePolicy> Mutator<P> {
         } else {
             brisk_refcount::safepoint();
         }
-        self.runtime().stw.stop(true)
+        self.runtime().stw.stop(!self.detached.get())
     }
 
     /// `None`.
@@ -234,6 +243,22 @@ impl<P: RuntimePolicy> Mutator<P> {
     /// An embedder's native object.
     pub fn native(&self, object: Box<dyn NativeObject<P>>) -> Ref<P> {
         Ref::alloc(Payload::Native(object))
+    }
+}
+
+/// Re-attaches a mutator at the end of [`Mutator::blocking`], whether the
+/// blocking call returned or panicked.
+struct Reattach<'a, P: RuntimePolicy>(&'a Mutator<P>);
+
+impl<P: RuntimePolicy> Drop for Reattach<'_, P> {
+    fn drop(&mut self) {
+        let runtime = self.0.runtime();
+        if P::USES_GIL {
+            runtime.gil.acquire();
+            set_gil_held(runtime.key(), true);
+        }
+        runtime.stw.attach();
+        self.0.detached.set(false);
     }
 }
 

@@ -131,7 +131,12 @@ impl<P: RuntimePolicy> RuntimeInner<P> {
             return f();
         }
         self.gil.acquire();
+        // Recorded, so that a nested `with_gil` (as `Runtime::drop` makes
+        // through `InterpInner::clear_globals`) does not take the
+        // non-reentrant lock a second time and deadlock.
+        crate::mutator::set_gil_held(self.key(), true);
         let result = f();
+        crate::mutator::set_gil_held(self.key(), false);
         // SAFETY: acquired just above on this thread.
         unsafe { self.gil.release() };
         result
@@ -158,9 +163,12 @@ impl<P: RuntimePolicy> Drop for Runtime<P> {
                 interpreter.clear_globals();
             }
         });
-        drop(interpreters);
-        // Drain what the teardown queued or deferred.
-        brisk_refcount::safepoint();
-        brisk_gc::collect(64);
+        // Drain what the teardown queued or deferred (under the global lock:
+        // the deferred work counts on objects).
+        self.inner.with_gil(|| {
+            drop(interpreters);
+            brisk_refcount::safepoint();
+            brisk_gc::collect(64);
+        });
     }
 }

@@ -21,7 +21,7 @@
 //! so a mutator that reads it stale simply parks at its next safepoint.
 //! `runtime/tests/loom_stw.rs` model-checks the handshake.
 
-use crate::sync::{lock, AtomicBool, Condvar, Mutex, Ordering::Relaxed};
+use crate::sync::{lock, AtomicBool, Condvar, Mutex, MutexGuard, Ordering::Relaxed};
 
 /// The handshake state shared by a runtime's mutators.
 pub struct StopTheWorld {
@@ -60,10 +60,7 @@ impl StopTheWorld {
         }
     }
 
-    fn wait<'a>(
-        &self,
-        guard: std::sync::MutexGuard<'a, State>,
-    ) -> std::sync::MutexGuard<'a, State> {
+    fn wait<'a>(&self, guard: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
         self.changed
             .wait(guard)
             .unwrap_or_else(std::sync::PoisonError::into_inner)

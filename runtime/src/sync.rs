@@ -6,13 +6,13 @@
 #[cfg(loom)]
 pub(crate) use loom::sync::{
     atomic::{AtomicBool, AtomicU32, AtomicUsize},
-    Condvar, Mutex,
+    Condvar, Mutex, MutexGuard,
 };
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
     atomic::{AtomicBool, AtomicU32, AtomicUsize},
-    Condvar, Mutex,
+    Condvar, Mutex, MutexGuard,
 };
 
 pub(crate) use std::sync::atomic::Ordering;
@@ -21,7 +21,7 @@ pub(crate) use brisk_refcount::__brisk_lazy_global as lazy_global;
 
 /// Locks `mutex`, ignoring poisoning: the state behind this crate's locks
 /// is updated in single assignments that a panic cannot leave half done.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -158,6 +158,24 @@ pub(crate) enum Payload<P: RuntimePolicy> {
     Native(Box<dyn NativeObject<P>>),
 }
 
+impl<P: RuntimePolicy> Drop for Payload<P> {
+    /// Releases a slot's value: a `RawSlot` holds a counted reference but
+    /// cannot drop it itself (it does not know how it was counted).
+    fn drop(&mut self) {
+        if let Payload::Slot(slot) = self {
+            if let Some(value) = slot.peek() {
+                // SAFETY: the slot holds one counted `Ref<P>` to its value
+                // (see `Object::slot_store`), which we give up here. The
+                // slot object is being freed, so no thread holds a reference
+                // through which it could be loading from the slot: dropping
+                // now, rather than an epoch later, is as safe as a list
+                // dropping its items.
+                drop(unsafe { Ref::<P>::from_header(value) });
+            }
+        }
+    }
+}
+
 impl<P: RuntimePolicy> Payload<P> {
     pub(crate) fn kind(&self) -> Kind {
         match self {
@@ -474,16 +492,25 @@ impl<P: RuntimePolicy> Object<P> {
     }
 
     /// Replaces a `Slot`'s value; the old value is released an epoch later,
-    /// so readers on other threads never see it freed under them.
+    /// so readers on other threads never see it freed under them. Under
+    /// [`Gil`](crate::Gil) every reader holds the global lock, so it is
+    /// released at once, by this thread, under the lock.
     pub fn slot_store(&self, value: Option<Ref<P>>) -> Result<(), ObjectError> {
-        match &self.payload {
-            Payload::Slot(slot) => {
-                // SAFETY: as in `slot_load`; the slot takes over `value`'s count.
-                unsafe { slot.store(value.map(Ref::into_header), Ref::<P>::SLOT_OPS) };
-                Ok(())
-            }
-            _ => Err(self.wrong_type(Kind::Slot)),
+        let Payload::Slot(slot) = &self.payload else {
+            return Err(self.wrong_type(Kind::Slot));
+        };
+        let new = value.map(Ref::into_header);
+        if P::USES_GIL {
+            // SAFETY: the slot holds `Ref<P>`s; under the GIL no reader is
+            // between loading a pointer and counting it.
+            let old = unsafe { slot.replace_now(new) };
+            // SAFETY: we took over the slot's reference to the old value.
+            drop(old.map(|h| unsafe { Ref::<P>::from_header(h) }));
+        } else {
+            // SAFETY: as in `slot_load`; the slot takes over `value`'s count.
+            unsafe { slot.store(new, Ref::<P>::SLOT_OPS) };
         }
+        Ok(())
     }
 
     /// Calls `visit` on every object this one references directly. Locks

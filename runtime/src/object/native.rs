@@ -45,7 +45,9 @@ pub trait NativeObject<P: RuntimePolicy>: Send + Sync + 'static {
 
     /// Makes the object immutable if it can be, and says whether it now is.
     /// A frozen graph may only contain objects that return `true`. The
-    /// default refuses.
+    /// default refuses. It is asked only once the rest of the graph is known
+    /// to be freezable, but if another native object of the same graph
+    /// refuses, the freeze fails after this one has answered `true`.
     fn freeze(&self) -> bool {
         false
     }

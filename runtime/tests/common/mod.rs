@@ -1,0 +1,238 @@
+//! Helpers shared by the runtime's integration tests.
+
+#![allow(dead_code)] // each test binary uses a subset
+
+use std::any::Any;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use brisk_runtime::{live_objects, NativeObject, Object, Ref, RuntimePolicy};
+
+/// Serialises the tests of one binary: `live_objects()` and the drop
+/// counters below are process-wide, so a test that asserts on them must not
+/// run beside another test that allocates.
+static LOCK: Mutex<()> = Mutex::new(());
+
+/// Holds the binary's test lock (ignoring poisoning by a failed test).
+pub fn serial() -> MutexGuard<'static, ()> {
+    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Drives the deferred work of the process (merge queues, epoch-deferred
+/// decrements) until the live-object counter reaches `baseline`, or ten
+/// seconds pass. Returns the last count seen.
+pub fn settle(baseline: usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        brisk_refcount::safepoint();
+        brisk_gc::collect(16);
+        let live = live_objects();
+        if live == baseline || Instant::now() > deadline {
+            return live;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// `Tracked` values made (including copies).
+pub static TRACKED_CREATED: AtomicUsize = AtomicUsize::new(0);
+/// `Tracked` values dropped. A double free shows up as more drops than
+/// creations (or as a crash).
+pub static TRACKED_DROPPED: AtomicUsize = AtomicUsize::new(0);
+
+/// `(created, dropped)` so far.
+pub fn tracked_counts() -> (usize, usize) {
+    (TRACKED_CREATED.load(SeqCst), TRACKED_DROPPED.load(SeqCst))
+}
+
+/// A native object without references whose drops are counted. It can be
+/// made freezable and copyable or not.
+#[derive(Debug)]
+pub struct Tracked {
+    /// A value to check after a trip.
+    pub id: u64,
+    /// What `NativeObject::freeze` answers.
+    pub freezable: bool,
+    /// Whether `NativeObject::copy` makes a copy.
+    pub copyable: bool,
+    /// Set when `freeze` was called (and answered yes).
+    pub frozen: std::sync::atomic::AtomicBool,
+}
+
+impl Tracked {
+    /// A freezable, copyable `Tracked`.
+    pub fn new(id: u64) -> Self {
+        Self::with(id, true, true)
+    }
+
+    /// A `Tracked` with the given abilities.
+    pub fn with(id: u64, freezable: bool, copyable: bool) -> Self {
+        TRACKED_CREATED.fetch_add(1, SeqCst);
+        Tracked {
+            id,
+            freezable,
+            copyable,
+            frozen: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    /// The `Tracked` inside a native object, if it is one.
+    pub fn of<P: RuntimePolicy>(object: &Object<P>) -> Option<&Tracked> {
+        object.as_native()?.as_any().downcast_ref::<Tracked>()
+    }
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        TRACKED_DROPPED.fetch_add(1, SeqCst);
+    }
+}
+
+impl<P: RuntimePolicy> NativeObject<P> for Tracked {
+    fn type_name(&self) -> &'static str {
+        "tracked"
+    }
+
+    fn trace(&self, _visit: &mut dyn FnMut(&Object<P>)) {}
+
+    fn freeze(&self) -> bool {
+        if self.freezable {
+            self.frozen.store(true, SeqCst);
+        }
+        self.freezable
+    }
+
+    fn copy(&self) -> Option<Box<dyn NativeObject<P>>> {
+        self.copyable
+            .then(|| Box::new(Tracked::with(self.id, self.freezable, self.copyable)) as _)
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A native object that holds counted references to other objects (a class
+/// instance, say) and reports them through `trace`. Freezable, not copyable.
+pub struct Holder<P: RuntimePolicy> {
+    /// The references it holds.
+    pub children: Vec<Ref<P>>,
+}
+
+impl<P: RuntimePolicy + 'static> NativeObject<P> for Holder<P> {
+    fn type_name(&self) -> &'static str {
+        "holder"
+    }
+
+    fn trace(&self, visit: &mut dyn FnMut(&Object<P>)) {
+        for child in &self.children {
+            visit(child);
+        }
+    }
+
+    fn freeze(&self) -> bool {
+        true
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A readable rendering of a graph (cycles shown as `<cycle>`), for
+/// "unchanged" checks.
+pub fn render<P: RuntimePolicy>(object: &Object<P>) -> String {
+    fn go<P: RuntimePolicy>(object: &Object<P>, path: &mut Vec<usize>, out: &mut String) {
+        let address = object as *const Object<P> as usize;
+        if path.contains(&address) {
+            out.push_str("<cycle>");
+            return;
+        }
+        path.push(address);
+        match object.kind() {
+            brisk_runtime::Kind::List | brisk_runtime::Kind::Tuple => {
+                out.push_str(if object.kind() == brisk_runtime::Kind::List {
+                    "["
+                } else {
+                    "("
+                });
+                for item in object.items().unwrap() {
+                    go(&item, path, out);
+                    out.push(',');
+                }
+                out.push_str(if object.kind() == brisk_runtime::Kind::List {
+                    "]"
+                } else {
+                    ")"
+                });
+            }
+            brisk_runtime::Kind::Dict => {
+                out.push('{');
+                for (k, v) in object.dict_items().unwrap() {
+                    go(&k, path, out);
+                    out.push(':');
+                    go(&v, path, out);
+                    out.push(',');
+                }
+                out.push('}');
+            }
+            brisk_runtime::Kind::Native => match Tracked::of(object) {
+                Some(t) => out.push_str(&format!("tracked#{}", t.id)),
+                None => {
+                    out.push_str("native<");
+                    object.for_each_child(|child| {
+                        go(child, path, out);
+                        out.push(',');
+                    });
+                    out.push('>');
+                }
+            },
+            brisk_runtime::Kind::Slot => {
+                out.push_str("slot<");
+                if let Some(v) = object.slot_load().unwrap() {
+                    go(&v, path, out);
+                }
+                out.push('>');
+            }
+            _ => out.push_str(&format!("{object:?}")),
+        }
+        path.pop();
+    }
+    let mut out = String::new();
+    go(object, &mut Vec::new(), &mut out);
+    out
+}
+
+/// Every object reachable from `root` (each once), counted.
+pub fn reachable<P: RuntimePolicy>(root: &Ref<P>) -> Vec<Ref<P>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(object) = stack.pop() {
+        if !seen.insert(Ref::as_ptr(&object) as usize) {
+            continue;
+        }
+        object.for_each_child(|child| stack.push(child.to_ref()));
+        out.push(object);
+    }
+    out
+}
+
+/// `(address, count)` of every object reachable from `root`, not counting
+/// the references this function takes itself. Call it on the thread that
+/// owns the objects: under `Deferred`, another thread's touch would publish
+/// them.
+pub fn count_snapshot<P: RuntimePolicy>(root: &Ref<P>) -> Vec<(usize, usize)> {
+    let objects = reachable(root);
+    let mut counts: Vec<(usize, usize)> = objects
+        .iter()
+        .map(|o| {
+            let count = Ref::strong_count(o);
+            let own = usize::from(count != usize::MAX);
+            (Ref::as_ptr(o) as usize, count - own)
+        })
+        .collect();
+    counts.sort_unstable();
+    counts
+}
