@@ -11,7 +11,11 @@
 //! # Layout
 //!
 //! A fixed-capacity open-addressing table with linear probing, keyed by the
-//! header address. Nothing allocates on the recording path.
+//! header address, plus the list of occupied slots so that a flush visits
+//! only those. It lives inline in the thread's state: nothing allocates,
+//! ever. In front of it the mutator keeps one *hot entry* (see
+//! [`crate::mutator`]), so the common case of one object cloned and dropped
+//! in a loop never probes the table at all.
 //!
 //! # Capacity
 //!
@@ -21,14 +25,14 @@
 //! module globals, the current call's shared arguments) is tens of objects,
 //! so a flush caused by a full table is rare, and when it happens it costs
 //! at most [`FLUSH_AT`] atomics — the same order as the work since the last
-//! safepoint. The table is flushed at 75% occupancy so probe sequences stay
-//! short.
+//! safepoint. The table asks for a flush at 75% occupancy so probe
+//! sequences stay short.
 
 use core::ptr::NonNull;
 
 use brisk_refcount::{Dealloc, RcHeader};
 
-/// Slots in the table (a power of two).
+/// Slots in the table (a power of two, at most 256: slot indices are `u8`).
 pub(crate) const CAPACITY: usize = 256;
 
 /// Occupied slots at which the owner of the buffer must flush.
@@ -36,7 +40,7 @@ pub(crate) const FLUSH_AT: usize = CAPACITY / 4 * 3;
 
 /// Largest magnitude a delta may reach before the buffer asks for a flush;
 /// keeps deltas within the `u32` the apply functions take.
-const DELTA_LIMIT: i64 = 1 << 30;
+pub(crate) const DELTA_LIMIT: i64 = 1 << 30;
 
 /// One object's pending change.
 #[derive(Copy, Clone)]
@@ -47,14 +51,14 @@ pub(crate) struct Pending {
     pub(crate) delta: i64,
     /// How to free the object; known once a decrement was recorded.
     pub(crate) dealloc: Option<Dealloc>,
-    /// Operations recorded for this object (to count what coalescing saved).
-    pub(crate) ops: u64,
 }
 
 /// The table. Owned by one thread.
 pub(crate) struct CoalescingBuffer {
     /// `None` marks an empty slot.
-    slots: Box<[Option<Pending>; CAPACITY]>,
+    slots: [Option<Pending>; CAPACITY],
+    /// Indices of the occupied slots, in insertion order; the first `len`.
+    occupied: [u8; CAPACITY],
     /// Occupied slots.
     len: usize,
 }
@@ -64,21 +68,16 @@ pub(crate) struct CoalescingBuffer {
 pub(crate) enum Recorded {
     /// Nothing: the buffer has room.
     Ok,
-    /// The buffer is full (or a delta is at its limit): flush now.
+    /// The buffer is 75% full (or a delta is at its limit): flush now.
     MustFlush,
 }
 
-impl Default for CoalescingBuffer {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl CoalescingBuffer {
-    /// An empty buffer. Allocates the table once.
-    pub(crate) fn new() -> Self {
+    /// An empty buffer.
+    pub(crate) const fn new() -> Self {
         CoalescingBuffer {
-            slots: Box::new([None; CAPACITY]),
+            slots: [None; CAPACITY],
+            occupied: [0; CAPACITY],
             len: 0,
         }
     }
@@ -102,61 +101,68 @@ impl CoalescingBuffer {
         (addr.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - CAPACITY.trailing_zeros())) as usize
     }
 
-    /// Adds `delta` (+1 or −1) for `header`. A decrement passes the
-    /// object's `Dealloc`. Never allocates.
-    ///
-    /// The caller must flush before recording again when this returns
-    /// [`Recorded::MustFlush`]; if the table is completely full the record
-    /// still succeeds because a flush is requested at 75% occupancy.
+    /// The slot holding `header`, or the empty slot where it would go.
     #[inline]
+    fn find(&self, header: NonNull<RcHeader>) -> usize {
+        let mask = CAPACITY - 1;
+        let mut index = Self::home(header);
+        loop {
+            match &self.slots[index] {
+                Some(pending) if pending.header != header => index = (index + 1) & mask,
+                _ => return index,
+            }
+        }
+    }
+
+    /// Whether `header` has an entry.
+    pub(crate) fn contains(&self, header: NonNull<RcHeader>) -> bool {
+        self.slots[self.find(header)].is_some()
+    }
+
+    /// Adds `delta` for `header`; `dealloc` is passed when a decrement is
+    /// part of it. Never allocates.
+    ///
+    /// The caller flushes when this returns [`Recorded::MustFlush`], so the
+    /// table never fills beyond [`FLUSH_AT`] and probing always ends.
     pub(crate) fn record(
         &mut self,
         header: NonNull<RcHeader>,
         delta: i64,
         dealloc: Option<Dealloc>,
     ) -> Recorded {
-        let mask = CAPACITY - 1;
-        let mut index = Self::home(header);
-        loop {
-            match &mut self.slots[index] {
-                Some(pending) if pending.header == header => {
-                    pending.delta += delta;
-                    pending.ops += 1;
-                    if dealloc.is_some() {
-                        pending.dealloc = dealloc;
-                    }
-                    return if pending.delta.abs() >= DELTA_LIMIT {
-                        Recorded::MustFlush
-                    } else {
-                        Recorded::Ok
-                    };
+        debug_assert!(self.len < CAPACITY, "a MustFlush was ignored");
+        let index = self.find(header);
+        let pending = match &mut self.slots[index] {
+            Some(pending) => {
+                pending.delta += delta;
+                if dealloc.is_some() {
+                    pending.dealloc = dealloc;
                 }
-                Some(_) => index = (index + 1) & mask,
-                empty @ None => {
-                    *empty = Some(Pending {
-                        header,
-                        delta,
-                        dealloc,
-                        ops: 1,
-                    });
-                    self.len += 1;
-                    return if self.len >= FLUSH_AT {
-                        Recorded::MustFlush
-                    } else {
-                        Recorded::Ok
-                    };
-                }
+                pending.delta
             }
+            empty @ None => {
+                *empty = Some(Pending {
+                    header,
+                    delta,
+                    dealloc,
+                });
+                self.occupied[self.len] = index as u8;
+                self.len += 1;
+                delta
+            }
+        };
+        if self.len >= FLUSH_AT || pending.abs() >= DELTA_LIMIT {
+            Recorded::MustFlush
+        } else {
+            Recorded::Ok
         }
     }
 
-    /// Empties the table, handing every pending entry to `apply`.
+    /// Empties the table, handing every pending entry to `apply`. Visits
+    /// only the occupied slots.
     pub(crate) fn drain(&mut self, mut apply: impl FnMut(Pending)) {
-        if self.len == 0 {
-            return;
-        }
-        for slot in self.slots.iter_mut() {
-            if let Some(pending) = slot.take() {
+        for &index in &self.occupied[..self.len] {
+            if let Some(pending) = self.slots[usize::from(index)].take() {
                 apply(pending);
             }
         }
@@ -180,7 +186,7 @@ mod tests {
 
     #[test]
     fn deltas_for_one_object_coalesce() {
-        let mut buffer = CoalescingBuffer::new();
+        let mut buffer = Box::new(CoalescingBuffer::new());
         let h = fake_header(1);
         for _ in 0..1000 {
             assert_eq!(buffer.record(h, 1, None), Recorded::Ok);
@@ -188,15 +194,18 @@ mod tests {
         }
         assert_eq!(buffer.record(h, -1, Some(no_dealloc)), Recorded::Ok);
         assert_eq!(buffer.len(), 1);
+        assert!(buffer.contains(h));
+        assert!(!buffer.contains(fake_header(2)));
         let mut seen = Vec::new();
-        buffer.drain(|p| seen.push((p.header, p.delta, p.ops, p.dealloc.is_some())));
-        assert_eq!(seen, vec![(h, -1, 2001, true)]);
+        buffer.drain(|p| seen.push((p.header, p.delta, p.dealloc.is_some())));
+        assert_eq!(seen, vec![(h, -1, true)]);
         assert!(buffer.is_empty());
+        assert!(!buffer.contains(h));
     }
 
     #[test]
     fn distinct_objects_get_distinct_slots_and_a_flush_is_requested_at_75_percent() {
-        let mut buffer = CoalescingBuffer::new();
+        let mut buffer = Box::new(CoalescingBuffer::new());
         for i in 0..FLUSH_AT - 1 {
             assert_eq!(buffer.record(fake_header(i), 1, None), Recorded::Ok);
         }
@@ -210,23 +219,14 @@ mod tests {
             total += 1;
         });
         assert_eq!(total, FLUSH_AT);
-    }
-
-    #[test]
-    fn a_full_table_still_records_every_object() {
-        let mut buffer = CoalescingBuffer::new();
-        for i in 0..CAPACITY - 1 {
-            buffer.record(fake_header(i), 1, None);
-        }
-        assert_eq!(buffer.len(), CAPACITY - 1);
-        let mut sum = 0;
-        buffer.drain(|p| sum += p.delta);
-        assert_eq!(sum, (CAPACITY - 1) as i64);
+        // Reusable after a drain.
+        assert_eq!(buffer.record(fake_header(0), 2, None), Recorded::Ok);
+        assert_eq!(buffer.len(), 1);
     }
 
     #[test]
     fn a_huge_delta_asks_for_a_flush() {
-        let mut buffer = CoalescingBuffer::new();
+        let mut buffer = Box::new(CoalescingBuffer::new());
         let h = fake_header(3);
         assert_eq!(buffer.record(h, DELTA_LIMIT - 1, None), Recorded::Ok);
         assert_eq!(buffer.record(h, 1, None), Recorded::MustFlush);

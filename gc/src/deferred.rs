@@ -16,7 +16,9 @@
 //! * **Non-owner:** the first touch of a `Private` object sets `Published`
 //!   (one RMW per object for its whole life). Then increments and decrements
 //!   go into the thread's [coalescing buffer](crate::buffer); the object is
-//!   not touched.
+//!   not touched. The last object counted this way is the thread's *hot
+//!   entry*, checked before the owner check, so repeated counting of one
+//!   shared object reads nothing from it (see [`crate::mutator`]).
 //! * **Flush** (every safepoint, and when the buffer fills): a positive net
 //!   delta is applied at once with one `fetch_add`; a negative one joins a
 //!   batch that is applied **one epoch later** ([`crate::domain`]); a zero
@@ -66,6 +68,9 @@ unsafe impl RcPolicy for Deferred {
 
     #[inline(always)]
     unsafe fn incref(header: &RcHeader) {
+        if mutator::hot_incref(header) {
+            return;
+        }
         if biased::is_owned_by_current_thread(header) {
             // SAFETY: owner thread, reference held.
             unsafe { biased::owner_incref(header) }
@@ -79,6 +84,9 @@ unsafe impl RcPolicy for Deferred {
 
     #[inline(always)]
     unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
+        if mutator::hot_decref(header, dealloc) {
+            return;
+        }
         // SAFETY: the caller's reference keeps the header alive.
         if biased::is_owned_by_current_thread(unsafe { header.as_ref() }) {
             // SAFETY: owner thread, giving up a reference.
@@ -130,10 +138,11 @@ unsafe fn non_owner_incref(header: &RcHeader) {
         }
         return;
     }
-    // SAFETY: reference held.
-    unsafe { biased::mark_published(header) };
     if !mutator::record(NonNull::from(header), 1, None) {
-        // Detached: an increment may always be applied early.
+        // Detached: publish, then apply at once (an increment may always be
+        // applied early).
+        // SAFETY: reference held.
+        unsafe { biased::mark_published(header) };
         // SAFETY: reference held.
         unsafe { biased::shared_incref_by(header, 1) };
     }
@@ -155,9 +164,10 @@ unsafe fn non_owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
         }
         return;
     }
-    // SAFETY: reference held.
-    unsafe { biased::mark_published(h) };
     if !mutator::record(header, -1, Some(dealloc)) {
+        // Detached: publish, then give the reference up one epoch later.
+        // SAFETY: reference held.
+        unsafe { biased::mark_published(h) };
         // SAFETY: the caller's reference is given up one epoch later.
         unsafe { defer_decrement(header, 1, dealloc) };
     }

@@ -21,9 +21,28 @@
 //! The invariant the buffer relies on — every buffered increment is applied
 //! before its thread unpins — holds because every path that unpins
 //! ([`safepoint`], [`detach`], exit) flushes first.
+//!
+//! # The hot entry
+//!
+//! In front of the buffer sits one *hot entry*: the last object this thread
+//! counted as a non-owner, with its pending delta, in plain thread-local
+//! cells. The policy checks it **before** the owner check, so a loop that
+//! clones and drops one shared object never reads the object's header —
+//! not even its owner id, which shares a cache line with the owner's
+//! constantly written `local` count. That is what removes the cache-line
+//! traffic under contention, not just the atomics.
+//!
+//! Matching by address alone is sound: an entry exists only while this
+//! thread is pinned, in the pin period in which it counted the object as a
+//! non-owner. The object was published then, so its last decrement must be
+//! deferred, and a decrement issued in this pin period cannot be applied
+//! before this thread unpins (and so flushes and clears the entry); the
+//! address cannot be freed and reused under the entry. Nor can this thread
+//! become the object's owner meanwhile: adoption needs a count nobody else
+//! buffers. The same argument lets the buffer keep raw header pointers.
 
-use core::cell::{Cell, OnceCell, RefCell};
-use core::ptr::NonNull;
+use core::cell::{Cell, OnceCell, UnsafeCell};
+use core::ptr::{self, NonNull};
 
 use brisk_refcount::{biased, stats, Dealloc, RcHeader};
 use crossbeam_epoch::{Guard, LocalHandle};
@@ -32,68 +51,75 @@ use crate::buffer::{CoalescingBuffer, Recorded};
 use crate::domain::{domain, DecrementBatch};
 use crate::sync::thread_local;
 
-/// One thread's mutator state.
-struct Mutator {
-    /// This thread's registration with the domain's collector, made on first
-    /// use. Owner thread only.
-    handle: OnceCell<LocalHandle>,
-    /// The pin held between safepoints; `Some` exactly while attached,
-    /// except while a safepoint or a deferral has taken it out.
-    guard: Cell<Option<Guard>>,
-    /// Nesting depth of [`attach`] calls; attached while non-zero.
-    depth: Cell<usize>,
-    /// Pending non-owner deltas; allocated on first attach.
-    buffer: RefCell<Option<CoalescingBuffer>>,
+/// The per-thread state the counting paths touch: the attached flag, the
+/// hot entry and the buffer. No destructor, so reaching it is a plain
+/// thread-local access; the exit path lives in [`Mutator`]'s destructor.
+/// Owner thread only.
+struct Local {
+    /// Whether the thread is attached (pinned, buffering).
+    attached: Cell<bool>,
+    /// The hot entry's object, or null.
+    hot_header: Cell<*const RcHeader>,
+    /// The hot entry's net delta.
+    hot_delta: Cell<i64>,
+    /// The hot entry's `Dealloc`, once a decrement was recorded.
+    hot_dealloc: Cell<Option<Dealloc>>,
+    /// The table behind the hot entry. Borrowed mutably only inside this
+    /// module's functions, none of which runs foreign code (a destructor,
+    /// a callback) while the borrow lives.
+    buffer: UnsafeCell<CoalescingBuffer>,
 }
 
-thread_local! {
-    static MUTATOR: Mutator = const {
-        Mutator {
-            handle: OnceCell::new(),
-            guard: Cell::new(None),
-            depth: Cell::new(0),
-            buffer: RefCell::new(None),
+impl Local {
+    const fn new() -> Self {
+        Local {
+            attached: Cell::new(false),
+            hot_header: Cell::new(ptr::null()),
+            hot_delta: Cell::new(0),
+            hot_dealloc: Cell::new(None),
+            buffer: UnsafeCell::new(CoalescingBuffer::new()),
         }
-    };
-}
-
-impl Mutator {
-    fn handle(&self) -> &LocalHandle {
-        self.handle.get_or_init(|| domain().collector.register())
     }
 
-    /// Applies every buffered delta: increments now, decrements one epoch
+    /// Moves the hot entry into the buffer. Returns whether the buffer asks
+    /// for a flush.
+    fn evict_hot(&self, buffer: &mut CoalescingBuffer) -> bool {
+        let Some(header) = NonNull::new(self.hot_header.replace(ptr::null()).cast_mut()) else {
+            return false;
+        };
+        buffer.record(header, self.hot_delta.get(), self.hot_dealloc.take()) == Recorded::MustFlush
+    }
+
+    /// Applies every pending delta: increments now, decrements one epoch
     /// later as one batch.
     fn flush(&self) {
         let mut batch = DecrementBatch::new();
         {
-            let Ok(mut buffer) = self.buffer.try_borrow_mut() else {
-                return;
-            };
-            let Some(buffer) = buffer.as_mut() else {
-                return;
-            };
+            // SAFETY: see `buffer`: nothing below runs foreign code.
+            let buffer = unsafe { &mut *self.buffer.get() };
+            self.evict_hot(buffer);
             if buffer.is_empty() {
                 return;
             }
             tracing::trace!(target: "brisk::gc", objects = buffer.len(), "flush coalescing buffer");
             buffer.drain(|pending| {
-                let applied = u64::from(pending.delta != 0);
-                stats::record_coalesced(pending.ops - applied);
-                match pending.delta {
-                    0 => {}
-                    delta if delta > 0 => {
-                        stats::record_applied();
-                        // SAFETY: this thread holds the `delta` references it
-                        // recorded, so the object is alive.
-                        unsafe { biased::shared_incref_by(pending.header.as_ref(), delta as u32) };
-                    }
-                    delta => {
-                        stats::record_applied();
-                        let Some(dealloc) = pending.dealloc else {
-                            unreachable!("a negative delta always records its Dealloc")
-                        };
-                        batch.push(pending.header, delta.unsigned_abs() as u32, dealloc);
+                if pending.delta == 0 {
+                    return;
+                }
+                stats::record_applied();
+                if pending.delta > 0 {
+                    // SAFETY: this thread holds the `delta` references it
+                    // recorded, so the object is alive.
+                    unsafe { apply_increments(pending.header, pending.delta) };
+                } else {
+                    let Some(dealloc) = pending.dealloc else {
+                        unreachable!("a negative delta always records its Dealloc")
+                    };
+                    let mut left = pending.delta.unsigned_abs();
+                    while left > 0 {
+                        let step = left.min(u64::from(u32::MAX));
+                        batch.push(pending.header, step as u32, dealloc);
+                        left -= step;
                     }
                 }
             });
@@ -104,13 +130,103 @@ impl Mutator {
             with_guard(|guard| unsafe { batch.defer(guard) });
         }
     }
+}
+
+/// Adds `delta` increments to the shared count, in `u32` steps.
+///
+/// # Safety
+///
+/// The caller holds `delta` references.
+unsafe fn apply_increments(header: NonNull<RcHeader>, mut delta: i64) {
+    while delta > 0 {
+        let step = delta.min(i64::from(u32::MAX));
+        // SAFETY: forwarded from the caller.
+        unsafe { biased::shared_incref_by(header.as_ref(), step as u32) };
+        delta -= step;
+    }
+}
+
+/// The rest of a thread's mutator state, whose destructor is the exit path.
+struct Mutator {
+    /// This thread's registration with the domain's collector, made on first
+    /// use. Owner thread only.
+    handle: OnceCell<LocalHandle>,
+    /// The pin held between safepoints; `Some` exactly while attached,
+    /// except while a safepoint or a deferral has taken it out.
+    guard: Cell<Option<Guard>>,
+    /// Nesting depth of [`attach`] calls; attached while non-zero.
+    depth: Cell<usize>,
+    /// Under loom, thread-locals are torn down all at once, so the counting
+    /// state lives here, where the exit path can still reach it.
+    #[cfg(loom)]
+    local: Local,
+}
+
+thread_local! {
+    static MUTATOR: Mutator = const {
+        Mutator {
+            handle: OnceCell::new(),
+            guard: Cell::new(None),
+            depth: Cell::new(0),
+            #[cfg(loom)]
+            local: Local::new(),
+        }
+    };
+}
+
+#[cfg(not(loom))]
+thread_local! {
+    static LOCAL: Local = const { Local::new() };
+}
+
+/// Runs `f` on this thread's counting state, if it still exists.
+#[inline(always)]
+fn with_local<R>(f: impl FnOnce(&Local) -> R) -> Option<R> {
+    #[cfg(not(loom))]
+    {
+        LOCAL.try_with(f).ok()
+    }
+    #[cfg(loom)]
+    {
+        MUTATOR.try_with(|m| f(&m.local)).ok()
+    }
+}
+
+impl Mutator {
+    fn handle(&self) -> &LocalHandle {
+        self.handle.get_or_init(|| domain().collector.register())
+    }
+
+    /// Runs `f` on this mutator's counting state (also from its destructor).
+    fn with_own_local<R>(&self, f: impl FnOnce(&Local) -> R) -> Option<R> {
+        #[cfg(not(loom))]
+        {
+            with_local(f)
+        }
+        #[cfg(loom)]
+        {
+            Some(f(&self.local))
+        }
+    }
 
     fn is_attached(&self) -> bool {
         self.depth.get() > 0
     }
 
+    fn flush(&self) {
+        self.with_own_local(Local::flush);
+    }
+
+    fn pin(&self) {
+        self.guard.set(Some(self.handle().pin()));
+        self.with_own_local(|l| l.attached.set(true));
+    }
+
     fn unpin(&self) {
-        self.flush();
+        self.with_own_local(|l| {
+            l.attached.set(false);
+            l.flush();
+        });
         drop(self.guard.take());
     }
 }
@@ -125,31 +241,68 @@ impl Drop for Mutator {
     }
 }
 
-/// Records a non-owner delta in this thread's buffer. Returns `false` when
-/// the thread is not attached (the caller then applies it directly).
-#[inline]
+/// The fast path for an increment: if `header` is the hot entry, count it
+/// there. One thread-local load and compare; the object is not touched.
+#[inline(always)]
+pub(crate) fn hot_incref(header: &RcHeader) -> bool {
+    with_local(|l| {
+        if !core::ptr::eq(l.hot_header.get(), header) {
+            return false;
+        }
+        l.hot_delta.set(l.hot_delta.get() + 1);
+        stats::record_buffered();
+        true
+    })
+    .unwrap_or(false)
+}
+
+/// The fast path for a decrement; see [`hot_incref`].
+#[inline(always)]
+pub(crate) fn hot_decref(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool {
+    with_local(|l| {
+        if l.hot_header.get() != header.as_ptr().cast_const() {
+            return false;
+        }
+        l.hot_delta.set(l.hot_delta.get() - 1);
+        l.hot_dealloc.set(Some(dealloc));
+        stats::record_buffered();
+        true
+    })
+    .unwrap_or(false)
+}
+
+/// Records a non-owner delta that missed the hot entry: the object becomes
+/// the hot entry, the previous one moves to the buffer, and an object seen
+/// for the first time in this pin period is published first. Returns
+/// `false` when the thread is not attached (the caller then applies the
+/// delta directly).
 pub(crate) fn record(header: NonNull<RcHeader>, delta: i64, dealloc: Option<Dealloc>) -> bool {
-    MUTATOR
-        .try_with(|m| {
-            if !m.is_attached() {
-                return false;
+    with_local(|l| {
+        if !l.attached.get() {
+            return false;
+        }
+        let must_flush = {
+            // SAFETY: see `Local::buffer`: nothing below runs foreign code.
+            let buffer = unsafe { &mut *l.buffer.get() };
+            let must_flush = l.evict_hot(buffer);
+            if !buffer.contains(header) {
+                // First touch in this pin period (so also the first touch
+                // ever): publish before the first buffered operation.
+                // SAFETY: the caller holds a reference.
+                unsafe { biased::mark_published(header.as_ref()) };
             }
-            let must_flush = {
-                let Ok(mut buffer) = m.buffer.try_borrow_mut() else {
-                    return false;
-                };
-                let Some(buffer) = buffer.as_mut() else {
-                    return false;
-                };
-                buffer.record(header, delta, dealloc) == Recorded::MustFlush
-            };
-            stats::record_buffered();
-            if must_flush {
-                m.flush();
-            }
-            true
-        })
-        .unwrap_or(false)
+            must_flush
+        };
+        l.hot_header.set(header.as_ptr());
+        l.hot_delta.set(delta);
+        l.hot_dealloc.set(dealloc);
+        stats::record_buffered();
+        if must_flush {
+            l.flush();
+        }
+        true
+    })
+    .unwrap_or(false)
 }
 
 /// Runs `f` with a pinned guard: the one held between safepoints if this
@@ -213,10 +366,7 @@ pub fn attach() -> Attached {
         let depth = m.depth.get();
         m.depth.set(depth + 1);
         if depth == 0 {
-            m.buffer
-                .borrow_mut()
-                .get_or_insert_with(CoalescingBuffer::new);
-            m.guard.set(Some(m.handle().pin()));
+            m.pin();
             tracing::debug!(target: "brisk::gc", "mutator attached");
         }
     });
@@ -294,7 +444,7 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     if saved > 0 {
         let _ = MUTATOR.try_with(|m| {
             m.depth.set(saved);
-            m.guard.set(Some(m.handle().pin()));
+            m.pin();
         });
     }
     result

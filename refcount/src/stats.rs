@@ -31,8 +31,8 @@ pub struct Stats {
     /// Non-owner operations recorded in a coalescing buffer instead of
     /// touching the object (epoch-deferred policy).
     pub buffered_ops: u64,
-    /// Buffered operations that cancelled out before a flush and so cost no
-    /// atomic at all.
+    /// Buffered operations that needed no atomic of their own:
+    /// `buffered_ops − applied_atomics` (derived when the snapshot is taken).
     pub coalesced_ops: u64,
     /// Atomic operations a buffer flush applied (one per object with a
     /// non-zero net delta).
@@ -52,6 +52,13 @@ impl Stats {
             coalesced_ops: self.coalesced_ops + other.coalesced_ops,
             applied_atomics: self.applied_atomics + other.applied_atomics,
         }
+    }
+
+    /// Fills in the derived `coalesced_ops`.
+    #[cfg(feature = "stats")]
+    fn with_coalesced(mut self) -> Stats {
+        self.coalesced_ops = self.buffered_ops.saturating_sub(self.applied_atomics);
+        self
     }
 
     /// Share of all counting operations that took the owner path, in
@@ -152,12 +159,6 @@ pub fn record_buffered() {
     bump!(buffered_ops += 1);
 }
 
-/// Counts `n` buffered operations that cancelled out at a flush.
-#[inline(always)]
-pub fn record_coalesced(n: u64) {
-    bump!(coalesced_ops += n);
-}
-
 /// Counts one atomic applied by a buffer flush.
 #[inline(always)]
 pub fn record_applied() {
@@ -174,6 +175,7 @@ pub fn thread_snapshot() -> Stats {
         enabled::COUNTERS
             .try_with(|c| c.stats.get())
             .unwrap_or_default()
+            .with_coalesced()
     }
     #[cfg(not(feature = "stats"))]
     {
@@ -195,7 +197,7 @@ pub fn global_snapshot() -> Stats {
     #[cfg(feature = "stats")]
     {
         let exited = *lock(enabled::exited_total());
-        exited.add(&thread_snapshot())
+        exited.add(&thread_snapshot()).with_coalesced()
     }
     #[cfg(not(feature = "stats"))]
     {
