@@ -9,7 +9,7 @@
 //! freed under the walk even if another thread mutates a container it came
 //! from; callers that reason about counts subtract that one reference.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::object::{Object, Ref};
 use crate::policy::RuntimePolicy;
@@ -23,7 +23,7 @@ pub(crate) struct Graph<P: RuntimePolicy> {
     /// holding the same object twice has two edges).
     pub(crate) edges: Vec<Vec<usize>>,
     /// Node index by object address.
-    index: HashMap<usize, usize>,
+    index: FxHashMap<usize, usize>,
 }
 
 impl<P: RuntimePolicy> Graph<P> {
@@ -32,7 +32,7 @@ impl<P: RuntimePolicy> Graph<P> {
         let mut graph = Graph {
             nodes: Vec::new(),
             edges: Vec::new(),
-            index: HashMap::new(),
+            index: FxHashMap::default(),
         };
         if !include(root) {
             return graph;
@@ -70,17 +70,6 @@ impl<P: RuntimePolicy> Graph<P> {
         self.index
             .get(&(object as *const Object<P> as usize))
             .copied()
-    }
-
-    /// How many references from inside the graph point at each node.
-    pub(crate) fn in_degrees(&self) -> Vec<usize> {
-        let mut degrees = vec![0; self.nodes.len()];
-        for edges in &self.edges {
-            for &to in edges {
-                degrees[to] += 1;
-            }
-        }
-        degrees
     }
 
     /// Strongly connected components (Tarjan's algorithm, iterative), as

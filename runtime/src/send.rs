@@ -25,9 +25,11 @@
 
 use core::fmt;
 
+use rustc_hash::FxHashMap;
+
 use crate::graph::Graph;
 use crate::mutator::Mutator;
-use crate::object::{Kind, Payload, Ref};
+use crate::object::{Kind, Object, Payload, Ref};
 use crate::policy::RuntimePolicy;
 
 /// How a value crosses to another interpreter.
@@ -242,7 +244,11 @@ impl<P: RuntimePolicy> Sender<P> {
 impl<P: RuntimePolicy> Receiver<P> {
     /// Waits for a value (detached from the world while it waits).
     pub fn recv(&self, m: &Mutator<P>) -> Result<Ref<P>, RecvError> {
-        let message = m.blocking(|| self.rx.recv()).map_err(|_| RecvError)?;
+        // A message already waiting needs no detach: take it directly.
+        let message = match self.rx.try_recv() {
+            Ok(message) => message,
+            Err(_) => m.blocking(|| self.rx.recv()).map_err(|_| RecvError)?,
+        };
         Ok(accept(message))
     }
 
@@ -271,28 +277,73 @@ fn accept<P: RuntimePolicy>(message: Message<P>) -> Ref<P> {
 
 /// The "mini mark-and-sweep" of the 2017 thread: checks that every
 /// reference to the objects reachable from `root` (frozen and immortal ones
-/// aside) comes from inside the graph, except the one being sent.
+/// aside) comes from inside the graph, except the one being sent. Returns a
+/// counted reference to every object of the graph, for the receiver to
+/// adopt.
+///
+/// One pass, no edge lists: an object whose exact count is 1 is reachable
+/// only through the edge just followed, so it cannot be met twice and needs
+/// no entry in the visited map; only objects with more references are
+/// looked up, and for those the edges met are tallied against the count
+/// read when they were first met.
 fn isolated_members<P: RuntimePolicy>(root: &Ref<P>) -> Result<Vec<Ref<P>>, SendErrorKind> {
-    let graph = Graph::walk(root, |o| !o.is_frozen() && !o.rc_header().is_immortal());
-    let in_degrees = graph.in_degrees();
-    let mut external_refs = 0;
-    let mut unverifiable = 0;
-    for (i, node) in graph.nodes.iter().enumerate() {
-        // Expected: the edges from inside the graph, the graph's own
-        // reference, and for the root the reference being sent.
-        let expected = in_degrees[i] + 1 + usize::from(i == 0);
-        match P::exact_count(node.rc_header()) {
-            Some(count) => external_refs += count.saturating_sub(expected),
-            None => unverifiable += 1,
-        }
+    let outside = |o: &Object<P>| o.is_frozen() || o.rc_header().is_immortal();
+    if outside(root) {
+        return Ok(Vec::new());
     }
+    let mut unverifiable = 0;
+    // The root's count should be 1: the reference being sent.
+    let mut members = vec![root.clone()];
+    // For objects with several references: (count when first met, edges met).
+    let mut multi: FxHashMap<usize, (usize, usize)> = FxHashMap::default();
+    match P::exact_count(root.rc_header()) {
+        // The clone above added one.
+        Some(count) => {
+            multi.insert(Ref::as_ptr(root) as usize, (count - 1, 1));
+        }
+        None => unverifiable += 1,
+    }
+    let mut next = 0;
+    while next < members.len() {
+        let object = members[next].clone();
+        object.for_each_child(|child| {
+            if outside(child) {
+                return;
+            }
+            let address = child as *const Object<P> as usize;
+            if let Some((_, met)) = multi.get_mut(&address) {
+                *met += 1;
+                return;
+            }
+            match P::exact_count(child.rc_header()) {
+                Some(1) => members.push(child.to_ref()),
+                Some(count) => {
+                    multi.insert(address, (count, 1));
+                    members.push(child.to_ref());
+                }
+                None => {
+                    // Counted by another thread: treat as shared, report it
+                    // once, and keep walking to report what lies below.
+                    multi.insert(address, (usize::MAX, 1));
+                    unverifiable += 1;
+                    members.push(child.to_ref());
+                }
+            }
+        });
+        next += 1;
+    }
+    let external_refs = multi
+        .values()
+        .filter(|(count, _)| *count != usize::MAX)
+        .map(|&(count, met)| count.saturating_sub(met))
+        .sum();
     if external_refs > 0 || unverifiable > 0 {
         return Err(SendErrorKind::NotIsolated {
             external_refs,
             unverifiable,
         });
     }
-    Ok(graph.nodes)
+    Ok(members)
 }
 
 /// Copies the graph reachable from `root` (sharing frozen and immortal

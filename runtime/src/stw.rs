@@ -81,8 +81,14 @@ impl StopTheWorld {
     pub fn detach(&self) {
         let mut state = lock(&self.state);
         state.running -= 1;
+        // Every wait on `changed` happens while a stop is in force (and
+        // `resume` notifies when it ends), so with no stop nobody is waiting
+        // and the wake-up system call is skipped.
+        let someone_waits = state.stopping;
         drop(state);
-        self.changed.notify_all();
+        if someone_waits {
+            self.changed.notify_all();
+        }
     }
 
     /// Whether a stop is requested. One Relaxed load; mutators call
