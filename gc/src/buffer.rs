@@ -33,7 +33,12 @@ use core::ptr::NonNull;
 use brisk_refcount::{Dealloc, RcHeader};
 
 /// Slots in the table (a power of two, at most 256: slot indices are `u8`).
-pub(crate) const CAPACITY: usize = 256;
+///
+/// Under loom the table is 16 slots: it lives inline in a loom
+/// thread-local, which is built on a model thread's small coroutine stack,
+/// and a 6 KiB table copied there overflows it (the models touch a handful
+/// of objects).
+pub(crate) const CAPACITY: usize = if cfg!(loom) { 16 } else { 256 };
 
 /// Occupied slots at which the owner of the buffer must flush.
 pub(crate) const FLUSH_AT: usize = CAPACITY / 4 * 3;

@@ -1,0 +1,231 @@
+//! Bytecode: the instruction set of the stack VM, function prototypes, and
+//! the table of global names.
+//!
+//! # The machine
+//!
+//! Like CPython's eval loop, the VM keeps one value stack of *counted*
+//! references (`Ref<P>`). A call frame is a window on that stack:
+//!
+//! ```text
+//!   … | callee | arg0 … argN-1 | other locals … | temporaries …
+//!              ^ base
+//! ```
+//!
+//! The callee stays in the slot below `base` while the frame runs, which is
+//! what keeps the function (and so its code) alive. Every push clones a
+//! reference and every pop drops one, so the reference-count traffic of a
+//! program is the traffic of CPython's `LOAD_FAST` / `BINARY_OP` / `CALL`.
+//!
+//! # Variables
+//!
+//! * **Locals** live in frame slots (`LoadLocal`/`StoreLocal`).
+//! * A local that an inner `lambda` captures is a **cell**: its slot holds
+//!   a cell object (`DeclareCell` makes a fresh one), read and written with
+//!   `LoadCell`/`StoreCell`. The closure holds the same cells
+//!   (`LoadCaptured`/`StoreCaptured`). This is CPython's `MAKE_CELL` /
+//!   `LOAD_DEREF` scheme.
+//! * **Globals** are numbered by name in a [`SymbolTable`]; each VM keeps a
+//!   table indexed by that number, so `LoadGlobal` is an index, not a hash.
+//!
+//! # Constants
+//!
+//! A prototype keeps its constants as plain Rust values. Each VM turns them
+//! into runtime objects once, on the first call, and `Const` clones those:
+//! the objects are then owned by the interpreter's thread, so a function
+//! shared by two interpreters never makes them count each other's objects.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use crate::error::{Source, Span};
+
+/// One instruction. Operands are slot numbers, constant or symbol indices,
+/// argument counts, or jump targets (absolute instruction indices).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Push constant `k` of this function.
+    Const(u32),
+    /// Push `nil`.
+    Nil,
+    /// Push `#t`.
+    True,
+    /// Push `#f`.
+    False,
+    /// Push local slot `n`.
+    LoadLocal(u32),
+    /// Pop into local slot `n`.
+    StoreLocal(u32),
+    /// Put `nil` in local slot `n` (a scope ended).
+    ClearLocal(u32),
+    /// Pop a value and put a fresh cell holding it in slot `n`.
+    DeclareCell(u32),
+    /// Push the value of the cell in slot `n`.
+    LoadCell(u32),
+    /// Pop into the cell in slot `n`.
+    StoreCell(u32),
+    /// Push the value of captured cell `n` of the running closure.
+    LoadCaptured(u32),
+    /// Pop into captured cell `n`.
+    StoreCaptured(u32),
+    /// Push global `n`; an error if it is undefined.
+    LoadGlobal(u32),
+    /// Pop into global `n`, which must be defined (`set!`).
+    StoreGlobal(u32),
+    /// Pop into global `n` (`define`).
+    DefineGlobal(u32),
+    /// Push local slot `n` and leave `nil` there (a move out of a variable).
+    TakeLocal(u32),
+    /// Push the value of the cell in slot `n` and leave `nil` in the cell.
+    TakeCell(u32),
+    /// Push captured cell `n`'s value and leave `nil` in it.
+    TakeCaptured(u32),
+    /// Push global `n` and leave `nil` in it.
+    TakeGlobal(u32),
+    /// Drop the top of the stack.
+    Pop,
+    /// Jump to `target`.
+    Jump(u32),
+    /// Pop; jump to `target` if the value is false (`#f` or `nil`).
+    JumpIfFalse(u32),
+    /// If the top is false jump to `target` keeping it, else pop it (`and`).
+    JumpIfFalseOrPop(u32),
+    /// If the top is true jump to `target` keeping it, else pop it (`or`).
+    JumpIfTrueOrPop(u32),
+    /// A loop's back-edge to `target`: a safepoint, then a jump.
+    Loop(u32),
+    /// Push a closure over child prototype `n`.
+    MakeClosure(u32),
+    /// Call the callee below `n` arguments.
+    Call(u32),
+    /// Call in tail position: the callee's frame replaces this one.
+    TailCall(u32),
+    /// Return the top of the stack.
+    Return,
+    /// Pop `n` values and push a list of them.
+    BuildList(u32),
+    /// `(+ a b)`
+    Add,
+    /// `(- a b)`
+    Sub,
+    /// `(* a b)`
+    Mul,
+    /// `(/ a b)`, always a float.
+    Div,
+    /// `(quotient a b)`, integer division truncating toward zero.
+    Quotient,
+    /// `(remainder a b)`, with the sign of `a`.
+    Remainder,
+    /// `(modulo a b)`, with the sign of `b`.
+    Modulo,
+    /// `(- a)`
+    Neg,
+    /// `(< a b)`
+    Lt,
+    /// `(<= a b)`
+    Le,
+    /// `(> a b)`
+    Gt,
+    /// `(>= a b)`
+    Ge,
+    /// `(= a b)`: structural equality.
+    Equal,
+    /// `(not a)`
+    Not,
+    /// `(nth seq i)`
+    Index,
+    /// `(set-nth! list i v)`, pushes `nil`.
+    StoreIndex,
+}
+
+/// A literal in a prototype's constant table.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Constant {
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string.
+    Str(Box<str>),
+}
+
+/// Where a closure's captured cell comes from when `MakeClosure` runs.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CaptureFrom {
+    /// The cell in local slot `n` of the enclosing frame.
+    Local(u32),
+    /// The enclosing closure's captured cell `n`.
+    Captured(u32),
+}
+
+/// A compiled function: code, constants, nested functions, and what it
+/// captures. Immutable once built and shared (`Arc`) by every closure over
+/// it, in every interpreter.
+#[derive(Debug)]
+pub struct Proto {
+    /// Unique within the compile session; indexes each VM's constant cache.
+    pub id: u32,
+    /// The name it was defined under (`lambda` if none, `<main>` for a file).
+    pub name: Arc<str>,
+    /// Number of parameters.
+    pub arity: u32,
+    /// Number of local slots, parameters included.
+    pub frame_size: u32,
+    /// The instructions.
+    pub code: Vec<Op>,
+    /// The source span of each instruction, for errors.
+    pub spans: Vec<Span>,
+    /// Literals.
+    pub constants: Vec<Constant>,
+    /// Prototypes of the lambdas written inside this one.
+    pub children: Vec<Arc<Proto>>,
+    /// Captured cells, in `LoadCaptured` order: their names and origins.
+    pub captures: Vec<(Arc<str>, CaptureFrom)>,
+    /// The source it was compiled from.
+    pub source: Arc<Source>,
+    /// The span of the whole function.
+    pub span: Span,
+}
+
+/// Global names and their numbers, shared by a compile session and every VM
+/// that runs its code (the VMs read it only to name a variable in an error).
+#[derive(Debug, Default)]
+pub struct SymbolTable {
+    inner: RwLock<Symbols>,
+}
+
+#[derive(Debug, Default)]
+struct Symbols {
+    names: Vec<Arc<str>>,
+    numbers: HashMap<Arc<str>, u32>,
+}
+
+impl SymbolTable {
+    /// The number of `name`, assigning the next one if it is new.
+    pub fn intern(&self, name: &str) -> u32 {
+        if let Some(&n) = self.read().numbers.get(name) {
+            return n;
+        }
+        let mut symbols = self.inner.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(&n) = symbols.numbers.get(name) {
+            return n;
+        }
+        let n = symbols.names.len() as u32;
+        let name: Arc<str> = name.into();
+        symbols.names.push(Arc::clone(&name));
+        symbols.numbers.insert(name, n);
+        n
+    }
+
+    /// The name of symbol `n`.
+    pub fn name(&self, n: u32) -> Arc<str> {
+        self.read()
+            .names
+            .get(n as usize)
+            .cloned()
+            .unwrap_or_else(|| "?".into())
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Symbols> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+}

@@ -1,0 +1,479 @@
+//! The compiler: lowered expressions to bytecode, and the compile session.
+//!
+//! Code generation is one walk over the [`Expr`] tree. Each expression
+//! leaves one value on the stack; expressions whose value is thrown away
+//! (all but the last of a body) are compiled as *effects*, which lets
+//! `set!`, `define`, `while` and `if` skip pushing a `nil` only to pop it.
+//!
+//! Calls in tail position — the last expression of a function body, through
+//! `if`, `cond`, `begin`, `let` and `when` — compile to `TailCall`, so a
+//! loop written as recursion runs in constant stack.
+//!
+//! A [`Session`] owns the symbol table and the prelude (the collection
+//! functions written in the language itself) and numbers every prototype
+//! it compiles; the REPL keeps one session across inputs.
+
+use std::sync::Arc;
+
+use crate::bytecode::{Constant, Op, Proto, SymbolTable};
+use crate::error::{Diagnostic, Source, Span};
+use crate::parser::parse;
+use crate::syntax::{lower_program, Expr, Function, Var};
+
+/// Functions written in the language, defined in every main interpreter
+/// before the program runs (spawned interpreters receive copies).
+const PRELUDE: &str = r#"
+(define (map f xs)
+  (let ((out (list)))
+    (for (i 0 (length xs)) (push! out (f (nth xs i))))
+    out))
+(define (filter keep? xs)
+  (let ((out (list)))
+    (for (i 0 (length xs))
+      (let ((x (nth xs i)))
+        (when (keep? x) (push! out x))))
+    out))
+(define (for-each f xs)
+  (for (i 0 (length xs)) (f (nth xs i))))
+(define (reduce f acc xs)
+  (for (i 0 (length xs)) (set! acc (f acc (nth xs i))))
+  acc)
+"#;
+
+/// A compile session: global names, prototype numbering, the prelude.
+pub struct Session {
+    symbols: Arc<SymbolTable>,
+    next_proto_id: u32,
+    prelude: Arc<Proto>,
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Session {
+    /// A session whose first symbols are the builtins, in table order.
+    pub fn new() -> Self {
+        let symbols = Arc::new(SymbolTable::default());
+        for name in crate::builtins::names() {
+            symbols.intern(name);
+        }
+        let mut session = Session {
+            symbols,
+            next_proto_id: 0,
+            prelude: Arc::new(Proto {
+                id: 0,
+                name: "<prelude>".into(),
+                arity: 0,
+                frame_size: 0,
+                code: Vec::new(),
+                spans: Vec::new(),
+                constants: Vec::new(),
+                children: Vec::new(),
+                captures: Vec::new(),
+                source: Source::new("<prelude>", ""),
+                span: Span::default(),
+            }),
+        };
+        session.prelude = session
+            .compile(&Source::new("<prelude>", PRELUDE))
+            .expect("the prelude compiles");
+        session
+    }
+
+    /// The symbol table VMs of this session share.
+    pub fn symbols(&self) -> &Arc<SymbolTable> {
+        &self.symbols
+    }
+
+    /// The prelude's top-level function.
+    pub fn prelude(&self) -> &Arc<Proto> {
+        &self.prelude
+    }
+
+    /// Parses and compiles a whole source into its top-level function.
+    pub fn compile(&mut self, source: &Arc<Source>) -> Result<Arc<Proto>, Diagnostic> {
+        let forms = parse(source)?;
+        let function = lower_program(source, &self.symbols, &forms)?;
+        Ok(self.function(source, &function))
+    }
+
+    fn function(&mut self, source: &Arc<Source>, function: &Function) -> Arc<Proto> {
+        let id = self.next_proto_id;
+        self.next_proto_id += 1;
+        let mut emitter = Emitter {
+            session: self,
+            source,
+            function,
+            code: Vec::new(),
+            spans: Vec::new(),
+            constants: Vec::new(),
+            children: Vec::new(),
+        };
+        // Captured parameters move into cells on entry.
+        for slot in 0..function.arity {
+            if function.locals[slot as usize].captured {
+                emitter.emit(Op::LoadLocal(slot), function.span);
+                emitter.emit(Op::DeclareCell(slot), function.span);
+            }
+        }
+        emitter.expr(&function.body, function.is_call_body);
+        emitter.emit(Op::Return, function.span);
+        let Emitter {
+            code,
+            spans,
+            constants,
+            children,
+            ..
+        } = emitter;
+        Arc::new(Proto {
+            id,
+            name: Arc::clone(&function.name),
+            arity: function.arity,
+            frame_size: function.locals.len() as u32,
+            code,
+            spans,
+            constants,
+            children,
+            captures: function.captures.clone(),
+            source: Arc::clone(source),
+            span: function.span,
+        })
+    }
+}
+
+/// Emits one function's code.
+struct Emitter<'a> {
+    session: &'a mut Session,
+    source: &'a Arc<Source>,
+    function: &'a Function,
+    code: Vec<Op>,
+    spans: Vec<Span>,
+    constants: Vec<Constant>,
+    children: Vec<Arc<Proto>>,
+}
+
+impl Emitter<'_> {
+    fn emit(&mut self, op: Op, span: Span) -> usize {
+        self.code.push(op);
+        self.spans.push(span);
+        self.code.len() - 1
+    }
+
+    fn here(&self) -> u32 {
+        self.code.len() as u32
+    }
+
+    /// Points the jump at `at` to the next instruction.
+    fn patch(&mut self, at: usize) {
+        let target = self.here();
+        self.code[at] = match self.code[at] {
+            Op::Jump(_) => Op::Jump(target),
+            Op::JumpIfFalse(_) => Op::JumpIfFalse(target),
+            Op::JumpIfFalseOrPop(_) => Op::JumpIfFalseOrPop(target),
+            Op::JumpIfTrueOrPop(_) => Op::JumpIfTrueOrPop(target),
+            other => other,
+        };
+    }
+
+    fn constant(&mut self, constant: &Constant) -> u32 {
+        let found = self.constants.iter().position(|c| match (c, constant) {
+            // Bitwise, so 0.0 and -0.0 (and NaNs) stay distinct constants.
+            (Constant::Float(a), Constant::Float(b)) => a.to_bits() == b.to_bits(),
+            (a, b) => a == b,
+        });
+        match found {
+            Some(i) => i as u32,
+            None => {
+                self.constants.push(constant.clone());
+                self.constants.len() as u32 - 1
+            }
+        }
+    }
+
+    fn is_cell(&self, slot: u32) -> bool {
+        self.function.locals[slot as usize].captured
+    }
+
+    fn load(&mut self, var: Var, span: Span) {
+        let op = match var {
+            Var::Local(slot) if self.is_cell(slot) => Op::LoadCell(slot),
+            Var::Local(slot) => Op::LoadLocal(slot),
+            Var::Captured(i) => Op::LoadCaptured(i),
+            Var::Global(symbol) => Op::LoadGlobal(symbol),
+        };
+        self.emit(op, span);
+    }
+
+    fn store(&mut self, var: Var, span: Span) {
+        let op = match var {
+            Var::Local(slot) if self.is_cell(slot) => Op::StoreCell(slot),
+            Var::Local(slot) => Op::StoreLocal(slot),
+            Var::Captured(i) => Op::StoreCaptured(i),
+            Var::Global(symbol) => Op::StoreGlobal(symbol),
+        };
+        self.emit(op, span);
+    }
+
+    /// Compiles `expr` for its value; `tail` if that value is returned.
+    fn expr(&mut self, expr: &Expr, tail: bool) {
+        match expr {
+            Expr::Nil(span) => {
+                self.emit(Op::Nil, *span);
+            }
+            Expr::Bool(b, span) => {
+                self.emit(if *b { Op::True } else { Op::False }, *span);
+            }
+            Expr::Const(constant, span) => {
+                let k = self.constant(constant);
+                self.emit(Op::Const(k), *span);
+            }
+            Expr::Get(var, span) => self.load(*var, *span),
+            Expr::Take(var, span) => {
+                let op = match *var {
+                    Var::Local(slot) if self.is_cell(slot) => Op::TakeCell(slot),
+                    Var::Local(slot) => Op::TakeLocal(slot),
+                    Var::Captured(i) => Op::TakeCaptured(i),
+                    Var::Global(symbol) => Op::TakeGlobal(symbol),
+                };
+                self.emit(op, *span);
+            }
+            Expr::Set(..)
+            | Expr::DefineGlobal(..)
+            | Expr::Declare(..)
+            | Expr::Predeclare(..)
+            | Expr::While(..) => {
+                self.effect(expr);
+                self.emit(Op::Nil, expr.span());
+            }
+            Expr::If(test, yes, no, span) => {
+                self.expr(test, false);
+                let to_else = self.emit(Op::JumpIfFalse(0), *span);
+                self.expr(yes, tail);
+                let to_end = self.emit(Op::Jump(0), *span);
+                self.patch(to_else);
+                self.expr(no, tail);
+                self.patch(to_end);
+            }
+            Expr::And(items, span) | Expr::Or(items, span) => {
+                let Some((last, rest)) = items.split_last() else {
+                    let empty = if matches!(expr, Expr::And(..)) {
+                        Op::True
+                    } else {
+                        Op::False
+                    };
+                    self.emit(empty, *span);
+                    return;
+                };
+                let mut exits = Vec::with_capacity(rest.len());
+                for item in rest {
+                    self.expr(item, false);
+                    let jump = if matches!(expr, Expr::And(..)) {
+                        Op::JumpIfFalseOrPop(0)
+                    } else {
+                        Op::JumpIfTrueOrPop(0)
+                    };
+                    exits.push(self.emit(jump, item.span()));
+                }
+                self.expr(last, tail);
+                for exit in exits {
+                    self.patch(exit);
+                }
+            }
+            Expr::Begin(items, span) => self.sequence(items, tail, *span),
+            Expr::Scope(items, slots, span) => {
+                self.sequence(items, tail, *span);
+                if !tail {
+                    self.clear(slots, *span);
+                }
+            }
+            Expr::Lambda(function) => {
+                let proto = self.session.function(self.source, function);
+                self.children.push(proto);
+                let index = self.children.len() as u32 - 1;
+                self.emit(Op::MakeClosure(index), function.span);
+            }
+            Expr::Call(callee, args, span) => {
+                self.expr(callee, false);
+                for arg in args {
+                    self.expr(arg, false);
+                }
+                let argc = args.len() as u32;
+                self.emit(
+                    if tail {
+                        Op::TailCall(argc)
+                    } else {
+                        Op::Call(argc)
+                    },
+                    *span,
+                );
+            }
+            Expr::Prim(op, operands, span) => {
+                let folds = matches!(op, Op::Add | Op::Sub | Op::Mul) && operands.len() > 2;
+                if folds {
+                    // a b op c op d op …, without nesting.
+                    for (i, operand) in operands.iter().enumerate() {
+                        self.expr(operand, false);
+                        if i > 0 {
+                            self.emit(*op, *span);
+                        }
+                    }
+                } else {
+                    for operand in operands {
+                        self.expr(operand, false);
+                    }
+                    self.emit(*op, *span);
+                }
+            }
+            Expr::Cond(clauses, otherwise, span) => {
+                let mut exits = Vec::with_capacity(clauses.len());
+                for (test, body) in clauses {
+                    self.expr(test, false);
+                    match body {
+                        None => exits.push(self.emit(Op::JumpIfTrueOrPop(0), test.span())),
+                        Some(body) => {
+                            let next = self.emit(Op::JumpIfFalse(0), test.span());
+                            self.expr(body, tail);
+                            exits.push(self.emit(Op::Jump(0), *span));
+                            self.patch(next);
+                        }
+                    }
+                }
+                self.expr(otherwise, tail);
+                for exit in exits {
+                    self.patch(exit);
+                }
+            }
+            Expr::List(items, span) => {
+                for item in items {
+                    self.expr(item, false);
+                }
+                self.emit(Op::BuildList(items.len() as u32), *span);
+            }
+        }
+    }
+
+    /// Puts `nil` in the slots of a scope that ended, so a finished `let`
+    /// keeps nothing alive (and a value it held can be moved).
+    fn clear(&mut self, slots: &[u32], span: Span) {
+        for &slot in slots {
+            self.emit(Op::ClearLocal(slot), span);
+        }
+    }
+
+    fn sequence(&mut self, items: &[Expr], tail: bool, span: Span) {
+        let Some((last, rest)) = items.split_last() else {
+            self.emit(Op::Nil, span);
+            return;
+        };
+        for item in rest {
+            self.effect(item);
+        }
+        self.expr(last, tail);
+    }
+
+    /// Compiles `expr` for its side effects only: nothing is left pushed.
+    fn effect(&mut self, expr: &Expr) {
+        match expr {
+            Expr::Set(var, value, span) => {
+                self.expr(value, false);
+                self.store(*var, *span);
+            }
+            Expr::DefineGlobal(symbol, value, span) => {
+                self.expr(value, false);
+                self.emit(Op::DefineGlobal(*symbol), *span);
+            }
+            Expr::Declare(slot, value, span) => {
+                self.expr(value, false);
+                let op = if self.is_cell(*slot) {
+                    Op::DeclareCell(*slot)
+                } else {
+                    Op::StoreLocal(*slot)
+                };
+                self.emit(op, *span);
+            }
+            Expr::Predeclare(slots, span) => {
+                for &slot in slots {
+                    if self.is_cell(slot) {
+                        self.emit(Op::Nil, *span);
+                        self.emit(Op::DeclareCell(slot), *span);
+                    }
+                }
+            }
+            Expr::While(test, body, span) => {
+                let start = self.here();
+                self.expr(test, false);
+                let exit = self.emit(Op::JumpIfFalse(0), *span);
+                for item in body {
+                    self.effect(item);
+                }
+                self.emit(Op::Loop(start), *span);
+                self.patch(exit);
+            }
+            Expr::If(test, yes, no, span) => {
+                self.expr(test, false);
+                let to_else = self.emit(Op::JumpIfFalse(0), *span);
+                self.effect(yes);
+                let to_end = self.emit(Op::Jump(0), *span);
+                self.patch(to_else);
+                self.effect(no);
+                self.patch(to_end);
+            }
+            Expr::Begin(items, _) => {
+                for item in items {
+                    self.effect(item);
+                }
+            }
+            Expr::Scope(items, slots, span) => {
+                for item in items {
+                    self.effect(item);
+                }
+                self.clear(slots, *span);
+            }
+            Expr::Nil(_) | Expr::Bool(..) | Expr::Const(..) => {}
+            _ => {
+                self.expr(expr, false);
+                self.emit(Op::Pop, expr.span());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn compile(text: &str) -> Result<Arc<Proto>, Diagnostic> {
+        Session::new().compile(&Source::new("t", text))
+    }
+
+    #[test]
+    fn a_tail_call_compiles_to_tail_call() {
+        let main = compile("(define (loop n) (if (= n 0) 0 (loop (- n 1))))").unwrap();
+        let function = &main.children[0];
+        assert!(function.code.contains(&Op::TailCall(1)));
+        assert!(!function.code.contains(&Op::Call(1)));
+    }
+
+    #[test]
+    fn captured_locals_live_in_cells() {
+        let main =
+            compile("(define (counter) (let ((n 0)) (lambda () (set! n (+ n 1)) n)))").unwrap();
+        let counter = &main.children[0];
+        assert!(counter
+            .code
+            .iter()
+            .any(|op| matches!(op, Op::DeclareCell(_))));
+        let inner = &counter.children[0];
+        assert!(inner.code.contains(&Op::StoreCaptured(0)));
+        assert_eq!(&*inner.captures[0].0, "n");
+    }
+
+    #[test]
+    fn statements_do_not_push_and_pop() {
+        let main = compile("(define x 1) (set! x 2) x").unwrap();
+        assert!(!main.code.contains(&Op::Pop));
+    }
+}

@@ -1,0 +1,205 @@
+//! brisk's prototype language: a small S-expression language embedded on
+//! the brisk runtime, and the `brisk` command that runs it.
+//!
+//! People embed brisk in prototype interpreters; this crate is that
+//! embedding done end to end, and the place where whole-program overheads
+//! of the counting policies are measured the way CPython measures its
+//! free-threaded build: the same programs, one policy against another.
+//!
+//! # The language
+//!
+//! ```text
+//! (define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))
+//! (print "fib(20) =" (fib 20))
+//! ```
+//!
+//! * **Values**: integers (64-bit, overflow is an error), floats, strings,
+//!   `#t`/`#f`, `nil`, lists `[1, 2]`, tuples `(1, 2)`, dicts `{"a": 1}`,
+//!   functions, channels and interpreter handles. `#f` and `nil` are false,
+//!   everything else is true. `'sym` is the string `"sym"`; `'(1 2)` is a
+//!   fresh list.
+//! * **Forms**: `define` (globals at top level, locals in bodies; internal
+//!   defines may call each other), `set!`, `lambda` (closures), `let`,
+//!   `let*`, `if`, `cond` (with `else`), `when`, `unless`, `while`,
+//!   `for` (`(for (i 0 n) …)`), `begin`, `and`, `or`, `quote`. Calls in tail
+//!   position are proper tail calls.
+//! * **Builtins**: arithmetic and comparison, strings, lists, tuples, dicts
+//!   (see [`builtins`]), and in the prelude `map`, `filter`, `for-each`,
+//!   `reduce`, written in the language.
+//! * **Interpreters**: `(spawn-interpreter (lambda () …))`, `(join h)`,
+//!   `(channel)`, `(send ch v 'share|'move|'copy)`, `(recv ch)`,
+//!   `(freeze v)` (see [`spawn`] for what crosses and how).
+//!
+//! # Pipeline
+//!
+//! | stage | module | output |
+//! |---|---|---|
+//! | read | [`lexer`], [`parser`] | S-expressions with spans |
+//! | lower | [`syntax`] | expressions with every variable resolved |
+//! | compile | [`compiler`], [`bytecode`] | prototypes (code, constants, captures) |
+//! | run | [`vm`], [`ops`], [`builtins`], [`value`], [`spawn`], [`host`] | output, or a [`Diagnostic`] |
+//!
+//! # Design decisions
+//!
+//! * **Counted stack slots.** Every VM stack slot is a `Ref<P>`, so pushes,
+//!   pops, local loads and stores are the increments and decrements CPython's
+//!   eval loop makes, under whichever policy the run chose. The VM is
+//!   generic over [`RuntimePolicy`]; [`run_with_policy`] monomorphises it
+//!   for the policy named at run time.
+//! * **No Rust recursion per call.** A call pushes a frame and the loop
+//!   continues in the callee; recursion depth is capped at
+//!   [`vm::MAX_FRAMES`] with a clean "recursion limit exceeded" error, the
+//!   same on any thread. Tail calls reuse the frame.
+//! * **Safepoints** at loop back-edges and calls, CPython's eval-breaker
+//!   positions.
+//! * **Globals by number.** Global names are numbered at compile time; each
+//!   interpreter keeps a table by number (not the runtime's globals dict),
+//!   so a global read is an index and a clone.
+//! * **Constants per interpreter.** A prototype's literals are turned into
+//!   objects by each interpreter that runs it, so shared code never makes
+//!   two interpreters count the same constant objects.
+//! * **A spawned interpreter** starts from a snapshot of its parent's
+//!   globals (frozen values shared, everything else copied, functions
+//!   copied over shared immutable code), like a subinterpreter re-importing
+//!   its modules. `join` returns the function's result, shared if frozen,
+//!   else copied.
+//! * **Moves empty the variable.** `(send ch x 'move)` takes the value out
+//!   of `x` (it is `nil` afterwards), because a move needs the only
+//!   reference. `let` and `for` clear their slots when they end, so a value
+//!   a finished loop looked at does not pin a graph.
+//! * **Errors never panic.** Lexing, parsing and running report
+//!   `file:line:col: error: message` with the source line and a caret; sizes
+//!   and nesting a program asks for are bounded; the parser/compiler/VM are
+//!   fuzzed (`tests/fuzz.rs`).
+//! * **Constants are frozen.** A literal is shared by every closure over
+//!   its code, so each interpreter's constant objects are frozen when made:
+//!   a list built from literals can then be moved (the constants are shared
+//!   with it, not moved) and copied (they are shared, not copied).
+//!
+//! # Known limits
+//!
+//! * Reference cycles (a list that holds itself, a local function that
+//!   calls itself through its captured cell) are not reclaimed: the
+//!   runtime's cycle collector is not wired to interpreters yet.
+//! * A failed `(send ch x 'move)` has already emptied `x`; the error stops
+//!   the program (in the REPL, `x` is `nil` afterwards).
+//! * `(recv ch)` on a channel nobody will send to waits forever, as a
+//!   blocking queue does; runs with spawning disabled ([`Limits`]) report
+//!   an error instead.
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod builtins;
+pub mod bytecode;
+pub mod compiler;
+pub mod error;
+pub mod host;
+pub mod lexer;
+pub mod ops;
+pub mod parser;
+pub mod repl;
+pub mod spawn;
+pub mod syntax;
+pub mod value;
+pub mod vm;
+
+use std::sync::Arc;
+
+use brisk_runtime::{Atomic, Biased, Deferred, Gil, Runtime, RuntimePolicy};
+
+pub use compiler::Session;
+pub use error::{Diagnostic, Source, Span};
+pub use host::{Limits, Output};
+pub use vm::Vm;
+
+/// A counting policy, chosen at run time.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Policy {
+    /// Biased reference counting (owner: plain; others: atomic + queue).
+    Biased,
+    /// Biased counting with coalesced, epoch-deferred non-owner counts.
+    Deferred,
+    /// Every count an atomic read-modify-write.
+    Atomic,
+    /// Plain counts under one global interpreter lock.
+    Gil,
+}
+
+impl Policy {
+    /// Every policy.
+    pub const ALL: [Policy; 4] = [
+        Policy::Biased,
+        Policy::Deferred,
+        Policy::Atomic,
+        Policy::Gil,
+    ];
+
+    /// The policy's name, as `--policy` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Biased => "biased",
+            Policy::Deferred => "deferred",
+            Policy::Atomic => "atomic",
+            Policy::Gil => "gil",
+        }
+    }
+}
+
+/// What a run needs besides the program.
+pub struct RunOptions {
+    /// `(argv)`.
+    pub args: Vec<String>,
+    /// Where `print` writes.
+    pub output: Output,
+    /// Limits (none by default).
+    pub limits: Limits,
+}
+
+/// Compiles and runs `source` under policy `P` on a fresh runtime, then
+/// joins the interpreters it spawned and tears the runtime down.
+///
+/// If the program fails, the interpreters it spawned are not waited for
+/// (they may be blocked on the program that failed); they keep the runtime
+/// alive until they finish.
+pub fn run<P: RuntimePolicy>(source: &Arc<Source>, options: RunOptions) -> Result<(), Diagnostic> {
+    let mut session = Session::new();
+    let main = session.compile(source)?;
+    let runtime = Arc::new(Runtime::<P>::new());
+    let interpreter = runtime.new_interpreter("main");
+    let result = {
+        let m = interpreter.attach();
+        let host = host::Host::new(
+            Arc::clone(&runtime),
+            Arc::clone(session.symbols()),
+            options.output,
+            options.args,
+            options.limits,
+        );
+        let mut vm = Vm::new(&m, host);
+        match vm
+            .run_main(session.prelude())
+            .and_then(|_| vm.run_main(&main))
+        {
+            Ok(_) => vm.join_children(),
+            Err(error) => Err(error),
+        }
+    };
+    drop(interpreter);
+    drop(runtime);
+    result
+}
+
+/// [`run`] under the policy named at run time.
+pub fn run_with_policy(
+    policy: Policy,
+    source: &Arc<Source>,
+    options: RunOptions,
+) -> Result<(), Diagnostic> {
+    match policy {
+        Policy::Biased => run::<Biased>(source, options),
+        Policy::Deferred => run::<Deferred>(source, options),
+        Policy::Atomic => run::<Atomic>(source, options),
+        Policy::Gil => run::<Gil>(source, options),
+    }
+}

@@ -1,0 +1,246 @@
+//! `brisk`: run programs of brisk's prototype language.
+//!
+//! ```text
+//! brisk run FILE [ARGS]... [--policy biased|deferred|atomic|gil] [--stats] [--trace]
+//! brisk repl [--policy …] [--trace]
+//! ```
+//!
+//! `ARGS` are the program's `(argv)` (after `--` if one starts with `-`);
+//! options may come before or after them. `--stats` prints the runtime's
+//! reference-count counters to standard error after the run (they are
+//! compiled in only with the `stats` feature); `--trace` prints the
+//! runtime's `tracing` events to standard error (filter with `RUST_LOG`,
+//! default `brisk=debug`).
+//!
+//! Exit status: 0 on success, 1 if the program failed (a diagnostic was
+//! printed), 2 if the file could not be read or the command line was wrong.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use brisk_interp::{repl, run_with_policy, Diagnostic, Limits, Output, Policy, RunOptions, Source};
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "brisk", version, about = "Run programs on the brisk runtime")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a program.
+    Run {
+        /// The program's file.
+        file: PathBuf,
+        /// Arguments the program reads with (argv); put `--` before any
+        /// that start with `-`.
+        args: Vec<String>,
+        /// The reference-counting policy.
+        #[arg(long, value_enum, default_value_t = PolicyArg::Biased)]
+        policy: PolicyArg,
+        /// Print reference-count counters after the run (needs the `stats` feature).
+        #[arg(long)]
+        stats: bool,
+        /// Print the runtime's tracing events to standard error.
+        #[arg(long)]
+        trace: bool,
+    },
+    /// Read, evaluate and print, line by line, from standard input.
+    Repl {
+        /// The reference-counting policy.
+        #[arg(long, value_enum, default_value_t = PolicyArg::Biased)]
+        policy: PolicyArg,
+        /// Print the runtime's tracing events to standard error.
+        #[arg(long)]
+        trace: bool,
+    },
+}
+
+/// `--policy` values.
+#[derive(Copy, Clone, ValueEnum)]
+enum PolicyArg {
+    Biased,
+    Deferred,
+    Atomic,
+    Gil,
+}
+
+impl From<PolicyArg> for Policy {
+    fn from(policy: PolicyArg) -> Policy {
+        match policy {
+            PolicyArg::Biased => Policy::Biased,
+            PolicyArg::Deferred => Policy::Deferred,
+            PolicyArg::Atomic => Policy::Atomic,
+            PolicyArg::Gil => Policy::Gil,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run {
+            file,
+            args,
+            policy,
+            stats,
+            trace,
+        } => {
+            if trace {
+                install_tracing();
+            }
+            run_file(&file, args, policy.into(), stats)
+        }
+        Command::Repl { policy, trace } => {
+            if trace {
+                install_tracing();
+            }
+            let stdin = std::io::stdin();
+            let prompt = stdin.is_terminal();
+            let output: Output = Arc::new(Mutex::new(std::io::stdout()));
+            let failures = repl::repl_with_policy(
+                policy.into(),
+                &mut stdin.lock(),
+                output,
+                &mut std::io::stderr(),
+                prompt,
+            );
+            if failures > 0 && !prompt {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
+}
+
+/// Runs one program file; prints its diagnostic if it fails.
+fn run_file(file: &PathBuf, args: Vec<String>, policy: Policy, stats: bool) -> ExitCode {
+    let name = file.display().to_string();
+    let text = match std::fs::read(file) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => {
+                eprint!(
+                    "{}",
+                    Diagnostic::without_location(name, "the file is not valid UTF-8")
+                );
+                return ExitCode::from(2);
+            }
+        },
+        Err(error) => {
+            eprint!(
+                "{}",
+                Diagnostic::without_location(name, format!("cannot read the file: {error}"))
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let stdout = Arc::new(Mutex::new(BufWriter::new(std::io::stdout())));
+    let options = RunOptions {
+        args,
+        output: Arc::clone(&stdout) as Output,
+        limits: Limits::default(),
+    };
+    let result = run_with_policy(policy, &Source::new(name, text), options);
+    let _ = stdout.lock().unwrap_or_else(|e| e.into_inner()).flush();
+    if stats {
+        print_stats(policy);
+    }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(diagnostic) => {
+            eprint!("{diagnostic}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `--stats`: the process's reference-count counters.
+fn print_stats(policy: Policy) {
+    if !brisk_refcount::stats::ENABLED {
+        eprintln!(
+            "note: --stats needs counters compiled in; this binary was built without the `stats` feature.\n\
+             note: build with: cargo build --release -p brisk-interp --features stats"
+        );
+        return;
+    }
+    let stats = brisk_refcount::stats::global_snapshot();
+    let operations = stats.owner_ops + stats.shared_ops + stats.buffered_ops;
+    let share = |n: u64| {
+        if operations == 0 {
+            0.0
+        } else {
+            100.0 * n as f64 / operations as f64
+        }
+    };
+    eprintln!("refcount stats ({} policy):", policy.name());
+    eprintln!(
+        "  owner-path operations   {:>14} ({:5.1}%)",
+        stats.owner_ops,
+        share(stats.owner_ops)
+    );
+    eprintln!(
+        "  shared-path operations  {:>14} ({:5.1}%)",
+        stats.shared_ops,
+        share(stats.shared_ops)
+    );
+    eprintln!(
+        "  buffered operations     {:>14} ({:5.1}%)",
+        stats.buffered_ops,
+        share(stats.buffered_ops)
+    );
+    eprintln!("  queued objects          {:>14}", stats.queued);
+    eprintln!("  merged objects          {:>14}", stats.merged);
+    eprintln!("  coalesced operations    {:>14}", stats.coalesced_ops);
+    eprintln!("  applied atomics         {:>14}", stats.applied_atomics);
+    eprintln!("  frees                   {:>14}", stats.frees);
+}
+
+/// `--trace`: a `tracing` subscriber on standard error.
+fn install_tracing() {
+    use tracing_subscriber::prelude::*;
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("brisk=debug"));
+    let _ = tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(ThreadExitGuard)
+        .try_init();
+}
+
+/// Drops events raised while a thread is being torn down.
+///
+/// The runtime logs from thread-local destructors (a thread that exits
+/// merges its queue), but the fmt layer formats into a thread-local buffer
+/// that may already be gone by then, and touching it panics inside a
+/// destructor, which aborts. This layer's marker is a thread-local made on
+/// the thread's first event, after the runtime's own thread state, so it is
+/// destroyed before that state's destructor runs (destructors run in
+/// reverse order of registration) and its absence means "exiting".
+struct ThreadExitGuard;
+
+/// Present while the thread is alive.
+struct AliveMarker;
+
+impl Drop for AliveMarker {
+    fn drop(&mut self) {}
+}
+
+std::thread_local! {
+    static ALIVE: AliveMarker = const { AliveMarker };
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ThreadExitGuard {
+    fn event_enabled(
+        &self,
+        _event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        ALIVE.try_with(|_| ()).is_ok()
+    }
+}

@@ -1,0 +1,211 @@
+//! The primitive operations — arithmetic, comparison, indexing — shared by
+//! the VM's inline instructions and the builtin functions of the same names.
+//!
+//! Integers are 64-bit and never wrap: an overflow is an error, not a
+//! surprise. Mixing an integer and a float gives a float. `/` always gives
+//! a float (as Python 3's does); `quotient`, `remainder` and `modulo` are
+//! the integer divisions. Dividing by zero is an error for floats too.
+//!
+//! Each operation borrows its operands and returns a new counted reference;
+//! the VM drops the operands afterwards, which is the `Py_DECREF` pair of
+//! CPython's `BINARY_OP`.
+
+use core::cmp::Ordering;
+
+use brisk_runtime::{Kind, Mutator, Object, Ref, RuntimePolicy};
+
+use crate::value::{as_number, equal, type_name};
+
+/// The result of an operation: a value, or a message to raise.
+pub type OpResult<P> = Result<Ref<P>, String>;
+
+/// A binary operation, as the variadic builtins fold it.
+pub type BinaryOp<P> = fn(&Mutator<P>, &Object<P>, &Object<P>) -> OpResult<P>;
+
+fn overflow() -> String {
+    "integer overflow".to_owned()
+}
+
+fn mismatch<P: RuntimePolicy>(verb: &str, a: &Object<P>, b: &Object<P>) -> String {
+    format!("cannot {verb} {} and {}", type_name(a), type_name(b))
+}
+
+/// Both operands as integers, if they are.
+#[inline]
+fn ints<P: RuntimePolicy>(a: &Object<P>, b: &Object<P>) -> Option<(i64, i64)> {
+    Some((a.as_int()?, b.as_int()?))
+}
+
+/// Both operands as floats, if both are numbers.
+#[inline]
+fn floats<P: RuntimePolicy>(a: &Object<P>, b: &Object<P>) -> Option<(f64, f64)> {
+    Some((as_number(a)?, as_number(b)?))
+}
+
+/// `(+ a b)`
+#[inline]
+pub fn add<P: RuntimePolicy>(m: &Mutator<P>, a: &Object<P>, b: &Object<P>) -> OpResult<P> {
+    if let Some((x, y)) = ints(a, b) {
+        return x.checked_add(y).map(|r| m.int(r)).ok_or_else(overflow);
+    }
+    floats(a, b)
+        .map(|(x, y)| m.float(x + y))
+        .ok_or_else(|| mismatch("add", a, b))
+}
+
+/// `(- a b)`
+#[inline]
+pub fn sub<P: RuntimePolicy>(m: &Mutator<P>, a: &Object<P>, b: &Object<P>) -> OpResult<P> {
+    if let Some((x, y)) = ints(a, b) {
+        return x.checked_sub(y).map(|r| m.int(r)).ok_or_else(overflow);
+    }
+    floats(a, b)
+        .map(|(x, y)| m.float(x - y))
+        .ok_or_else(|| mismatch("subtract", a, b))
+}
+
+/// `(* a b)`
+#[inline]
+pub fn mul<P: RuntimePolicy>(m: &Mutator<P>, a: &Object<P>, b: &Object<P>) -> OpResult<P> {
+    if let Some((x, y)) = ints(a, b) {
+        return x.checked_mul(y).map(|r| m.int(r)).ok_or_else(overflow);
+    }
+    floats(a, b)
+        .map(|(x, y)| m.float(x * y))
+        .ok_or_else(|| mismatch("multiply", a, b))
+}
+
+/// `(/ a b)`: always a float.
+pub fn div<P: RuntimePolicy>(m: &Mutator<P>, a: &Object<P>, b: &Object<P>) -> OpResult<P> {
+    let (x, y) = floats(a, b).ok_or_else(|| mismatch("divide", a, b))?;
+    if y == 0.0 {
+        return Err("division by zero".into());
+    }
+    Ok(m.float(x / y))
+}
+
+fn int_operands<P: RuntimePolicy>(
+    name: &str,
+    a: &Object<P>,
+    b: &Object<P>,
+) -> Result<(i64, i64), String> {
+    let (x, y) = ints(a, b).ok_or_else(|| {
+        format!(
+            "{name} expects integers, found {} and {}",
+            type_name(a),
+            type_name(b)
+        )
+    })?;
+    if y == 0 {
+        return Err("division by zero".into());
+    }
+    Ok((x, y))
+}
+
+/// `(quotient a b)`: integer division, truncating toward zero.
+pub fn quotient<P: RuntimePolicy>(m: &Mutator<P>, a: &Object<P>, b: &Object<P>) -> OpResult<P> {
+    let (x, y) = int_operands("quotient", a, b)?;
+    x.checked_div(y).map(|r| m.int(r)).ok_or_else(overflow)
+}
+
+/// `(remainder a b)`: the remainder of `quotient`, with the sign of `a`.
+pub fn remainder<P: RuntimePolicy>(m: &Mutator<P>, a: &Object<P>, b: &Object<P>) -> OpResult<P> {
+    let (x, y) = int_operands("remainder", a, b)?;
+    x.checked_rem(y).map(|r| m.int(r)).ok_or_else(overflow)
+}
+
+/// `(modulo a b)`: the remainder with the sign of `b`.
+pub fn modulo<P: RuntimePolicy>(m: &Mutator<P>, a: &Object<P>, b: &Object<P>) -> OpResult<P> {
+    let (x, y) = int_operands("modulo", a, b)?;
+    let r = x.checked_rem(y).ok_or_else(overflow)?;
+    Ok(m.int(if r != 0 && (r < 0) != (y < 0) {
+        r + y
+    } else {
+        r
+    }))
+}
+
+/// `(- a)`
+pub fn neg<P: RuntimePolicy>(m: &Mutator<P>, a: &Object<P>) -> OpResult<P> {
+    match a.kind() {
+        Kind::Int => a
+            .as_int()
+            .and_then(i64::checked_neg)
+            .map(|r| m.int(r))
+            .ok_or_else(overflow),
+        Kind::Float => Ok(m.float(-a.as_float().unwrap_or_default())),
+        _ => Err(format!("cannot negate {}", type_name(a))),
+    }
+}
+
+/// Orders two numbers or two strings; `None` when a NaN makes them
+/// unordered (every comparison with NaN is false, as in IEEE 754).
+#[inline]
+pub fn compare<P: RuntimePolicy>(a: &Object<P>, b: &Object<P>) -> Result<Option<Ordering>, String> {
+    if let Some((x, y)) = ints(a, b) {
+        return Ok(Some(x.cmp(&y)));
+    }
+    if let Some((x, y)) = floats(a, b) {
+        return Ok(x.partial_cmp(&y));
+    }
+    if let (Some(x), Some(y)) = (a.as_str(), b.as_str()) {
+        return Ok(Some(x.cmp(y)));
+    }
+    Err(mismatch("compare", a, b))
+}
+
+/// `(= a b)`
+pub fn equals<P: RuntimePolicy>(m: &Mutator<P>, a: &Object<P>, b: &Object<P>) -> OpResult<P> {
+    if let Some((x, y)) = ints(a, b) {
+        return Ok(m.bool(x == y));
+    }
+    equal(a, b).map(|eq| m.bool(eq))
+}
+
+/// A non-negative index.
+pub fn to_index<P: RuntimePolicy>(index: &Object<P>) -> Result<usize, String> {
+    match index.as_int() {
+        Some(i) if i >= 0 => Ok(i as usize),
+        Some(i) => Err(format!("index {i} is negative")),
+        None => Err(format!(
+            "an index must be an int, found {}",
+            type_name(index)
+        )),
+    }
+}
+
+/// `(nth seq i)`: an item of a list or tuple, or a one-character string.
+#[inline]
+pub fn index<P: RuntimePolicy>(m: &Mutator<P>, seq: &Object<P>, i: &Object<P>) -> OpResult<P> {
+    let i = to_index(i)?;
+    match seq.kind() {
+        Kind::List | Kind::Tuple => seq.get_item(i).map_err(|e| e.to_string()),
+        Kind::Str => {
+            let text = seq.as_str().unwrap_or_default();
+            let c = text.chars().nth(i).ok_or_else(|| {
+                format!(
+                    "index {i} out of range for a string of length {}",
+                    text.chars().count()
+                )
+            })?;
+            Ok(m.str(c.encode_utf8(&mut [0; 4])))
+        }
+        _ => Err(format!("cannot index {}", type_name(seq))),
+    }
+}
+
+/// `(set-nth! list i value)`
+pub fn store_index<P: RuntimePolicy>(
+    seq: &Object<P>,
+    i: &Object<P>,
+    value: Ref<P>,
+) -> Result<(), String> {
+    let i = to_index(i)?;
+    if seq.kind() != Kind::List {
+        return Err(format!(
+            "cannot assign into {} (only lists are mutable sequences)",
+            type_name(seq)
+        ));
+    }
+    seq.set_item(i, value).map_err(|e| e.to_string())
+}

@@ -1,0 +1,134 @@
+//! The read-eval-print loop of `brisk repl`.
+//!
+//! Input is read a line at a time; a line that leaves a list or a string
+//! open is continued on the next ones. Each complete entry is compiled in
+//! one session and run on one VM, so definitions persist, and the value of
+//! an entry is printed unless it is `nil`. Errors are reported (with line
+//! numbers counted over the whole input) and the loop goes on.
+//!
+//! The loop works the same on a terminal and on piped input; the prompt is
+//! shown only when asked for (the CLI asks when standard input is a
+//! terminal).
+
+use std::io::{BufRead, Write};
+use std::sync::Arc;
+
+use brisk_runtime::{Atomic, Biased, Deferred, Gil, Runtime, RuntimePolicy};
+
+use crate::compiler::Session;
+use crate::error::Source;
+use crate::host::{Host, Limits, Output};
+use crate::parser::parse;
+use crate::value::repr;
+use crate::vm::Vm;
+use crate::Policy;
+
+/// The name errors in REPL input are reported under.
+pub const REPL_SOURCE: &str = "<repl>";
+
+/// Runs the loop over `input` under policy `P` until the input ends.
+/// Values and prompts go to `output`, diagnostics to `errors`. Returns how
+/// many entries failed.
+pub fn repl<P: RuntimePolicy>(
+    input: &mut dyn BufRead,
+    output: Output,
+    errors: &mut dyn Write,
+    prompt: bool,
+) -> usize {
+    let mut session = Session::new();
+    let runtime = Arc::new(Runtime::<P>::new());
+    let interpreter = runtime.new_interpreter("main");
+    let mut failures = 0;
+    {
+        let m = interpreter.attach();
+        let host = Host::new(
+            Arc::clone(&runtime),
+            Arc::clone(session.symbols()),
+            Arc::clone(&output),
+            Vec::new(),
+            Limits::default(),
+        );
+        let mut vm = Vm::new(&m, host);
+        if let Err(error) = vm.run_main(session.prelude()) {
+            let _ = write!(errors, "{error}");
+            return 1;
+        }
+        let show = |text: &str| {
+            let mut out = output.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+        };
+        let mut entry = String::new();
+        let mut entry_line = 1;
+        let mut lines_read = 0;
+        loop {
+            if prompt {
+                show(if entry.is_empty() { "> " } else { "... " });
+            }
+            let mut line = String::new();
+            let at_end = !matches!(input.read_line(&mut line), Ok(n) if n > 0);
+            if !at_end {
+                lines_read += 1;
+                if entry.is_empty() {
+                    entry_line = lines_read;
+                }
+                entry.push_str(&line);
+            }
+            if entry.trim().is_empty() {
+                entry.clear();
+                if at_end {
+                    break;
+                }
+                continue;
+            }
+            // Padding keeps line numbers counted over the whole input.
+            let text = "\n".repeat(entry_line - 1) + &entry;
+            let source = Source::new(REPL_SOURCE, text);
+            if let Err(error) = parse(&source) {
+                let incomplete = error.message.starts_with("unclosed")
+                    || error.message.starts_with("unterminated string");
+                if incomplete && !at_end {
+                    continue;
+                }
+            }
+            entry.clear();
+            let outcome = session.compile(&source).and_then(|main| vm.run_main(&main));
+            match outcome {
+                Ok(value) if value.kind() != brisk_runtime::Kind::None => {
+                    show(&format!("{}\n", repr(&value)));
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    failures += 1;
+                    let _ = write!(errors, "{error}");
+                }
+            }
+            if at_end {
+                break;
+            }
+        }
+        if let Err(error) = vm.join_children() {
+            failures += 1;
+            let _ = write!(errors, "{error}");
+        }
+    }
+    drop(interpreter);
+    drop(runtime);
+    failures
+}
+
+/// [`repl`] under the policy named at run time.
+pub fn repl_with_policy(
+    policy: Policy,
+    input: &mut dyn BufRead,
+    output: Output,
+    errors: &mut dyn Write,
+    prompt: bool,
+) -> usize {
+    match policy {
+        Policy::Biased => repl::<Biased>(input, output, errors, prompt),
+        Policy::Deferred => repl::<Deferred>(input, output, errors, prompt),
+        Policy::Atomic => repl::<Atomic>(input, output, errors, prompt),
+        Policy::Gil => repl::<Gil>(input, output, errors, prompt),
+    }
+}

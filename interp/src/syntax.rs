@@ -1,0 +1,837 @@
+//! Lowering: S-expressions to a small expression tree with every variable
+//! resolved.
+//!
+//! This pass gives the special forms their meaning and decides, for every
+//! name, where it lives:
+//!
+//! * a **local** of the function being compiled (parameters, `let`, `for`
+//!   and internal `define`s — one slot each, never reused, so a slot number
+//!   names one variable);
+//! * a **captured** variable: a local of an enclosing function that this
+//!   function (or one nested in it) uses. The enclosing local is marked
+//!   `captured`, so the compiler keeps it in a cell, and every function in
+//!   between records where to take the cell from (CPython's free and cell
+//!   variables, with Lua's upvalue chain);
+//! * a **global** otherwise, numbered in the session's symbol table.
+//!
+//! # Special forms
+//!
+//! `define`, `set!`, `lambda`, `let`, `let*`, `if`, `cond`, `when`,
+//! `unless`, `while`, `for`, `begin`, `and`, `or`, `quote`. Their names are
+//! keywords: they cannot be bound or used as values.
+//!
+//! Calls whose head is one of the [inline operators](INLINE_OPERATORS) and
+//! not a local variable compile to an instruction instead of a call (CPython
+//! does the same with `BINARY_OP`), so those names cannot be redefined as
+//! globals. `(send ch x 'move)` where `x` is a variable moves the value out
+//! of the variable (it is `nil` afterwards): a move must hold the only
+//! reference, as Rust's moves do.
+
+use std::sync::Arc;
+
+use crate::bytecode::{CaptureFrom, Constant, Op, SymbolTable};
+use crate::error::{Diagnostic, Source, Span};
+use crate::parser::{Sexp, SexpKind};
+
+/// Names with a meaning of their own.
+pub const KEYWORDS: &[&str] = &[
+    "define", "set!", "lambda", "let", "let*", "if", "cond", "else", "when", "unless", "while",
+    "for", "begin", "and", "or", "quote",
+];
+
+/// Builtins that calls compile inline (when the name is not a local), with
+/// the instruction and the argument counts that are inlined. Other counts
+/// call the builtin function of the same name.
+pub const INLINE_OPERATORS: &[&str] = &[
+    "+",
+    "-",
+    "*",
+    "/",
+    "quotient",
+    "remainder",
+    "modulo",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "=",
+    "not",
+    "nth",
+    "set-nth!",
+    "send",
+];
+
+/// A resolved variable.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Var {
+    /// Local slot `n`.
+    Local(u32),
+    /// Captured cell `n` of the running closure.
+    Captured(u32),
+    /// Global symbol `n`.
+    Global(u32),
+}
+
+/// A lowered expression. Every expression leaves exactly one value.
+#[derive(Debug)]
+pub enum Expr {
+    /// `nil`
+    Nil(Span),
+    /// `#t` / `#f`
+    Bool(bool, Span),
+    /// A number or string literal.
+    Const(Constant, Span),
+    /// Read a variable.
+    Get(Var, Span),
+    /// Write a variable that exists (`set!`, or `define` of a local).
+    Set(Var, Box<Expr>, Span),
+    /// Define a global.
+    DefineGlobal(u32, Box<Expr>, Span),
+    /// Bind a new local (`let`): a fresh cell if the local is captured.
+    Declare(u32, Box<Expr>, Span),
+    /// Give captured locals their cells before the body that defines them.
+    Predeclare(Vec<u32>, Span),
+    /// Read a variable and leave `nil` in it (a move).
+    Take(Var, Span),
+    /// `if`
+    If(Box<Expr>, Box<Expr>, Box<Expr>, Span),
+    /// `cond`: tests and bodies (a clause without a body yields its
+    /// test's value), then the `else` body.
+    Cond(Vec<(Expr, Option<Expr>)>, Box<Expr>, Span),
+    /// `while`
+    While(Box<Expr>, Vec<Expr>, Span),
+    /// `and`
+    And(Vec<Expr>, Span),
+    /// `or`
+    Or(Vec<Expr>, Span),
+    /// A sequence; its value is the last one's.
+    Begin(Vec<Expr>, Span),
+    /// A `let`/`for` scope: the body, then its locals are cleared (unless
+    /// the body ends in a tail call, which ends the frame anyway).
+    Scope(Vec<Expr>, Vec<u32>, Span),
+    /// A `lambda`.
+    Lambda(Box<Function>),
+    /// A call.
+    Call(Box<Expr>, Vec<Expr>, Span),
+    /// An inline operator with its operands. `Add`, `Sub` and `Mul` take
+    /// two or more and fold left.
+    Prim(Op, Vec<Expr>, Span),
+    /// A fresh list (from a quoted list).
+    List(Vec<Expr>, Span),
+}
+
+impl Expr {
+    /// Where the expression was written.
+    pub fn span(&self) -> Span {
+        match self {
+            Expr::Nil(s)
+            | Expr::Bool(_, s)
+            | Expr::Const(_, s)
+            | Expr::Get(_, s)
+            | Expr::Set(_, _, s)
+            | Expr::DefineGlobal(_, _, s)
+            | Expr::Declare(_, _, s)
+            | Expr::Predeclare(_, s)
+            | Expr::Take(_, s)
+            | Expr::If(_, _, _, s)
+            | Expr::Cond(_, _, s)
+            | Expr::While(_, _, s)
+            | Expr::And(_, s)
+            | Expr::Or(_, s)
+            | Expr::Begin(_, s)
+            | Expr::Scope(_, _, s)
+            | Expr::Call(_, _, s)
+            | Expr::Prim(_, _, s)
+            | Expr::List(_, s) => *s,
+            Expr::Lambda(f) => f.span,
+        }
+    }
+}
+
+/// A local variable of a function.
+#[derive(Debug)]
+pub struct Local {
+    /// Its name (for messages).
+    pub name: String,
+    /// Whether an inner function captures it (so it lives in a cell).
+    pub captured: bool,
+}
+
+/// A lowered function.
+#[derive(Debug)]
+pub struct Function {
+    /// Its name.
+    pub name: Arc<str>,
+    /// Parameter count; parameters are locals `0..arity`.
+    pub arity: u32,
+    /// Every local, by slot.
+    pub locals: Vec<Local>,
+    /// Captured cells and where to take them from.
+    pub captures: Vec<(Arc<str>, CaptureFrom)>,
+    /// The body.
+    pub body: Expr,
+    /// Whether the body's value is returned from a call (not the top level).
+    pub is_call_body: bool,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// Lowers a whole source file to its top-level function.
+pub fn lower_program(
+    source: &Source,
+    symbols: &SymbolTable,
+    forms: &[Sexp],
+) -> Result<Function, Diagnostic> {
+    let mut lowerer = Lowerer {
+        source,
+        symbols,
+        functions: vec![FunctionState::default()],
+    };
+    let span = match (forms.first(), forms.last()) {
+        (Some(first), Some(last)) => first.span.to(last.span),
+        _ => Span::default(),
+    };
+    let body = forms
+        .iter()
+        .map(|form| lowerer.expr(form))
+        .collect::<Result<Vec<_>, _>>()?;
+    let state = lowerer.functions.pop().unwrap_or_default();
+    Ok(Function {
+        name: "<main>".into(),
+        arity: 0,
+        locals: state.locals,
+        captures: Vec::new(),
+        body: Expr::Begin(body, span),
+        is_call_body: false,
+        span,
+    })
+}
+
+/// The lowering state of one function being lowered.
+#[derive(Default)]
+struct FunctionState {
+    locals: Vec<Local>,
+    /// Block scopes, innermost last: names to slots.
+    scopes: Vec<Vec<(String, u32)>>,
+    captures: Vec<(Arc<str>, CaptureFrom)>,
+}
+
+struct Lowerer<'a> {
+    source: &'a Source,
+    symbols: &'a SymbolTable,
+    /// Functions being lowered, outermost (the file) first.
+    functions: Vec<FunctionState>,
+}
+
+type Lowered = Result<Expr, Diagnostic>;
+
+impl Lowerer<'_> {
+    fn error(&self, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(self.source, span, message)
+    }
+
+    fn current(&mut self) -> &mut FunctionState {
+        self.functions
+            .last_mut()
+            .expect("a function is being lowered")
+    }
+
+    /// Whether a `define` here makes a global.
+    fn at_top_level(&self) -> bool {
+        self.functions.len() == 1 && self.functions[0].scopes.is_empty()
+    }
+
+    fn push_scope(&mut self) {
+        self.current().scopes.push(Vec::new());
+    }
+
+    /// Pops the innermost scope, returning its slots.
+    fn pop_scope(&mut self) -> Vec<u32> {
+        let scope = self.current().scopes.pop().unwrap_or_default();
+        scope.into_iter().map(|(_, slot)| slot).collect()
+    }
+
+    /// Declares a local in the innermost scope.
+    fn declare(&mut self, name: &str) -> u32 {
+        let state = self.current();
+        let slot = state.locals.len() as u32;
+        state.locals.push(Local {
+            name: name.to_owned(),
+            captured: false,
+        });
+        if state.scopes.is_empty() {
+            state.scopes.push(Vec::new());
+        }
+        let scope = state.scopes.last_mut().expect("a scope was just ensured");
+        scope.push((name.to_owned(), slot));
+        slot
+    }
+
+    /// Finds `name`, from the innermost function outwards.
+    fn resolve(&mut self, name: &str) -> Var {
+        let depth = self.functions.len() - 1;
+        self.resolve_in(depth, name)
+            .unwrap_or_else(|| Var::Global(self.symbols.intern(name)))
+    }
+
+    fn resolve_in(&mut self, depth: usize, name: &str) -> Option<Var> {
+        let state = &self.functions[depth];
+        for scope in state.scopes.iter().rev() {
+            if let Some(&(_, slot)) = scope.iter().rev().find(|(n, _)| n == name) {
+                return Some(Var::Local(slot));
+            }
+        }
+        if let Some(i) = state.captures.iter().position(|(n, _)| &**n == name) {
+            return Some(Var::Captured(i as u32));
+        }
+        if depth == 0 {
+            return None;
+        }
+        let from = match self.resolve_in(depth - 1, name)? {
+            Var::Local(slot) => {
+                self.functions[depth - 1].locals[slot as usize].captured = true;
+                CaptureFrom::Local(slot)
+            }
+            Var::Captured(i) => CaptureFrom::Captured(i),
+            Var::Global(_) => return None,
+        };
+        let captures = &mut self.functions[depth].captures;
+        captures.push((name.into(), from));
+        Some(Var::Captured(captures.len() as u32 - 1))
+    }
+
+    /// A name that may be bound: a symbol, not a keyword.
+    fn binding_name<'s>(&self, form: &'s Sexp, what: &str) -> Result<&'s str, Diagnostic> {
+        match form.as_symbol() {
+            Some(name) if KEYWORDS.contains(&name) => Err(self.error(
+                form.span,
+                format!("'{name}' is a keyword and cannot be bound"),
+            )),
+            Some(name) => Ok(name),
+            None => Err(self.error(
+                form.span,
+                format!("{what} expects a name, found {}", form.describe()),
+            )),
+        }
+    }
+
+    fn expr(&mut self, form: &Sexp) -> Lowered {
+        let span = form.span;
+        Ok(match &form.kind {
+            SexpKind::Int(i) => Expr::Const(Constant::Int(*i), span),
+            SexpKind::Float(x) => Expr::Const(Constant::Float(*x), span),
+            SexpKind::Str(s) => Expr::Const(Constant::Str(s.as_str().into()), span),
+            SexpKind::Bool(b) => Expr::Bool(*b, span),
+            SexpKind::Nil => Expr::Nil(span),
+            SexpKind::Symbol(name) => {
+                if KEYWORDS.contains(&name.as_str()) {
+                    return Err(self.error(
+                        span,
+                        format!("'{name}' is a keyword and cannot be used as a value"),
+                    ));
+                }
+                Expr::Get(self.resolve(name), span)
+            }
+            SexpKind::List(items) => {
+                let Some(head) = items.first() else {
+                    return Err(self.error(
+                        span,
+                        "empty combination '()' (write nil, or (list) for an empty list)",
+                    ));
+                };
+                let args = &items[1..];
+                match head.as_symbol() {
+                    Some(keyword) if KEYWORDS.contains(&keyword) => {
+                        self.special_form(keyword, head, args, span)?
+                    }
+                    Some(name) => self.call_by_name(name, head, args, span)?,
+                    None => {
+                        let callee = self.expr(head)?;
+                        Expr::Call(Box::new(callee), self.exprs(args)?, span)
+                    }
+                }
+            }
+        })
+    }
+
+    fn exprs(&mut self, forms: &[Sexp]) -> Result<Vec<Expr>, Diagnostic> {
+        forms.iter().map(|form| self.expr(form)).collect()
+    }
+
+    fn call_by_name(&mut self, name: &str, head: &Sexp, args: &[Sexp], span: Span) -> Lowered {
+        let callee = self.resolve(name);
+        if matches!(callee, Var::Global(_)) {
+            if let Some(inline) = self.inline_call(name, args, span)? {
+                return Ok(inline);
+            }
+        }
+        Ok(Expr::Call(
+            Box::new(Expr::Get(callee, head.span)),
+            self.exprs(args)?,
+            span,
+        ))
+    }
+
+    /// Calls to inline operators with an inlined argument count.
+    fn inline_call(
+        &mut self,
+        name: &str,
+        args: &[Sexp],
+        span: Span,
+    ) -> Result<Option<Expr>, Diagnostic> {
+        let op = match (name, args.len()) {
+            ("+", n) if n >= 2 => Op::Add,
+            ("*", n) if n >= 2 => Op::Mul,
+            ("-", 1) => Op::Neg,
+            ("-", n) if n >= 2 => Op::Sub,
+            ("/", 2) => Op::Div,
+            ("quotient", 2) => Op::Quotient,
+            ("remainder", 2) => Op::Remainder,
+            ("modulo", 2) => Op::Modulo,
+            ("<", 2) => Op::Lt,
+            ("<=", 2) => Op::Le,
+            (">", 2) => Op::Gt,
+            (">=", 2) => Op::Ge,
+            ("=", 2) => Op::Equal,
+            ("not", 1) => Op::Not,
+            ("nth", 2) => Op::Index,
+            ("set-nth!", 3) => Op::StoreIndex,
+            ("send", 3) => return self.send_call(args, span).map(Some),
+            _ => return Ok(None),
+        };
+        Ok(Some(Expr::Prim(op, self.exprs(args)?, span)))
+    }
+
+    /// `(send ch value mode)`: a plain call, except that a variable sent
+    /// with `'move` is moved out of.
+    fn send_call(&mut self, args: &[Sexp], span: Span) -> Lowered {
+        let send = Expr::Get(Var::Global(self.symbols.intern("send")), span);
+        let moves = args[2]
+            .as_list()
+            .is_some_and(|quote| matches!(quote, [q, mode] if q.as_symbol() == Some("quote") && mode.as_symbol() == Some("move")));
+        let channel = self.expr(&args[0])?;
+        let value = match args[1].as_symbol() {
+            Some(name) if moves && !KEYWORDS.contains(&name) => {
+                Expr::Take(self.resolve(name), args[1].span)
+            }
+            _ => self.expr(&args[1])?,
+        };
+        let mode = self.expr(&args[2])?;
+        Ok(Expr::Call(Box::new(send), vec![channel, value, mode], span))
+    }
+
+    fn special_form(&mut self, keyword: &str, head: &Sexp, args: &[Sexp], span: Span) -> Lowered {
+        match keyword {
+            "define" => self.define(args, span),
+            "set!" => self.set(args, span),
+            "lambda" => {
+                let Some((params, body)) = args.split_first() else {
+                    return Err(self.error(span, "lambda expects a parameter list and a body"));
+                };
+                self.lambda("lambda", params, body, span)
+            }
+            "let" => self.let_form(args, span, false),
+            "let*" => self.let_form(args, span, true),
+            "if" => {
+                if !(2..=3).contains(&args.len()) {
+                    return Err(self.error(
+                        span,
+                        format!("if expects a condition, a consequent and an optional alternative, found {} argument(s)", args.len()),
+                    ));
+                }
+                let condition = self.expr(&args[0])?;
+                let consequent = self.expr(&args[1])?;
+                let alternative = match args.get(2) {
+                    Some(form) => self.expr(form)?,
+                    None => Expr::Nil(span),
+                };
+                Ok(Expr::If(
+                    Box::new(condition),
+                    Box::new(consequent),
+                    Box::new(alternative),
+                    span,
+                ))
+            }
+            "cond" => self.cond(args, span),
+            "when" | "unless" => {
+                let Some((test, body)) = args.split_first() else {
+                    return Err(self.error(span, format!("{keyword} expects a condition")));
+                };
+                let test = self.expr(test)?;
+                let body = Expr::Begin(self.exprs(body)?, span);
+                let (yes, no) = if keyword == "when" {
+                    (body, Expr::Nil(span))
+                } else {
+                    (Expr::Nil(span), body)
+                };
+                Ok(Expr::If(Box::new(test), Box::new(yes), Box::new(no), span))
+            }
+            "while" => {
+                let Some((test, body)) = args.split_first() else {
+                    return Err(self.error(span, "while expects a condition and a body"));
+                };
+                let test = self.expr(test)?;
+                Ok(Expr::While(Box::new(test), self.exprs(body)?, span))
+            }
+            "for" => self.for_form(args, span),
+            "begin" => Ok(Expr::Begin(self.exprs(args)?, span)),
+            "and" => Ok(Expr::And(self.exprs(args)?, span)),
+            "or" => Ok(Expr::Or(self.exprs(args)?, span)),
+            "quote" => match args {
+                [datum] => Ok(self.quote(datum)),
+                _ => Err(self.error(span, "quote expects exactly one datum")),
+            },
+            _ => Err(self.error(
+                head.span,
+                format!("'{keyword}' is only allowed inside cond"),
+            )),
+        }
+    }
+
+    fn define(&mut self, args: &[Sexp], span: Span) -> Lowered {
+        let Some((target, rest)) = args.split_first() else {
+            return Err(self.error(span, "define expects a name and a value"));
+        };
+        // (define (name params…) body…)
+        if let Some(signature) = target.as_list() {
+            let Some((name_form, params)) = signature.split_first() else {
+                return Err(self.error(target.span, "define expects (name params...)"));
+            };
+            let name = self.binding_name(name_form, "define")?;
+            let var = self.define_target(name, name_form.span)?;
+            let params = Sexp {
+                kind: SexpKind::List(params.to_vec()),
+                span: target.span,
+            };
+            let function = self.lambda(name, &params, rest, span)?;
+            return Ok(self.define_store(var, function, span));
+        }
+        let name = self.binding_name(target, "define")?;
+        let [value] = rest else {
+            return Err(self.error(
+                span,
+                format!(
+                    "define expects a name and one value, found {} value(s)",
+                    rest.len()
+                ),
+            ));
+        };
+        let var = self.define_target(name, target.span)?;
+        let value = self.named_value(name, value)?;
+        Ok(self.define_store(var, value, span))
+    }
+
+    /// Where a `define` of `name` goes: a global at the top level, else a
+    /// local of the current body (declared here unless it was already).
+    fn define_target(&mut self, name: &str, span: Span) -> Result<DefineTarget, Diagnostic> {
+        if self.at_top_level() {
+            if INLINE_OPERATORS.contains(&name) {
+                return Err(self.error(
+                    span,
+                    format!("cannot redefine '{name}': calls to it are compiled inline"),
+                ));
+            }
+            return Ok(DefineTarget::Global(self.symbols.intern(name)));
+        }
+        let existing = self
+            .current()
+            .scopes
+            .last()
+            .and_then(|scope| scope.iter().rev().find(|(n, _)| n == name).map(|&(_, s)| s));
+        match existing {
+            Some(slot) => Ok(DefineTarget::Local(slot, false)),
+            None => Ok(DefineTarget::Local(self.declare(name), true)),
+        }
+    }
+
+    fn define_store(&mut self, target: DefineTarget, value: Expr, span: Span) -> Expr {
+        match target {
+            DefineTarget::Global(symbol) => Expr::DefineGlobal(symbol, Box::new(value), span),
+            DefineTarget::Local(slot, false) => Expr::Set(Var::Local(slot), Box::new(value), span),
+            DefineTarget::Local(slot, true) => Expr::Begin(
+                vec![
+                    Expr::Predeclare(vec![slot], span),
+                    Expr::Set(Var::Local(slot), Box::new(value), span),
+                ],
+                span,
+            ),
+        }
+    }
+
+    /// Lowers a bound value; a lambda takes the name it is bound to.
+    fn named_value(&mut self, name: &str, value: &Sexp) -> Lowered {
+        if let Some([head, params, body @ ..]) = value.as_list() {
+            if head.as_symbol() == Some("lambda") {
+                return self.lambda(name, params, body, value.span);
+            }
+        }
+        self.expr(value)
+    }
+
+    fn set(&mut self, args: &[Sexp], span: Span) -> Lowered {
+        let [target, value] = args else {
+            return Err(self.error(span, "set! expects a name and a value"));
+        };
+        let name = self.binding_name(target, "set!")?;
+        let var = self.resolve(name);
+        if matches!(var, Var::Global(_)) && INLINE_OPERATORS.contains(&name) {
+            return Err(self.error(
+                target.span,
+                format!("cannot redefine '{name}': calls to it are compiled inline"),
+            ));
+        }
+        let value = self.expr(value)?;
+        Ok(Expr::Set(var, Box::new(value), span))
+    }
+
+    fn lambda(&mut self, name: &str, params: &Sexp, body: &[Sexp], span: Span) -> Lowered {
+        let Some(params) = params.as_list() else {
+            return Err(self.error(
+                params.span,
+                format!(
+                    "lambda expects a parameter list, found {}",
+                    params.describe()
+                ),
+            ));
+        };
+        self.functions.push(FunctionState::default());
+        self.push_scope();
+        for param in params {
+            let param_name = match self.binding_name(param, "a parameter") {
+                Ok(name) => name,
+                Err(e) => {
+                    self.functions.pop();
+                    return Err(e);
+                }
+            };
+            let scope = &self.current().scopes[0];
+            if scope.iter().any(|(n, _)| n == param_name) {
+                self.functions.pop();
+                return Err(self.error(param.span, format!("duplicate parameter '{param_name}'")));
+            }
+            self.declare(param_name);
+        }
+        let body = self.body(body, span);
+        let state = self.functions.pop().unwrap_or_default();
+        Ok(Expr::Lambda(Box::new(Function {
+            name: name.into(),
+            arity: params.len() as u32,
+            locals: state.locals,
+            captures: state.captures,
+            body: body?,
+            is_call_body: true,
+            span,
+        })))
+    }
+
+    /// A body: internal `define`s are declared first (so they may call each
+    /// other), then the forms in order. The caller pushed the scope.
+    fn body(&mut self, forms: &[Sexp], span: Span) -> Lowered {
+        let mut predeclared = Vec::new();
+        for form in forms {
+            if let Some([head, target, ..]) = form.as_list() {
+                if head.as_symbol() == Some("define") {
+                    let name_form = match target.as_list() {
+                        Some([name, ..]) => name,
+                        _ => target,
+                    };
+                    if let Some(name) = name_form.as_symbol() {
+                        let declared = self
+                            .current()
+                            .scopes
+                            .last()
+                            .is_some_and(|scope| scope.iter().any(|(n, _)| n == name));
+                        if !declared && !KEYWORDS.contains(&name) {
+                            predeclared.push(self.declare(name));
+                        }
+                    }
+                }
+            }
+        }
+        let mut exprs = Vec::with_capacity(forms.len() + 1);
+        if !predeclared.is_empty() {
+            exprs.push(Expr::Predeclare(predeclared, span));
+        }
+        for form in forms {
+            exprs.push(self.expr(form)?);
+        }
+        Ok(Expr::Begin(exprs, span))
+    }
+
+    fn let_form(&mut self, args: &[Sexp], span: Span, sequential: bool) -> Lowered {
+        let keyword = if sequential { "let*" } else { "let" };
+        let Some((bindings_form, body)) = args.split_first() else {
+            return Err(self.error(span, format!("{keyword} expects bindings and a body")));
+        };
+        let Some(bindings) = bindings_form.as_list() else {
+            return Err(self.error(
+                bindings_form.span,
+                format!(
+                    "{keyword} expects a list of (name value) bindings, found {}",
+                    bindings_form.describe()
+                ),
+            ));
+        };
+        let mut pairs = Vec::with_capacity(bindings.len());
+        for binding in bindings {
+            match binding.as_list() {
+                Some([name, value]) => pairs.push((self.binding_name(name, keyword)?, value)),
+                _ => {
+                    return Err(self.error(
+                        binding.span,
+                        format!("{keyword} binding expects (name value)"),
+                    ))
+                }
+            }
+        }
+        let mut exprs = Vec::with_capacity(pairs.len() + 1);
+        if sequential {
+            self.push_scope();
+            for (name, value) in pairs {
+                let value = match self.named_value(name, value) {
+                    Ok(value) => value,
+                    Err(e) => {
+                        self.pop_scope();
+                        return Err(e);
+                    }
+                };
+                let slot = self.declare(name);
+                exprs.push(Expr::Declare(slot, Box::new(value), span));
+            }
+        } else {
+            let values = pairs
+                .iter()
+                .map(|(name, value)| self.named_value(name, value))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.push_scope();
+            for ((name, _), value) in pairs.iter().zip(values) {
+                let slot = self.declare(name);
+                exprs.push(Expr::Declare(slot, Box::new(value), span));
+            }
+        }
+        let body = self.body(body, span);
+        let slots = self.pop_scope();
+        exprs.push(body?);
+        Ok(Expr::Scope(exprs, slots, span))
+    }
+
+    /// `(for (i start end [step]) body…)`: `i` counts from `start` by
+    /// `step` (default 1) up to, not including, `end` (down to, for a
+    /// negative step).
+    fn for_form(&mut self, args: &[Sexp], span: Span) -> Lowered {
+        let header = args.first().and_then(Sexp::as_list);
+        let Some(header @ [var, start, end, ..]) = header else {
+            return Err(self.error(span, "for expects (name start end [step]) and a body"));
+        };
+        if header.len() > 4 {
+            return Err(self.error(span, "for expects (name start end [step]) and a body"));
+        }
+        let name = self.binding_name(var, "for")?;
+        let start = self.expr(start)?;
+        let end = self.expr(end)?;
+        let step = match header.get(3) {
+            Some(step) => self.expr(step)?,
+            None => Expr::Const(Constant::Int(1), span),
+        };
+        self.push_scope();
+        let counter = self.declare(name);
+        let limit = self.declare(" for-end");
+        let increment = self.declare(" for-step");
+        let body = self.exprs(&args[1..]);
+        let slots = self.pop_scope();
+        let mut body = body?;
+        let get = |slot| Expr::Get(Var::Local(slot), span);
+        body.push(Expr::Set(
+            Var::Local(counter),
+            Box::new(Expr::Prim(
+                Op::Add,
+                vec![get(counter), get(increment)],
+                span,
+            )),
+            span,
+        ));
+        // Counting up tests `<`, down `>`; a step that is not a literal
+        // decides each time round.
+        let below = Expr::Prim(Op::Lt, vec![get(counter), get(limit)], span);
+        let above = Expr::Prim(Op::Gt, vec![get(counter), get(limit)], span);
+        let test = match header.get(3).map(|step| &step.kind) {
+            None => below,
+            Some(SexpKind::Int(step)) if *step > 0 => below,
+            Some(SexpKind::Int(_)) => above,
+            Some(_) => Expr::If(
+                Box::new(Expr::Prim(
+                    Op::Gt,
+                    vec![get(increment), Expr::Const(Constant::Int(0), span)],
+                    span,
+                )),
+                Box::new(below),
+                Box::new(above),
+                span,
+            ),
+        };
+        Ok(Expr::Scope(
+            vec![
+                Expr::Declare(counter, Box::new(start), span),
+                Expr::Declare(limit, Box::new(end), span),
+                Expr::Declare(increment, Box::new(step), span),
+                Expr::While(Box::new(test), body, span),
+            ],
+            slots,
+            span,
+        ))
+    }
+
+    /// `cond`: a flat list of clauses (not nested `if`s, so a long `cond`
+    /// costs no recursion when it is compiled).
+    fn cond(&mut self, clauses: &[Sexp], span: Span) -> Lowered {
+        let mut lowered = Vec::with_capacity(clauses.len());
+        let mut otherwise = Expr::Nil(span);
+        for (i, clause) in clauses.iter().enumerate() {
+            let Some([test, body @ ..]) = clause.as_list() else {
+                return Err(self.error(
+                    clause.span,
+                    "cond expects clauses of the form (test body...)",
+                ));
+            };
+            if test.as_symbol() == Some("else") {
+                if i + 1 != clauses.len() {
+                    return Err(self.error(clause.span, "the else clause must be the last in cond"));
+                }
+                otherwise = Expr::Begin(self.exprs(body)?, clause.span);
+                break;
+            }
+            let test = self.expr(test)?;
+            let body = if body.is_empty() {
+                None
+            } else {
+                Some(Expr::Begin(self.exprs(body)?, clause.span))
+            };
+            lowered.push((test, body));
+        }
+        Ok(Expr::Cond(lowered, Box::new(otherwise), span))
+    }
+
+    /// A quoted datum: symbols become strings, lists become fresh lists.
+    fn quote(&self, datum: &Sexp) -> Expr {
+        let span = datum.span;
+        match &datum.kind {
+            SexpKind::Int(i) => Expr::Const(Constant::Int(*i), span),
+            SexpKind::Float(x) => Expr::Const(Constant::Float(*x), span),
+            SexpKind::Str(s) | SexpKind::Symbol(s) => {
+                Expr::Const(Constant::Str(s.as_str().into()), span)
+            }
+            SexpKind::Bool(b) => Expr::Bool(*b, span),
+            SexpKind::Nil => Expr::Nil(span),
+            SexpKind::List(items) => {
+                Expr::List(items.iter().map(|d| self.quote(d)).collect(), span)
+            }
+        }
+    }
+}
+
+/// Where a `define` stores.
+enum DefineTarget {
+    Global(u32),
+    /// A local slot; true if it was declared by this `define`.
+    Local(u32, bool),
+}

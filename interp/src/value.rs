@@ -1,0 +1,465 @@
+//! The language's values: the runtime's built-in objects, plus the native
+//! types this crate adds through [`NativeObject`].
+//!
+//! | language | runtime object |
+//! |---|---|
+//! | `nil`, `#t`/`#f`, small integers | immortal singletons |
+//! | integers, floats, strings | `Int`, `Float`, `Str` |
+//! | lists, tuples, dicts | `List`, `Tuple`, `Dict` |
+//! | functions | [`Closure`]: shared code, captured [`Cell`]s |
+//! | builtins | [`Builtin`] |
+//! | channels | [`Channel`] |
+//! | interpreter handles | [`InterpreterHandle`] (in `spawn`) |
+//!
+//! # Freezing, moving and copying natives
+//!
+//! The runtime walks object graphs through [`NativeObject::trace`] to freeze,
+//! move and copy them, so each type says what it holds and what it allows:
+//!
+//! * a closure traces its cells and a cell traces its value, so freezing a
+//!   function freezes everything it captured (a later `set!` of a captured
+//!   variable is an error), and moving one moves its captured state;
+//! * a closure without captured variables is copyable (its code is shared
+//!   immutable data, like a CPython code object); one with captures is not,
+//!   because the runtime's copy only copies natives that hold no references;
+//! * builtins and channel handles hold no references: they freeze, and copy
+//!   as another handle to the same builtin or channel.
+//!
+//! Freezing checks the object's header flag, not state in the native: the
+//! runtime asks every native in a graph to freeze before it knows whether
+//! the whole graph can be frozen, so a native must not change on that call.
+
+use core::any::Any;
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use brisk_runtime::{Kind, NativeObject, Object, Ref, RuntimePolicy};
+use parking_lot::Mutex;
+
+use crate::bytecode::Proto;
+
+/// Deepest nesting that printing and comparison follow.
+pub const MAX_DEPTH: usize = 64;
+
+/// Longest text `repr` writes before it cuts the rest to `...`.
+pub const MAX_REPR_BYTES: usize = 1 << 20;
+
+/// A function value: a prototype and the cells it captured.
+pub struct Closure<P: RuntimePolicy> {
+    /// The code, shared by every closure over it in every interpreter.
+    pub proto: Arc<Proto>,
+    /// One [`Cell`] object per captured variable, in `proto.captures` order.
+    pub captures: Box<[Ref<P>]>,
+}
+
+impl<P: RuntimePolicy> NativeObject<P> for Closure<P> {
+    fn type_name(&self) -> &'static str {
+        "function"
+    }
+
+    fn trace(&self, visit: &mut dyn FnMut(&Object<P>)) {
+        self.captures.iter().for_each(|cell| visit(cell));
+    }
+
+    fn freeze(&self) -> bool {
+        true
+    }
+
+    fn copy(&self) -> Option<Box<dyn NativeObject<P>>> {
+        self.captures.is_empty().then(|| {
+            Box::new(Closure::<P> {
+                proto: Arc::clone(&self.proto),
+                captures: Box::new([]),
+            }) as Box<dyn NativeObject<P>>
+        })
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A captured variable: a box that the defining frame and the closures over
+/// it share.
+pub struct Cell<P: RuntimePolicy> {
+    /// The variable's value. The lock is held only to read or swap it.
+    value: Mutex<Ref<P>>,
+}
+
+impl<P: RuntimePolicy> Cell<P> {
+    /// A cell holding `value`.
+    pub fn new(value: Ref<P>) -> Self {
+        Cell {
+            value: Mutex::new(value),
+        }
+    }
+
+    /// The value (a new reference).
+    pub fn get(&self) -> Ref<P> {
+        self.value.lock().clone()
+    }
+
+    /// Replaces the value, returning the old one (drop it after unlocking).
+    pub fn replace(&self, value: Ref<P>) -> Ref<P> {
+        core::mem::replace(&mut *self.value.lock(), value)
+    }
+}
+
+impl<P: RuntimePolicy> NativeObject<P> for Cell<P> {
+    fn type_name(&self) -> &'static str {
+        "cell"
+    }
+
+    fn trace(&self, visit: &mut dyn FnMut(&Object<P>)) {
+        visit(&self.value.lock());
+    }
+
+    fn freeze(&self) -> bool {
+        true
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The signature of a builtin: the call context and the arguments, which
+/// it may take (`std::mem::replace`) to own them.
+pub type BuiltinFn<P> = fn(
+    &mut crate::builtins::Ctx<'_, '_, P>,
+    &mut [Ref<P>],
+) -> Result<Ref<P>, crate::builtins::Failure>;
+
+/// How many arguments a builtin takes.
+#[derive(Copy, Clone, Debug)]
+pub enum Arity {
+    /// Exactly this many.
+    Exact(usize),
+    /// Between these, inclusive.
+    Between(usize, usize),
+    /// At least this many.
+    AtLeast(usize),
+}
+
+impl Arity {
+    /// Whether `n` arguments are accepted.
+    pub fn accepts(self, n: usize) -> bool {
+        match self {
+            Arity::Exact(k) => n == k,
+            Arity::Between(lo, hi) => (lo..=hi).contains(&n),
+            Arity::AtLeast(k) => n >= k,
+        }
+    }
+
+    /// "2 arguments", "1 to 3 arguments", "at least 1 argument".
+    pub fn describe(self) -> String {
+        let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
+        match self {
+            Arity::Exact(k) => format!("{k} {}", plural(k)),
+            Arity::Between(lo, hi) => format!("{lo} to {hi} arguments"),
+            Arity::AtLeast(k) => format!("at least {k} {}", plural(k)),
+        }
+    }
+}
+
+/// A function implemented in Rust.
+pub struct Builtin<P: RuntimePolicy> {
+    /// Its global name.
+    pub name: &'static str,
+    /// Accepted argument counts.
+    pub arity: Arity,
+    /// The implementation.
+    pub func: BuiltinFn<P>,
+}
+
+impl<P: RuntimePolicy> NativeObject<P> for Builtin<P> {
+    fn type_name(&self) -> &'static str {
+        "builtin"
+    }
+
+    fn trace(&self, _visit: &mut dyn FnMut(&Object<P>)) {}
+
+    fn freeze(&self) -> bool {
+        true
+    }
+
+    fn copy(&self) -> Option<Box<dyn NativeObject<P>>> {
+        Some(Box::new(Builtin {
+            name: self.name,
+            arity: self.arity,
+            func: self.func,
+        }))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// A channel between interpreters: both ends in one handle.
+pub struct Channel<P: RuntimePolicy> {
+    /// The sending end.
+    pub sender: brisk_runtime::Sender<P>,
+    /// The receiving end.
+    pub receiver: brisk_runtime::Receiver<P>,
+}
+
+impl<P: RuntimePolicy> NativeObject<P> for Channel<P> {
+    fn type_name(&self) -> &'static str {
+        "channel"
+    }
+
+    fn trace(&self, _visit: &mut dyn FnMut(&Object<P>)) {}
+
+    fn freeze(&self) -> bool {
+        true
+    }
+
+    fn copy(&self) -> Option<Box<dyn NativeObject<P>>> {
+        Some(Box::new(Channel {
+            sender: self.sender.clone(),
+            receiver: self.receiver.clone(),
+        }))
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The native object of type `T` inside `object`, if that is what it is.
+pub fn downcast<P: RuntimePolicy, T: 'static>(object: &Object<P>) -> Option<&T> {
+    object.as_native()?.as_any().downcast_ref::<T>()
+}
+
+/// The language's name for a value's type.
+pub fn type_name<P: RuntimePolicy>(object: &Object<P>) -> &'static str {
+    match object.kind() {
+        Kind::None => "nil",
+        Kind::Str => "string",
+        Kind::Native => object.as_native().map_or("native", |n| n.type_name()),
+        kind => kind.name(),
+    }
+}
+
+/// Truthiness: `#f` and `nil` are false; everything else is true.
+#[inline]
+pub fn is_truthy<P: RuntimePolicy>(object: &Object<P>) -> bool {
+    match object.kind() {
+        Kind::None => false,
+        Kind::Bool => object.as_bool() == Some(true),
+        _ => true,
+    }
+}
+
+/// An integer or a float, as a float.
+pub fn as_number<P: RuntimePolicy>(object: &Object<P>) -> Option<f64> {
+    match object.kind() {
+        Kind::Int => object.as_int().map(|i| i as f64),
+        Kind::Float => object.as_float(),
+        _ => None,
+    }
+}
+
+/// How `print` shows a value: strings without quotes.
+pub fn display<P: RuntimePolicy>(object: &Object<P>) -> String {
+    match object.as_str() {
+        Some(s) => s.to_owned(),
+        None => repr(object),
+    }
+}
+
+/// How a value is written inside a container or by `repr`: strings quoted.
+pub fn repr<P: RuntimePolicy>(object: &Object<P>) -> String {
+    let mut out = String::new();
+    write_repr(object, &mut out, &mut Vec::new());
+    out
+}
+
+/// Formats a float: shortest round-trip digits, always with a `.` or an
+/// exponent so it reads back as a float.
+pub fn format_float(x: f64) -> String {
+    format!("{x:?}")
+}
+
+fn write_repr<P: RuntimePolicy>(
+    object: &Object<P>,
+    out: &mut String,
+    open: &mut Vec<*const Object<P>>,
+) {
+    let address = object as *const Object<P>;
+    let is_container = matches!(object.kind(), Kind::List | Kind::Tuple | Kind::Dict);
+    if is_container && open.contains(&address) {
+        out.push_str("...");
+        return;
+    }
+    if (is_container && open.len() >= MAX_DEPTH) || out.len() > MAX_REPR_BYTES {
+        out.push_str("...");
+        return;
+    }
+    match object.kind() {
+        Kind::None => out.push_str("nil"),
+        Kind::Bool => out.push_str(if object.as_bool() == Some(true) {
+            "#t"
+        } else {
+            "#f"
+        }),
+        Kind::Int => {
+            let _ = write!(out, "{}", object.as_int().unwrap_or_default());
+        }
+        Kind::Float => out.push_str(&format_float(object.as_float().unwrap_or_default())),
+        Kind::Str => {
+            let _ = write!(out, "{:?}", object.as_str().unwrap_or_default());
+        }
+        Kind::Bytes => {
+            let _ = write!(out, "{object:?}");
+        }
+        Kind::List | Kind::Tuple => {
+            let (left, right) = if object.kind() == Kind::List {
+                ("[", "]")
+            } else {
+                ("(", ")")
+            };
+            out.push_str(left);
+            open.push(address);
+            let items = object.items().unwrap_or_default();
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_repr(item, out, open);
+            }
+            if object.kind() == Kind::Tuple && items.len() == 1 {
+                out.push(',');
+            }
+            open.pop();
+            out.push_str(right);
+        }
+        Kind::Dict => {
+            out.push('{');
+            open.push(address);
+            for (i, (key, value)) in object.dict_items().unwrap_or_default().iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_repr(key, out, open);
+                out.push_str(": ");
+                write_repr(value, out, open);
+            }
+            open.pop();
+            out.push('}');
+        }
+        Kind::Native => {
+            if let Some(closure) = downcast::<P, Closure<P>>(object) {
+                let _ = write!(out, "<function {}>", closure.proto.name);
+            } else if let Some(builtin) = downcast::<P, Builtin<P>>(object) {
+                let _ = write!(out, "<builtin {}>", builtin.name);
+            } else {
+                let _ = write!(out, "<{}>", type_name(object));
+            }
+        }
+        _ => {
+            let _ = write!(out, "<{}>", type_name(object));
+        }
+    }
+}
+
+/// Structural equality (`=`, `equal?`): numbers by value across int and
+/// float, strings by text, lists, tuples and dicts item by item, anything
+/// else by identity.
+pub fn equal<P: RuntimePolicy>(a: &Object<P>, b: &Object<P>) -> Result<bool, String> {
+    let mut budget = MAX_COMPARED;
+    equal_at(a, b, 0, &mut budget)
+}
+
+/// Most item pairs one comparison looks at (shared items count once per
+/// path, so a small graph can unfold into a huge tree).
+const MAX_COMPARED: usize = 10_000_000;
+
+fn equal_at<P: RuntimePolicy>(
+    a: &Object<P>,
+    b: &Object<P>,
+    depth: usize,
+    budget: &mut usize,
+) -> Result<bool, String> {
+    if core::ptr::eq(a, b) {
+        return Ok(true);
+    }
+    if depth > MAX_DEPTH {
+        return Err(format!(
+            "values nested more than {MAX_DEPTH} levels deep cannot be compared"
+        ));
+    }
+    *budget = budget
+        .checked_sub(1)
+        .ok_or("values too large to compare (shared items count once per path)")?;
+    Ok(match (a.kind(), b.kind()) {
+        (Kind::Int, Kind::Int) => a.as_int() == b.as_int(),
+        (Kind::Int | Kind::Float, Kind::Int | Kind::Float) => as_number(a) == as_number(b),
+        (Kind::Str, Kind::Str) => a.as_str() == b.as_str(),
+        (Kind::Bytes, Kind::Bytes) => a.as_bytes() == b.as_bytes(),
+        (Kind::None, Kind::None) => true,
+        (Kind::Bool, Kind::Bool) => a.as_bool() == b.as_bool(),
+        (Kind::List, Kind::List) | (Kind::Tuple, Kind::Tuple) => {
+            let (xs, ys) = (a.items().unwrap_or_default(), b.items().unwrap_or_default());
+            if xs.len() != ys.len() {
+                return Ok(false);
+            }
+            for (x, y) in xs.iter().zip(&ys) {
+                if !equal_at(x, y, depth + 1, budget)? {
+                    return Ok(false);
+                }
+            }
+            true
+        }
+        (Kind::Dict, Kind::Dict) => {
+            let xs = a.dict_items().unwrap_or_default();
+            if Some(xs.len()) != b.len() {
+                return Ok(false);
+            }
+            for (key, x) in &xs {
+                let Ok(Some(y)) = b.dict_get(key) else {
+                    return Ok(false);
+                };
+                if !equal_at(x, &y, depth + 1, budget)? {
+                    return Ok(false);
+                }
+            }
+            true
+        }
+        _ => false,
+    })
+}
+
+/// Largest dictionary key, counted as the runtime hashes it: a tuple
+/// that holds the same tuple twice counts it twice.
+pub const MAX_KEY_NODES: usize = 100_000;
+
+/// Rejects dictionary keys the runtime could not hash safely: it hashes and
+/// compares keys recursively, visiting a shared sub-tuple once per path to
+/// it, so a key must be both shallow ([`MAX_DEPTH`]) and small
+/// ([`MAX_KEY_NODES`] counted per path).
+pub fn check_key_depth<P: RuntimePolicy>(key: &Object<P>) -> Result<(), String> {
+    if key.as_tuple().is_none() {
+        return Ok(());
+    }
+    let mut pending: Vec<(&Object<P>, usize)> = vec![(key, 0)];
+    let mut visited = 0usize;
+    while let Some((object, depth)) = pending.pop() {
+        visited += 1;
+        if visited > MAX_KEY_NODES {
+            return Err(format!(
+                "dict keys larger than {MAX_KEY_NODES} items are not supported"
+            ));
+        }
+        if depth > MAX_DEPTH {
+            return Err(format!(
+                "dict keys nested more than {MAX_DEPTH} levels deep are not supported"
+            ));
+        }
+        if let Some(items) = object.as_tuple() {
+            pending.extend(items.iter().map(|item| (&**item, depth + 1)));
+        }
+    }
+    Ok(())
+}

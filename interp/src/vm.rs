@@ -1,0 +1,693 @@
+//! The stack VM: one loop that runs bytecode over counted references.
+//!
+//! # Shape
+//!
+//! CPython's eval loop, cut down: a value stack of `Ref<P>` (every slot a
+//! counted reference, so pushes and pops are increments and decrements
+//! under the runtime's policy), a stack of frames, and a `match` on the next
+//! [`Op`]. The loop does not recurse on the Rust stack for a language call:
+//! a call pushes a [`Frame`] and the loop carries on in the callee, so
+//! recursion depth is bounded by [`MAX_FRAMES`] (a clean "recursion limit"
+//! error), not by the thread's stack — the same on the main thread and on a
+//! spawned interpreter's.
+//!
+//! # Safepoints
+//!
+//! Loop back-edges (`Loop`) and calls call [`Mutator::safepoint`], the
+//! eval-breaker check: cheap unless the runtime wants this thread (to merge
+//! its queue, flush its buffer, hand over the GIL, or stop the world).
+//!
+//! # The running function
+//!
+//! A frame's function object sits in the stack slot just below the frame's
+//! base for as long as the frame runs. The loop keeps a plain reference to
+//! the function's [`Closure`] (its code and captured cells) derived from
+//! that slot, instead of cloning an `Arc` per call; the `SAFETY` comments
+//! argue why the slot keeps it alive.
+
+use core::ptr::NonNull;
+use std::sync::Arc;
+
+use brisk_runtime::{Mutator, Ref, RuntimePolicy};
+
+use crate::builtins::{self, Ctx, Failure};
+use crate::bytecode::{CaptureFrom, Constant, Op, Proto};
+use crate::error::Diagnostic;
+use crate::host::Host;
+use crate::ops;
+use crate::value::{downcast, is_truthy, type_name, Builtin, Cell, Closure};
+
+/// Deepest call nesting before "recursion limit exceeded".
+pub const MAX_FRAMES: usize = 10_000;
+
+/// Frames named in an error's traceback.
+const TRACEBACK_FRAMES: usize = 8;
+
+/// A running call.
+struct Frame<P: RuntimePolicy> {
+    /// The function's closure, inside the object at `stack[base - 1]`.
+    closure: NonNull<Closure<P>>,
+    /// The next instruction (saved when the frame calls out or fails).
+    ip: usize,
+    /// The stack index of local slot 0.
+    base: usize,
+}
+
+impl<P: RuntimePolicy> Clone for Frame<P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P: RuntimePolicy> Copy for Frame<P> {}
+
+/// A VM: one interpreter thread's machine.
+pub struct Vm<'m, P: RuntimePolicy> {
+    /// The attached mutator of this thread.
+    m: &'m Mutator<P>,
+    /// The embedding environment.
+    pub(crate) host: Host<P>,
+    /// Global values by symbol number (`None`: undefined).
+    pub(crate) globals: Vec<Option<Ref<P>>>,
+    /// The value stack.
+    stack: Vec<Ref<P>>,
+    /// The call stack.
+    frames: Vec<Frame<P>>,
+    /// Each prototype's constants as this thread's objects, by prototype id.
+    constants: Vec<Box<[Ref<P>]>>,
+    /// Steps left before the step limit (`u64::MAX` when unlimited).
+    steps_left: u64,
+}
+
+impl<'m, P: RuntimePolicy> Vm<'m, P> {
+    /// A VM with the builtins defined, on the calling thread's mutator.
+    pub fn new(m: &'m Mutator<P>, host: Host<P>) -> Self {
+        let globals = builtins::table::<P>()
+            .into_iter()
+            .map(|builtin| Some(m.native(Box::new(builtin))))
+            .collect();
+        let steps_left = host.limits.steps.unwrap_or(u64::MAX);
+        Vm {
+            m,
+            host,
+            globals,
+            stack: Vec::with_capacity(256),
+            frames: Vec::with_capacity(64),
+            constants: Vec::new(),
+            steps_left,
+        }
+    }
+
+    /// Runs a compiled top-level function and returns its value.
+    pub fn run_main(&mut self, proto: &Arc<Proto>) -> Result<Ref<P>, Diagnostic> {
+        let main = self.m.native(Box::new(Closure::<P> {
+            proto: Arc::clone(proto),
+            captures: Box::new([]),
+        }));
+        self.call(main)
+    }
+
+    /// Calls a function of no arguments and runs it to completion.
+    pub fn call(&mut self, function: Ref<P>) -> Result<Ref<P>, Diagnostic> {
+        let Some(closure) = downcast::<P, Closure<P>>(&function).map(NonNull::from) else {
+            return Err(Diagnostic::without_location(
+                "<brisk>",
+                format!("cannot call a value of type {}", type_name(&function)),
+            ));
+        };
+        let stack_len = self.stack.len();
+        let depth = self.frames.len();
+        self.stack.push(function);
+        // SAFETY: `function`, now in the stack slot below the new frame's
+        // base, holds a counted reference to the object owning the closure.
+        let entered = self.push_frame(unsafe { closure.as_ref() }, stack_len, 0);
+        let result = match entered {
+            Ok(()) => self.run(depth),
+            Err(failure) => Err(failure),
+        };
+        result.map_err(|failure| {
+            let diagnostic = self.diagnostic(failure);
+            self.frames.truncate(depth);
+            self.stack.truncate(stack_len);
+            diagnostic
+        })
+    }
+
+    /// Defines global `symbol`.
+    pub fn define_global(&mut self, symbol: u32, value: Ref<P>) {
+        let index = symbol as usize;
+        if index >= self.globals.len() {
+            self.globals.resize(index + 1, None);
+        }
+        self.globals[index] = Some(value);
+        self.host.not_copied.remove(&symbol);
+    }
+
+    /// Joins every interpreter spawned from this one that nobody joined,
+    /// and reports the first that failed.
+    pub fn join_children(&mut self) -> Result<(), Diagnostic> {
+        let children = std::mem::take(&mut self.host.children);
+        let mut first_failure = None;
+        for child in children {
+            let Some(thread) = child.thread.lock().take() else {
+                continue;
+            };
+            let failure = match self.m.blocking(|| thread.join()) {
+                Ok(Ok(())) => continue,
+                Ok(Err(diagnostic)) => diagnostic,
+                Err(_) => Diagnostic::without_location(
+                    "<brisk>",
+                    format!("interpreter {} panicked", child.id),
+                ),
+            };
+            first_failure.get_or_insert(failure);
+        }
+        first_failure.map_or(Ok(()), Err)
+    }
+
+    /// Whether this thread has objects for `proto`'s constants.
+    fn has_constants(&self, proto: &Proto) -> bool {
+        proto.constants.is_empty()
+            || self
+                .constants
+                .get(proto.id as usize)
+                .is_some_and(|made| made.len() == proto.constants.len())
+    }
+
+    /// Makes sure this thread has objects for the constants of `proto` and
+    /// of every function nested in it.
+    ///
+    /// The objects are frozen, in one `freeze` for the whole tree: a
+    /// constant is shared by every closure over the code, so a graph that
+    /// holds one (a list built from literals) must share it rather than
+    /// move or copy it — a move would otherwise find the constant table's
+    /// reference and refuse.
+    fn ensure_constants(&mut self, proto: &Proto) {
+        if self.has_constants(proto) {
+            return;
+        }
+        let m = self.m;
+        let mut pending = vec![proto];
+        let mut made = Vec::new();
+        while let Some(next) = pending.pop() {
+            pending.extend(next.children.iter().map(|child| &**child));
+            if self.has_constants(next) {
+                continue;
+            }
+            let objects: Box<[Ref<P>]> = next
+                .constants
+                .iter()
+                .map(|constant| match constant {
+                    Constant::Int(i) => m.int(*i),
+                    Constant::Float(x) => m.float(*x),
+                    Constant::Str(s) => m.str(s),
+                })
+                .collect();
+            made.push((next.id as usize, objects));
+        }
+        let all: Vec<Ref<P>> = made
+            .iter()
+            .flat_map(|(_, objects)| objects.iter().cloned())
+            .collect();
+        // Numbers and strings always freeze.
+        let _ = m.freeze(&m.tuple(all));
+        for (id, objects) in made {
+            if id >= self.constants.len() {
+                self.constants.resize_with(id + 1, || Box::new([]));
+            }
+            self.constants[id] = objects;
+        }
+    }
+
+    /// Starts a frame for `closure`, whose function object is at
+    /// `stack[callee_index]` with `argc` arguments above it.
+    fn push_frame(
+        &mut self,
+        closure: &Closure<P>,
+        callee_index: usize,
+        argc: usize,
+    ) -> Result<(), Failure> {
+        let proto = &*closure.proto;
+        check_arity(proto, argc)?;
+        if self.frames.len() >= MAX_FRAMES {
+            return Err(Failure::Raised(format!(
+                "recursion limit exceeded ({MAX_FRAMES} frames)"
+            )));
+        }
+        self.ensure_constants(proto);
+        let base = callee_index + 1;
+        self.stack
+            .resize(base + proto.frame_size as usize, self.m.none());
+        self.frames.push(Frame {
+            closure: NonNull::from(closure),
+            ip: 0,
+            base,
+        });
+        Ok(())
+    }
+
+    /// Pops the running frame and puts its result where its function was.
+    /// Returns the result instead if the frame was the outermost of the run.
+    fn return_from_frame(&mut self, stop_depth: usize) -> Option<Ref<P>> {
+        let result = self.pop();
+        let frame = self.frames.pop().expect("a frame is running");
+        self.stack.truncate(frame.base - 1);
+        if self.frames.len() == stop_depth {
+            return Some(result);
+        }
+        self.stack.push(result);
+        None
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Ref<P> {
+        self.stack.pop().expect("the compiler balances the stack")
+    }
+
+    #[inline]
+    fn step(&mut self) -> Result<(), Failure> {
+        if self.steps_left == 0 {
+            return Err(Failure::Raised("step limit exceeded".into()));
+        }
+        self.steps_left -= 1;
+        Ok(())
+    }
+
+    /// Calls the builtin at `stack[callee_index]` with the `argc` values
+    /// above it, replacing them all with the result.
+    fn call_builtin(&mut self, callee_index: usize, argc: usize) -> Result<(), Failure> {
+        let callee = &self.stack[callee_index];
+        let Some(builtin) = downcast::<P, Builtin<P>>(callee) else {
+            return Err(Failure::Raised(format!(
+                "cannot call a value of type {}",
+                type_name(callee)
+            )));
+        };
+        let (name, arity, func) = (builtin.name, builtin.arity, builtin.func);
+        if !arity.accepts(argc) {
+            return Err(Failure::Raised(format!(
+                "{name} expects {}, got {argc}",
+                arity.describe()
+            )));
+        }
+        let mut ctx = Ctx {
+            m: self.m,
+            host: &mut self.host,
+            globals: &self.globals,
+        };
+        match func(&mut ctx, &mut self.stack[callee_index + 1..]) {
+            Ok(value) => {
+                self.stack.truncate(callee_index);
+                self.stack.push(value);
+                Ok(())
+            }
+            Err(Failure::Message(message)) => Err(Failure::Raised(format!("{name}: {message}"))),
+            Err(other) => Err(other),
+        }
+    }
+
+    fn undefined(&self, symbol: u32) -> Failure {
+        let name = self.host.symbols.name(symbol);
+        Failure::Raised(match self.host.not_copied.get(&symbol) {
+            Some(reason) => {
+                format!("global '{name}' was not copied into this interpreter: {reason}")
+            }
+            None => format!("undefined variable '{name}'"),
+        })
+    }
+
+    /// Runs until the frame at depth `stop_depth` returns.
+    fn run(&mut self, stop_depth: usize) -> Result<Ref<P>, Failure> {
+        let m = self.m;
+        'frames: loop {
+            let frame = *self.frames.last().expect("a frame is running");
+            // SAFETY: `stack[frame.base - 1]` holds a counted reference to
+            // the object that owns this closure for as long as the frame is
+            // on the frame stack. This reference is re-derived whenever the
+            // running frame changes (`continue 'frames`), and not used after
+            // an instruction that may drop that slot (`Return`, `TailCall`).
+            let closure: &Closure<P> = unsafe { frame.closure.as_ref() };
+            let proto: &Proto = &closure.proto;
+            let code = &proto.code[..];
+            let base = frame.base;
+            let constants_id = proto.id as usize;
+            let mut ip = frame.ip;
+
+            // Saves the instruction pointer and fails the run.
+            macro_rules! fail {
+                ($failure:expr) => {{
+                    let failure: Failure = $failure;
+                    if let Some(top) = self.frames.last_mut() {
+                        top.ip = ip;
+                    }
+                    return Err(failure);
+                }};
+            }
+            macro_rules! tri {
+                ($result:expr) => {
+                    match $result {
+                        Ok(value) => value,
+                        Err(e) => fail!(Failure::from(e)),
+                    }
+                };
+            }
+            macro_rules! binary {
+                ($op:path) => {{
+                    let b = self.pop();
+                    let a = self.pop();
+                    let result = tri!($op(m, &a, &b));
+                    self.stack.push(result);
+                }};
+            }
+            macro_rules! comparison {
+                ($test:pat) => {{
+                    let b = self.pop();
+                    let a = self.pop();
+                    let order = tri!(ops::compare(&a, &b));
+                    self.stack.push(m.bool(matches!(order, Some($test))));
+                }};
+            }
+
+            loop {
+                let op = code[ip];
+                ip += 1;
+                match op {
+                    Op::Const(k) => {
+                        let value = self.constants[constants_id][k as usize].clone();
+                        self.stack.push(value);
+                    }
+                    Op::Nil => self.stack.push(m.none()),
+                    Op::True => self.stack.push(m.bool(true)),
+                    Op::False => self.stack.push(m.bool(false)),
+                    Op::LoadLocal(slot) => {
+                        let value = self.stack[base + slot as usize].clone();
+                        self.stack.push(value);
+                    }
+                    Op::StoreLocal(slot) => {
+                        let value = self.pop();
+                        self.stack[base + slot as usize] = value;
+                    }
+                    Op::ClearLocal(slot) => self.stack[base + slot as usize] = m.none(),
+                    Op::DeclareCell(slot) => {
+                        let value = self.pop();
+                        self.stack[base + slot as usize] = m.native(Box::new(Cell::new(value)));
+                    }
+                    Op::LoadCell(slot) => {
+                        let value = tri!(cell(&self.stack[base + slot as usize])).get();
+                        self.stack.push(value);
+                    }
+                    Op::StoreCell(slot) => {
+                        let value = self.pop();
+                        let old = tri!(store_cell(&self.stack[base + slot as usize], value));
+                        drop(old);
+                    }
+                    Op::LoadCaptured(i) => {
+                        let value = tri!(cell(&closure.captures[i as usize])).get();
+                        self.stack.push(value);
+                    }
+                    Op::StoreCaptured(i) => {
+                        let value = self.pop();
+                        let old = tri!(store_cell(&closure.captures[i as usize], value));
+                        drop(old);
+                    }
+                    Op::LoadGlobal(symbol) => match self.globals.get(symbol as usize) {
+                        Some(Some(value)) => {
+                            let value = value.clone();
+                            self.stack.push(value);
+                        }
+                        _ => fail!(self.undefined(symbol)),
+                    },
+                    Op::StoreGlobal(symbol) => {
+                        let value = self.pop();
+                        match self.globals.get_mut(symbol as usize) {
+                            Some(slot @ Some(_)) => *slot = Some(value),
+                            _ => {
+                                let name = self.host.symbols.name(symbol);
+                                fail!(Failure::Raised(format!(
+                                    "cannot set! undefined variable '{name}' (define it first)"
+                                )))
+                            }
+                        }
+                    }
+                    Op::DefineGlobal(symbol) => {
+                        let value = self.pop();
+                        self.define_global(symbol, value);
+                    }
+                    Op::TakeLocal(slot) => {
+                        let value =
+                            core::mem::replace(&mut self.stack[base + slot as usize], m.none());
+                        self.stack.push(value);
+                    }
+                    Op::TakeCell(slot) => {
+                        let value = tri!(store_cell(&self.stack[base + slot as usize], m.none()));
+                        self.stack.push(value);
+                    }
+                    Op::TakeCaptured(i) => {
+                        let value = tri!(store_cell(&closure.captures[i as usize], m.none()));
+                        self.stack.push(value);
+                    }
+                    Op::TakeGlobal(symbol) => match self.globals.get_mut(symbol as usize) {
+                        Some(Some(value)) => {
+                            let value = core::mem::replace(value, m.none());
+                            self.stack.push(value);
+                        }
+                        _ => fail!(self.undefined(symbol)),
+                    },
+                    Op::Pop => drop(self.pop()),
+                    Op::Jump(target) => ip = target as usize,
+                    Op::JumpIfFalse(target) => {
+                        let value = self.pop();
+                        if !is_truthy(&value) {
+                            ip = target as usize;
+                        }
+                    }
+                    Op::JumpIfFalseOrPop(target) => {
+                        if is_truthy(self.stack.last().expect("a value to test")) {
+                            drop(self.pop());
+                        } else {
+                            ip = target as usize;
+                        }
+                    }
+                    Op::JumpIfTrueOrPop(target) => {
+                        if is_truthy(self.stack.last().expect("a value to test")) {
+                            ip = target as usize;
+                        } else {
+                            drop(self.pop());
+                        }
+                    }
+                    Op::Loop(target) => {
+                        m.safepoint();
+                        tri!(self.step());
+                        ip = target as usize;
+                    }
+                    Op::MakeClosure(index) => {
+                        let child = &proto.children[index as usize];
+                        let captures = child
+                            .captures
+                            .iter()
+                            .map(|(_, from)| match *from {
+                                CaptureFrom::Local(slot) => {
+                                    self.stack[base + slot as usize].clone()
+                                }
+                                CaptureFrom::Captured(i) => closure.captures[i as usize].clone(),
+                            })
+                            .collect();
+                        let function = m.native(Box::new(Closure {
+                            proto: Arc::clone(child),
+                            captures,
+                        }));
+                        self.stack.push(function);
+                    }
+                    Op::Call(argc) => {
+                        m.safepoint();
+                        tri!(self.step());
+                        let argc = argc as usize;
+                        let callee_index = self.stack.len() - argc - 1;
+                        let callee =
+                            downcast::<P, Closure<P>>(&self.stack[callee_index]).map(NonNull::from);
+                        if let Some(callee) = callee {
+                            if let Some(top) = self.frames.last_mut() {
+                                top.ip = ip;
+                            }
+                            // SAFETY: `stack[callee_index]` holds a counted
+                            // reference to the callee's object.
+                            tri!(self.push_frame(unsafe { callee.as_ref() }, callee_index, argc));
+                            continue 'frames;
+                        }
+                        tri!(self.call_builtin(callee_index, argc));
+                    }
+                    Op::TailCall(argc) => {
+                        m.safepoint();
+                        tri!(self.step());
+                        let argc = argc as usize;
+                        let callee_index = self.stack.len() - argc - 1;
+                        let callee =
+                            downcast::<P, Closure<P>>(&self.stack[callee_index]).map(NonNull::from);
+                        if let Some(callee) = callee {
+                            // SAFETY: `stack[callee_index]` holds a counted
+                            // reference to the callee's object; the drain
+                            // below moves that reference, it does not drop it.
+                            let callee = unsafe { callee.as_ref() };
+                            tri!(check_arity(&callee.proto, argc));
+                            // The callee and its arguments replace this frame.
+                            self.frames.pop();
+                            self.stack.drain(base - 1..callee_index);
+                            tri!(self.push_frame(callee, base - 1, argc));
+                            continue 'frames;
+                        }
+                        tri!(self.call_builtin(callee_index, argc));
+                        if let Some(result) = self.return_from_frame(stop_depth) {
+                            return Ok(result);
+                        }
+                        continue 'frames;
+                    }
+                    Op::Return => {
+                        if let Some(result) = self.return_from_frame(stop_depth) {
+                            return Ok(result);
+                        }
+                        continue 'frames;
+                    }
+                    Op::BuildList(count) => {
+                        let items = self.stack.split_off(self.stack.len() - count as usize);
+                        self.stack.push(m.list(items));
+                    }
+                    Op::Add => binary!(ops::add),
+                    Op::Sub => binary!(ops::sub),
+                    Op::Mul => binary!(ops::mul),
+                    Op::Div => binary!(ops::div),
+                    Op::Quotient => binary!(ops::quotient),
+                    Op::Remainder => binary!(ops::remainder),
+                    Op::Modulo => binary!(ops::modulo),
+                    Op::Equal => binary!(ops::equals),
+                    Op::Neg => {
+                        let a = self.pop();
+                        let result = tri!(ops::neg(m, &a));
+                        self.stack.push(result);
+                    }
+                    Op::Lt => comparison!(core::cmp::Ordering::Less),
+                    Op::Le => comparison!(core::cmp::Ordering::Less | core::cmp::Ordering::Equal),
+                    Op::Gt => comparison!(core::cmp::Ordering::Greater),
+                    Op::Ge => {
+                        comparison!(core::cmp::Ordering::Greater | core::cmp::Ordering::Equal)
+                    }
+                    Op::Not => {
+                        let value = self.pop();
+                        self.stack.push(m.bool(!is_truthy(&value)));
+                    }
+                    Op::Index => {
+                        let index = self.pop();
+                        let seq = self.pop();
+                        let item = tri!(ops::index(m, &seq, &index));
+                        self.stack.push(item);
+                    }
+                    Op::StoreIndex => {
+                        let value = self.pop();
+                        let index = self.pop();
+                        let seq = self.pop();
+                        tri!(ops::store_index(&seq, &index, value));
+                        self.stack.push(m.none());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Turns a failure into a diagnostic at the running instruction, with
+    /// the call stack as notes.
+    fn diagnostic(&self, failure: Failure) -> Diagnostic {
+        let (message, cause) = match failure {
+            Failure::Message(message) | Failure::Raised(message) => (message, None),
+            Failure::Nested { message, cause } => (message, Some(cause)),
+        };
+        let Some(top) = self.frames.last() else {
+            return Diagnostic::without_location("<brisk>", message);
+        };
+        let (proto, span) = locate(top);
+        let mut diagnostic = Diagnostic::new(&proto.source, span, message);
+        if self.frames.len() > 1 {
+            diagnostic.notes = self.traceback();
+        }
+        if let Some(cause) = cause {
+            diagnostic.notes.push("caused by:".into());
+            diagnostic
+                .notes
+                .extend(cause.to_string().lines().map(|line| format!("  {line}")));
+        }
+        diagnostic
+    }
+}
+
+impl<P: RuntimePolicy> Vm<'_, P> {
+    /// The call stack, innermost first, one line per frame; a run of
+    /// identical lines (deep recursion) is shown once with its count.
+    fn traceback(&self) -> Vec<String> {
+        let mut lines: Vec<(String, usize)> = Vec::new();
+        for frame in self.frames.iter().rev() {
+            let (proto, span) = locate(frame);
+            let (line, col) = proto.source.line_col(span.start);
+            let text = format!("  in {} at {}:{line}:{col}", proto.name, proto.source.name);
+            match lines.last_mut() {
+                Some((last, count)) if *last == text => *count += 1,
+                _ => lines.push((text, 1)),
+            }
+        }
+        let shown = lines.len().min(TRACEBACK_FRAMES);
+        let mut notes: Vec<String> = lines[..shown]
+            .iter()
+            .map(|(text, count)| match count {
+                1 => text.clone(),
+                n => format!("{text} ({n} times)"),
+            })
+            .collect();
+        if lines.len() > shown {
+            notes.push(format!("  ... and {} more", lines.len() - shown));
+        }
+        notes
+    }
+}
+
+/// The prototype a frame runs and the span of its current instruction.
+///
+/// Only for frames still on the frame stack: the stack is unwound only
+/// after a diagnostic is made.
+fn locate<P: RuntimePolicy>(frame: &Frame<P>) -> (&Proto, crate::error::Span) {
+    // SAFETY: the frame is on the frame stack, so its function slot holds a
+    // counted reference to the closure's object; the returned borrow is tied
+    // to the borrow of the frame, which the caller holds inside `&Vm`.
+    let proto = &*unsafe { frame.closure.as_ref() }.proto;
+    let last = proto.spans.len().saturating_sub(1);
+    let span = proto
+        .spans
+        .get(frame.ip.saturating_sub(1).min(last))
+        .copied()
+        .unwrap_or_default();
+    (proto, span)
+}
+
+/// Fails unless `proto` takes `argc` arguments.
+fn check_arity(proto: &Proto, argc: usize) -> Result<(), Failure> {
+    if argc == proto.arity as usize {
+        return Ok(());
+    }
+    let plural = if proto.arity == 1 { "" } else { "s" };
+    Err(Failure::Raised(format!(
+        "function '{}' expects {} argument{plural}, got {argc}",
+        proto.name, proto.arity
+    )))
+}
+
+/// The cell inside a cell object.
+fn cell<P: RuntimePolicy>(object: &Ref<P>) -> Result<&Cell<P>, Failure> {
+    downcast::<P, Cell<P>>(object)
+        .ok_or_else(|| Failure::Raised("internal error: a captured variable has no cell".into()))
+}
+
+/// Stores into a cell object, returning the old value.
+fn store_cell<P: RuntimePolicy>(object: &Ref<P>, value: Ref<P>) -> Result<Ref<P>, Failure> {
+    if object.is_frozen() {
+        return Err(Failure::Raised(
+            "cannot change a variable captured by a frozen function".into(),
+        ));
+    }
+    Ok(cell(object)?.replace(value))
+}

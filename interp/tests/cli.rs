@@ -1,0 +1,142 @@
+//! The `brisk` binary: exit statuses, `--policy`, `--stats`, `--trace`,
+//! program arguments and the REPL on piped input.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn brisk(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_brisk"))
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn repl(input: &str, extra: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brisk"))
+        .arg("repl")
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn runs_an_example_under_each_policy_with_arguments() {
+    for policy in ["biased", "deferred", "atomic", "gil"] {
+        let output = brisk(&["run", "fib.brisk", "--policy", policy, "15"]);
+        assert!(
+            output.status.success(),
+            "{policy}: {}",
+            text(&output.stderr)
+        );
+        assert_eq!(text(&output.stdout), "fib(15) = 610\n");
+    }
+}
+
+#[test]
+fn a_bad_policy_or_missing_file_is_a_usage_error() {
+    let output = brisk(&["run", "fib.brisk", "--policy", "refcount"]);
+    assert_eq!(output.status.code(), Some(2));
+    let output = brisk(&["run", "no-such-file.brisk"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).starts_with("no-such-file.brisk: error: cannot read the file"));
+}
+
+#[test]
+fn stats_are_printed_or_explained() {
+    let output = brisk(&["run", "fib.brisk", "--stats", "10"]);
+    assert!(output.status.success());
+    assert_eq!(text(&output.stdout), "fib(10) = 55\n");
+    let stderr = text(&output.stderr);
+    if brisk_refcount::stats::ENABLED {
+        assert!(stderr.contains("owner-path operations"), "{stderr}");
+        assert!(stderr.contains("shared-path operations"), "{stderr}");
+        assert!(stderr.contains("queued objects"), "{stderr}");
+        assert!(stderr.contains("merged objects"), "{stderr}");
+        assert!(stderr.contains("coalesced operations"), "{stderr}");
+    } else {
+        assert!(stderr.contains("without the `stats` feature"), "{stderr}");
+        assert!(stderr.contains("--features stats"), "{stderr}");
+    }
+}
+
+#[test]
+fn trace_writes_runtime_events_to_stderr() {
+    let output = brisk(&["run", "pipeline.brisk", "--trace", "2", "3"]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("interpreter start"), "{stderr}");
+    assert!(stderr.contains("spawn-interpreter"), "{stderr}");
+    assert!(!text(&output.stdout).is_empty());
+}
+
+#[test]
+fn errors_exit_with_status_one_and_no_backtrace() {
+    let dir = std::env::temp_dir().join(format!("brisk-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.brisk");
+    std::fs::write(&file, "(define (f x)\n  (* x undefined))\n(print (f 2))\n").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_brisk"))
+        .current_dir(&dir)
+        .args(["run", "bad.brisk"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with("bad.brisk:2:8: error: undefined variable 'undefined'\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("   2 |   (* x undefined))\n     |        ^^^^^^^^^\n"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_repl_evaluates_piped_lines() {
+    let output = repl(
+        "(define (sq x)\n  (* x x))\n(sq 12)\n\"text\"\n(print 'hi)\n(define h (spawn-interpreter (lambda () (sq 3))))\n(join h)\n",
+        &["--policy", "gil"],
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "144\n\"text\"\nhi\n9\n");
+    assert_eq!(text(&output.stderr), "");
+}
+
+#[test]
+fn repl_errors_keep_going_and_fail_the_exit_status() {
+    let output = repl("(define x 1)\n(+ x \"a\")\n(+ x 1)\n(oops\n", &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(text(&output.stdout), "2\n");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.starts_with("<repl>:2:1: error: cannot add int and string\n"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("<repl>:4:1: error: unclosed '('"),
+        "{stderr}"
+    );
+}

@@ -1,0 +1,105 @@
+//! Error messages: every program in `tests/errors/` fails with exactly the
+//! diagnostic in its `.err` file — `file:line:col: error: message`, the
+//! source line and a caret — and exit status 1, through the real binary.
+//! No input may make the binary panic.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn errors_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("errors")
+}
+
+fn programs() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(errors_dir())
+        .unwrap()
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.strip_suffix(".brisk").map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn there_are_at_least_fifteen_malformed_programs() {
+    assert!(programs().len() >= 15, "{} programs", programs().len());
+}
+
+#[test]
+fn each_program_fails_with_its_diagnostic() {
+    let mut mismatches = Vec::new();
+    for name in programs() {
+        let file = format!("{name}.brisk");
+        let expected = std::fs::read_to_string(errors_dir().join(format!("{name}.err")))
+            .unwrap_or_else(|_| panic!("{name}.err is missing"));
+        let output = Command::new(env!("CARGO_BIN_EXE_brisk"))
+            .current_dir(errors_dir())
+            .args(["run", &file])
+            .output()
+            .expect("the binary runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!stderr.contains("panicked"), "{name} panicked:\n{stderr}");
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{name}: exit status\n{stderr}"
+        );
+        let first_line = expected.lines().next().unwrap_or_default();
+        assert!(
+            first_line.starts_with(&format!("{file}:")) && first_line.contains(": error: "),
+            "{name}.err must start with file:line:col: error:"
+        );
+        if stderr != expected {
+            mismatches.push(format!("--- {name}: expected\n{expected}--- got\n{stderr}"));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// A sample of the exact positions, spelled out so a reader can check them
+/// against the programs without opening the `.err` files.
+#[test]
+fn positions_point_at_the_offending_expression() {
+    let cases = [
+        (
+            "undefined-variable",
+            "undefined-variable.brisk:2:16: error: undefined variable 'totl'",
+        ),
+        (
+            "unclosed-paren",
+            "unclosed-paren.brisk:3:1: error: unclosed '('",
+        ),
+        (
+            "unexpected-close",
+            "unexpected-close.brisk:1:10: error: unexpected ')'",
+        ),
+        (
+            "add-string-and-int",
+            "add-string-and-int.brisk:2:8: error: cannot add string and int",
+        ),
+        (
+            "wrong-argument-count",
+            "wrong-argument-count.brisk:2:8: error: function 'square' expects 1 argument, got 2",
+        ),
+        (
+            "recursion-limit",
+            "recursion-limit.brisk:2:8: error: recursion limit exceeded (10000 frames)",
+        ),
+        (
+            "invalid-number",
+            "invalid-number.brisk:1:11: error: invalid number literal '12abc'",
+        ),
+        (
+            "duplicate-parameter",
+            "duplicate-parameter.brisk:1:14: error: duplicate parameter 'a'",
+        ),
+    ];
+    for (name, headline) in cases {
+        let expected = std::fs::read_to_string(errors_dir().join(format!("{name}.err"))).unwrap();
+        assert_eq!(expected.lines().next(), Some(headline), "{name}");
+    }
+}

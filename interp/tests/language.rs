@@ -1,0 +1,326 @@
+//! The language's semantics, checked in-process: forms, closures, tail
+//! calls, builtins, and the interpreter operations (spawn, join, channels
+//! with share/move/copy, freeze).
+//!
+//! Tests that assert on the runtime's live-object counter hold `SERIAL`
+//! (the counter is process-wide); every test here takes it, so none
+//! allocates while another counts.
+
+use std::sync::{Arc, Mutex};
+
+use brisk_interp::{run_with_policy, Limits, Policy, RunOptions, Source};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Waits (briefly) for reclamation that the `Deferred` policy postpones by
+/// an epoch to finish, then returns the live-object count. A teardown can
+/// leave the last epoch's frees pending (see the crate docs); collecting
+/// again applies them.
+fn settled_live_objects(expected: usize) -> usize {
+    for _ in 0..100 {
+        brisk_refcount::safepoint();
+        brisk_gc::collect(64);
+        if brisk_runtime::live_objects() == expected {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    brisk_runtime::live_objects()
+}
+
+/// Runs `text` under `policy`; returns what it printed, or the first line
+/// of its diagnostic.
+fn run_under(policy: Policy, text: &str) -> Result<String, String> {
+    let output = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let options = RunOptions {
+        args: vec!["5".into(), "x".into()],
+        output: output.clone(),
+        limits: Limits::default(),
+    };
+    let result = run_with_policy(policy, &Source::new("test.brisk", text), options);
+    let printed = String::from_utf8(output.lock().unwrap().clone()).unwrap();
+    result.map(|()| printed).map_err(|d| d.headline())
+}
+
+fn run(text: &str) -> Result<String, String> {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    run_under(Policy::Biased, text)
+}
+
+fn prints(text: &str, expected: &str) {
+    assert_eq!(run(text).as_deref(), Ok(expected), "{text}");
+}
+
+fn fails(text: &str, expected: &str) {
+    assert_eq!(run(text), Err(expected.to_owned()), "{text}");
+}
+
+#[test]
+fn values_print_as_written() {
+    prints(
+        "(print 1 -2 1.5 1.0 1e300 \"s\" #t #f nil (list 1 \"a\") (tuple 1) (dict 'k 1))",
+        "1 -2 1.5 1.0 1e300 s #t #f nil [1, \"a\"] (1,) {\"k\": 1}\n",
+    );
+    prints(
+        "(print (repr \"a\\tb\") (type-of 1.0) (type-of nil) (type-of print))",
+        "\"a\\tb\" float nil builtin\n",
+    );
+    prints(
+        "(print '(a (b 1)) ''x)",
+        "[\"a\", [\"b\", 1]] [\"quote\", \"x\"]\n",
+    );
+}
+
+#[test]
+fn arithmetic_mixes_ints_and_floats_and_never_wraps() {
+    prints("(print (+ 1 2 3) (- 10 1 2) (* 2 3 4) (- 5) (/ 7 2) (quotient -7 2) (remainder -7 2) (modulo -7 2))", "6 7 24 -5 3.5 -3 -1 1\n");
+    prints(
+        "(print (+ 1 0.5) (< 1 1.5) (= 1 1.0) (= (list 1 2) (list 1 2)) (eq? (list) (list)))",
+        "1.5 #t #t #t #f\n",
+    );
+    fails(
+        "(+ 9223372036854775807 1)",
+        "test.brisk:1:1: error: integer overflow",
+    );
+    fails("(quotient 1 0)", "test.brisk:1:1: error: division by zero");
+}
+
+#[test]
+fn closures_capture_variables_not_values() {
+    prints(
+        "(define (make-counter)
+           (let ((n 0)) (lambda () (set! n (+ n 1)) n)))
+         (define a (make-counter))
+         (define b (make-counter))
+         (a) (a) (b)
+         (print (a) (b))",
+        "3 2\n",
+    );
+    prints(
+        "(define (adder n) (lambda (x) (+ x n)))
+         (define add3 (adder 3))
+         (print (add3 4) ((adder 10) 1))",
+        "7 11\n",
+    );
+}
+
+#[test]
+fn tail_calls_run_in_constant_stack() {
+    prints(
+        "(define (count n acc) (if (= n 0) acc (count (- n 1) (+ acc 1))))
+         (print (count 200000 0))",
+        "200000\n",
+    );
+    prints(
+        "(define (even? n) (if (= n 0) #t (odd? (- n 1))))
+         (define (odd? n) (if (= n 0) #f (even? (- n 1))))
+         (print (even? 100001))",
+        "#f\n",
+    );
+}
+
+#[test]
+fn deep_recursion_is_a_clean_error() {
+    fails(
+        "(define (down n) (+ 1 (down n)))\n(down 0)",
+        "test.brisk:1:23: error: recursion limit exceeded (10000 frames)",
+    );
+    prints(
+        "(define (depth n) (if (= n 0) 0 (+ 1 (depth (- n 1)))))\n(print (depth 9000))",
+        "9000\n",
+    );
+}
+
+#[test]
+fn let_forms_scope_and_shadow() {
+    prints(
+        "(define x 1) (let ((x 2) (y x)) (print x y)) (print x)",
+        "2 1\n1\n",
+    );
+    prints("(let* ((x 2) (y (* x 10))) (print y))", "20\n");
+    prints(
+        "(define (f) (define a 1) (define (g) (+ a 1)) (g)) (print (f))",
+        "2\n",
+    );
+    prints("(let ((+ -)) (print (+ 5 3)))", "2\n");
+}
+
+#[test]
+fn control_forms() {
+    prints(
+        "(define (sign n) (cond ((< n 0) 'negative) ((= n 0) 'zero) (else 'positive)))
+         (print (sign -3) (sign 0) (sign 9) (cond (#f 1)) (cond ((+ 1 1))))",
+        "negative zero positive nil 2\n",
+    );
+    prints(
+        "(print (and) (and 1 2) (and 1 #f 3) (or) (or #f nil 7) (when #f 1) (unless #f 2))",
+        "#t 2 #f #f 7 nil 2\n",
+    );
+    prints(
+        "(define i 0) (define s 0) (while (< i 5) (set! s (+ s i)) (set! i (+ i 1))) (print s)",
+        "10\n",
+    );
+    prints("(for (i 10 0 -3) (display i \"\")) (print)", "10 7 4 1 \n");
+    prints("(define step 2) (for (i 0 5 step) (display i \"\")) (set! step -2) (for (i 5 0 step) (display i \"\")) (print)", "0 2 4 5 3 1 \n");
+}
+
+#[test]
+fn strings_and_collections() {
+    prints(
+        "(print (string-length \"héllo\") (substring \"héllo\" 1 3) (string-append \"a\" \"b\") (string-split \"a,b\" \",\") (string-join (list 1 2) \"-\"))",
+        "5 él ab [\"a\", \"b\"] 1-2\n",
+    );
+    prints(
+        "(define l (list 3 1 2)) (push! l 0) (set-nth! l 0 9)
+         (print l (length l) (first l) (last l) (rest l) (sort l) (reverse l) (pop! l) l)",
+        "[9, 1, 2] 4 9 0 [1, 2, 0] [0, 1, 2, 9] [0, 2, 1, 9] 0 [9, 1, 2]\n",
+    );
+    prints(
+        "(define d (dict 'a 1))
+         (dict-set! d (tuple 1 2) 'pair)
+         (print (dict-get d 'a) (dict-get d (tuple 1 2)) (dict-get d 'zz 0) (dict-has? d 'a) (dict-keys d) (dict-remove! d 'a) (length d))",
+        "1 pair 0 #t [\"a\", (1, 2)] 1 1\n",
+    );
+    prints(
+        "(print (map (lambda (x) (* x x)) (range 4)))",
+        "[0, 1, 4, 9]\n",
+    );
+    prints("(define (odd? n) (= (remainder n 2) 1)) (print (filter odd? (range 6)) (reduce + 0 (range 5)) (range 1 10 4))", "[1, 3, 5] 10 [1, 5, 9]\n");
+    prints("(print (argv) (int (nth (argv) 0)))", "[\"5\", \"x\"] 5\n");
+}
+
+#[test]
+fn runtime_errors_name_the_problem() {
+    fails(
+        "(print undefined-name)",
+        "test.brisk:1:8: error: undefined variable 'undefined-name'",
+    );
+    fails(
+        "(nth (list 1) 5)",
+        "test.brisk:1:1: error: index 5 out of range for length 1",
+    );
+    fails(
+        "(define (f x) x)\n(f)",
+        "test.brisk:2:1: error: function 'f' expects 1 argument, got 0",
+    );
+    fails(
+        "(dict-set! (dict) (list) 1)",
+        "test.brisk:1:1: error: dict-set!: unhashable type: list",
+    );
+    fails("(error \"custom\" 42)", "test.brisk:1:1: error: custom 42");
+    fails(
+        "(assert (= 1 2) \"math\")",
+        "test.brisk:1:1: error: assertion failed: math",
+    );
+}
+
+#[test]
+fn send_modes_follow_the_runtime() {
+    prints(
+        "(define ch (channel))
+         (define l (list 1 2))
+         (send ch l 'copy)
+         (push! l 3)
+         (define frozen (freeze (list 4)))
+         (send ch frozen 'share)
+         (send ch l 'move)
+         (print (recv ch) (eq? (recv ch) frozen) (recv ch) l)",
+        "[1, 2] #t [1, 2, 3] nil\n",
+    );
+    fails(
+        "(define ch (channel))\n(define l (list 1))\n(send ch l 'share)",
+        "test.brisk:3:1: error: send: cannot share a list that is not frozen (freeze it, or send it by move or copy)",
+    );
+    fails(
+        "(define ch (channel))\n(define l (list 1))\n(define keep l)\n(send ch l 'move)",
+        "test.brisk:4:1: error: send: cannot move a graph that is referenced from outside: 1 external reference(s)",
+    );
+    fails(
+        "(define ch (channel))\n(send ch (tuple (channel) (lambda () 1)) 'copy)\n(define (c) (let ((n 1)) (lambda () n)))\n(send ch (c) 'copy)",
+        "test.brisk:4:1: error: send: cannot copy an object of type function",
+    );
+}
+
+#[test]
+fn frozen_values_are_immutable() {
+    fails(
+        "(define l (freeze (list 1)))\n(set-nth! l 0 2)",
+        "test.brisk:2:1: error: cannot mutate a frozen list",
+    );
+    fails(
+        "(define (c) (let ((n 1)) (lambda () (set! n 2))))\n(define f (freeze (c)))\n(f)",
+        "test.brisk:1:37: error: cannot change a variable captured by a frozen function",
+    );
+    prints(
+        "(print (frozen? (freeze (dict 'a (list 1)))) (frozen? (list)) (frozen? 1))",
+        "#t #f #t\n",
+    );
+}
+
+#[test]
+fn spawned_interpreters_start_from_a_copy_of_the_globals() {
+    prints(
+        "(define (square x) (* x x))
+         (define shared (freeze (list 1 2 3)))
+         (define counter 10)
+         (define h (spawn-interpreter (lambda ()
+                     (set! counter (+ counter 1))
+                     (list (square 7) (nth shared 2) counter))))
+         (print (join h) counter)",
+        "[49, 3, 11] 10\n",
+    );
+    prints(
+        "(define ch (channel))
+         (define (worker k) (lambda () (send ch (* k 100) 'copy) k))
+         (define hs (map (lambda (k) (spawn-interpreter (worker k))) (range 3)))
+         (define got (list (recv ch) (recv ch) (recv ch)))
+         (print (sort got) (map join hs))",
+        "[0, 100, 200] [0, 1, 2]\n",
+    );
+    fails(
+        "(define (c) (let ((n 1)) (lambda () n)))\n(define tick (c))\n(join (spawn-interpreter (lambda () (tick))))",
+        "test.brisk:3:1: error: interpreter 2 failed: global 'tick' was not copied into this interpreter: cannot copy an object of type function (freeze it to share it instead)",
+    );
+    fails(
+        "(join (spawn-interpreter (lambda () (channel))))\n(join (spawn-interpreter (lambda () (let ((n 0)) (lambda () n)))))",
+        "test.brisk:2:1: error: interpreter 3 failed: interpreter 3 cannot return its result: cannot copy an object of type function (freeze it to share it instead)",
+    );
+    fails(
+        "(spawn-interpreter (lambda (x) x))",
+        "test.brisk:1:1: error: spawn-interpreter: the function must take no arguments, but 'lambda' takes 1",
+    );
+}
+
+#[test]
+fn every_policy_agrees_and_nothing_leaks() {
+    let program = "
+        (define ch (channel))
+        (define data (freeze (list->tuple (range 50))))
+        (define (work lo) (let ((s 0)) (for (i lo 50 2) (set! s (+ s (nth data i)))) s))
+        (define hs (map (lambda (lo) (spawn-interpreter (lambda ()
+                     (let ((batch (list lo (work lo))))
+                       (send ch batch 'move)
+                       lo))))
+                   (range 2)))
+        (define a (recv ch))
+        (define b (recv ch))
+        (print (sort (list (nth a 1) (nth b 1))) (map join hs))
+        (define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))
+        (print (fib 15) (map (lambda (x) (* x 1.5)) (list 1 2)))";
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for policy in Policy::ALL {
+        let before = brisk_runtime::live_objects();
+        assert_eq!(
+            run_under(policy, program).as_deref(),
+            Ok("[600, 625] [0, 1]\n610 [1.5, 3.0]\n"),
+            "{}",
+            policy.name()
+        );
+        assert_eq!(
+            settled_live_objects(before),
+            before,
+            "{} leaked",
+            policy.name()
+        );
+    }
+}
