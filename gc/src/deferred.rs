@@ -74,6 +74,13 @@ unsafe impl RcPolicy for Deferred {
         if biased::is_owned_by_current_thread(header) {
             // SAFETY: owner thread, reference held.
             unsafe { biased::owner_incref(header) }
+        } else if header.is_immortal() {
+            // Immortal objects inline, as in `biased::incref`; a forwarded
+            // header counts on its target, through this policy.
+            if let Some(target) = header.forward_target() {
+                // SAFETY: a forwarded header's target outlives its references.
+                unsafe { Deferred::incref(target.as_ref()) };
+            }
         } else {
             // Keep the owner path the fall-through (see `biased::incref`).
             core::hint::cold_path();
@@ -88,9 +95,15 @@ unsafe impl RcPolicy for Deferred {
             return;
         }
         // SAFETY: the caller's reference keeps the header alive.
-        if biased::is_owned_by_current_thread(unsafe { header.as_ref() }) {
+        let h = unsafe { header.as_ref() };
+        if biased::is_owned_by_current_thread(h) {
             // SAFETY: owner thread, giving up a reference.
             unsafe { biased::owner_decref_with(header, dealloc, deferred_zero_local) }
+        } else if h.is_immortal() {
+            if let Some(target) = h.forward_target() {
+                // SAFETY: the reference was counted on the target.
+                unsafe { Deferred::decref(target, dealloc) };
+            }
         } else {
             // Keep the owner path the fall-through (see `biased::incref`).
             core::hint::cold_path();
@@ -124,20 +137,14 @@ unsafe impl RcPolicy for Deferred {
     }
 }
 
-/// Non-owner increment: publish, then buffer (or apply, if detached).
+/// Non-owner increment of a mortal object: buffer (or publish and apply,
+/// if detached).
 ///
 /// # Safety
 ///
 /// The caller holds a counted reference.
 #[inline]
 unsafe fn non_owner_incref(header: &RcHeader) {
-    if header.is_immortal() {
-        if let Some(target) = header.forward_target() {
-            // SAFETY: a forwarded header's target outlives its references.
-            unsafe { Deferred::incref(target.as_ref()) };
-        }
-        return;
-    }
     if !mutator::record(NonNull::from(header), 1, None) {
         // Detached: publish, then apply at once (an increment may always be
         // applied early).
@@ -148,7 +155,8 @@ unsafe fn non_owner_incref(header: &RcHeader) {
     }
 }
 
-/// Non-owner decrement: publish, then buffer (or defer alone, if detached).
+/// Non-owner decrement of a mortal object: buffer (or publish and defer
+/// alone, if detached).
 ///
 /// # Safety
 ///
@@ -157,13 +165,6 @@ unsafe fn non_owner_incref(header: &RcHeader) {
 unsafe fn non_owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
     // SAFETY: the caller's reference keeps the header alive.
     let h = unsafe { header.as_ref() };
-    if h.is_immortal() {
-        if let Some(target) = h.forward_target() {
-            // SAFETY: the reference was counted on the target.
-            unsafe { Deferred::decref(target, dealloc) };
-        }
-        return;
-    }
     if !mutator::record(header, -1, Some(dealloc)) {
         // Detached: publish, then give the reference up one epoch later.
         // SAFETY: reference held.

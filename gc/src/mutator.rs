@@ -234,7 +234,8 @@ impl Mutator {
 impl Drop for Mutator {
     fn drop(&mut self) {
         if self.is_attached() {
-            tracing::debug!(target: "brisk::gc", "mutator exit: flush and unpin");
+            // No tracing here: a subscriber's own thread-locals may already
+            // be gone while thread-locals are torn down.
             self.depth.set(0);
             self.unpin();
         }
@@ -459,10 +460,13 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
 /// protects stays.
 pub fn collect(max_steps: usize) -> crate::Garbage {
     for _ in 0..max_steps {
-        if crate::garbage().is_empty() {
+        // A step can queue objects back to this thread (a deferred
+        // decrement finding a count of zero), and merging those defers more:
+        // stop only when a step merged nothing and nothing is pending.
+        let merged = safepoint();
+        if merged == 0 && crate::garbage().is_empty() {
             break;
         }
-        safepoint();
     }
     crate::garbage()
 }

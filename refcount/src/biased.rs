@@ -102,12 +102,47 @@ pub unsafe fn incref(header: &RcHeader) {
     if is_owned_by_current_thread(header) {
         // SAFETY: owner thread; the caller holds a reference.
         unsafe { owner_incref(header) }
+    } else if header.is_immortal() {
+        // `None`, booleans, small integers: counted constantly by an
+        // interpreter, so handled inline (CPython tests `_Py_IsImmortal`
+        // first for the same reason).
+        // SAFETY: the caller holds a reference.
+        unsafe { immortal_incref(header) }
     } else {
         // Lay the owner path out as the fall-through: it is the one that
         // must cost what `Rc` costs.
         core::hint::cold_path();
         // SAFETY: the caller holds a reference.
         unsafe { shared_incref(header) }
+    }
+}
+
+/// Increment of an immortal-looking header: nothing, unless it forwards
+/// (a frozen component's member), in which case the target counts it.
+///
+/// # Safety
+///
+/// The caller holds a reference.
+#[inline(always)]
+pub unsafe fn immortal_incref(header: &RcHeader) {
+    if let Some(target) = header.forward_target() {
+        // SAFETY: a forwarded header's target outlives its references.
+        unsafe { shared_incref_by(target.as_ref(), 1) };
+    }
+}
+
+/// Decrement of an immortal-looking header: see [`immortal_incref`].
+///
+/// # Safety
+///
+/// The caller gives up a reference; `dealloc` frees the object model's
+/// objects; `merge` upholds [`MergeFn`]'s contract.
+#[inline(always)]
+pub unsafe fn immortal_decref(header: NonNull<RcHeader>, dealloc: Dealloc, merge: MergeFn) {
+    // SAFETY: the caller's reference keeps the header alive.
+    if let Some(target) = unsafe { header.as_ref() }.forward_target() {
+        // SAFETY: the reference was counted on the target.
+        unsafe { shared_decref_by(target, 1, dealloc, merge) };
     }
 }
 
@@ -120,11 +155,15 @@ pub unsafe fn incref(header: &RcHeader) {
 /// before this returns (on this thread), or later on its owner's thread.
 #[inline]
 pub unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
-    // SAFETY: the caller's reference keeps the header alive for this load.
-    let owned = is_owned_by_current_thread(unsafe { header.as_ref() });
-    if owned {
+    // SAFETY: the caller's reference keeps the header alive for these loads.
+    let h = unsafe { header.as_ref() };
+    if is_owned_by_current_thread(h) {
         // SAFETY: owner thread; the caller gives up a reference.
         unsafe { owner_decref(header, dealloc) }
+    } else if h.is_immortal() {
+        // As in `incref`: immortal objects inline.
+        // SAFETY: the caller gives up a reference.
+        unsafe { immortal_decref(header, dealloc, merge_queued) }
     } else {
         // As in `incref`: keep the owner path the fall-through.
         core::hint::cold_path();

@@ -110,6 +110,12 @@ unsafe impl RcPolicy for NonAtomic {
         stats::record_owner_op();
         // Relaxed: single-threaded by contract; load + store, no RMW.
         let local = header.local.load(Relaxed);
+        if local == IMMORTAL {
+            // Inline: immortal objects are counted constantly.
+            // SAFETY: forwarded from the caller.
+            unsafe { biased::immortal_incref(header) };
+            return;
+        }
         if local >= LOCAL_MAX {
             nonatomic_spill(header);
             return;
@@ -163,13 +169,6 @@ unsafe impl RcPolicy for NonAtomic {
 fn nonatomic_spill(header: &RcHeader) {
     // Relaxed: single-threaded by contract.
     let local = header.local.load(Relaxed);
-    if local == IMMORTAL {
-        if let Some(target) = header.forward_target() {
-            // SAFETY: a forwarded header's target outlives its references.
-            unsafe { NonAtomic::incref(target.as_ref()) };
-        }
-        return;
-    }
     let moved = local / 2;
     header.shared.store(
         header.shared.load(Relaxed) + i64::from(moved) * SHARED_ONE,

@@ -105,12 +105,8 @@ impl Drop for ThreadHandle {
         let _ = CURRENT_TID.try_with(|tid| tid.set(UNREGISTERED));
         // Step 2: close the queue; later pushers merge by themselves.
         let left = state.queue.close();
-        tracing::debug!(
-            target: "brisk::refcount",
-            tid = state.tid,
-            queued = left.len(),
-            "thread exit: merging queue"
-        );
+        // No tracing here: a subscriber's own thread-locals may already be
+        // gone while thread-locals are torn down.
         crate::stats::record_merged(left.len());
         for entry in left {
             // SAFETY: this is the owner thread, merging its own queue.
