@@ -6,6 +6,7 @@
 //! and fail instead. Every test checks afterwards that its runtime freed
 //! every object.
 
+#[macro_use]
 mod common;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
@@ -41,29 +42,6 @@ fn wait_for(flag: &AtomicBool, what: &str, mut tick: impl FnMut()) {
         tick();
         std::hint::spin_loop();
     }
-}
-
-macro_rules! policy_tests {
-    ($policy:ident, $module:ident: $( $(#[doc = $doc:literal])+ $name:ident, )*) => {
-        mod $module {
-            $(
-                $(#[doc = $doc])+
-                #[test]
-                fn $name() {
-                    super::run::<brisk_runtime::$policy>(super::$name::<brisk_runtime::$policy>);
-                }
-            )*
-        }
-    };
-}
-
-macro_rules! all_policies {
-    ($($tests:tt)*) => {
-        policy_tests!(Biased, biased: $($tests)*);
-        policy_tests!(Deferred, deferred: $($tests)*);
-        policy_tests!(Atomic, atomic: $($tests)*);
-        policy_tests!(Gil, gil: $($tests)*);
-    };
 }
 
 all_policies! {

@@ -7,6 +7,7 @@
 //! test (so every test is also a leak check). The tests of this binary hold
 //! one lock, because that counter is process-wide.
 
+#[macro_use]
 mod common;
 
 use brisk_runtime::{
@@ -41,32 +42,6 @@ fn run<P: RuntimePolicy + 'static>(body: fn(&Mutator<P>)) {
         dropped - dropped_before,
         "tracked natives leaked or were dropped twice"
     );
-}
-
-/// Generates one `#[test]` per listed body in a module named after the
-/// policy.
-macro_rules! policy_tests {
-    ($policy:ident, $module:ident: $( $(#[doc = $doc:literal])+ $name:ident, )*) => {
-        mod $module {
-            $(
-                $(#[doc = $doc])+
-                #[test]
-                fn $name() {
-                    super::run::<brisk_runtime::$policy>(super::$name::<brisk_runtime::$policy>);
-                }
-            )*
-        }
-    };
-}
-
-/// Generates the tests under each of the four policies.
-macro_rules! all_policies {
-    ($($tests:tt)*) => {
-        policy_tests!(Biased, biased: $($tests)*);
-        policy_tests!(Deferred, deferred: $($tests)*);
-        policy_tests!(Atomic, atomic: $($tests)*);
-        policy_tests!(Gil, gil: $($tests)*);
-    };
 }
 
 all_policies! {

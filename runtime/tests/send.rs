@@ -8,6 +8,7 @@
 //! test's main thread (it holds no mutator, which the `Gil` policy needs
 //! for counting), only plain values do.
 
+#[macro_use]
 mod common;
 
 use std::sync::mpsc;
@@ -99,29 +100,6 @@ fn assert_unchanged<P: RuntimePolicy>(
         value.push(m.int(1)).unwrap();
         value.pop().unwrap();
     }
-}
-
-macro_rules! policy_tests {
-    ($policy:ident, $module:ident: $( $(#[doc = $doc:literal])+ $name:ident, )*) => {
-        mod $module {
-            $(
-                $(#[doc = $doc])+
-                #[test]
-                fn $name() {
-                    super::run::<brisk_runtime::$policy>(super::$name::<brisk_runtime::$policy>);
-                }
-            )*
-        }
-    };
-}
-
-macro_rules! all_policies {
-    ($($tests:tt)*) => {
-        policy_tests!(Biased, biased: $($tests)*);
-        policy_tests!(Deferred, deferred: $($tests)*);
-        policy_tests!(Atomic, atomic: $($tests)*);
-        policy_tests!(Gil, gil: $($tests)*);
-    };
 }
 
 all_policies! {

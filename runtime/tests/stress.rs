@@ -11,6 +11,7 @@
 //! debug builds (`cfg!(debug_assertions)`), to keep the file well under
 //! half a minute on two cores unoptimised.
 
+#[macro_use]
 mod common;
 
 use std::collections::HashSet;
@@ -53,29 +54,6 @@ fn run<P: RuntimePolicy + 'static>(body: fn(Runtime<P>)) {
         "tracked natives leaked or were dropped twice under {}",
         P::NAME
     );
-}
-
-macro_rules! policy_tests {
-    ($policy:ident, $module:ident: $( $(#[doc = $doc:literal])+ $name:ident, )*) => {
-        mod $module {
-            $(
-                $(#[doc = $doc])+
-                #[test]
-                fn $name() {
-                    super::run::<brisk_runtime::$policy>(super::$name::<brisk_runtime::$policy>);
-                }
-            )*
-        }
-    };
-}
-
-macro_rules! all_policies {
-    ($($tests:tt)*) => {
-        policy_tests!(Biased, biased: $($tests)*);
-        policy_tests!(Deferred, deferred: $($tests)*);
-        policy_tests!(Atomic, atomic: $($tests)*);
-        policy_tests!(Gil, gil: $($tests)*);
-    };
 }
 
 all_policies! {

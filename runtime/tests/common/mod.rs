@@ -236,3 +236,29 @@ pub fn count_snapshot<P: RuntimePolicy>(root: &Ref<P>) -> Vec<(usize, usize)> {
     counts.sort_unstable();
     counts
 }
+
+/// Generates one `#[test]` per listed body in a module named after the
+/// policy.
+macro_rules! policy_tests {
+    ($policy:ident, $module:ident: $( $(#[doc = $doc:literal])+ $name:ident, )*) => {
+        mod $module {
+            $(
+                $(#[doc = $doc])+
+                #[test]
+                fn $name() {
+                    super::run::<brisk_runtime::$policy>(super::$name::<brisk_runtime::$policy>);
+                }
+            )*
+        }
+    };
+}
+
+/// Generates the tests under each of the four policies.
+macro_rules! all_policies {
+    ($($tests:tt)*) => {
+        policy_tests!(Biased, biased: $($tests)*);
+        policy_tests!(Deferred, deferred: $($tests)*);
+        policy_tests!(Atomic, atomic: $($tests)*);
+        policy_tests!(Gil, gil: $($tests)*);
+    };
+}
