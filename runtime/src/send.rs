@@ -310,13 +310,20 @@ fn isolated_members<P: RuntimePolicy>(root: &Ref<P>) -> Result<Vec<Ref<P>>, Send
             if outside(child) {
                 return;
             }
+            // A count of exactly 1 means this edge is the only reference: the
+            // object cannot have been met before (we would hold a clone), so
+            // it needs no lookup.
+            let count = P::exact_count(child.rc_header());
+            if count == Some(1) {
+                members.push(child.to_ref());
+                return;
+            }
             let address = child as *const Object<P> as usize;
             if let Some((_, met)) = multi.get_mut(&address) {
                 *met += 1;
                 return;
             }
-            match P::exact_count(child.rc_header()) {
-                Some(1) => members.push(child.to_ref()),
+            match count {
                 Some(count) => {
                     multi.insert(address, (count, 1));
                     members.push(child.to_ref());
