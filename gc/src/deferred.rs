@@ -131,9 +131,9 @@ unsafe impl RcPolicy for Deferred {
             .then(|| header.local_count() as usize)
     }
 
-    unsafe fn adopt(header: &RcHeader, owner: u32) {
+    unsafe fn adopt(header: &RcHeader) {
         // SAFETY: forwarded from the caller.
-        unsafe { biased::adopt(header, owner) }
+        unsafe { biased::adopt(header) }
     }
 }
 

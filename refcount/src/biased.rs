@@ -554,23 +554,25 @@ pub fn exact_count(header: &RcHeader) -> Option<usize> {
     None
 }
 
-/// Re-biases an object to thread `owner` (an id from
-/// [`current_thread_id`]): folds its whole count into `local`, clears
-/// `shared` to `Private` and stamps `owner`. With `owner == UNOWNED` (an
-/// exiting thread) the object is left as it is.
+/// Re-biases an object to the calling thread: folds its whole count into
+/// `local`, clears `shared` to `Private` and stamps this thread's id. On a
+/// thread that is exiting, the object is left merged instead.
 ///
 /// # Safety
 ///
-/// No other thread holds or can obtain a reference to the object until the
-/// hand-over that gives it to `owner`, its count is exact ([`exact_count`]
-/// was `Some` on the thread that gives it up), and that thread's writes
-/// happen-before this call.
-pub unsafe fn adopt(header: &RcHeader, owner: u32) {
-    if header.is_immortal() || owner == UNOWNED {
+/// No other thread holds or can obtain a reference to the object, its
+/// count is exact ([`exact_count`] was `Some` on the thread that gave it
+/// up), and that thread's writes happen-before this call.
+pub unsafe fn adopt(header: &RcHeader) {
+    if header.is_immortal() {
+        return;
+    }
+    let tid = thread::current_tid_for_new_object();
+    if tid == UNOWNED {
         return;
     }
     // Relaxed: nobody else can reach the object; the hand-over that brought
-    // it here (or will take it to `owner`) orders these writes.
+    // it here ordered the previous owner's writes before ours.
     let word = SharedWord::from_raw(header.shared.load(Relaxed));
     let total = i64::from(header.local.load(Relaxed)) + word.count();
     debug_assert!(
@@ -579,14 +581,7 @@ pub unsafe fn adopt(header: &RcHeader, owner: u32) {
     );
     header.local.store(total as u32, Relaxed);
     header.shared.store(0, Relaxed);
-    header.tid.store(owner, Relaxed);
-}
-
-/// The calling thread's id, registering the thread if needed ([`UNOWNED`]
-/// on a thread that is already exiting). Also a safepoint, like
-/// [`new_header`].
-pub fn current_thread_id() -> u32 {
-    thread::current_tid_for_new_object()
+    header.tid.store(tid, Relaxed);
 }
 
 /// The biased [`MergeFn`]: merges a queued object and drops the queue's

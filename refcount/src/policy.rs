@@ -72,19 +72,16 @@ pub unsafe trait RcPolicy: 'static {
     /// before moving it to another thread.
     fn exact_count(header: &RcHeader) -> Option<usize>;
 
-    /// Makes thread `owner` (an id from
-    /// [`biased::current_thread_id`](crate::biased::current_thread_id)) the
-    /// owner of an object that no other thread can reach — a graph being
-    /// moved to it — so it runs on the owner fast path there. Policies
-    /// without owners do nothing.
+    /// Makes the calling thread the owner of an object that no other thread
+    /// can reach (a graph just moved here), so it runs on the owner fast
+    /// path again. Policies without owners do nothing.
     ///
     /// # Safety
     ///
-    /// No other thread holds, or can obtain, a reference to the object until
-    /// a hand-over that gives it to `owner`, and [`RcPolicy::exact_count`]
-    /// was `Some` for it on the thread that gives it up (whose writes
-    /// happen-before this call).
-    unsafe fn adopt(header: &RcHeader, owner: u32);
+    /// No other thread holds, or can obtain, a reference to the object, and
+    /// [`RcPolicy::exact_count`] was `Some` for it on the thread that gave
+    /// it up (whose writes happen-before this call).
+    unsafe fn adopt(header: &RcHeader);
 }
 
 /// Plain counts, no atomic read-modify-write: the cheapest policy, and the
@@ -163,7 +160,7 @@ unsafe impl RcPolicy for NonAtomic {
         (!header.is_immortal()).then(|| Self::strong_count(header))
     }
 
-    unsafe fn adopt(_header: &RcHeader, _owner: u32) {}
+    unsafe fn adopt(_header: &RcHeader) {}
 }
 
 /// `local` is about to overflow (or the object is immortal).
@@ -272,7 +269,7 @@ unsafe impl RcPolicy for Atomic {
         (!header.is_immortal()).then(|| Self::strong_count(header))
     }
 
-    unsafe fn adopt(_header: &RcHeader, _owner: u32) {}
+    unsafe fn adopt(_header: &RcHeader) {}
 }
 
 /// Biased reference counting (Choi, Shull, Torrellas, PACT 2018; CPython's
@@ -326,9 +323,9 @@ unsafe impl RcPolicy for Biased {
         biased::exact_count(header)
     }
 
-    unsafe fn adopt(header: &RcHeader, owner: u32) {
+    unsafe fn adopt(header: &RcHeader) {
         // SAFETY: forwarded from the caller.
-        unsafe { biased::adopt(header, owner) }
+        unsafe { biased::adopt(header) }
     }
 }
 

@@ -82,7 +82,7 @@ unsafe impl RcPolicy for Gil {
         NonAtomic::exact_count(header)
     }
 
-    unsafe fn adopt(_header: &RcHeader, _owner: u32) {}
+    unsafe fn adopt(_header: &RcHeader) {}
 }
 
 impl RuntimePolicy for Gil {

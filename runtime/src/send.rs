@@ -25,17 +25,12 @@
 
 use core::fmt;
 
-use core::ptr::NonNull;
-use std::sync::Arc;
-
-use brisk_refcount::header::UNOWNED;
 use rustc_hash::FxHashMap;
 
 use crate::graph::Graph;
 use crate::mutator::Mutator;
 use crate::object::{Kind, Object, Payload, Ref};
 use crate::policy::RuntimePolicy;
-use crate::sync::{AtomicU32, Ordering::Relaxed};
 
 /// How a value crosses to another interpreter.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -155,22 +150,17 @@ enum Message<P: RuntimePolicy> {
 /// The sending end of a channel. Clone it to send from several mutators.
 pub struct Sender<P: RuntimePolicy> {
     tx: crossbeam_channel::Sender<Message<P>>,
-    /// The thread that last received from this channel (0 before any).
-    receiver_thread: Arc<AtomicU32>,
 }
 
 /// The receiving end of a channel. Clone it to receive on several mutators.
 pub struct Receiver<P: RuntimePolicy> {
     rx: crossbeam_channel::Receiver<Message<P>>,
-    /// See [`Sender::receiver_thread`].
-    receiver_thread: Arc<AtomicU32>,
 }
 
 impl<P: RuntimePolicy> Clone for Sender<P> {
     fn clone(&self) -> Self {
         Sender {
             tx: self.tx.clone(),
-            receiver_thread: Arc::clone(&self.receiver_thread),
         }
     }
 }
@@ -179,7 +169,6 @@ impl<P: RuntimePolicy> Clone for Receiver<P> {
     fn clone(&self) -> Self {
         Receiver {
             rx: self.rx.clone(),
-            receiver_thread: Arc::clone(&self.receiver_thread),
         }
     }
 }
@@ -205,17 +194,7 @@ impl<P: RuntimePolicy> Clone for Receiver<P> {
 /// ```
 pub fn channel<P: RuntimePolicy>() -> (Sender<P>, Receiver<P>) {
     let (tx, rx) = crossbeam_channel::unbounded();
-    let receiver_thread = Arc::new(AtomicU32::new(UNOWNED));
-    (
-        Sender {
-            tx,
-            receiver_thread: Arc::clone(&receiver_thread),
-        },
-        Receiver {
-            rx,
-            receiver_thread,
-        },
-    )
+    (Sender { tx }, Receiver { rx })
 }
 
 impl<P: RuntimePolicy> Sender<P> {
@@ -234,11 +213,17 @@ impl<P: RuntimePolicy> Sender<P> {
                 (Message::Shared(value), None)
             }
             SendMode::Move => match isolated_members(&value) {
-                Ok(members) => (self.hand_over(value, members), None),
+                Ok(members) => (
+                    Message::Owned {
+                        root: value,
+                        members,
+                    },
+                    None,
+                ),
                 Err(kind) => return Err(SendError { kind, value }),
             },
             SendMode::Copy => match deep_copy(m, &value) {
-                Ok((root, members)) => (self.hand_over(root, members), Some(value)),
+                Ok((root, members)) => (Message::Owned { root, members }, Some(value)),
                 Err(kind) => return Err(SendError { kind, value }),
             },
         };
@@ -256,49 +241,9 @@ impl<P: RuntimePolicy> Sender<P> {
     }
 }
 
-impl<P: RuntimePolicy> Sender<P> {
-    /// Packs an isolated graph. When the channel knows its receiving thread,
-    /// the sender re-biases the graph to it now, while the objects are still
-    /// in this core's cache, and the receiver has nothing left to do;
-    /// otherwise the receiver adopts each object on arrival.
-    fn hand_over(&self, root: Ref<P>, members: Vec<Ref<P>>) -> Message<P> {
-        // Relaxed: a hint; the channel's hand-over orders the writes below
-        // before the receiver's reads, whichever thread receives.
-        let receiver = self.receiver_thread.load(Relaxed);
-        if receiver == UNOWNED {
-            return Message::Owned { root, members };
-        }
-        let objects: Vec<NonNull<Object<P>>> =
-            members.iter().map(|r| NonNull::from(&**r)).collect();
-        // Give back the walk's own references first: on this, the owning
-        // thread, they are plain local decrements.
-        drop(members);
-        for object in objects {
-            // SAFETY: the graph is isolated, so `root` (which we hold) keeps
-            // every object alive and no other thread can reach them until
-            // the channel delivers `root`; their counts are exact here.
-            unsafe { P::adopt(object.as_ref().rc_header(), receiver) };
-        }
-        Message::Owned {
-            root,
-            members: Vec::new(),
-        }
-    }
-}
-
 impl<P: RuntimePolicy> Receiver<P> {
-    /// Remembers the receiving thread, so that senders re-bias graphs to it.
-    fn note_receiver(&self) {
-        let me = brisk_refcount::biased::current_thread_id();
-        // Relaxed: a hint (see `Sender::hand_over`).
-        if self.receiver_thread.load(Relaxed) != me {
-            self.receiver_thread.store(me, Relaxed);
-        }
-    }
-
     /// Waits for a value (detached from the world while it waits).
     pub fn recv(&self, m: &Mutator<P>) -> Result<Ref<P>, RecvError> {
-        self.note_receiver();
         // A message already waiting needs no detach: take it directly.
         let message = match self.rx.try_recv() {
             Ok(message) => message,
@@ -309,7 +254,6 @@ impl<P: RuntimePolicy> Receiver<P> {
 
     /// A value if one is waiting.
     pub fn try_recv(&self, _m: &Mutator<P>) -> Option<Ref<P>> {
-        self.note_receiver();
         self.rx.try_recv().ok().map(accept)
     }
 }
@@ -320,12 +264,11 @@ fn accept<P: RuntimePolicy>(message: Message<P>) -> Ref<P> {
     match message {
         Message::Shared(value) => value,
         Message::Owned { root, members } => {
-            let me = brisk_refcount::biased::current_thread_id();
             for member in &members {
                 // SAFETY: the graph was proven isolated (or freshly copied)
                 // by the sender, which gave up every reference into it; the
                 // channel orders the sender's writes before ours.
-                unsafe { P::adopt(member.rc_header(), me) };
+                unsafe { P::adopt(member.rc_header()) };
             }
             root
         }
