@@ -1,106 +1,17 @@
-//! Benches that compare brisk with its peers.
+//! Benches and experiments that compare brisk with its peers.
 //!
-//! The benches live in `benches/` and run with
-//! `cargo bench -p brisk-bench --bench refcount` (and `--bench send`). Each
-//! criterion group asks one question from `DESIGN.md` (what a clone costs on
-//! the owner thread, on another thread, under contention, and when objects
-//! flow from a producer to a consumer; what it costs to send a graph to
-//! another interpreter) and each line in it is one implementation.
+//! Two front ends share one set of workloads ([`workloads`]):
 //!
-//! This library holds what more than one target shares: the [`wire`] format
-//! of the `send` bench's subprocess baseline, which the `brisk-send-child`
-//! binary reads.
+//! * the criterion benches in `benches/` (`cargo bench -p brisk-bench
+//!   --bench refcount`, `--bench gc`, `--bench send`), one group per
+//!   question, one line per implementation;
+//! * `brisk-lab` (`cargo run --release -p brisk-bench --bin brisk-lab`),
+//!   which runs every experiment of [`lab`] with the variants interleaved
+//!   and writes the tables, plots and `results.json` in `papers/results/`.
+//!
+//! [`wire`] is the format of the subprocess baseline, which the
+//! `brisk-send-child` binary (and `brisk-lab send-child`) reads.
 
-pub mod wire {
-    //! The subprocess baseline of the `send` bench: "implement the
-    //! subinterpreter API with subprocesses" (python-dev, 2017), where a
-    //! value crosses by being serialized, written to a pipe, and
-    //! deserialized by the other process, as `multiprocessing` does with
-    //! pickle.
-    //!
-    //! A frame is a 4-byte little-endian length, then that many bytes of
-    //! [`bincode`] 1.x (default options) encoding one [`Value`]. The child
-    //! answers each frame with the one byte [`ACK`].
-
-    use serde::{Deserialize, Serialize};
-
-    /// What the child writes back for each frame it decoded.
-    pub const ACK: u8 = 0x06;
-
-    /// Bytes of a frame's length prefix.
-    pub const PREFIX_BYTES: usize = 4;
-
-    /// A serde mirror of brisk's data types: what a pickle stream describes.
-    /// Shared sub-objects are written once per reference (pickle's memo
-    /// would write them once) and cycles cannot be written; the bench's
-    /// graphs are trees.
-    ///
-    /// The variant order is the wire format (bincode tags variants by
-    /// index).
-    #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-    pub enum Value {
-        /// `None`.
-        None,
-        /// A boolean.
-        Bool(bool),
-        /// An integer.
-        Int(i64),
-        /// A float.
-        Float(f64),
-        /// A string.
-        Str(String),
-        /// A byte string.
-        Bytes(Vec<u8>),
-        /// A tuple.
-        Tuple(Vec<Value>),
-        /// A list.
-        List(Vec<Value>),
-        /// A dictionary's entries in order.
-        Dict(Vec<(Value, Value)>),
-    }
-
-    impl Value {
-        /// Variant indices, for serializers that write the same format
-        /// without building a `Value`.
-        pub const NONE: u32 = 0;
-        /// See [`Value::NONE`].
-        pub const BOOL: u32 = 1;
-        /// See [`Value::NONE`].
-        pub const INT: u32 = 2;
-        /// See [`Value::NONE`].
-        pub const FLOAT: u32 = 3;
-        /// See [`Value::NONE`].
-        pub const STR: u32 = 4;
-        /// See [`Value::NONE`].
-        pub const BYTES: u32 = 5;
-        /// See [`Value::NONE`].
-        pub const TUPLE: u32 = 6;
-        /// See [`Value::NONE`].
-        pub const LIST: u32 = 7;
-        /// See [`Value::NONE`].
-        pub const DICT: u32 = 8;
-
-        /// How many values this one is made of, itself included.
-        pub fn nodes(&self) -> usize {
-            1 + match self {
-                Value::Tuple(items) | Value::List(items) => items.iter().map(Value::nodes).sum(),
-                Value::Dict(entries) => entries.iter().map(|(k, v)| k.nodes() + v.nodes()).sum(),
-                _ => 0,
-            }
-        }
-    }
-
-    /// Appends one frame holding `value`, serialized by `serialize` (for
-    /// example `|w| bincode::serialize_into(w, &value)`), to `buf`.
-    pub fn write_frame<E>(
-        buf: &mut Vec<u8>,
-        serialize: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
-    ) -> Result<(), E> {
-        let start = buf.len();
-        buf.extend_from_slice(&[0; PREFIX_BYTES]);
-        serialize(buf)?;
-        let len = u32::try_from(buf.len() - start - PREFIX_BYTES).expect("a frame under 4 GiB");
-        buf[start..start + PREFIX_BYTES].copy_from_slice(&len.to_le_bytes());
-        Ok(())
-    }
-}
+pub mod lab;
+pub mod wire;
+pub mod workloads;

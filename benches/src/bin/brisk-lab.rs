@@ -1,0 +1,276 @@
+//! `brisk-lab`: runs brisk's experiments and writes `papers/results/`.
+//!
+//! ```text
+//! cargo run --release -p brisk-bench --bin brisk-lab                 # quick suite
+//! cargo run --release -p brisk-bench --bin brisk-lab -- --full       # long suite
+//! cargo run --release -p brisk-bench --bin brisk-lab -- --only per_op
+//! cargo run --release -p brisk-bench --bin brisk-lab -- --smoke      # CI: seconds, no claims
+//! cargo run --release -p brisk-bench --bin brisk-lab -- --list
+//! ```
+//!
+//! The experiments are in `brisk_bench::lab`. Two hidden subcommands serve
+//! the lab's own child processes: `send-child` (the subprocess end of
+//! `send_cost`) and `memory-child` (one policy's run of `memory`).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use brisk_bench::lab::env::Environment;
+use brisk_bench::lab::{headline, results, Ctx, Outcome, Suite, EXPERIMENTS};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+#[derive(Parser)]
+#[command(
+    name = "brisk-lab",
+    about = "Run brisk's experiments and write tables, plots and results.json"
+)]
+struct Cli {
+    /// The long suite: longer samples, more rounds, larger programs.
+    #[arg(long, conflicts_with = "smoke")]
+    full: bool,
+    /// Seconds-long run of every code path (CI); no timing claims. Writes to
+    /// `target/brisk-lab-smoke` unless `--out` is given.
+    #[arg(long)]
+    smoke: bool,
+    /// Run only this experiment (repeatable); see `--list`.
+    #[arg(long, value_name = "NAME")]
+    only: Vec<String>,
+    /// Where to write results [default: papers/results, or
+    /// target/brisk-lab-smoke with --smoke].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// A label for this machine, recorded with the results (for example
+    /// "2-core dev box, shared and loaded").
+    #[arg(long, value_name = "TEXT")]
+    machine: Option<String>,
+    /// List the experiments and exit.
+    #[arg(long)]
+    list: bool,
+    #[command(subcommand)]
+    helper: Option<Helper>,
+}
+
+/// The lab's own child processes.
+#[derive(Subcommand)]
+enum Helper {
+    /// The subprocess end of `send_cost`: decode frames from stdin, ack on stdout.
+    #[command(hide = true)]
+    SendChild,
+    /// Runs a program, then writes its wall time and peak RSS to a file.
+    #[command(hide = true)]
+    Measure {
+        #[arg(long)]
+        report: PathBuf,
+        #[arg(required = true, last = true)]
+        command: Vec<PathBuf>,
+    },
+    /// One run of the `memory` workload; prints a JSON object.
+    #[command(hide = true)]
+    MemoryChild {
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        live: u64,
+        #[arg(long)]
+        churn: u64,
+    },
+}
+
+/// The workspace root: this crate's parent folder.
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("benches/ has a parent")
+        .to_path_buf()
+}
+
+/// The cargo target folder this executable lives in
+/// (`<target>/release/brisk-lab`), or `<workspace>/target`.
+fn target_dir(exe: &Path, workspace: &Path) -> PathBuf {
+    exe.parent()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n == "release" || n == "debug")
+        })
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| workspace.join("target"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.helper {
+        Some(Helper::SendChild) => {
+            let served =
+                brisk_bench::wire::serve_child(std::io::stdin().lock(), std::io::stdout().lock());
+            return match served {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("brisk-lab send-child: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Helper::Measure { report, command }) => {
+            let args: Vec<String> = command[1..]
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            return match brisk_bench::lab::programs::measure_main(&report, &command[0], &args) {
+                Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+                Err(e) => {
+                    eprintln!("brisk-lab measure: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Helper::MemoryChild { kind, live, churn }) => {
+            return match brisk_bench::lab::memory::child_main(&kind, live, churn) {
+                Ok(v) => {
+                    println!("{v}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("brisk-lab memory-child: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        None => {}
+    }
+
+    if cli.list {
+        for e in &EXPERIMENTS {
+            println!("{:<18} {}", e.name, e.title);
+        }
+        return ExitCode::SUCCESS;
+    }
+    for name in &cli.only {
+        if !EXPERIMENTS.iter().any(|e| e.name == name) {
+            eprintln!("brisk-lab: no experiment {name:?}; --list shows them");
+            return ExitCode::from(2);
+        }
+    }
+    let suite = if cli.smoke {
+        Suite::Smoke
+    } else if cli.full {
+        Suite::Full
+    } else {
+        Suite::Quick
+    };
+    let workspace = workspace();
+    let default_out = workspace.join("papers/results");
+    let out = match (&cli.out, suite) {
+        (Some(dir), _) => dir.clone(),
+        (None, Suite::Smoke) => workspace.join("target/brisk-lab-smoke"),
+        (None, _) => default_out.clone(),
+    };
+    if let Err(e) = std::fs::create_dir_all(&out) {
+        eprintln!("brisk-lab: cannot create {}: {e}", out.display());
+        return ExitCode::FAILURE;
+    }
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("brisk-lab: cannot find its own executable: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let selected: Vec<_> = EXPERIMENTS
+        .iter()
+        .filter(|e| cli.only.is_empty() || cli.only.iter().any(|n| n == e.name))
+        .collect();
+    let env = Environment::capture(&workspace, suite, cli.machine.clone());
+
+    let bar = ProgressBar::with_draw_target(
+        Some(selected.len() as u64),
+        if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:24}] {pos}/{len} {wide_msg}")
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let mut ctx = Ctx::new(
+        suite,
+        workspace.clone(),
+        out.clone(),
+        exe.clone(),
+        target_dir(&exe, &workspace),
+        bar,
+    );
+    ctx.say(format!(
+        "brisk-lab: {} experiment(s), {} suite, writing {}",
+        selected.len(),
+        suite.name(),
+        out.display()
+    ));
+    ctx.say(format!("environment: {}", env.summary()));
+
+    let started = Instant::now();
+    let mut entries = Vec::new();
+    let mut failed = false;
+    for experiment in selected {
+        ctx.name = experiment.name;
+        ctx.step("starting");
+        let t0 = Instant::now();
+        let outcome = (experiment.run)(&ctx);
+        let seconds = t0.elapsed().as_secs_f64();
+        match &outcome {
+            Outcome::Ran(report) => ctx.say(format!(
+                "{:<18} ran in {seconds:.1} s, {} metrics",
+                experiment.name,
+                report.metrics.len()
+            )),
+            Outcome::Skipped(why) => ctx.say(format!("{:<18} skipped: {why}", experiment.name)),
+        }
+        if let Err(e) = results::write_markdown(&out, experiment, &outcome, &env, seconds, suite) {
+            eprintln!("brisk-lab: cannot write {}.md: {e}", experiment.name);
+            failed = true;
+        }
+        entries.push((
+            experiment.name.to_owned(),
+            results::entry(experiment, &outcome, &env, seconds),
+        ));
+        ctx.bar().inc(1);
+    }
+    ctx.bar().finish_and_clear();
+
+    let doc = match results::write_json(&out, &env, entries) {
+        Ok(doc) => doc,
+        Err(e) => {
+            eprintln!("brisk-lab: cannot write results.json: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let table = headline::render(&doc);
+    if let Err(e) = std::fs::write(out.join("headline.md"), format!("# Headline\n\n{table}")) {
+        eprintln!("brisk-lab: cannot write headline.md: {e}");
+        failed = true;
+    }
+    if suite != Suite::Smoke && cli.out.is_none() {
+        match headline::splice_readme(&workspace.join("README.md"), &table) {
+            Ok(true) => eprintln!("brisk-lab: README.md headline updated"),
+            Ok(false) => eprintln!("brisk-lab: README.md has no headline markers; left as is"),
+            Err(e) => eprintln!("brisk-lab: cannot update README.md: {e}"),
+        }
+    }
+    eprintln!(
+        "brisk-lab: done in {:.0} s; results in {}",
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}

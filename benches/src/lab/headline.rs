@@ -1,0 +1,214 @@
+//! The headline table: one line per question, from `results.json`.
+//!
+//! Written as `headline.md` next to the results and, for a run into the
+//! default `papers/results/`, spliced into README.md between the markers
+//! [`BEGIN`] and [`END`], so the README's figures are always the last run's
+//! and never typed by hand.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::report::{nanos, ratio, Table};
+
+/// The line before the generated table in README.md.
+pub const BEGIN: &str = "<!-- brisk-lab:headline:begin -->";
+/// The line after it.
+pub const END: &str = "<!-- brisk-lab:headline:end -->";
+
+/// A byte count, as `24 B`.
+fn bytes(b: f64) -> String {
+    format!("{b:.0} B")
+}
+
+/// Looks up `experiments.<exp>.metrics.<name>`.
+fn metric(doc: &Value, exp: &str, name: &str) -> Option<f64> {
+    doc.get("experiments")?
+        .get(exp)?
+        .get("metrics")?
+        .get(name)?
+        .as_f64()
+}
+
+/// The headline table, in markdown, with a line on where it came from.
+pub fn render(doc: &Value) -> String {
+    // A figure, or `–` where the run lacks it.
+    let f = |exp: &str, name: &str, fmt: fn(f64) -> String| {
+        metric(doc, exp, name).map_or_else(|| "–".to_owned(), fmt)
+    };
+    let mut table = Table::new(&["question", "measured", "table"])
+        .left(1)
+        .left(2);
+    // A row shows only if its experiment ran (its first metric exists).
+    let mut add = |q: &str, exp: &str, first: &str, figure: String| {
+        if metric(doc, exp, first).is_some() {
+            table.row(vec![
+                q.to_owned(),
+                figure,
+                format!("[{exp}.md](papers/results/{exp}.md)"),
+            ]);
+        }
+    };
+    let owner = "Brc<Biased>_owner/ratio_to_rc";
+    add(
+        "Clone+drop on the owner thread, `Brc<Biased>` vs `Rc`",
+        "per_op",
+        owner,
+        format!(
+            "{} ({} per pair); `Arc`: {}",
+            f("per_op", owner, ratio),
+            f("per_op", "Brc<Biased>_owner/ns_per_pair", nanos),
+            f("per_op", "Arc/ratio_to_rc", ratio),
+        ),
+    );
+    let non_owner = "Brc<Biased>_non-owner/ratio_to_rc";
+    add(
+        "Clone+drop on another thread, vs `Rc`",
+        "per_op",
+        non_owner,
+        format!(
+            "`Biased` {}, `Deferred` {}",
+            f("per_op", non_owner, ratio),
+            f("per_op", "Brc<Deferred>_non-owner/ratio_to_rc", ratio),
+        ),
+    );
+    let geo = |p: &str| {
+        f(
+            "whole_program",
+            &format!("geomean_single/{p}/ratio_to_gil"),
+            ratio,
+        )
+    };
+    add(
+        "Whole single-interpreter programs vs `gil` (geometric mean)",
+        "whole_program",
+        "geomean_single/biased/ratio_to_gil",
+        format!(
+            "`biased` {}, `deferred` {}, `atomic` {}",
+            geo("biased"),
+            geo("deferred"),
+            geo("atomic")
+        ),
+    );
+    let speedup = |p: &str| {
+        f(
+            "whole_program",
+            &format!("parallel-map/{p}/speedup_2_over_1"),
+            ratio,
+        )
+    };
+    add(
+        "`parallel-map`, 2 interpreters vs 1 (speedup)",
+        "whole_program",
+        "parallel-map/biased/speedup_2_over_1",
+        format!(
+            "`biased` {}, `deferred` {}, `gil` {}",
+            speedup("biased"),
+            speedup("deferred"),
+            speedup("gil")
+        ),
+    );
+    let threads = doc
+        .get("experiments")
+        .and_then(|e| e.get("contention"))
+        .and_then(|c| c.get("metrics"))
+        .and_then(Value::as_object)
+        .and_then(|metrics| {
+            metrics
+                .keys()
+                .filter_map(|k| {
+                    k.strip_prefix("deferred_over_arc/")?
+                        .strip_suffix("_threads")?
+                        .parse::<u64>()
+                        .ok()
+                })
+                .max()
+        });
+    if let Some(n) = threads {
+        let key = format!("deferred_over_arc/{n}_threads");
+        add(
+            &format!("One hot object, {n} threads: `Deferred` vs `Arc` throughput"),
+            "contention",
+            &key,
+            f("contention", &key, ratio),
+        );
+    }
+    let per_object = |t: &str| f("producer_consumer", &format!("{t}/ns_per_object"), nanos);
+    add(
+        "Made on one thread, dropped on another: per object",
+        "producer_consumer",
+        "Arc/ns_per_object",
+        format!(
+            "`Arc` {}, `Brc<Biased>` {}, `Brc<Deferred>` {}",
+            per_object("Arc"),
+            per_object("Brc<Biased>"),
+            per_object("Brc<Deferred>")
+        ),
+    );
+    let send = |mode: &str| f("send_cost", &format!("{mode}/10000/ns_per_send"), nanos);
+    add(
+        "Send a 10,000-object graph: share / move / copy / subprocess",
+        "send_cost",
+        "share/10000/ns_per_send",
+        format!(
+            "{} / {} / {} / {}",
+            send("share"),
+            send("move"),
+            send("copy"),
+            send("subprocess")
+        ),
+    );
+    add(
+        "Object header bytes: brisk vs free-threaded CPython",
+        "memory",
+        "brisk_object_header_bytes",
+        format!(
+            "{} vs {}",
+            f("memory", "brisk_object_header_bytes", bytes),
+            f("memory", "cpython_ft_object_header_bytes", bytes)
+        ),
+    );
+    let env = doc.get("environment");
+    let field = |k: &str| {
+        env.and_then(|e| e.get(k))
+            .and_then(Value::as_str)
+            .unwrap_or("?")
+    };
+    let cores = env
+        .and_then(|e| e.get("cores"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let machine = env
+        .and_then(|e| e.get("machine"))
+        .and_then(Value::as_str)
+        .map(|m| format!(", {m}"))
+        .unwrap_or_default();
+    format!(
+        "{}\nFrom the last `brisk-lab` run written to `papers/results/` ({} suite, {}, {} \
+         cores{machine}, load {} at start, {}). Medians of interleaved rounds; see each \
+         table for spreads.\n",
+        table.to_markdown(),
+        field("suite"),
+        field("cpu_model"),
+        cores,
+        field("load_average"),
+        field("date"),
+    )
+}
+
+/// Replaces the text between [`BEGIN`] and [`END`] in `readme` with
+/// `table`. Returns false (and leaves the file) if the markers are missing.
+pub fn splice_readme(readme: &Path, table: &str) -> std::io::Result<bool> {
+    let text = std::fs::read_to_string(readme)?;
+    let (Some(b), Some(e)) = (text.find(BEGIN), text.find(END)) else {
+        return Ok(false);
+    };
+    if e < b {
+        return Ok(false);
+    }
+    let new = format!("{}{BEGIN}\n\n{table}\n{}", &text[..b], &text[e..]);
+    if new != text {
+        std::fs::write(readme, new)?;
+    }
+    Ok(true)
+}

@@ -1,0 +1,188 @@
+//! Interleaved measurement: calibrate, then A B C A B C …, then medians.
+//!
+//! A shared machine's load comes in bursts. Timing every sample of A, then
+//! every sample of B, lets a burst land on one variant only; interleaving
+//! spreads it over all of them, and the median of each variant's rounds
+//! drops the rounds a burst spoiled. Ratios are then taken between medians
+//! measured side by side.
+
+use std::time::Duration;
+
+use super::Ctx;
+
+/// Samples of one variant: a time per unit of work, in nanoseconds.
+#[derive(Clone, Debug, Default)]
+pub struct Samples {
+    values: Vec<f64>,
+}
+
+impl Samples {
+    /// Samples from values.
+    pub fn new(values: Vec<f64>) -> Self {
+        Samples { values }
+    }
+
+    /// Adds one sample.
+    pub fn push(&mut self, value: f64) {
+        self.values.push(value);
+    }
+
+    /// The median (the mean of the middle two for an even count; NaN when
+    /// empty).
+    pub fn median(&self) -> f64 {
+        median(&self.values)
+    }
+
+    /// The smallest sample.
+    pub fn min(&self) -> f64 {
+        self.values.iter().copied().fold(f64::INFINITY, f64::min)
+    }
+
+    /// The largest sample.
+    pub fn max(&self) -> f64 {
+        self.values
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max)
+    }
+
+    /// How many samples.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The samples.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+}
+
+/// The median of `values` (NaN when empty).
+pub fn median(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if !sorted.len().is_multiple_of(2) {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    }
+}
+
+/// The geometric mean of positive `values` (NaN when empty).
+pub fn geomean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    (values.iter().map(|v| v.ln()).sum::<f64>() / values.len() as f64).exp()
+}
+
+/// A variant to time: `run(n)` does `n` iterations and returns the time
+/// they took; one iteration is `units` units of work (pairs, objects,
+/// sends), so samples come out in nanoseconds per unit.
+pub struct Variant<'a> {
+    /// Its name in progress messages.
+    pub name: String,
+    /// Units of work per iteration.
+    pub units: f64,
+    run: Box<dyn FnMut(u64) -> Duration + 'a>,
+    iters: u64,
+}
+
+impl<'a> Variant<'a> {
+    /// A variant named `name` whose iterations are `units` units each.
+    pub fn new(name: impl Into<String>, units: f64, run: impl FnMut(u64) -> Duration + 'a) -> Self {
+        Variant {
+            name: name.into(),
+            units,
+            run: Box::new(run),
+            iters: 0,
+        }
+    }
+
+    /// Finds an iteration count whose run takes about `target`: doubles
+    /// from one until a run takes an eighth of it, then scales. Each step
+    /// takes the fastest of three runs, so that one descheduling on a
+    /// loaded machine cannot fix the count too low (a one-send sample is
+    /// mostly the receiver's wake-up).
+    fn calibrate(&mut self, target: Duration) {
+        let mut iters = 1u64;
+        loop {
+            let took = (0..3).map(|_| (self.run)(iters)).min().expect("three runs");
+            if took >= target / 8 || iters >= 1 << 40 {
+                let scale = target.as_secs_f64() / took.as_secs_f64().max(1e-9);
+                self.iters = ((iters as f64 * scale).round() as u64).max(1);
+                return;
+            }
+            iters *= 2;
+        }
+    }
+
+    /// One sample: nanoseconds per unit.
+    fn sample(&mut self) -> f64 {
+        let took = (self.run)(self.iters);
+        took.as_secs_f64() * 1e9 / (self.iters as f64 * self.units)
+    }
+}
+
+/// Calibrates each variant to about `target` per sample (the calibration
+/// runs double as warm-up), then takes `rounds` rounds, each running every
+/// variant once in order. Returns each variant's samples in nanoseconds per
+/// unit, in the order given.
+pub fn interleave(
+    ctx: &Ctx,
+    label: &str,
+    variants: &mut [Variant<'_>],
+    rounds: usize,
+    target: Duration,
+) -> Vec<Samples> {
+    for v in variants.iter_mut() {
+        ctx.step(format!("{label}: calibrating {}", v.name));
+        v.calibrate(target);
+    }
+    let mut samples = vec![Samples::default(); variants.len()];
+    for round in 0..rounds {
+        ctx.step(format!("{label}: round {}/{rounds}", round + 1));
+        for (v, s) in variants.iter_mut().zip(&mut samples) {
+            s.push(v.sample());
+        }
+    }
+    samples
+}
+
+/// Per-suite sampling settings: rounds and time per sample.
+#[derive(Copy, Clone, Debug)]
+pub struct Plan {
+    /// Rounds of A B C ….
+    pub rounds: usize,
+    /// Time per sample.
+    pub target: Duration,
+}
+
+impl Plan {
+    /// The usual plan for micro-benchmarks in each suite.
+    pub fn micro(ctx: &Ctx) -> Plan {
+        ctx.suite.pick(
+            Plan {
+                rounds: 2,
+                target: Duration::from_millis(2),
+            },
+            Plan {
+                rounds: 15,
+                target: Duration::from_millis(20),
+            },
+            Plan {
+                rounds: 21,
+                target: Duration::from_millis(50),
+            },
+        )
+    }
+}

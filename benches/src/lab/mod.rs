@@ -1,0 +1,189 @@
+//! brisk-lab: every figure brisk claims, from one command.
+//!
+//! # The problem
+//!
+//! The questions brisk exists to answer (`DESIGN.md`, and the 2017
+//! python-dev thread in `shared/reference/`) are quantitative: what does
+//! GIL-free counting cost one thread, how does a hot object scale, what does
+//! a send cost against a subprocess. Criterion answers one micro-question
+//! at a time and prints numbers; the papers need every figure from one run,
+//! in files, with the machine that produced them.
+//!
+//! # The mechanism
+//!
+//! Each experiment is one module with a `run` function that takes a [`Ctx`]
+//! and returns an [`Outcome`]: a [`Report`] (markdown tables, notes, named
+//! metrics, plots) or the reason it was skipped. The binary
+//! (`src/bin/brisk-lab.rs`) runs the selected experiments under a progress
+//! bar and writes, in the output folder (default `papers/results/`):
+//!
+//! * `<name>.md` per experiment, with the command that reproduces it;
+//! * `<name>*.svg` plots where a curve says more than a table;
+//! * `results.json`: every metric by name, per experiment, and the
+//!   environment (CPU, cores, rustc, git commit, date, suite);
+//! * `headline.md`, the summary README.md shows (and, for a default run, the
+//!   README section between the `brisk-lab:headline` markers).
+//!
+//! # Noise
+//!
+//! These machines are shared and noisy. Every experiment interleaves the
+//! variants it compares (A B C A B C …, [`measure::interleave`]) so that a
+//! burst of load hits all of them alike, and reports medians, the spread
+//! across rounds, and ratios between variants measured side by side.
+//!
+//! # Suites
+//!
+//! [`Suite::Quick`] (the default) takes a few minutes on two cores;
+//! [`Suite::Full`] runs longer samples and more rounds; [`Suite::Smoke`]
+//! runs every code path in seconds and makes no timing claim (CI runs it,
+//! and it writes under `target/`, never into `papers/results/`).
+//!
+//! | experiment | module |
+//! |---|---|
+//! | per-operation cost | [`per_op`] |
+//! | contention scaling | [`contention`] |
+//! | producer/consumer | [`producer_consumer`] |
+//! | where operations go | [`where_ops_go`] |
+//! | whole-program overhead | [`whole_program`] |
+//! | send cost versus graph size | [`send_cost`] |
+//! | memory | [`memory`] |
+//! | cycle collector pause | [`cycle_pause`] |
+
+pub mod env;
+pub mod headline;
+pub mod measure;
+pub mod plot;
+pub mod programs;
+pub mod report;
+pub mod results;
+
+pub mod contention;
+pub mod cycle_pause;
+pub mod memory;
+pub mod per_op;
+pub mod producer_consumer;
+pub mod send_cost;
+pub mod where_ops_go;
+pub mod whole_program;
+
+use std::path::PathBuf;
+
+use indicatif::ProgressBar;
+
+pub use report::{Outcome, Report};
+
+/// How long and how careful a run is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Suite {
+    /// Every code path once, in seconds; no timing claims.
+    Smoke,
+    /// The default: a few minutes on two cores.
+    Quick,
+    /// Longer samples, more rounds, larger programs.
+    Full,
+}
+
+impl Suite {
+    /// The suite's name in results.
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::Smoke => "smoke",
+            Suite::Quick => "quick",
+            Suite::Full => "full",
+        }
+    }
+
+    /// One of three settings, by suite.
+    pub fn pick<T>(self, smoke: T, quick: T, full: T) -> T {
+        match self {
+            Suite::Smoke => smoke,
+            Suite::Quick => quick,
+            Suite::Full => full,
+        }
+    }
+}
+
+/// What an experiment gets to run with.
+pub struct Ctx {
+    /// The suite.
+    pub suite: Suite,
+    /// The workspace root (where `interp/` and `papers/` are).
+    pub workspace: PathBuf,
+    /// The folder results go to; plots are written here.
+    pub out: PathBuf,
+    /// This executable, for child processes (`send-child`, `memory-child`).
+    pub exe: PathBuf,
+    /// The cargo target folder this executable was built in; the release
+    /// `brisk` binary is built there too.
+    pub target_dir: PathBuf,
+    /// The experiment running now, for progress messages.
+    pub name: &'static str,
+    bar: ProgressBar,
+}
+
+impl Ctx {
+    /// A context for experiment `name`.
+    pub fn new(
+        suite: Suite,
+        workspace: PathBuf,
+        out: PathBuf,
+        exe: PathBuf,
+        target_dir: PathBuf,
+        bar: ProgressBar,
+    ) -> Self {
+        Ctx {
+            suite,
+            workspace,
+            out,
+            exe,
+            target_dir,
+            name: "",
+            bar,
+        }
+    }
+
+    /// Shows what the experiment is doing now.
+    pub fn step(&self, what: impl std::fmt::Display) {
+        self.bar.set_message(format!("{}: {what}", self.name));
+    }
+
+    /// Prints a line above the progress bar (or on stderr when the bar is
+    /// hidden, as it is when stderr is not a terminal).
+    pub fn say(&self, line: impl std::fmt::Display) {
+        if self.bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.bar.println(line.to_string());
+        }
+    }
+
+    /// The progress bar, for the driver.
+    pub fn bar(&self) -> &ProgressBar {
+        &self.bar
+    }
+}
+
+/// One experiment: its name (`--only NAME`), title, the question it
+/// answers, and how to run it.
+pub struct Experiment {
+    /// Short name: the file name of its table and its key in results.json.
+    pub name: &'static str,
+    /// Title of its table.
+    pub title: &'static str,
+    /// The question it answers, quoted at the top of its table.
+    pub question: &'static str,
+    /// Runs it.
+    pub run: fn(&Ctx) -> Outcome,
+}
+
+/// Every experiment, in the order the suite runs them.
+pub const EXPERIMENTS: [Experiment; 8] = [
+    per_op::EXPERIMENT,
+    contention::EXPERIMENT,
+    producer_consumer::EXPERIMENT,
+    where_ops_go::EXPERIMENT,
+    whole_program::EXPERIMENT,
+    send_cost::EXPERIMENT,
+    memory::EXPERIMENT,
+    cycle_pause::EXPERIMENT,
+];

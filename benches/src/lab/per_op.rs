@@ -1,0 +1,206 @@
+//! Experiment 1: what one counting operation costs on each path.
+//!
+//! The analogue of the BRC paper's Table 7 (Choi, Shull, Torrellas, PACT
+//! 2018): the cost of a clone+drop pair ([`workloads::clone_drop`]) for
+//! brisk's policies and for the peers `Rc`, `Arc`, `triomphe::Arc`,
+//! `trc::Trc` and `hybrid_rc`, as ratios to `Rc`. The non-owner variants use
+//! a handle to an object made by another, still-living thread; the deferred
+//! non-owner runs on an attached thread and reaches a safepoint every
+//! [`SAFEPOINT_EVERY`] pairs, inside the timed loop.
+//!
+//! [`workloads::clone_drop`]: crate::workloads::clone_drop
+
+use std::sync::Arc;
+
+use brisk_gc::Deferred;
+use brisk_refcount::{Atomic, Brc, NonAtomic};
+
+use super::measure::{interleave, Plan, Variant};
+use super::report::{key, num, range, ratio, Table};
+use super::{Ctx, Experiment, Outcome, Report};
+use crate::workloads::clone_drop::{timed_batches, MadeElsewhere, BATCH, SAFEPOINT_EVERY};
+use crate::workloads::garbage::{settle, Peak};
+
+/// The experiment.
+pub const EXPERIMENT: Experiment = Experiment {
+    name: "per_op",
+    title: "Per-operation cost (BRC Table 7 analogue)",
+    question: "How much single-thread overhead does GIL-free reference counting add? \
+               (\"Do we know yet how much single-thread overhead this adds?\", python-dev 2017)",
+    run,
+};
+
+/// Which path a variant takes, for the table.
+struct Row {
+    name: &'static str,
+    path: &'static str,
+}
+
+const ROWS: [Row; 12] = [
+    Row {
+        name: "Rc",
+        path: "non-atomic (std)",
+    },
+    Row {
+        name: "Arc",
+        path: "atomic RMW (std)",
+    },
+    Row {
+        name: "triomphe::Arc",
+        path: "atomic RMW, no weak count",
+    },
+    Row {
+        name: "trc::Trc",
+        path: "thread-local non-atomic count",
+    },
+    Row {
+        name: "hybrid_rc::Rc",
+        path: "thread-local handle, non-atomic",
+    },
+    Row {
+        name: "hybrid_rc::Arc",
+        path: "shared handle, atomic",
+    },
+    Row {
+        name: "Brc<NonAtomic>",
+        path: "plain count (single-thread only)",
+    },
+    Row {
+        name: "Brc<Atomic>",
+        path: "atomic RMW on the shared half",
+    },
+    Row {
+        name: "Brc<Biased> owner",
+        path: "owner: plain load + store",
+    },
+    Row {
+        name: "Brc<Biased> non-owner",
+        path: "non-owner: atomic on shared",
+    },
+    Row {
+        name: "Brc<Deferred> owner",
+        path: "owner: plain load + store",
+    },
+    Row {
+        name: "Brc<Deferred> non-owner",
+        path: "non-owner: coalescing buffer (attached)",
+    },
+];
+
+fn run(ctx: &Ctx) -> Outcome {
+    let plan = Plan::micro(ctx);
+    // The measuring thread is a mutator throughout: `Deferred` buffers a
+    // non-owner's operations only on an attached thread.
+    let attached = brisk_gc::attach();
+
+    let rc = std::rc::Rc::new(0u64);
+    let arc = Arc::new(0u64);
+    let tri = triomphe::Arc::new(0u64);
+    let trc = trc::Trc::new(0u64);
+    let hrc = hybrid_rc::Rc::new(0u64);
+    let harc = hybrid_rc::Arc::new(0u64);
+    let non_atomic = Brc::<u64, NonAtomic>::new_in(0);
+    let atomic = Brc::<u64, Atomic>::new_in(0);
+    let biased = Brc::new(0u64);
+    let biased_other = MadeElsewhere::new(|| Brc::new(0u64));
+    let deferred = Brc::<u64, Deferred>::new_in(0);
+    let deferred_other = MadeElsewhere::new(|| Brc::<u64, Deferred>::new_in(0));
+
+    let units = BATCH as f64;
+    let mut variants = vec![
+        Variant::new(ROWS[0].name, units, |n| timed_batches::<_, false>(&rc, n)),
+        Variant::new(ROWS[1].name, units, |n| timed_batches::<_, false>(&arc, n)),
+        Variant::new(ROWS[2].name, units, |n| timed_batches::<_, false>(&tri, n)),
+        Variant::new(ROWS[3].name, units, |n| timed_batches::<_, false>(&trc, n)),
+        Variant::new(ROWS[4].name, units, |n| timed_batches::<_, false>(&hrc, n)),
+        Variant::new(ROWS[5].name, units, |n| timed_batches::<_, false>(&harc, n)),
+        Variant::new(ROWS[6].name, units, |n| {
+            timed_batches::<_, false>(&non_atomic, n)
+        }),
+        Variant::new(ROWS[7].name, units, |n| {
+            timed_batches::<_, false>(&atomic, n)
+        }),
+        Variant::new(ROWS[8].name, units, |n| {
+            timed_batches::<_, false>(&biased, n)
+        }),
+        Variant::new(ROWS[9].name, units, |n| {
+            timed_batches::<_, false>(&biased_other.handle, n)
+        }),
+        Variant::new(ROWS[10].name, units, |n| {
+            timed_batches::<_, false>(&deferred, n)
+        }),
+        Variant::new(ROWS[11].name, units, |n| {
+            timed_batches::<_, true>(&deferred_other.handle, n)
+        }),
+    ];
+    Peak::reset();
+    let samples = interleave(ctx, "clone+drop", &mut variants, plan.rounds, plan.target);
+    drop(variants);
+    let peak = Peak::get();
+    biased_other.finish();
+    deferred_other.finish();
+    drop(deferred);
+    let left = settle();
+    drop(attached);
+
+    let mut report = Report::new();
+    let rc_ns = samples[0].median();
+    let mut table = Table::new(&[
+        "variant",
+        "path",
+        "ns per clone+drop (median)",
+        "min–max",
+        "ratio to Rc",
+    ])
+    .left(1);
+    for (row, s) in ROWS.iter().zip(&samples) {
+        let m = s.median();
+        table.row(vec![
+            format!("`{}`", row.name),
+            row.path.to_owned(),
+            num(m),
+            range(s.min(), s.max()),
+            ratio(m / rc_ns),
+        ]);
+        report.metric(format!("{}/ns_per_pair", key(row.name)), m);
+        report.metric(format!("{}/ratio_to_rc", key(row.name)), m / rc_ns);
+    }
+    report.para(format!(
+        "One clone and the drop of that clone on a handle that stays alive, so \
+         nothing is freed and only the counting paths are timed. {} rounds, the \
+         variants interleaved in each; a sample is {} ms of pairs, unrolled in \
+         batches of {BATCH}. The deferred non-owner reaches a safepoint every \
+         {SAFEPOINT_EVERY} pairs inside the timed loop.",
+        plan.rounds,
+        plan.target.as_millis()
+    ));
+    report.table(&table);
+
+    let owner = samples[8].median();
+    let non_owner = samples[9].median();
+    let deferred_non_owner = samples[11].median();
+    let arc_ns = samples[1].median();
+    report.para(format!(
+        "Reading it: the biased owner path costs {} of `Rc` and `Arc` costs {}; a \
+         biased non-owner pays {} (an uncontended atomic, as `Arc`), and the deferred \
+         non-owner {} because its pairs cancel in the coalescing buffer.",
+        ratio(owner / rc_ns),
+        ratio(arc_ns / rc_ns),
+        ratio(non_owner / rc_ns),
+        ratio(deferred_non_owner / rc_ns),
+    ));
+    report.metric(
+        "deferred_non_owner/peak_pending_deferred_objects",
+        peak.deferred_objects as f64,
+    );
+    report.note(format!(
+        "Peak pending epoch garbage during the deferred non-owner loop: {} deferred \
+         objects, {} bytes (a pair nets to zero in the buffer, so 0 is expected); \
+         left after settling: {} objects.",
+        peak.deferred_objects, peak.deferred_bytes, left.deferred_objects
+    ));
+    if ctx.suite == super::Suite::Smoke {
+        report.note("Smoke suite: samples are too short for any timing claim.");
+    }
+    Outcome::Ran(report)
+}

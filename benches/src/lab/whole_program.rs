@@ -1,0 +1,190 @@
+//! Experiment 5: whole programs under each policy, as ratios to `gil`.
+//!
+//! Each example of `interp/examples/` runs as a `brisk` subprocess (the
+//! release build; see [`programs`]) under `gil`, `biased`, `deferred` and
+//! `atomic`, interleaved: in each round every program runs once under every
+//! policy. The figure is the median wall time. Every policy must print the
+//! same output for the same program, which the experiment checks.
+//! `parallel-map` runs with one and with two worker interpreters, which
+//! gives its speedup per policy (under `gil` the workers take turns).
+
+use std::collections::BTreeMap;
+
+use super::measure::{geomean, Samples};
+use super::programs::{self, POLICIES};
+use super::report::{num, percent, ratio, Table};
+use super::{Ctx, Experiment, Outcome, Report};
+
+/// The experiment.
+pub const EXPERIMENT: Experiment = Experiment {
+    name: "whole_program",
+    title: "Whole-program time per policy, relative to a GIL",
+    question: "What does GIL-free counting cost a whole single-threaded program, and what \
+               do several interpreters gain? (\"I still don't understand what the benefits \
+               are unless we can remove the GIL and somehow get a speedup over processes\")",
+    run,
+};
+
+fn run(ctx: &Ctx) -> Outcome {
+    let bin = match programs::build(ctx, false) {
+        Ok(bin) => bin,
+        Err(why) => return Outcome::Skipped(why),
+    };
+    let rounds = ctx.suite.pick(1, 7, 11);
+    let list = programs::all();
+    // samples[(program, policy)] in seconds; outputs to compare.
+    let mut samples: BTreeMap<(usize, usize), Samples> = BTreeMap::new();
+    let mut outputs: BTreeMap<(usize, usize), String> = BTreeMap::new();
+    let mut rss: BTreeMap<(usize, usize), u64> = BTreeMap::new();
+    for round in 0..rounds {
+        for (i, program) in list.iter().enumerate() {
+            ctx.step(format!("round {}/{rounds}: {}", round + 1, program.name));
+            for (j, policy) in POLICIES.iter().enumerate() {
+                let r = match programs::run_example(ctx, &bin, program, policy, &[]) {
+                    Ok(r) => r,
+                    Err(e) => return Outcome::Skipped(format!("a program failed: {e}")),
+                };
+                samples
+                    .entry((i, j))
+                    .or_default()
+                    .push(r.wall.as_secs_f64());
+                outputs.entry((i, j)).or_insert(r.stdout);
+                let peak = rss.entry((i, j)).or_insert(0);
+                *peak = (*peak).max(r.max_rss);
+            }
+        }
+    }
+
+    let mut report = Report::new();
+    report.para(format!(
+        "`brisk run FILE ARGS --policy P` as a subprocess (the release build); wall \
+         time from spawn to exit, median of {rounds} rounds, every program under every \
+         policy in each round. Programs and arguments (`interp/examples/`): {}.",
+        list.iter()
+            .map(|p| format!("`{}`", p.command_line(ctx.suite)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let mut mismatches = Vec::new();
+    let mut headers = vec!["program".to_owned(), "interpreters".to_owned()];
+    headers.push("`gil` time".to_owned());
+    headers.extend(POLICIES[1..].iter().map(|p| format!("`{p}` ÷ `gil`")));
+    headers.push("spread".to_owned());
+    let mut table = Table::new(&headers);
+    let mut worst_spread: f64 = 0.0;
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); POLICIES.len()];
+    for (i, program) in list.iter().enumerate() {
+        let gil = samples[&(i, 0)].median();
+        let mut row = vec![
+            format!("`{}`", program.name),
+            program.interpreters.to_string(),
+        ];
+        row.push(format!("{} s", num(gil)));
+        for (j, policy) in POLICIES.iter().enumerate() {
+            let t = samples[&(i, j)].median();
+            report.metric(format!("{}/{policy}/seconds", program.name), t);
+            report.metric(format!("{}/{policy}/ratio_to_gil", program.name), t / gil);
+            if j > 0 {
+                row.push(ratio(t / gil));
+            }
+            if program.is_single() {
+                ratios[j].push(t / gil);
+            }
+            if outputs[&(i, j)] != outputs[&(i, 0)] {
+                mismatches.push(format!("{} under {policy}", program.name));
+            }
+        }
+        // Run-to-run noise: the widest (max − min) / median of the four.
+        let spread = (0..POLICIES.len())
+            .map(|j| {
+                let s = &samples[&(i, j)];
+                (s.max() - s.min()) / s.median()
+            })
+            .fold(0.0, f64::max);
+        worst_spread = worst_spread.max(spread);
+        report.metric(format!("{}/spread", program.name), spread);
+        row.push(percent(spread));
+        table.row(row);
+    }
+    let mut row = vec![
+        "geometric mean, single-interpreter programs".to_owned(),
+        String::new(),
+        String::new(),
+    ];
+    for (j, policy) in POLICIES.iter().enumerate().skip(1) {
+        let g = geomean(&ratios[j]);
+        row.push(ratio(g));
+        report.metric(format!("geomean_single/{policy}/ratio_to_gil"), g);
+    }
+    table.row(row);
+    report.table(&table);
+    report.metric("worst_spread", worst_spread);
+    report.para(format!(
+        "\"Spread\" is the run-to-run noise of each program: the widest (max − min) ÷ \
+         median over its {rounds} rounds, among the four policies; the widest in this \
+         run was {}. A ratio nearer 1 than its spread is not a measured difference.",
+        percent(worst_spread)
+    ));
+
+    report.heading("parallel-map: one worker interpreter versus two");
+    let one = list.iter().position(|p| p.name == "parallel-map/1");
+    let two = list.iter().position(|p| p.name == "parallel-map/2");
+    if let (Some(one), Some(two)) = (one, two) {
+        let mut table = Table::new(&["policy", "1 worker", "2 workers", "speedup"]);
+        for (j, policy) in POLICIES.iter().enumerate() {
+            let t1 = samples[&(one, j)].median();
+            let t2 = samples[&(two, j)].median();
+            table.row(vec![
+                format!("`{policy}`"),
+                format!("{} s", num(t1)),
+                format!("{} s", num(t2)),
+                ratio(t1 / t2),
+            ]);
+            report.metric(format!("parallel-map/{policy}/speedup_2_over_1"), t1 / t2);
+        }
+        report.table(&table);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        report.para(format!(
+            "The same items are mapped either way; two workers can at best halve the \
+             time on a machine with two idle cores (this one has {cores}). Under `gil` \
+             the workers take turns on one lock."
+        ));
+    }
+
+    report.heading("Peak resident memory per policy");
+    let mut table = Table::new(
+        &std::iter::once("program".to_owned())
+            .chain(POLICIES.iter().map(|p| format!("`{p}` MiB")))
+            .collect::<Vec<_>>(),
+    );
+    for (i, program) in list.iter().enumerate() {
+        let mut row = vec![format!("`{}`", program.name)];
+        for (j, policy) in POLICIES.iter().enumerate() {
+            let mib = rss[&(i, j)] as f64 / (1 << 20) as f64;
+            row.push(num(mib));
+            report.metric(format!("{}/{policy}/max_rss_mib", program.name), mib);
+        }
+        table.row(row);
+    }
+    report.para(
+        "The largest peak RSS over the rounds (`ru_maxrss` from `wait4` in a small \
+         helper process, `brisk-lab measure`): the whole process, binary and allocator \
+         included.",
+    );
+    report.table(&table);
+
+    if mismatches.is_empty() {
+        report.note("Every policy printed the same output as `gil` for every program.");
+    } else {
+        report.note(format!(
+            "OUTPUT DIFFERS from `gil` for: {}.",
+            mismatches.join(", ")
+        ));
+    }
+    if ctx.suite == super::Suite::Smoke {
+        report.note(
+            "Smoke suite: the programs' default (tiny) arguments, one round; no timing claim.",
+        );
+    }
+    Outcome::Ran(report)
+}

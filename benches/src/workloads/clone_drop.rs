@@ -1,0 +1,101 @@
+//! One thread clones and drops a handle: the per-operation cost.
+//!
+//! The BRC paper's Table 7 (Choi, Shull, Torrellas, PACT 2018) prices one
+//! reference-count operation on each path. Here one *pair* is a clone and
+//! the drop of that clone, on a handle that stays alive throughout, so the
+//! count never reaches zero and nothing is freed: only the counting paths
+//! are timed.
+//!
+//! * On the owner, `Brc<Biased>` and `Brc<Deferred>` take the plain
+//!   load-and-store path that `Rc` takes.
+//! * On a thread that did not make the object ([`MadeElsewhere`]),
+//!   `Brc<Biased>` pays one uncontended atomic per operation, as `Arc`
+//!   does, and `Brc<Deferred>` on an attached thread records each operation
+//!   in the thread's coalescing buffer, where a pair nets to zero.
+//!
+//! `black_box` on each clone makes the increment reach memory before the
+//! drop reads it back, so a pair can be neither fused nor removed.
+
+use std::hint::black_box;
+use std::sync::mpsc;
+use std::sync::{Arc, Barrier};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use super::garbage::safepoint_and_sample;
+
+/// Clone+drop pairs per batch, so that the caller's own loop is a small
+/// part of what is timed.
+pub const BATCH: u64 = 64;
+
+/// Clone+drop pairs between two safepoints on an attached thread (2048
+/// counting operations): roughly how often an interpreter checks its eval
+/// breaker (`brisk_runtime::SAFEPOINT_PERIOD` is 1024 ticks).
+pub const SAFEPOINT_EVERY: u64 = 1024;
+
+/// Clones and drops `handle` [`BATCH`] times.
+#[inline(always)]
+pub fn clone_drop_batch<T: Clone>(handle: &T) {
+    for _ in 0..BATCH {
+        drop(black_box(handle.clone()));
+    }
+}
+
+/// Runs `batches` batches of [`clone_drop_batch`] and returns the time
+/// taken. With `GC` the thread must be attached
+/// ([`brisk_gc::attach`]); it then reaches a safepoint (and samples the
+/// pending garbage, [`super::garbage::Peak`]) every [`SAFEPOINT_EVERY`]
+/// pairs, and the time includes those safepoints.
+pub fn timed_batches<T: Clone, const GC: bool>(handle: &T, batches: u64) -> Duration {
+    const BATCHES_PER_SAFEPOINT: u64 = SAFEPOINT_EVERY / BATCH;
+    let t0 = Instant::now();
+    for i in 0..batches {
+        clone_drop_batch(handle);
+        if GC && i % BATCHES_PER_SAFEPOINT == BATCHES_PER_SAFEPOINT - 1 {
+            safepoint_and_sample();
+        }
+    }
+    t0.elapsed()
+}
+
+/// A handle made on a thread that stays alive, holding its own reference,
+/// until [`MadeElsewhere::finish`]. For `Brc` that thread is the owner, so
+/// [`MadeElsewhere::handle`] is a non-owner's handle.
+pub struct MadeElsewhere<T> {
+    /// The non-owner's handle.
+    pub handle: T,
+    release: Arc<Barrier>,
+    maker: JoinHandle<()>,
+}
+
+impl<T: Clone + Send + 'static> MadeElsewhere<T> {
+    /// Makes the object with `make` on a new thread and hands a clone here.
+    pub fn new(make: fn() -> T) -> Self {
+        let release = Arc::new(Barrier::new(2));
+        let (tx, rx) = mpsc::channel();
+        let maker = thread::spawn({
+            let release = Arc::clone(&release);
+            move || {
+                let own = make();
+                tx.send(own.clone())
+                    .expect("the caller waits for the handle");
+                release.wait();
+                drop(own);
+            }
+        });
+        let handle = rx.recv().expect("the maker sends a handle");
+        MadeElsewhere {
+            handle,
+            release,
+            maker,
+        }
+    }
+
+    /// Drops our handle while the maker is alive (a `Brc` then queues to
+    /// it), then lets the maker drop its own and exit (draining its queue).
+    pub fn finish(self) {
+        drop(self.handle);
+        self.release.wait();
+        self.maker.join().expect("the maker thread panicked");
+    }
+}
