@@ -29,8 +29,9 @@
 //! coalescing buffer, so these loops defer nothing: a non-zero peak means
 //! work reached an epoch batch that coalescing should have cancelled.
 
+mod common;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use brisk_bench::workloads::clone_drop::{timed_batches, MadeElsewhere, BATCH};
 use brisk_bench::workloads::contended::Crew;
@@ -127,19 +128,12 @@ fn contended(c: &mut Criterion) {
     drop(attached);
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(20)
-}
-
 /// A private module, because `criterion_group!` makes an undocumented
 /// `pub fn`.
 mod group {
     criterion::criterion_group! {
         name = benches;
-        config = super::config();
+        config = super::common::short_config();
         targets = super::clone_drop, super::contended
     }
 }

@@ -19,8 +19,9 @@
 //! `producer_consumer`; criterion's throughput line gives the per-element
 //! rate.
 
+mod common;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use brisk_bench::workloads::clone_drop::{timed_batches, MadeElsewhere, BATCH};
 use brisk_bench::workloads::contended::Crew;
@@ -124,19 +125,12 @@ fn producer_consumer(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(20)
-}
-
 /// A private module, because `criterion_group!` makes an undocumented
 /// `pub fn`.
 mod group {
     criterion::criterion_group! {
         name = benches;
-        config = super::config();
+        config = super::common::short_config();
         targets = super::clone_drop, super::contended, super::producer_consumer
     }
 }
