@@ -114,6 +114,12 @@ impl<P: RuntimePolicy> NativeObject<P> for Cell<P> {
         visit(&self.value.lock());
     }
 
+    fn clear(&self, none: &Ref<P>, released: &mut Vec<Ref<P>>) {
+        // A recursive local function is a cycle closure → cell → closure;
+        // emptying the cell breaks it.
+        released.push(self.replace(none.clone()));
+    }
+
     fn freeze(&self) -> bool {
         true
     }

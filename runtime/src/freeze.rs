@@ -36,14 +36,12 @@
 //! a member's header and follow the forward. Threads that are not mutators
 //! of this runtime must not count on the graph while it is frozen.
 
-use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 use std::collections::HashMap;
 
 use crate::graph::Graph;
-use crate::live;
 use crate::mutator::Mutator;
-use crate::object::{Kind, Object, Payload, Ref, FROZEN, SCC_REP};
+use crate::object::{free_memory, Kind, Object, Payload, Ref, FROZEN, SCC_REP};
 use crate::policy::RuntimePolicy;
 use crate::sync::{lazy_global, lock, Mutex, Ordering::Release};
 
@@ -228,9 +226,8 @@ pub(crate) unsafe fn free_component<P: RuntimePolicy>(rep: NonNull<Object<P>>) {
         unsafe { core::ptr::drop_in_place(&raw mut (*member.as_ptr()).payload) };
     }
     for member in members {
-        // SAFETY: allocated by `Ref::alloc` as a `Box<Object<P>>`; its payload
-        // was dropped above, so only the memory is released.
-        drop(unsafe { Box::from_raw(member.as_ptr().cast::<MaybeUninit<Object<P>>>()) });
-        live::freed();
+        // SAFETY: the component is unreachable and its payload was dropped
+        // above, so only the memory is released.
+        unsafe { free_memory(member, false) };
     }
 }

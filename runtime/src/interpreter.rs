@@ -8,6 +8,7 @@
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 
+use crate::collect::tracked::TrackedSet;
 use crate::mutator::Mutator;
 use crate::object::Ref;
 use crate::policy::RuntimePolicy;
@@ -25,6 +26,9 @@ pub(crate) struct InterpInner<P: RuntimePolicy> {
     /// The globals dictionary, made by the first mutator that asks for it.
     /// The lock is held only to read or set the handle.
     globals: Mutex<Option<Ref<P>>>,
+    /// The containers this interpreter allocated (the cycle collector's
+    /// tracked set). Also held by the runtime, which outlives it.
+    pub(crate) tracked: Arc<TrackedSet>,
 }
 
 impl<P: RuntimePolicy> InterpInner<P> {
@@ -65,6 +69,7 @@ impl<P: RuntimePolicy> Interpreter<P> {
             inner: Arc::new(InterpInner {
                 id,
                 name: name.to_owned(),
+                tracked: runtime.gc.new_set(),
                 runtime,
                 globals: Mutex::new(None),
             }),
@@ -77,6 +82,10 @@ impl<P: RuntimePolicy> Interpreter<P> {
 
     pub(crate) fn runtime(&self) -> &Arc<RuntimeInner<P>> {
         &self.inner.runtime
+    }
+
+    pub(crate) fn tracked(&self) -> &TrackedSet {
+        &self.inner.tracked
     }
 
     /// The interpreter's id, unique within its runtime.

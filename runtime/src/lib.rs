@@ -25,6 +25,7 @@
 //! | [`stw`] | the stop-the-world handshake |
 //! | [`object`] | the 24-byte header, built-in types, [`NativeObject`] |
 //! | [`freeze`] | deep immutability, with frozen cycles counted as one |
+//! | [`collect`] | the cycle collector, across interpreters |
 //! | [`send`] | channels with share / move / copy |
 //! | [`live_objects`] | the live-object counter tests use |
 //!
@@ -51,6 +52,7 @@
 
 mod sync;
 
+pub mod collect;
 pub mod freeze;
 mod gil;
 mod graph;
@@ -63,6 +65,7 @@ mod runtime;
 pub mod send;
 pub mod stw;
 
+pub use collect::{CollectionReport, GcStats};
 pub use freeze::FreezeError;
 pub use interpreter::Interpreter;
 pub use live::live_objects;

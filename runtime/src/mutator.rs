@@ -71,6 +71,9 @@ pub struct Mutator<P: RuntimePolicy> {
     /// Inside [`Mutator::blocking`]: not counted as running, without the
     /// global lock. A nested `blocking` must not detach a second time.
     detached: Cell<bool>,
+    /// Container allocations not yet added to the runtime's total (see
+    /// [`collect`](crate::collect)).
+    allocations: Cell<u32>,
     /// Not `Send`.
     _thread: PhantomData<*const ()>,
 }
@@ -89,6 +92,7 @@ impl<P: RuntimePolicy> Mutator<P> {
             epoch,
             ticks: Cell::new(0),
             detached: Cell::new(false),
+            allocations: Cell::new(0),
             _thread: PhantomData,
         }
     }
@@ -176,6 +180,66 @@ impl<P: RuntimePolicy> Mutator<P> {
         self.runtime().stw.stop(!self.detached.get())
     }
 
+    /// Runs a cycle collection now: stops the world, frees the garbage
+    /// cycles of every interpreter of the runtime, and reports what it did
+    /// (see [`collect`](crate::collect)). Returns an empty report if
+    /// another collection is running, or if called inside
+    /// [`blocking`](Mutator::blocking).
+    ///
+    /// ```
+    /// use brisk_runtime::{Deferred, Runtime};
+    ///
+    /// let runtime = Runtime::<Deferred>::new();
+    /// let m = runtime.new_interpreter("main").attach();
+    /// let (a, b) = (m.list(vec![]), m.list(vec![]));
+    /// a.push(b.clone()).unwrap();
+    /// b.push(a.clone()).unwrap();
+    /// drop((a, b)); // a two-list cycle, unreachable
+    /// assert_eq!(m.collect().unreachable, 2);
+    /// ```
+    pub fn collect(&self) -> crate::CollectionReport {
+        if self.detached.get() {
+            return crate::CollectionReport::default();
+        }
+        let runtime = self.runtime();
+        runtime
+            .gc
+            .collect(
+                &runtime.singletons.none,
+                || self.stop_the_world(),
+                |release| release(),
+            )
+            .unwrap_or_default()
+    }
+
+    /// Allocates a container, counting it towards the next automatic
+    /// collection.
+    #[inline]
+    fn alloc_tracked(&self, payload: Payload<P>) -> Ref<P> {
+        let allocations = self.allocations.get() + 1;
+        if allocations == crate::collect::ALLOCATION_BATCH {
+            self.report_allocations();
+        } else {
+            self.allocations.set(allocations);
+        }
+        Ref::alloc_tracked(self.interpreter.tracked(), payload)
+    }
+
+    /// Adds a batch of container allocations to the runtime's total, and
+    /// collects if that made a collection due.
+    #[cold]
+    #[inline(never)] // once per `ALLOCATION_BATCH` container allocations
+    fn report_allocations(&self) {
+        self.allocations.set(0);
+        if self
+            .runtime()
+            .gc
+            .note_allocations(crate::collect::ALLOCATION_BATCH)
+        {
+            self.collect();
+        }
+    }
+
     /// `None`.
     pub fn none(&self) -> Ref<P> {
         self.runtime().singletons.none.clone()
@@ -221,12 +285,12 @@ impl<P: RuntimePolicy> Mutator<P> {
 
     /// A list.
     pub fn list(&self, items: Vec<Ref<P>>) -> Ref<P> {
-        Ref::alloc(Payload::List(parking_lot::Mutex::new(items)))
+        self.alloc_tracked(Payload::List(parking_lot::Mutex::new(items)))
     }
 
     /// An empty dictionary.
     pub fn dict(&self) -> Ref<P> {
-        Ref::alloc(Payload::Dict(parking_lot::Mutex::new(Default::default())))
+        self.alloc_tracked(Payload::Dict(parking_lot::Mutex::new(Default::default())))
     }
 
     /// A native callable.
@@ -237,12 +301,12 @@ impl<P: RuntimePolicy> Mutator<P> {
     /// An atomic reference slot, shareable across interpreters once frozen
     /// objects are stored in it (see [`Object::slot_load`](crate::Object::slot_load)).
     pub fn slot(&self, value: Option<Ref<P>>) -> Ref<P> {
-        Ref::alloc(Payload::Slot(RawSlot::new(value.map(Ref::into_header))))
+        self.alloc_tracked(Payload::Slot(RawSlot::new(value.map(Ref::into_header))))
     }
 
     /// An embedder's native object.
     pub fn native(&self, object: Box<dyn NativeObject<P>>) -> Ref<P> {
-        Ref::alloc(Payload::Native(object))
+        self.alloc_tracked(Payload::Native(object))
     }
 }
 

@@ -10,6 +10,7 @@ use core::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
+use crate::collect::{CollectionReport, GcState, GcStats};
 use crate::gil::GlobalLock;
 use crate::interpreter::{InterpInner, Interpreter};
 use crate::object::{Payload, Ref};
@@ -64,6 +65,8 @@ pub(crate) struct RuntimeInner<P: RuntimePolicy> {
     interpreters: Mutex<Vec<Weak<InterpInner<P>>>>,
     /// The next interpreter id.
     next_interp_id: AtomicU32,
+    /// The cycle collector's tracked sets, threshold and totals.
+    pub(crate) gc: GcState,
 }
 
 /// A brisk runtime under counting policy `P`. It is the owner: dropping it
@@ -97,6 +100,7 @@ impl<P: RuntimePolicy> Runtime<P> {
                 singletons: singletons::<P>(),
                 interpreters: Mutex::new(Vec::new()),
                 next_interp_id: AtomicU32::new(1),
+                gc: GcState::new(),
             }),
         }
     }
@@ -120,6 +124,55 @@ impl<P: RuntimePolicy> Runtime<P> {
     /// a thread that is not a mutator.
     pub fn stop_the_world(&self) -> crate::stw::WorldStopped<'_> {
         self.inner.stw.stop(false)
+    }
+
+    /// Runs a cycle collection now (see [`collect`](crate::collect)), from
+    /// a thread that is not attached to this runtime; a mutator calls
+    /// [`Mutator::collect`](crate::Mutator::collect) instead. Returns an
+    /// empty report if another collection is running.
+    ///
+    /// ```
+    /// use brisk_runtime::{live_objects, Biased, Runtime};
+    ///
+    /// let runtime = Runtime::<Biased>::new();
+    /// let main = runtime.new_interpreter("main");
+    /// main.spawn(|m| {
+    ///     let ring = m.list(vec![]);
+    ///     ring.push(ring.clone()).unwrap(); // a cycle: counting alone leaks it
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// let report = runtime.collect();
+    /// assert_eq!(report.unreachable, 1);
+    /// ```
+    pub fn collect(&self) -> CollectionReport {
+        let inner = &*self.inner;
+        inner
+            .gc
+            .collect(
+                &inner.singletons.none,
+                || inner.stw.stop(false),
+                |release| inner.with_gil(release),
+            )
+            .unwrap_or_default()
+    }
+
+    /// Sets how many container allocations trigger an automatic collection
+    /// (at least; see [`collect`](crate::collect)); `None` turns automatic
+    /// collection off. The default is
+    /// [`DEFAULT_THRESHOLD`](crate::collect::DEFAULT_THRESHOLD).
+    pub fn set_gc_threshold(&self, threshold: Option<usize>) {
+        self.inner.gc.set_threshold(threshold);
+    }
+
+    /// Totals over this runtime's collections.
+    pub fn gc_stats(&self) -> GcStats {
+        self.inner.gc.stats()
+    }
+
+    /// Containers tracked now, in every interpreter of this runtime.
+    pub fn tracked_objects(&self) -> usize {
+        self.inner.gc.tracked()
     }
 }
 
@@ -165,10 +218,17 @@ impl<P: RuntimePolicy> Drop for Runtime<P> {
         });
         // Drain what the teardown queued or deferred (under the global lock:
         // the deferred work counts on objects).
-        self.inner.with_gil(|| {
-            drop(interpreters);
+        let drain = || {
             brisk_refcount::safepoint();
             brisk_gc::collect(64);
+        };
+        self.inner.with_gil(|| {
+            drop(interpreters);
+            drain();
         });
+        // Then the cycles the teardown left unreachable, and what freeing
+        // them queued or deferred.
+        self.collect();
+        self.inner.with_gil(drain);
     }
 }

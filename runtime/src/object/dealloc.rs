@@ -8,11 +8,13 @@
 //! in a loop.
 
 use core::cell::{Cell, RefCell};
+use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
 use brisk_refcount::RcHeader;
 
 use super::{Object, SCC_REP};
+use crate::collect::tracked;
 use crate::live;
 use crate::policy::RuntimePolicy;
 
@@ -71,7 +73,31 @@ unsafe fn free_now<P: RuntimePolicy>(header: NonNull<RcHeader>) {
         unsafe { crate::freeze::free_component::<P>(object) };
         return;
     }
-    // SAFETY: allocated by `Ref::alloc` as a `Box<Object<P>>`, count zero.
-    drop(unsafe { Box::from_raw(object.as_ptr()) });
+    // SAFETY: count zero; nobody touches the object again.
+    unsafe { free_memory(object, true) };
+}
+
+/// Frees an object's memory, unlinking a tracked container from its
+/// interpreter's set first, and drops its payload unless `drop_payload` is
+/// false (a frozen component's members, whose payloads were dropped in
+/// place).
+///
+/// # Safety
+///
+/// `object` was allocated by `Ref::alloc` or `Ref::alloc_tracked`, its
+/// count reached zero and no thread touches it again; if `drop_payload` is
+/// false its payload was already dropped.
+pub(crate) unsafe fn free_memory<P: RuntimePolicy>(object: NonNull<Object<P>>, drop_payload: bool) {
+    // SAFETY: the header outlives the payload; `kind` is immutable.
+    if unsafe { (*object.as_ptr()).header.kind }.is_tracked() {
+        // SAFETY: containers are allocated with a link (`Ref::alloc_tracked`).
+        unsafe { tracked::free(object, drop_payload) };
+    } else if drop_payload {
+        // SAFETY: allocated by `Ref::alloc` as a `Box<Object<P>>`.
+        drop(unsafe { Box::from_raw(object.as_ptr()) });
+    } else {
+        // SAFETY: as above; only the memory is left to release.
+        drop(unsafe { Box::from_raw(object.as_ptr().cast::<MaybeUninit<Object<P>>>()) });
+    }
     live::freed();
 }

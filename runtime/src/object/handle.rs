@@ -8,6 +8,7 @@ use brisk_gc::SlotOps;
 use brisk_refcount::RcHeader;
 
 use super::{dealloc_object, Object, Payload};
+use crate::collect::tracked::TrackedSet;
 use crate::live;
 use crate::policy::RuntimePolicy;
 
@@ -41,6 +42,7 @@ impl<P: RuntimePolicy> Ref<P> {
     /// Allocates an object with one reference, owned by this thread.
     pub(crate) fn alloc(payload: Payload<P>) -> Self {
         let kind = payload.kind();
+        debug_assert!(!kind.is_tracked(), "containers go through `alloc_tracked`");
         let object = Box::new(Object {
             header: super::ObjHeader {
                 rc: P::new_header(),
@@ -52,6 +54,24 @@ impl<P: RuntimePolicy> Ref<P> {
         live::allocated();
         Ref {
             ptr: NonNull::from(Box::leak(object)),
+            _policy: PhantomData,
+        }
+    }
+
+    /// Allocates a container with one reference, owned by this thread, and
+    /// links it into the tracked set of the allocating interpreter.
+    pub(crate) fn alloc_tracked(set: &TrackedSet, payload: Payload<P>) -> Self {
+        let object = set.alloc(Object {
+            header: super::ObjHeader {
+                rc: P::new_header(),
+                flags: crate::sync::AtomicU32::new(0),
+                kind: payload.kind(),
+            },
+            payload,
+        });
+        live::allocated();
+        Ref {
+            ptr: object,
             _policy: PhantomData,
         }
     }

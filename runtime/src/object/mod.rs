@@ -50,7 +50,7 @@ use parking_lot::Mutex;
 use crate::policy::RuntimePolicy;
 use crate::sync::{AtomicU32, Ordering::Relaxed};
 
-pub(crate) use dealloc::dealloc_object;
+pub(crate) use dealloc::{dealloc_object, free_memory};
 pub use dict::Key;
 pub use handle::Ref;
 pub use native::{NativeFn, NativeObject};
@@ -511,6 +511,31 @@ impl<P: RuntimePolicy> Object<P> {
             unsafe { slot.store(new, Ref::<P>::SLOT_OPS) };
         }
         Ok(())
+    }
+
+    /// Empties a garbage container for the cycle collector, moving the
+    /// references it held into `released` (dropped by the caller once every
+    /// garbage object is emptied). Tuples, leaves and natives without a
+    /// `clear` keep theirs.
+    pub(crate) fn clear_for_collector(&self, none: &Ref<P>, released: &mut Vec<Ref<P>>) {
+        match &self.payload {
+            Payload::List(items) => released.append(&mut items.lock()),
+            Payload::Dict(map) => {
+                for (key, value) in core::mem::take(&mut *map.lock()) {
+                    released.push(key.0);
+                    released.push(value);
+                }
+            }
+            Payload::Slot(slot) => {
+                // SAFETY: the slot holds `Ref<P>`s; it is garbage, so no
+                // thread can be loading from it.
+                let old = unsafe { slot.replace_now(None) };
+                // SAFETY: we took over the slot's reference.
+                released.extend(old.map(|h| unsafe { Ref::<P>::from_header(h) }));
+            }
+            Payload::Native(native) => native.clear(none, released),
+            _ => {}
+        }
     }
 
     /// Calls `visit` on every object this one references directly. Locks

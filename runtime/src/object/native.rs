@@ -59,6 +59,16 @@ pub trait NativeObject<P: RuntimePolicy>: Send + Sync + 'static {
         None
     }
 
+    /// Gives up the references this object holds, moving them into
+    /// `released`, so the cycle collector can break a garbage cycle through
+    /// it (CPython's `tp_clear`). Types that must always hold a value can put
+    /// `none` in its place. Called only on garbage: no other thread can reach
+    /// the object. The default keeps everything, so a cycle made only of
+    /// objects that do not clear is never freed.
+    fn clear(&self, none: &Ref<P>, released: &mut Vec<Ref<P>>) {
+        let _ = (none, released);
+    }
+
     /// For downcasting to the embedder's type.
     fn as_any(&self) -> &dyn Any;
 }

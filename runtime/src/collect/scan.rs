@@ -1,0 +1,192 @@
+//! Finding garbage cycles by trial deletion, while the world is stopped.
+//!
+//! # The computation
+//!
+//! This is the synchronous cycle collection of CPython's `gcmodule.c`
+//! (Schemenauer; the "trial deletion" of Bacon and Rajan, *Concurrent Cycle
+//! Collection in Reference Counted Systems*, ECOOP 2001, done in one pass
+//! over a snapshot instead of concurrently):
+//!
+//! 1. **Gather.** Every tracked object that is not frozen becomes a node
+//!    with `gc_refs = count`.
+//! 2. **Subtract internal references.** For each node, each child that is a
+//!    node loses one: afterwards `gc_refs` is the number of references from
+//!    *outside* the scanned set — a Rust local, a VM stack slot, a channel
+//!    in flight, an object of another runtime, a pending deferred decrement.
+//!    Tuples are not tracked; a tuple met as a child becomes a node here,
+//!    so cycles through tuples are scanned like any other.
+//! 3. **Mark.** Nodes with `gc_refs > 0` are roots; everything reachable
+//!    from a root is alive.
+//! 4. Whatever is left is referenced only by other leftovers: garbage. Each
+//!    gets a counted reference (taken while the world is still stopped), so
+//!    releasing it later goes through the counting protocol like any drop.
+//!
+//! # Why a stopped world makes the counts safe to use
+//!
+//! Every mutator parks only after merging its queue and flushing its
+//! coalescing buffer, and a detached one flushed when it detached, so no
+//! increment is hidden from the headers: a count can only be *over*
+//! (a decrement still waiting an epoch under [`Deferred`](crate::Deferred),
+//! or a merge not yet done). Over-counting makes an object look externally
+//! referenced — it survives this round and is found by a later one — but
+//! never makes a live object look like garbage. Objects whose count is
+//! already zero are being freed by someone else (waiting in a detached
+//! owner's merge queue) and are left alone.
+//!
+//! Frozen objects are skipped altogether: a frozen object only points at
+//! frozen objects, so no reference from one can explain a count here, and
+//! frozen cycles are freed by their component count
+//! ([`freeze`](crate::freeze)), not by scanning.
+
+use core::ptr::NonNull;
+
+use rustc_hash::FxHashMap;
+
+use super::tracked::TrackedSet;
+use crate::object::{Kind, Object, Ref};
+use crate::policy::RuntimePolicy;
+
+/// One scanned object.
+struct Node<P: RuntimePolicy> {
+    object: NonNull<Object<P>>,
+    /// References from outside the scanned set (after step 2).
+    gc_refs: isize,
+    /// Reachable from a node with `gc_refs > 0` (step 3).
+    alive: bool,
+}
+
+/// The scanned objects, by address.
+struct Scan<P: RuntimePolicy> {
+    nodes: Vec<Node<P>>,
+    index: FxHashMap<usize, u32>,
+}
+
+/// What a scan found.
+pub(crate) struct Found<P: RuntimePolicy> {
+    /// Objects scanned (tracked ones and the tuples met on the way).
+    pub(crate) scanned: usize,
+    /// The garbage, each with a counted reference taken by the scan.
+    pub(crate) garbage: Vec<Ref<P>>,
+}
+
+/// Whether `object` can be a node: a container or tuple that is not frozen.
+#[inline]
+fn scannable<P: RuntimePolicy>(object: &Object<P>) -> bool {
+    (object.kind().is_tracked() || object.kind() == Kind::Tuple) && !object.is_frozen()
+}
+
+/// The count of a scannable object, or `None` if it is being freed
+/// (zero) or immortal.
+fn count_of<P: RuntimePolicy>(object: &Object<P>) -> Option<isize> {
+    match P::strong_count(object.rc_header()) {
+        0 | usize::MAX => None,
+        n => Some(isize::try_from(n).unwrap_or(isize::MAX)),
+    }
+}
+
+impl<P: RuntimePolicy> Scan<P> {
+    fn add(&mut self, object: NonNull<Object<P>>, gc_refs: isize) {
+        let index = u32::try_from(self.nodes.len()).expect("fewer than 2^32 tracked objects");
+        self.index.insert(object.as_ptr() as usize, index);
+        self.nodes.push(Node {
+            object,
+            gc_refs,
+            alive: false,
+        });
+    }
+
+    /// Step 2: subtracts internal references, adding tuples as they are met.
+    fn subtract_internal(&mut self) {
+        let mut next = 0;
+        while next < self.nodes.len() {
+            // SAFETY: nodes are live while the world is stopped (their
+            // counts are not zero and nobody is dropping references).
+            let object = unsafe { self.nodes[next].object.as_ref() };
+            object.for_each_child(|child| {
+                if !scannable(child) {
+                    return;
+                }
+                match self.index.get(&(child as *const Object<P> as usize)) {
+                    Some(&node) => self.nodes[node as usize].gc_refs -= 1,
+                    None if child.kind() == Kind::Tuple => {
+                        if let Some(count) = count_of(child) {
+                            self.add(NonNull::from(child), count - 1);
+                        }
+                    }
+                    // A container of another runtime: its references are
+                    // external to this scan, which is the safe reading.
+                    None => {}
+                }
+            });
+            next += 1;
+        }
+    }
+
+    /// Step 3: marks everything reachable from a node with external
+    /// references.
+    fn mark_alive(&mut self) {
+        let mut stack: Vec<u32> = Vec::new();
+        for (i, node) in self.nodes.iter_mut().enumerate() {
+            if node.gc_refs > 0 {
+                node.alive = true;
+                stack.push(i as u32);
+            }
+        }
+        while let Some(i) = stack.pop() {
+            // SAFETY: as in `subtract_internal`.
+            let object = unsafe { self.nodes[i as usize].object.as_ref() };
+            object.for_each_child(|child| {
+                if let Some(&j) = self.index.get(&(child as *const Object<P> as usize)) {
+                    let node = &mut self.nodes[j as usize];
+                    if !node.alive {
+                        node.alive = true;
+                        stack.push(j);
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// Finds the garbage among the members of `sets`.
+///
+/// # Safety
+///
+/// The world is stopped: no mutator of the runtime that owns `sets` runs,
+/// and every one has merged its queue and flushed its buffer (detached ones
+/// when they detached); no other thread touches the runtime's objects.
+pub(crate) unsafe fn find_garbage<P: RuntimePolicy>(
+    sets: &[std::sync::Arc<TrackedSet>],
+) -> Found<P> {
+    let mut scan = Scan {
+        nodes: Vec::new(),
+        index: FxHashMap::default(),
+    };
+    for set in sets {
+        set.for_each::<P>(|object| {
+            // SAFETY: a member of a set is allocated until it is unlinked,
+            // and unlinking waits for the set's lock, which we hold.
+            let member = unsafe { object.as_ref() };
+            if member.is_frozen() {
+                return;
+            }
+            if let Some(count) = count_of(member) {
+                scan.add(object, count);
+            }
+        });
+    }
+    scan.subtract_internal();
+    scan.mark_alive();
+    let garbage = scan
+        .nodes
+        .iter()
+        .filter(|node| !node.alive)
+        // SAFETY: garbage is referenced only by other garbage, which nobody
+        // can reach, so it stays allocated until we count it here.
+        .map(|node| unsafe { node.object.as_ref() }.to_ref())
+        .collect();
+    Found {
+        scanned: scan.nodes.len(),
+        garbage,
+    }
+}

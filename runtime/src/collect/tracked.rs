@@ -1,0 +1,252 @@
+//! The tracked set: every container object an interpreter allocated, so the
+//! cycle collector can find them.
+//!
+//! # Layout
+//!
+//! Reference counting never frees a cycle, and only objects that can point
+//! at other objects can be on one. Such *container* objects (`List`, `Dict`,
+//! `Slot` and embedders' `Native` objects; see [`Kind::is_tracked`]) are
+//! allocated with a [`GcLink`] in front of their header, as CPython puts
+//! its `PyGC_Head` in front of `PyObject`:
+//!
+//! ```text
+//! TrackedBox { link: GcLink { prev, next, set }, object: Object { header, payload } }
+//!              ^ 24 bytes, before the header      ^ what a Ref points at
+//! ```
+//!
+//! Leaves (strings, numbers) carry no link and cost nothing. Tuples carry
+//! none either: a tuple's items exist before it, so a cycle always passes
+//! through a mutable container, and the collector finds tuples by walking
+//! out from the tracked objects (see [`scan`](super::scan)).
+//!
+//! # The set
+//!
+//! Each interpreter has one [`TrackedSet`]: a circular doubly-linked list
+//! threaded through the links, behind the set's own lock. Allocation links
+//! the new object at the tail and freeing unlinks it, each in O(1) under a
+//! lock that only the threads of that interpreter (and whoever frees one of
+//! its objects) ever take: no lock is shared between interpreters on any
+//! allocation path. An object stays in the set of the interpreter that made
+//! it even after a move to another interpreter; the collector scans every
+//! interpreter's set, so which set holds an object does not matter to it.
+//!
+//! # Lifetime
+//!
+//! Objects can outlive their interpreter and their runtime (a handle kept by
+//! the embedder), and each link points at its set. The runtime owns every
+//! set; when the runtime goes away a set that still has members is
+//! *orphaned* instead of freed, and the unlink that empties it frees it.
+
+use core::ptr::{self, NonNull};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::object::{Kind, Object};
+use crate::policy::RuntimePolicy;
+
+/// The link in front of a tracked object's header.
+///
+/// `prev` and `next` are read and written only under the lock of the set
+/// named by `set`; `set` is written once, before the object is published.
+#[repr(C)]
+pub(crate) struct GcLink {
+    /// The previous link in the set's ring (the sentinel for the first).
+    prev: *mut GcLink,
+    /// The next link in the set's ring (the sentinel for the last).
+    next: *mut GcLink,
+    /// The set this object is linked into.
+    set: *const TrackedSet,
+}
+
+/// A tracked object in memory: its link, then the object a `Ref` points at.
+#[repr(C)]
+pub(crate) struct TrackedBox<P: RuntimePolicy> {
+    link: GcLink,
+    object: Object<P>,
+}
+
+/// The ring's state, behind the set's lock.
+struct Ring {
+    /// The sentinel link: `sentinel.next` is the first member. Heap-allocated
+    /// so its address is stable; freed with the set.
+    sentinel: NonNull<GcLink>,
+    /// Members linked in.
+    len: usize,
+    /// The runtime let go of the set while it had members; the unlink that
+    /// empties it frees it.
+    orphaned: bool,
+}
+
+/// The container objects of one interpreter.
+pub(crate) struct TrackedSet {
+    ring: Mutex<Ring>,
+}
+
+// SAFETY: the raw links in `Ring` are only followed under `ring`'s lock (or
+// by the collector while the world is stopped, also under the lock).
+unsafe impl Send for TrackedSet {}
+// SAFETY: as above.
+unsafe impl Sync for TrackedSet {}
+
+impl TrackedSet {
+    /// An empty set.
+    pub(crate) fn new() -> Arc<Self> {
+        let sentinel = Box::into_raw(Box::new(GcLink {
+            prev: ptr::null_mut(),
+            next: ptr::null_mut(),
+            set: ptr::null(),
+        }));
+        // SAFETY: just allocated; an empty ring points at itself.
+        unsafe {
+            (*sentinel).prev = sentinel;
+            (*sentinel).next = sentinel;
+        }
+        Arc::new(TrackedSet {
+            ring: Mutex::new(Ring {
+                // SAFETY: `Box::into_raw` never returns null.
+                sentinel: unsafe { NonNull::new_unchecked(sentinel) },
+                len: 0,
+                orphaned: false,
+            }),
+        })
+    }
+
+    /// Members linked in now.
+    pub(crate) fn len(&self) -> usize {
+        self.ring.lock().len
+    }
+
+    /// Allocates `object` with a link and links it at the tail of this set.
+    pub(crate) fn alloc<P: RuntimePolicy>(&self, object: Object<P>) -> NonNull<Object<P>> {
+        debug_assert!(object.kind().is_tracked());
+        let boxed = NonNull::from(Box::leak(Box::new(TrackedBox {
+            link: GcLink {
+                prev: ptr::null_mut(),
+                next: ptr::null_mut(),
+                set: self,
+            },
+            object,
+        })));
+        let link = boxed.as_ptr().cast::<GcLink>();
+        let mut ring = self.ring.lock();
+        let sentinel = ring.sentinel.as_ptr();
+        // SAFETY: under the lock; the sentinel and its `prev` are live links
+        // of this ring, and `link` is ours until published.
+        unsafe {
+            let last = (*sentinel).prev;
+            (*link).prev = last;
+            (*link).next = sentinel;
+            (*last).next = link;
+            (*sentinel).prev = link;
+        }
+        ring.len += 1;
+        drop(ring);
+        // SAFETY: `object` is a field of the box, which stays allocated until
+        // `free`; deriving from `boxed` keeps the whole box's provenance.
+        unsafe { boxed.byte_add(core::mem::offset_of!(TrackedBox<P>, object)) }.cast()
+    }
+
+    /// Calls `visit` on every member, holding the lock throughout.
+    pub(crate) fn for_each<P: RuntimePolicy>(&self, mut visit: impl FnMut(NonNull<Object<P>>)) {
+        let ring = self.ring.lock();
+        let sentinel = ring.sentinel.as_ptr();
+        // SAFETY: under the lock every link in the ring is live.
+        let mut link = unsafe { (*sentinel).next };
+        while link != sentinel {
+            // SAFETY: `link` heads a `TrackedBox<P>` (members of a runtime's
+            // sets are all objects of its policy).
+            visit(unsafe { object_of::<P>(link) });
+            // SAFETY: as above.
+            link = unsafe { (*link).next };
+        }
+    }
+
+    /// The runtime lets go of the set: it is freed now if empty, else by the
+    /// unlink that empties it.
+    pub(crate) fn release(this: Arc<Self>) {
+        let mut ring = this.ring.lock();
+        if ring.len == 0 {
+            drop(ring);
+            return;
+        }
+        ring.orphaned = true;
+        drop(ring);
+        // Kept alive for the members; `free` takes this count back.
+        let _ = Arc::into_raw(this);
+    }
+}
+
+impl Drop for TrackedSet {
+    fn drop(&mut self) {
+        let ring = self.ring.get_mut();
+        debug_assert_eq!(ring.len, 0, "a tracked set freed with members");
+        // SAFETY: allocated by `Box::into_raw` in `new`, freed only here.
+        drop(unsafe { Box::from_raw(ring.sentinel.as_ptr()) });
+    }
+}
+
+/// The object behind a link.
+///
+/// # Safety
+///
+/// `link` is the link of a live `TrackedBox<P>`.
+unsafe fn object_of<P: RuntimePolicy>(link: *mut GcLink) -> NonNull<Object<P>> {
+    // SAFETY: the object sits right after the link in the same allocation.
+    unsafe { NonNull::new_unchecked(link.byte_add(core::mem::offset_of!(TrackedBox<P>, object))) }
+        .cast()
+}
+
+/// Unlinks a tracked object from its set and frees its memory (its payload
+/// must already be dropped, or be dropped by the caller's `drop_payload`).
+///
+/// # Safety
+///
+/// `object` was returned by [`TrackedSet::alloc`], its count reached zero,
+/// and no thread will touch it again. If `drop_payload` is false the
+/// payload was already dropped in place.
+pub(crate) unsafe fn free<P: RuntimePolicy>(object: NonNull<Object<P>>, drop_payload: bool) {
+    // SAFETY: the link sits right before the object in its `TrackedBox`.
+    let boxed = unsafe { object.byte_sub(core::mem::offset_of!(TrackedBox<P>, object)) }
+        .cast::<TrackedBox<P>>();
+    let link = boxed.as_ptr().cast::<GcLink>();
+    // SAFETY: `set` was written before the object was published and the set
+    // outlives its members (see `TrackedSet::release`).
+    let set = unsafe { &*(*link).set };
+    let mut ring = set.ring.lock();
+    // SAFETY: under the set's lock; the link and its neighbours are live.
+    unsafe {
+        let (prev, next) = ((*link).prev, (*link).next);
+        (*prev).next = next;
+        (*next).prev = prev;
+    }
+    ring.len -= 1;
+    let free_set = ring.orphaned && ring.len == 0;
+    drop(ring);
+    if free_set {
+        // SAFETY: the count `TrackedSet::release` leaked for the members.
+        drop(unsafe { Arc::from_raw(set) });
+    }
+    if drop_payload {
+        // SAFETY: allocated by `TrackedSet::alloc` as a `Box<TrackedBox<P>>`.
+        drop(unsafe { Box::from_raw(boxed.as_ptr()) });
+    } else {
+        // SAFETY: as above; the payload was dropped in place, so only the
+        // memory is released.
+        drop(unsafe {
+            Box::from_raw(
+                boxed
+                    .as_ptr()
+                    .cast::<core::mem::MaybeUninit<TrackedBox<P>>>(),
+            )
+        });
+    }
+}
+
+impl Kind {
+    /// Whether objects of this kind are containers the cycle collector
+    /// tracks (they carry a [`GcLink`]): `List`, `Dict`, `Slot`, `Native`.
+    pub const fn is_tracked(self) -> bool {
+        matches!(self, Kind::List | Kind::Dict | Kind::Slot | Kind::Native)
+    }
+}
