@@ -26,7 +26,12 @@ fn run<P: RuntimePolicy + 'static>(body: fn(Runtime<P>)) {
     let _serial = common::serial();
     let baseline = live_objects();
     body(Runtime::<P>::new());
-    assert_eq!(settle(baseline), baseline, "objects leaked under {}", P::NAME);
+    assert_eq!(
+        settle(baseline),
+        baseline,
+        "objects leaked under {}",
+        P::NAME
+    );
 }
 
 /// Collects until the live-object counter is back at `expect_live`, letting
@@ -44,7 +49,11 @@ fn collect_and_settle<P: RuntimePolicy>(m: &Mutator<P>, expect_live: usize) -> u
             return unreachable;
         }
     }
-    panic!("{}: {} objects never freed", P::NAME, live_objects() - expect_live);
+    panic!(
+        "{}: {} objects never freed",
+        P::NAME,
+        live_objects() - expect_live
+    );
 }
 
 /// Drives queued and deferred work for a moment; whether the live-object
@@ -134,7 +143,12 @@ fn cycles_through_tuples_and_natives<P: RuntimePolicy>(runtime: Runtime<P>) {
     list.push(kept.clone()).unwrap();
     drop(list);
     let unreachable = m.collect().unreachable;
-    assert_eq!(unreachable, 4, "{}: two lists, a tuple and a holder", P::NAME);
+    assert_eq!(
+        unreachable,
+        4,
+        "{}: two lists, a tuple and a holder",
+        P::NAME
+    );
     assert_eq!(kept.get_item(0).unwrap().len(), Some(1));
     drop(kept);
     assert_eq!(collect_and_settle(&m, before), 2);
@@ -243,7 +257,11 @@ fn frozen_cycle_is_not_scanned<P: RuntimePolicy>(runtime: Runtime<P>) {
     let report = m.collect();
     assert_eq!((report.scanned, report.unreachable), (0, 0));
     drop(a);
-    assert_eq!(settle(before), before, "the component count frees the frozen cycle");
+    assert_eq!(
+        settle(before),
+        before,
+        "the component count frees the frozen cycle"
+    );
 }
 
 fn allocation_triggers_collection<P: RuntimePolicy>(runtime: Runtime<P>) {
@@ -312,7 +330,11 @@ impl SplitMix {
 /// Node `id` of the real graph is a list `[Marker(id), edges…]`; the model
 /// keeps the same edges by id. Roots are what the test holds.
 fn random_graph_against_model<P: RuntimePolicy>(runtime: Runtime<P>) {
-    let steps = if cfg!(debug_assertions) { 4_000 } else { 40_000 };
+    let steps = if cfg!(debug_assertions) {
+        4_000
+    } else {
+        40_000
+    };
     let m = runtime.new_interpreter("main").attach();
     runtime.set_gc_threshold(Some(500));
     *dropped() = Some(HashSet::new());
@@ -364,7 +386,12 @@ fn random_graph_against_model<P: RuntimePolicy>(runtime: Runtime<P>) {
     m.collect();
     assert_eq!(settle(before), before, "{}: every node freed", P::NAME);
     let dropped = dropped().take().unwrap();
-    assert_eq!(dropped.len(), edges.len(), "{}: every marker dropped once", P::NAME);
+    assert_eq!(
+        dropped.len(),
+        edges.len(),
+        "{}: every marker dropped once",
+        P::NAME
+    );
 }
 
 /// No node reachable in the model was dropped.
