@@ -74,6 +74,15 @@ thread_local! {
 }
 
 thread_local! {
+    /// This thread's registration, or null: a borrowed copy of the `Arc` in
+    /// `HANDLE`, set at registration and cleared first thing in its
+    /// destructor. No destructor of its own, so the allocation-time queue
+    /// poll costs one TLS load and one flag load, without the lazy
+    /// registration check of a thread-local with a destructor.
+    static OWN_STATE: Cell<*const ThreadState> = const { Cell::new(core::ptr::null()) };
+}
+
+thread_local! {
     /// The registered thread's handle; its destructor is the exit path.
     static HANDLE: ThreadHandle = const {
         ThreadHandle { state: OnceCell::new(), spare: Cell::new(Vec::new()) }
@@ -103,6 +112,7 @@ impl Drop for ThreadHandle {
         };
         // Step 1: from here on this thread is nobody's owner.
         let _ = CURRENT_TID.try_with(|tid| tid.set(UNREGISTERED));
+        let _ = OWN_STATE.try_with(|own| own.set(core::ptr::null()));
         // Step 2: close the queue; later pushers merge by themselves.
         let left = state.queue.close();
         // No tracing here: a subscriber's own thread-locals may already be
@@ -171,6 +181,7 @@ fn register() -> u32 {
                 queue: MergeQueue::new(),
             });
             lock(&registry.threads).insert(tid, Arc::clone(&state));
+            let _ = OWN_STATE.try_with(|own| own.set(Arc::as_ptr(&state)));
             let _ = handle.state.set(state);
             // Set last: an object is stamped with this id only once the
             // thread can be found in the registry.
@@ -182,14 +193,14 @@ fn register() -> u32 {
 }
 
 /// Merges this thread's queue if the pending flag is set, returning how many
-/// objects were merged. One TLS access and one Relaxed load when nothing is
+/// objects were merged. One TLS load and one Relaxed load when nothing is
 /// waiting.
 #[inline]
 pub(crate) fn poll_merge_queue() -> usize {
-    let pending = HANDLE
-        .try_with(|handle| handle.state.get().is_some_and(|s| s.queue.has_pending()))
-        .unwrap_or(false);
-    if pending {
+    let own = OWN_STATE.try_with(Cell::get).unwrap_or(core::ptr::null());
+    // SAFETY: non-null only between registration and the start of `HANDLE`'s
+    // destructor, while `HANDLE` holds the `Arc` it points into.
+    if !own.is_null() && unsafe { (*own).queue.has_pending() } {
         merge_queue()
     } else {
         0

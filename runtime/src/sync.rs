@@ -5,13 +5,13 @@
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicBool, AtomicU32, AtomicUsize},
+    atomic::{AtomicBool, AtomicIsize, AtomicU32, AtomicUsize},
     Condvar, Mutex, MutexGuard,
 };
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicU32, AtomicUsize},
+    atomic::{AtomicBool, AtomicIsize, AtomicU32, AtomicUsize},
     Condvar, Mutex, MutexGuard,
 };
 
