@@ -133,8 +133,13 @@ impl<P: RuntimePolicy> Interpreter<P> {
     /// The globals dictionary, made on first use (by the calling mutator,
     /// which then owns it).
     pub fn globals(&self, m: &Mutator<P>) -> Ref<P> {
-        let mut globals = lock(&self.inner.globals);
-        globals.get_or_insert_with(|| m.dict()).clone()
+        if let Some(globals) = lock(&self.inner.globals).as_ref() {
+            return globals.clone();
+        }
+        // Made outside the lock: an allocation can start a collection, which
+        // waits for every other mutator, and one of them may be waiting here.
+        let fresh = m.dict();
+        lock(&self.inner.globals).get_or_insert(fresh).clone()
     }
 }
 

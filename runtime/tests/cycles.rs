@@ -98,7 +98,10 @@ fn self_cycle<P: RuntimePolicy>(runtime: Runtime<P>) {
     drop(list);
     assert_eq!(live_objects(), before + 2, "counting alone leaks the cycle");
     assert_eq!(collect_and_settle(&m, before), 1);
-    assert_eq!(runtime.gc_stats().collections, 1);
+    let stats = runtime.gc_stats();
+    assert_eq!(stats.collections, 1);
+    assert_eq!((stats.last.unreachable, stats.unreachable), (1, 1));
+    assert_eq!(stats.max_pause, stats.last.pause);
 }
 
 fn long_ring_and_dict_cycle<P: RuntimePolicy>(runtime: Runtime<P>) {

@@ -95,6 +95,8 @@ pub struct GcStats {
     pub total_pause: Duration,
     /// The longest pause.
     pub max_pause: Duration,
+    /// The latest collection (automatic or on demand).
+    pub last: CollectionReport,
 }
 
 /// A runtime's collector state.
@@ -214,6 +216,7 @@ impl GcState {
         stats.unreachable += report.unreachable as u64;
         stats.total_pause += pause;
         stats.max_pause = stats.max_pause.max(pause);
+        stats.last = report;
         drop(stats);
         span.record("scanned", report.scanned);
         span.record("unreachable", report.unreachable);
