@@ -88,6 +88,8 @@ all_policies! {
     allocation_triggers_collection,
     /// Random create / link / unlink / drop, checked against a model after every collection.
     random_graph_against_model,
+    /// Three interpreters make garbage cycles and keep live chains while each triggers collections.
+    concurrent_mutators_collect,
 }
 
 fn self_cycle<P: RuntimePolicy>(runtime: Runtime<P>) {
@@ -413,4 +415,55 @@ fn check_model(edges: &[Vec<u64>], roots: &[u64]) {
         freed_but_reachable.is_empty(),
         "reachable nodes freed: {freed_but_reachable:?}"
     );
+}
+
+fn concurrent_mutators_collect<P: RuntimePolicy + 'static>(runtime: Runtime<P>) {
+    const ROUNDS: i64 = if cfg!(debug_assertions) {
+        3_000
+    } else {
+        20_000
+    };
+    runtime.set_gc_threshold(Some(200));
+    let threads: Vec<_> = (0..3)
+        .map(|t| {
+            runtime
+                .new_interpreter(&format!("worker-{t}"))
+                .spawn(move |m| {
+                    // A live chain: each link is [value, previous link], and
+                    // every tenth link is also on a cycle through a dict.
+                    let mut chain = m.list(vec![m.int(0)]);
+                    for i in 1..=ROUNDS {
+                        let link = m.list(vec![m.int(1_000 + i), chain]);
+                        if i % 10 == 0 {
+                            let dict = m.dict();
+                            dict.dict_set(m.str("link"), link.clone()).unwrap();
+                            link.push(dict).unwrap();
+                        }
+                        chain = link;
+                        // Garbage: a two-list cycle.
+                        let (a, b) = (m.list(vec![]), m.list(vec![m.int(i)]));
+                        a.push(b.clone()).unwrap();
+                        b.push(a).unwrap();
+                        m.safepoint();
+                    }
+                    let mut sum = 0;
+                    let mut link = chain;
+                    while link.len() != Some(1) {
+                        sum += link.get_item(0).unwrap().as_int().unwrap() - 1_000;
+                        link = link.get_item(1).unwrap();
+                    }
+                    sum
+                })
+        })
+        .collect();
+    for thread in threads {
+        assert_eq!(
+            thread.join().unwrap(),
+            ROUNDS * (ROUNDS + 1) / 2,
+            "{}",
+            P::NAME
+        );
+    }
+    let stats = runtime.gc_stats();
+    assert!(stats.collections > 0 && stats.unreachable > 0, "{stats:?}");
 }
