@@ -6,7 +6,7 @@
 //! * **Tracking** ([`tracked`]): every container (`List`, `Dict`, `Slot`,
 //!   `Native`) is linked into its interpreter's tracked set when it is
 //!   allocated and unlinked when it is freed — a lock that only that
-//!   interpreter's threads take, and a 24-byte link in front of the header.
+//!   interpreter's threads take, and a 32-byte link in front of the header.
 //! * **Triggering**: each mutator counts its container allocations in a
 //!   plain cell and adds them to the runtime's total once per
 //!   [`ALLOCATION_BATCH`] (the per-thread buffering of CPython's

@@ -42,9 +42,10 @@ use core::ptr::NonNull;
 
 use rustc_hash::FxHashMap;
 
-use super::tracked::TrackedSet;
+use super::tracked::{self, ScanMark, TrackedSet};
 use crate::object::{Kind, Object, Ref};
 use crate::policy::RuntimePolicy;
+use crate::sync::{lazy_global, AtomicU32, Ordering::Relaxed};
 
 /// One scanned object.
 struct Node<P: RuntimePolicy> {
@@ -55,10 +56,30 @@ struct Node<P: RuntimePolicy> {
     alive: bool,
 }
 
-/// The scanned objects, by address.
+/// The scanned objects. A container's node number is in its link's
+/// [`ScanMark`]; tuples, which have no link, are found by address.
 struct Scan<P: RuntimePolicy> {
     nodes: Vec<Node<P>>,
-    index: FxHashMap<usize, u32>,
+    /// This collection's stamp: a mark with another stamp is stale (from an
+    /// earlier collection, or another runtime's).
+    stamp: u32,
+    tuples: FxHashMap<usize, u32>,
+}
+
+lazy_global!(fn collections() -> AtomicU32 = AtomicU32::new(0));
+
+/// A stamp no earlier collection of any runtime in the process used (0
+/// means "never scanned"; wrapping after 2^32 collections could at worst
+/// take a stale mark for a live one, which needs the marked object to be
+/// another runtime's and unscanned for 2^32 collections).
+fn next_stamp() -> u32 {
+    // Relaxed: only uniqueness matters, which the RMW gives.
+    let stamp = collections().fetch_add(1, Relaxed).wrapping_add(1);
+    if stamp == 0 {
+        collections().fetch_add(1, Relaxed).wrapping_add(1)
+    } else {
+        stamp
+    }
 }
 
 /// What a scan found.
@@ -86,13 +107,42 @@ fn count_of<P: RuntimePolicy>(object: &Object<P>) -> Option<isize> {
 
 impl<P: RuntimePolicy> Scan<P> {
     fn add(&mut self, object: NonNull<Object<P>>, gc_refs: isize) {
-        let index = u32::try_from(self.nodes.len()).expect("fewer than 2^32 tracked objects");
-        self.index.insert(object.as_ptr() as usize, index);
+        let node = u32::try_from(self.nodes.len()).expect("fewer than 2^32 tracked objects");
+        // SAFETY: `object` is alive (its count is not zero) and the world is
+        // stopped.
+        let object_ref = unsafe { object.as_ref() };
+        if object_ref.kind().is_tracked() {
+            // SAFETY: a tracked container, world stopped.
+            unsafe {
+                *tracked::mark_of(object_ref) = ScanMark {
+                    stamp: self.stamp,
+                    node,
+                }
+            };
+        } else {
+            self.tuples.insert(object.as_ptr() as usize, node);
+        }
         self.nodes.push(Node {
             object,
             gc_refs,
             alive: false,
         });
+    }
+
+    /// The node made of `object` in this collection, if any.
+    #[inline]
+    fn node_of(&self, object: &Object<P>) -> Option<u32> {
+        if object.kind().is_tracked() {
+            // SAFETY: a tracked container, world stopped.
+            let mark = unsafe { *tracked::mark_of(object) };
+            (mark.stamp == self.stamp).then_some(mark.node)
+        } else if object.kind() == Kind::Tuple {
+            self.tuples
+                .get(&(object as *const Object<P> as usize))
+                .copied()
+        } else {
+            None
+        }
     }
 
     /// Step 2: subtracts internal references, adding tuples as they are met.
@@ -106,8 +156,8 @@ impl<P: RuntimePolicy> Scan<P> {
                 if !scannable(child) {
                     return;
                 }
-                match self.index.get(&(child as *const Object<P> as usize)) {
-                    Some(&node) => self.nodes[node as usize].gc_refs -= 1,
+                match self.node_of(child) {
+                    Some(node) => self.nodes[node as usize].gc_refs -= 1,
                     None if child.kind() == Kind::Tuple => {
                         if let Some(count) = count_of(child) {
                             self.add(NonNull::from(child), count - 1);
@@ -136,7 +186,7 @@ impl<P: RuntimePolicy> Scan<P> {
             // SAFETY: as in `subtract_internal`.
             let object = unsafe { self.nodes[i as usize].object.as_ref() };
             object.for_each_child(|child| {
-                if let Some(&j) = self.index.get(&(child as *const Object<P> as usize)) {
+                if let Some(j) = self.node_of(child) {
                     let node = &mut self.nodes[j as usize];
                     if !node.alive {
                         node.alive = true;
@@ -159,8 +209,9 @@ pub(crate) unsafe fn find_garbage<P: RuntimePolicy>(
     sets: &[std::sync::Arc<TrackedSet>],
 ) -> Found<P> {
     let mut scan = Scan {
-        nodes: Vec::new(),
-        index: FxHashMap::default(),
+        nodes: Vec::with_capacity(sets.iter().map(|set| set.len()).sum()),
+        stamp: next_stamp(),
+        tuples: FxHashMap::default(),
     };
     for set in sets {
         set.for_each::<P>(|object| {

@@ -10,9 +10,15 @@
 //! its `PyGC_Head` in front of `PyObject`:
 //!
 //! ```text
-//! TrackedBox { link: GcLink { prev, next, set }, object: Object { header, payload } }
-//!              ^ 24 bytes, before the header      ^ what a Ref points at
+//! TrackedBox { link: GcLink { prev, next, set, mark }, object: Object { header, payload } }
+//!              ^ 32 bytes, before the header            ^ what a Ref points at
 //! ```
+//!
+//! `mark` is the collector's scratch space: the node number a collection
+//! gave the object, stamped with that collection's number, so the scan
+//! finds a child's node by reading next to the child's header instead of
+//! looking its address up in a hash map (CPython keeps `gc_refs` in
+//! `PyGC_Head` for the same reason).
 //!
 //! Leaves (strings, numbers) carry no link and cost nothing. Tuples carry
 //! none either: a tuple's items exist before it, so a cycle always passes
@@ -57,6 +63,21 @@ pub(crate) struct GcLink {
     next: *mut GcLink,
     /// The set this object is linked into.
     set: *const TrackedSet,
+    /// Written and read only by a collection, while the world is stopped.
+    mark: ScanMark,
+}
+
+/// Which node a collection made of an object.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ScanMark {
+    /// The collection's stamp (never 0; see `scan`).
+    pub(crate) stamp: u32,
+    /// The node's number in that collection.
+    pub(crate) node: u32,
+}
+
+impl ScanMark {
+    const NONE: ScanMark = ScanMark { stamp: 0, node: 0 };
 }
 
 /// A tracked object in memory: its link, then the object a `Ref` points at.
@@ -96,6 +117,7 @@ impl TrackedSet {
             prev: ptr::null_mut(),
             next: ptr::null_mut(),
             set: ptr::null(),
+            mark: ScanMark::NONE,
         }));
         // SAFETY: just allocated; an empty ring points at itself.
         unsafe {
@@ -125,9 +147,14 @@ impl TrackedSet {
                 prev: ptr::null_mut(),
                 next: ptr::null_mut(),
                 set: self,
+                mark: ScanMark::NONE,
             },
             object,
         })));
+        // Exposed so that `mark_of` can reach the link from a plain
+        // reference to the object (whose own provenance covers only the
+        // object).
+        let _ = boxed.as_ptr().expose_provenance();
         let link = boxed.as_ptr().cast::<GcLink>();
         let mut ring = self.ring.lock();
         let sentinel = ring.sentinel.as_ptr();
@@ -195,6 +222,22 @@ unsafe fn object_of<P: RuntimePolicy>(link: *mut GcLink) -> NonNull<Object<P>> {
     // SAFETY: the object sits right after the link in the same allocation.
     unsafe { NonNull::new_unchecked(link.byte_add(core::mem::offset_of!(TrackedBox<P>, object))) }
         .cast()
+}
+
+/// The scan mark of a tracked object.
+///
+/// # Safety
+///
+/// `object` is a tracked container (allocated by [`TrackedSet::alloc`]),
+/// and the world is stopped (only a collection touches marks).
+pub(crate) unsafe fn mark_of<P: RuntimePolicy>(object: &Object<P>) -> *mut ScanMark {
+    debug_assert!(object.kind().is_tracked());
+    let address =
+        object as *const Object<P> as usize - core::mem::offset_of!(TrackedBox<P>, object);
+    // The box's provenance was exposed in `TrackedSet::alloc`.
+    let link = ptr::with_exposed_provenance_mut::<GcLink>(address);
+    // SAFETY: the link sits before the object in its live box.
+    unsafe { &raw mut (*link).mark }
 }
 
 /// Unlinks a tracked object from its set and frees its memory (its payload
