@@ -3,8 +3,8 @@
 //! Two front ends share one set of workloads ([`workloads`]):
 //!
 //! * the criterion benches in `benches/` (`cargo bench -p brisk-bench
-//!   --bench refcount`, `--bench gc`, `--bench send`), one group per
-//!   question, one line per implementation;
+//!   --bench refcount`, `--bench gc`, `--bench send`, `--bench cycles`),
+//!   one group per question, one line per implementation;
 //! * `brisk-lab` (`cargo run --release -p brisk-bench --bin brisk-lab`),
 //!   which runs every experiment of [`lab`] with the variants interleaved
 //!   and writes the tables, plots and `results.json` in `papers/results/`.

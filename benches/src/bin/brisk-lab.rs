@@ -8,6 +8,12 @@
 //! cargo run --release -p brisk-bench --bin brisk-lab -- --list
 //! ```
 //!
+//! It needs no cargo at run time for the experiments that do not build a
+//! second `brisk` (all but `where_ops_go`): run it from the workspace root
+//! with `--brisk target/release/brisk` (see `benches/device-scaling.sh`).
+//! The workspace is the current folder or one above it, so a prebuilt
+//! binary also works in a checkout at another path.
+//!
 //! The experiments are in `brisk_bench::lab`. Two hidden subcommands serve
 //! the lab's own child processes: `send-child` (the subprocess end of
 //! `send_cost`) and `memory-child` (one policy's run of `memory`).
@@ -46,6 +52,11 @@ struct Cli {
     /// "2-core dev box, shared and loaded").
     #[arg(long, value_name = "TEXT")]
     machine: Option<String>,
+    /// Time this prebuilt `brisk` binary instead of building one with cargo
+    /// (for a machine without a Rust toolchain; `where_ops_go` still builds
+    /// its own).
+    #[arg(long, value_name = "PATH")]
+    brisk: Option<PathBuf>,
     /// List the experiments and exit.
     #[arg(long)]
     list: bool,
@@ -79,12 +90,25 @@ enum Helper {
     },
 }
 
-/// The workspace root: this crate's parent folder.
+/// The workspace root: the current folder or the nearest one above it that
+/// holds `interp/examples/` and `benches/`, else the folder this crate was
+/// built in (whose path a binary copied to another machine may not have).
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("benches/ has a parent")
-        .to_path_buf()
+    let is_workspace =
+        |dir: &Path| dir.join("interp/examples").is_dir() && dir.join("benches").is_dir();
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| {
+            cwd.ancestors()
+                .find(|d| is_workspace(d))
+                .map(Path::to_path_buf)
+        })
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("benches/ has a parent")
+                .to_path_buf()
+        })
 }
 
 /// The cargo target folder this executable lives in
@@ -205,6 +229,7 @@ fn main() -> ExitCode {
         out.clone(),
         exe.clone(),
         target_dir(&exe, &workspace),
+        cli.brisk.clone(),
         bar,
     );
     ctx.say(format!(

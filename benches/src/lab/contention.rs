@@ -6,7 +6,8 @@
 //! measuring thread, so for `Brc` thread 0 is the owner and the others are
 //! non-owners. `Deferred` threads are attached and reach a safepoint every
 //! [`SAFEPOINT_EVERY`] pairs. N is the number of cores this process may
-//! use; thread counts are 1, 2, 4, … up to N (and N itself).
+//! use; thread counts are 1, 2, 4, 8, 12, 16, … up to N (and N itself; see
+//! [`thread_counts`]).
 //!
 //! [`workloads::contended`]: crate::workloads::contended
 
@@ -18,7 +19,7 @@ use brisk_refcount::Brc;
 use super::measure::{interleave, Plan, Samples, Variant};
 use super::plot::{Chart, Series};
 use super::report::{num, ratio, Table};
-use super::{Ctx, Experiment, Outcome, Report};
+use super::{cores, thread_counts, Ctx, Experiment, Outcome, Report};
 use crate::workloads::clone_drop::SAFEPOINT_EVERY;
 use crate::workloads::contended::Crew;
 use crate::workloads::garbage::{settle, Peak};
@@ -34,21 +35,9 @@ pub const EXPERIMENT: Experiment = Experiment {
 
 const POLICIES: [&str; 3] = ["Arc", "Brc<Biased>", "Brc<Deferred>"];
 
-/// 1, 2, 4, … below `n`, then `n`.
-fn thread_counts(n: usize) -> Vec<usize> {
-    let mut counts = Vec::new();
-    let mut t = 1;
-    while t < n {
-        counts.push(t);
-        t *= 2;
-    }
-    counts.push(n);
-    counts
-}
-
 fn run(ctx: &Ctx) -> Outcome {
     let plan = Plan::micro(ctx);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = cores();
     let counts = thread_counts(cores);
     let attached = brisk_gc::attach();
     Peak::reset();

@@ -54,7 +54,7 @@ impl Environment {
             .map(|s| !s.is_empty());
         Environment {
             cpu_model: cpu_model().unwrap_or_else(|| "unknown".to_owned()),
-            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            cores: super::cores(),
             load_average: std::fs::read_to_string("/proc/loadavg")
                 .ok()
                 .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")),

@@ -168,6 +168,38 @@ pub fn render(doc: &Value) -> String {
             f("memory", "cpython_ft_object_header_bytes", bytes)
         ),
     );
+    let pause = |p: &str| f("cycle_pause", &format!("pause/{p}/live/100000/ns"), nanos);
+    add(
+        "Cycle collection, 100,000 live tracked lists: world stopped",
+        "cycle_pause",
+        "pause/Biased/live/100000/ns",
+        format!(
+            "`Biased` {}, `Deferred` {}",
+            pause("Biased"),
+            pause("Deferred")
+        ),
+    );
+    let vs = |peer: &str| {
+        f(
+            "cycle_pause",
+            &format!("dumpster/brisk<Biased>/ratio_to_{peer}"),
+            ratio,
+        )
+    };
+    add(
+        "dumpster's cycle benchmark: `brisk<Biased>` vs `Arc` (leaks cycles) / \
+         `dumpster::sync`",
+        "cycle_pause",
+        "dumpster/brisk<Biased>/ratio_to_arc",
+        format!(
+            "{} / {}; objects left after its last collection: {}",
+            vs("arc"),
+            vs("dumpster_sync"),
+            f("cycle_pause", "dumpster/brisk<Biased>/left_alive", |n| {
+                format!("{n:.0}")
+            }),
+        ),
+    );
     let env = doc.get("environment");
     let field = |k: &str| {
         env.and_then(|e| e.get(k))

@@ -45,6 +45,7 @@
 //! | producer/consumer | [`producer_consumer`] |
 //! | where operations go | [`where_ops_go`] |
 //! | whole-program overhead | [`whole_program`] |
+//! | parallel-map scaling, 1…N interpreters | [`parallel_scaling`] |
 //! | send cost versus graph size | [`send_cost`] |
 //! | memory | [`memory`] |
 //! | cycle collector pause | [`cycle_pause`] |
@@ -60,6 +61,7 @@ pub mod results;
 pub mod contention;
 pub mod cycle_pause;
 pub mod memory;
+pub mod parallel_scaling;
 pub mod per_op;
 pub mod producer_consumer;
 pub mod send_cost;
@@ -116,6 +118,9 @@ pub struct Ctx {
     /// The cargo target folder this executable was built in; the release
     /// `brisk` binary is built there too.
     pub target_dir: PathBuf,
+    /// A prebuilt `brisk` to time instead of building one (`--brisk`), for
+    /// a machine without cargo.
+    pub brisk: Option<PathBuf>,
     /// The experiment running now, for progress messages.
     pub name: &'static str,
     bar: ProgressBar,
@@ -129,6 +134,7 @@ impl Ctx {
         out: PathBuf,
         exe: PathBuf,
         target_dir: PathBuf,
+        brisk: Option<PathBuf>,
         bar: ProgressBar,
     ) -> Self {
         Ctx {
@@ -137,6 +143,7 @@ impl Ctx {
             out,
             exe,
             target_dir,
+            brisk,
             name: "",
             bar,
         }
@@ -177,13 +184,54 @@ pub struct Experiment {
 }
 
 /// Every experiment, in the order the suite runs them.
-pub const EXPERIMENTS: [Experiment; 8] = [
+pub const EXPERIMENTS: [Experiment; 9] = [
     per_op::EXPERIMENT,
     contention::EXPERIMENT,
     producer_consumer::EXPERIMENT,
     where_ops_go::EXPERIMENT,
     whole_program::EXPERIMENT,
+    parallel_scaling::EXPERIMENT,
     send_cost::EXPERIMENT,
     memory::EXPERIMENT,
     cycle_pause::EXPERIMENT,
 ];
+
+/// The cores this process may run on (`available_parallelism`; 1 if
+/// unknown).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The thread (or interpreter) counts of a scaling curve up to `n`: 1, 2,
+/// 4, 8, … below `n`, with the midpoint between two powers once they are
+/// more than 4 apart (12, 24, …), then `n` itself. On 16 cores: 1, 2, 4,
+/// 8, 12, 16; on 2: 1, 2.
+pub fn thread_counts(n: usize) -> Vec<usize> {
+    let mut counts = Vec::new();
+    let mut t = 1;
+    while t < n {
+        counts.push(t);
+        if t > 4 && t + t / 2 < n {
+            counts.push(t + t / 2);
+        }
+        t *= 2;
+    }
+    counts.push(n);
+    counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thread_counts;
+
+    #[test]
+    fn thread_counts_double_then_fill_in() {
+        assert_eq!(thread_counts(1), [1]);
+        assert_eq!(thread_counts(2), [1, 2]);
+        assert_eq!(thread_counts(6), [1, 2, 4, 6]);
+        assert_eq!(thread_counts(12), [1, 2, 4, 8, 12]);
+        assert_eq!(thread_counts(16), [1, 2, 4, 8, 12, 16]);
+        assert_eq!(thread_counts(20), [1, 2, 4, 8, 12, 16, 20]);
+        assert_eq!(thread_counts(64), [1, 2, 4, 8, 12, 16, 24, 32, 48, 64]);
+    }
+}

@@ -13,6 +13,14 @@
 //!   counters of `where_ops_go`. The counters must never be compiled into
 //!   a binary that is timed, and a separate target folder keeps the two
 //!   builds from overwriting each other.
+//!
+//! On a machine without cargo (a lent machine that gets prebuilt binaries
+//! and the working tree), `brisk-lab --brisk PATH` times that binary
+//! instead of building one; if cargo is simply not found, the `brisk` that
+//! an earlier build left next to brisk-lab is used, with a message. The
+//! `stats` build has no such fallback beyond an earlier `target/lab-stats`
+//! build. The examples are read from `interp/examples/` of the workspace
+//! at run time.
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -156,11 +164,18 @@ pub fn missing(ctx: &Ctx) -> Option<String> {
 
 /// Builds the `brisk` binary in this executable's profile (with the
 /// `stats` feature in its own target folder if `stats`) and returns its
-/// path. Cargo's output
-/// is captured; on failure its last lines are the error.
+/// path. Cargo's output is captured; on failure its last lines are the
+/// error. Without `stats`, a `--brisk` binary is returned as it is; if
+/// cargo cannot be found, the binary an earlier build left is used.
 pub fn build(ctx: &Ctx, stats: bool) -> Result<PathBuf, String> {
     if let Some(why) = missing(ctx) {
         return Err(why);
+    }
+    if let (Some(bin), false) = (&ctx.brisk, stats) {
+        // Absolute: the program runs in `interp/examples/`.
+        return bin
+            .canonicalize()
+            .map_err(|e| format!("--brisk {}: {e}", bin.display()));
     }
     let target = if stats {
         ctx.workspace.join("target/lab-stats")
@@ -173,6 +188,7 @@ pub fn build(ctx: &Ctx, stats: bool) -> Result<PathBuf, String> {
     } else {
         (Some("--release"), "release")
     };
+    let bin = target.join(profile_dir).join("brisk");
     ctx.step(format!(
         "building brisk{} (cargo build{} -p brisk-interp{})",
         if stats { " with stats" } else { "" },
@@ -192,9 +208,22 @@ pub fn build(ctx: &Ctx, stats: bool) -> Result<PathBuf, String> {
     if stats {
         cmd.args(["--features", "stats"]);
     }
-    let output = cmd
-        .output()
-        .map_err(|e| format!("could not run cargo: {e}"))?;
+    let output = match cmd.output() {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && bin.is_file() => {
+            ctx.say(format!(
+                "{}: cargo not found; using the brisk already built at {}",
+                ctx.name,
+                bin.display()
+            ));
+            return Ok(bin);
+        }
+        Err(e) => {
+            return Err(format!(
+                "could not run cargo: {e} (without cargo, pass --brisk PATH)"
+            ))
+        }
+    };
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let tail: Vec<&str> = stderr.lines().rev().take(12).collect();
@@ -204,7 +233,6 @@ pub fn build(ctx: &Ctx, stats: bool) -> Result<PathBuf, String> {
             tail.join(" / ")
         ));
     }
-    let bin = target.join(profile_dir).join("brisk");
     if bin.exists() {
         Ok(bin)
     } else {
@@ -331,8 +359,8 @@ fn wait4(pid: u32) -> Result<(ExitStatus, u64), String> {
     Ok((ExitStatus::from_raw(status), max_rss))
 }
 
-/// Runs example `program` under `policy` with `bin`; `extra` goes after
-/// `--policy` (for example `--stats`).
+/// Runs example `program` under `policy` with `bin`, with the suite's
+/// arguments; `extra` goes after `--policy` (for example `--stats`).
 pub fn run_example(
     ctx: &Ctx,
     bin: &Path,
@@ -340,11 +368,29 @@ pub fn run_example(
     policy: &str,
     extra: &[&str],
 ) -> Result<Run, String> {
+    let args: Vec<String> = program
+        .args(ctx.suite)
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    run_file(ctx, bin, program.file, &args, policy, extra)
+}
+
+/// Runs `brisk run FILE ARGS --policy POLICY EXTRA` with `bin`, `file`
+/// being in `interp/examples/`.
+pub fn run_file(
+    ctx: &Ctx,
+    bin: &Path,
+    file: &str,
+    args: &[String],
+    policy: &str,
+    extra: &[&str],
+) -> Result<Run, String> {
     let dir = ctx.workspace.join("interp/examples");
-    let mut args: Vec<String> = vec!["run".into(), program.file.into()];
-    args.extend(program.args(ctx.suite).iter().map(|s| s.to_string()));
-    args.push("--policy".into());
-    args.push(policy.into());
-    args.extend(extra.iter().map(|s| s.to_string()));
-    run(&ctx.exe, bin, &args, &dir)
+    let mut all: Vec<String> = vec!["run".into(), file.into()];
+    all.extend_from_slice(args);
+    all.push("--policy".into());
+    all.push(policy.into());
+    all.extend(extra.iter().map(|s| s.to_string()));
+    run(&ctx.exe, bin, &all, &dir)
 }

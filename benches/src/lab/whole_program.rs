@@ -143,7 +143,7 @@ fn run(ctx: &Ctx) -> Outcome {
             report.metric(format!("parallel-map/{policy}/speedup_2_over_1"), t1 / t2);
         }
         report.table(&table);
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let cores = super::cores();
         report.para(format!(
             "The same items are mapped either way; two workers can at best halve the \
              time on a machine with two idle cores (this one has {cores}). Under `gil` \

@@ -11,9 +11,11 @@
 //! | [`producer_consumer`] | objects made on one thread, dropped on another |
 //! | [`send`] | a graph sent between interpreters, or to a subprocess |
 //! | [`garbage`] | the peak of pending deferred garbage, sampled at safepoints |
+//! | [`cycles`] | dumpster's random graph of cycles, and collection pauses |
 
 pub mod clone_drop;
 pub mod contended;
+pub mod cycles;
 pub mod garbage;
 pub mod producer_consumer;
 pub mod send;
