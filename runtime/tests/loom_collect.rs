@@ -51,7 +51,10 @@ fn collector_sees_counts_written_before_park_or_detach() {
         };
         let stopped = stw.stop(false);
         let seen = count.load(Relaxed);
-        assert!(seen >= 2, "the collector missed an increment made before the park");
+        assert!(
+            seen >= 2,
+            "the collector missed an increment made before the park"
+        );
         thread::yield_now();
         assert_eq!(count.load(Relaxed), seen, "a count changed while stopped");
         drop(stopped);
