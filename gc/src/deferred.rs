@@ -46,6 +46,7 @@
 
 use core::ptr::NonNull;
 
+use brisk_refcount::header::IMMORTAL;
 use brisk_refcount::{biased, Dealloc, RcHeader, RcPolicy};
 
 use crate::domain::defer_decrement;
@@ -68,19 +69,24 @@ unsafe impl RcPolicy for Deferred {
 
     #[inline(always)]
     unsafe fn incref(header: &RcHeader) {
+        // This thread's hot entry first: a non-owner counting a hot shared
+        // object must not even read its header, or the owner's writes to
+        // the line would bounce it between cores. Then, as in
+        // `biased::incref`, immortal, owner, and the buffer.
         if mutator::hot_incref(header) {
             return;
         }
-        if biased::is_owned_by_current_thread(header) {
-            // SAFETY: owner thread, reference held.
-            unsafe { biased::owner_incref(header) }
-        } else if header.is_immortal() {
+        let local = header.local_count();
+        if local == IMMORTAL {
             // Immortal objects inline, as in `biased::incref`; a forwarded
             // header counts on its target, through this policy.
             if let Some(target) = header.forward_target() {
                 // SAFETY: a forwarded header's target outlives its references.
                 unsafe { Deferred::incref(target.as_ref()) };
             }
+        } else if biased::is_owned_by_current_thread(header) {
+            // SAFETY: owner thread, reference held, `local` loaded here.
+            unsafe { biased::owner_incref_loaded(header, local) }
         } else {
             // Keep the owner path the fall-through (see `biased::incref`).
             core::hint::cold_path();
@@ -91,19 +97,22 @@ unsafe impl RcPolicy for Deferred {
 
     #[inline(always)]
     unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
+        // As in `incref`: the hot entry first.
         if mutator::hot_decref(header, dealloc) {
             return;
         }
         // SAFETY: the caller's reference keeps the header alive.
         let h = unsafe { header.as_ref() };
-        if biased::is_owned_by_current_thread(h) {
-            // SAFETY: owner thread, giving up a reference.
-            unsafe { biased::owner_decref_with(header, dealloc, deferred_zero_local) }
-        } else if h.is_immortal() {
+        let local = h.local_count();
+        if local == IMMORTAL {
             if let Some(target) = h.forward_target() {
                 // SAFETY: the reference was counted on the target.
                 unsafe { Deferred::decref(target, dealloc) };
             }
+        } else if biased::is_owned_by_current_thread(h) {
+            // SAFETY: owner thread, giving up a reference, `local` loaded
+            // here.
+            unsafe { biased::owner_decref_loaded(header, local, dealloc, deferred_zero_local) }
         } else {
             // Keep the owner path the fall-through (see `biased::incref`).
             core::hint::cold_path();
@@ -143,7 +152,7 @@ unsafe impl RcPolicy for Deferred {
 /// # Safety
 ///
 /// The caller holds a counted reference.
-#[inline]
+#[inline(never)] // the buffer insert; kept out so owner-path callers inline `incref`
 unsafe fn non_owner_incref(header: &RcHeader) {
     if !mutator::record(NonNull::from(header), 1, None) {
         // Detached: publish, then apply at once (an increment may always be
@@ -161,7 +170,7 @@ unsafe fn non_owner_incref(header: &RcHeader) {
 /// # Safety
 ///
 /// The caller gives up a counted reference; `dealloc` frees the object.
-#[inline]
+#[inline(never)] // as `non_owner_incref`
 unsafe fn non_owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
     // SAFETY: the caller's reference keeps the header alive.
     let h = unsafe { header.as_ref() };

@@ -99,15 +99,20 @@ pub fn new_header() -> RcHeader {
 /// reference (the new reference is copied from it).
 #[inline]
 pub unsafe fn incref(header: &RcHeader) {
-    if is_owned_by_current_thread(header) {
-        // SAFETY: owner thread; the caller holds a reference.
-        unsafe { owner_incref(header) }
-    } else if header.is_immortal() {
+    // Relaxed: on the owner this is its own latest store; elsewhere it only
+    // tells IMMORTAL, which is final once set, from any mortal value.
+    let local = header.local.load(Relaxed);
+    if local == IMMORTAL {
         // `None`, booleans, small integers: counted constantly by an
-        // interpreter, so handled inline (CPython tests `_Py_IsImmortal`
-        // first for the same reason).
+        // interpreter, so tested first and handled inline, as CPython's
+        // `Py_INCREF` tests the local word before the owner: an immortal
+        // costs no owner check, and the owner path needs `local` anyway.
         // SAFETY: the caller holds a reference.
         unsafe { immortal_incref(header) }
+    } else if is_owned_by_current_thread(header) {
+        // SAFETY: owner thread; the caller holds a reference; `local` was
+        // loaded on this thread, the only one that writes it.
+        unsafe { owner_incref_loaded(header, local) }
     } else {
         // Lay the owner path out as the fall-through: it is the one that
         // must cost what `Rc` costs.
@@ -157,13 +162,16 @@ pub unsafe fn immortal_decref(header: NonNull<RcHeader>, dealloc: Dealloc, merge
 pub unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
     // SAFETY: the caller's reference keeps the header alive for these loads.
     let h = unsafe { header.as_ref() };
-    if is_owned_by_current_thread(h) {
-        // SAFETY: owner thread; the caller gives up a reference.
-        unsafe { owner_decref(header, dealloc) }
-    } else if h.is_immortal() {
-        // As in `incref`: immortal objects inline.
+    // Relaxed: as in `incref`.
+    let local = h.local.load(Relaxed);
+    if local == IMMORTAL {
+        // As in `incref`: immortal objects first, inline.
         // SAFETY: the caller gives up a reference.
         unsafe { immortal_decref(header, dealloc, merge_queued) }
+    } else if is_owned_by_current_thread(h) {
+        // SAFETY: owner thread; the caller gives up a reference; `local` was
+        // loaded on this thread.
+        unsafe { owner_decref_loaded(header, local, dealloc, merge_zero_local) }
     } else {
         // As in `incref`: keep the owner path the fall-through.
         core::hint::cold_path();
@@ -180,9 +188,21 @@ pub unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
 /// Called on the owner thread, with a counted reference held.
 #[inline(always)]
 pub unsafe fn owner_incref(header: &RcHeader) {
-    stats::record_owner_op();
     // Relaxed: only this thread writes `local`.
     let local = header.local.load(Relaxed);
+    // SAFETY: forwarded from the caller; `local` was just loaded here.
+    unsafe { owner_incref_loaded(header, local) }
+}
+
+/// [`owner_incref`] with `local` already loaded (by the caller, on this
+/// thread, since its last store).
+///
+/// # Safety
+///
+/// As [`owner_incref`]; `local` is the header's current local count.
+#[inline(always)]
+pub unsafe fn owner_incref_loaded(header: &RcHeader, local: u32) {
+    stats::record_owner_op();
     if local >= LOCAL_MAX {
         spill_local(header);
         return;
@@ -218,11 +238,29 @@ pub unsafe fn owner_decref_with(
     dealloc: Dealloc,
     at_zero: unsafe fn(NonNull<RcHeader>, Dealloc),
 ) {
+    // SAFETY: the caller's reference keeps the header alive.
+    // Relaxed: only this thread writes `local`.
+    let local = unsafe { header.as_ref() }.local.load(Relaxed);
+    // SAFETY: forwarded from the caller; `local` was just loaded here.
+    unsafe { owner_decref_loaded(header, local, dealloc, at_zero) }
+}
+
+/// [`owner_decref_with`] with `local` already loaded (by the caller, on this
+/// thread, since its last store).
+///
+/// # Safety
+///
+/// As [`owner_decref_with`]; `local` is the header's current local count.
+#[inline(always)]
+pub unsafe fn owner_decref_loaded(
+    header: NonNull<RcHeader>,
+    local: u32,
+    dealloc: Dealloc,
+    at_zero: unsafe fn(NonNull<RcHeader>, Dealloc),
+) {
     stats::record_owner_op();
     // SAFETY: the caller's reference keeps the header alive.
     let h = unsafe { header.as_ref() };
-    // Relaxed: only this thread writes `local`.
-    let local = h.local.load(Relaxed);
     // Immortal objects are unowned, so they never reach the owner path.
     debug_assert!(
         local != 0 && local != IMMORTAL,

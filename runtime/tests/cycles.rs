@@ -90,6 +90,8 @@ all_policies! {
     random_graph_against_model,
     /// Three interpreters make garbage cycles and keep live chains while each triggers collections.
     concurrent_mutators_collect,
+    /// A container outlives its interpreter and runtime; its orphaned tracked set goes with it.
+    container_outlives_its_runtime,
 }
 
 fn self_cycle<P: RuntimePolicy>(runtime: Runtime<P>) {
@@ -466,4 +468,20 @@ fn concurrent_mutators_collect<P: RuntimePolicy + 'static>(runtime: Runtime<P>) 
     }
     let stats = runtime.gc_stats();
     assert!(stats.collections > 0 && stats.unreachable > 0, "{stats:?}");
+}
+
+fn container_outlives_its_runtime<P: RuntimePolicy + 'static>(runtime: Runtime<P>) {
+    let interpreter = runtime.new_interpreter("short-lived");
+    let kept = interpreter
+        .spawn(|m| m.list(vec![m.str("kept"), m.dict()]))
+        .join()
+        .unwrap();
+    assert!(runtime.tracked_objects() >= 2);
+    drop(interpreter);
+    drop(runtime);
+    // The list and the dict are still linked into the dropped interpreter's
+    // set, which the runtime orphaned; unlinking the last frees the set.
+    assert_eq!(kept.get_item(0).unwrap().as_str(), Some("kept"));
+    assert_eq!(kept.get_item(1).unwrap().len(), Some(0));
+    drop(kept);
 }
