@@ -15,7 +15,10 @@
 //! CPython's free-threaded `PyObject` header is 32 bytes (`ob_tid`,
 //! `ob_flags`, `ob_mutex`, `ob_gc_bits`, `ob_ref_local`, `ob_ref_shared`,
 //! `ob_type`); brisk's is 24 because the type is a one-byte tag and the
-//! owner id is 32 bits.
+//! owner id is 32 bits. Containers (the kinds for which
+//! [`Kind::is_tracked`] holds) also carry the cycle collector's 32-byte
+//! link in front of the header, as CPython's default build puts
+//! `PyGC_Head` in front of `PyObject` (see [`collect`](crate::collect)).
 //!
 //! # Types
 //!
