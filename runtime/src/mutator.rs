@@ -106,7 +106,10 @@ impl<P: RuntimePolicy> Mutator<P> {
         &self.interpreter
     }
 
-    /// A safepoint (see the [module docs](self)). Cheap unless work is due.
+    /// A safepoint, where CPython's eval loop checks its eval breaker (loop
+    /// back-edges, calls): a counter increment and a flag test, and every
+    /// [`SAFEPOINT_PERIOD`] calls, or at once when another thread asked,
+    /// the [full duties](Mutator::full_safepoint).
     #[inline]
     pub fn safepoint(&self) {
         let ticks = self.ticks.get().wrapping_add(1);
@@ -116,7 +119,10 @@ impl<P: RuntimePolicy> Mutator<P> {
         }
     }
 
-    /// Does every safepoint duty now.
+    /// Does every safepoint duty now: merges this thread's queue, flushes
+    /// its coalescing buffer and repins (under `Deferred`), hands the global
+    /// lock over if a waiter asked (under `Gil`), and parks if a
+    /// stop-the-world is requested.
     #[cold]
     #[inline(never)] // merges, flushes, may park: never on the fast path
     pub fn full_safepoint(&self) {

@@ -9,7 +9,7 @@
 //! | [`Gil`] | every operation plain | one global interpreter lock |
 //!
 //! `Gil` is the status quo the 2017 discussion started from: CPython with a
-//! GIL. Its counts are [`NonAtomic`](brisk_refcount::NonAtomic), which is
+//! GIL. Its counts are [`brisk_refcount::NonAtomic`], which is
 //! only sound because every mutator holds the lock while it runs.
 
 use core::ptr::NonNull;

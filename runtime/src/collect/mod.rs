@@ -3,7 +3,7 @@
 //!
 //! # Mechanism
 //!
-//! * **Tracking** ([`tracked`]): every container (`List`, `Dict`, `Slot`,
+//! * **Tracking** (`collect/tracked.rs`): every container (`List`, `Dict`, `Slot`,
 //!   `Native`) is linked into its interpreter's tracked set when it is
 //!   allocated and unlinked when it is freed — a lock that only that
 //!   interpreter's threads take, and a 32-byte link in front of the header.
@@ -16,7 +16,7 @@
 //!   last collection if that is larger, so collection work stays
 //!   proportional to allocation — the allocating mutator collects. Any
 //!   mutator can also call [`Mutator::collect`](crate::Mutator::collect).
-//! * **Collecting** ([`scan`]): the collector stops the world, so every
+//! * **Collecting** (`collect/scan.rs`): the collector stops the world, so every
 //!   other mutator of every interpreter has merged and flushed and is
 //!   parked; computes `gc_refs = count − internal references` over the
 //!   tracked objects of *all* interpreters (so a cycle through two

@@ -288,7 +288,7 @@ pub(crate) unsafe fn free<P: RuntimePolicy>(object: NonNull<Object<P>>, drop_pay
 
 impl Kind {
     /// Whether objects of this kind are containers the cycle collector
-    /// tracks (they carry a [`GcLink`]): `List`, `Dict`, `Slot`, `Native`.
+    /// tracks (they carry the collector's link in front of the header): `List`, `Dict`, `Slot`, `Native`.
     pub const fn is_tracked(self) -> bool {
         matches!(self, Kind::List | Kind::Dict | Kind::Slot | Kind::Native)
     }
