@@ -15,7 +15,7 @@
 //! * **Owner:** unchanged — a load and a store of `local`.
 //! * **Non-owner:** the first touch of a `Private` object sets `Published`
 //!   (one RMW per object for its whole life). Then increments and decrements
-//!   go into the thread's [coalescing buffer](crate::buffer); the object is
+//!   go into the thread's coalescing buffer (`buffer.rs`); the object is
 //!   not touched. The last object counted this way is the thread's *hot
 //!   entry*, checked before the owner check, so repeated counting of one
 //!   shared object reads nothing from it (see [`crate::mutator`]).

@@ -9,7 +9,7 @@
 //! use at once — types, builtins, shared dictionaries — whose shared counter
 //! becomes a contended cache line. [`Deferred`] keeps the owner fast path and
 //! replaces the non-owner RMWs with per-thread [coalescing
-//! buffers](buffer), flushed at safepoints: increments applied at once,
+//! buffers (`buffer.rs`), flushed at safepoints: increments applied at once,
 //! decrements one epoch later. The idea combines deferred reference counting
 //! (Deutsch–Bobrow 1976), coalescing (Levanoni–Petrank, OOPSLA 2001; LXR,
 //! PLDI 2022) and epoch-based reclamation (Fraser 2004; crossbeam-epoch).

@@ -3,16 +3,16 @@
 //! A thread that runs interpreter code under [`Deferred`](crate::Deferred)
 //! *attaches* to the epoch domain. An attached thread stays **pinned**
 //! between safepoints, and while pinned it records its non-owner increments
-//! and decrements in its [coalescing buffer](crate::buffer) instead of
+//! and decrements in its coalescing buffer (`buffer.rs`) instead of
 //! touching the objects.
 //!
 //! * [`safepoint`] — merge the refcount queue, flush the buffer (increments
 //!   applied now, decrements deferred one epoch), flush crossbeam's bag (a
 //!   collection step), and repin. Interpreters call it where CPython checks
 //!   its eval breaker.
-//! * [`detach`] / [`blocking`] — flush and unpin, so a thread waiting on a
+//! * detaching (dropping the [`Attached`] token) / [`blocking`] — flush and unpin, so a thread waiting on a
 //!   channel or I/O never holds the epoch back.
-//! * Thread exit flushes and unpins like [`detach`].
+//! * Thread exit flushes and unpins like detaching.
 //!
 //! A thread that is not attached still works: its non-owner increments are
 //! applied at once and each decrement is deferred on its own through a brief
@@ -20,7 +20,7 @@
 //!
 //! The invariant the buffer relies on — every buffered increment is applied
 //! before its thread unpins — holds because every path that unpins
-//! ([`safepoint`], [`detach`], exit) flushes first.
+//! ([`safepoint`], detaching, exit) flushes first.
 //!
 //! # The hot entry
 //!

@@ -10,7 +10,7 @@
 //! The epoch domain closes the race:
 //!
 //! * **load**: pinned, read the pointer (Acquire), count a reference (buffered
-//!   under [`Deferred`](crate::Deferred)), return a counted handle;
+//!   under [`Deferred`]), return a counted handle;
 //! * **store / swap**: exchange the pointer (AcqRel) and *retire* the slot's
 //!   reference to the old value: it is dropped only after every thread
 //!   pinned now has unpinned, so no reader can still be between its load and

@@ -9,7 +9,7 @@
 //! | functions | [`Closure`]: shared code, captured [`Cell`]s |
 //! | builtins | [`Builtin`] |
 //! | channels | [`Channel`] |
-//! | interpreter handles | [`InterpreterHandle`] (in `spawn`) |
+//! | interpreter handles | `InterpreterHandle` (in `spawn`) |
 //!
 //! # Freezing, moving and copying natives
 //!

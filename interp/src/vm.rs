@@ -6,7 +6,7 @@
 //! counted reference, so pushes and pops are increments and decrements
 //! under the runtime's policy), a stack of frames, and a `match` on the next
 //! [`Op`]. The loop does not recurse on the Rust stack for a language call:
-//! a call pushes a [`Frame`] and the loop carries on in the callee, so
+//! a call pushes a `Frame` and the loop carries on in the callee, so
 //! recursion depth is bounded by [`MAX_FRAMES`] (a clean "recursion limit"
 //! error), not by the thread's stack — the same on the main thread and on a
 //! spawned interpreter's.
