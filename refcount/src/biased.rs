@@ -45,7 +45,7 @@
 //! # Local overflow
 //!
 //! An owner increment that finds `local` at `u32::MAX − 1` moves half of it
-//! into `shared` first ([`spill_local`]), so the count never wraps and never
+//! into `shared` first (`spill_local`), so the count never wraps and never
 //! turns into the immortal marker by accident.
 //!
 //! # Why an object on a queue is never freed early

@@ -27,7 +27,7 @@
 //! cannot tell whether the owner's half is zero too, so it queues the object
 //! to the owner, which merges it at its next [`safepoint`]. See
 //! [`biased`] for every step and the ordering argument, and
-//! [`thread`](crate::thread) for thread identity and exit.
+//! [`thread`] for thread identity and exit.
 //!
 //! # Crate map
 //!

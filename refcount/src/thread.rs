@@ -17,7 +17,7 @@
 //!
 //! # Per-thread state
 //!
-//! A registered thread owns a [`ThreadState`] (its merge queue), shared with
+//! A registered thread owns a `ThreadState` (its merge queue), shared with
 //! the global registry so that non-owners can find the queue by id. A second
 //! thread-local holds the thread's handle on it; that handle's destructor is
 //! the thread-exit path.
