@@ -221,36 +221,23 @@ pub unsafe fn owner_incref_loaded(header: &RcHeader, local: u32) {
 /// this object.
 #[inline(always)]
 pub unsafe fn owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
-    // SAFETY: forwarded from the caller.
-    unsafe { owner_decref_with(header, dealloc, merge_zero_local) }
-}
-
-/// Owner decrement that calls `at_zero` instead of [`merge_zero_local`] when
-/// `local` reaches zero, for policies that must reconcile that last
-/// reference differently (the epoch-deferred policy defers it).
-///
-/// # Safety
-///
-/// As [`owner_decref`]; `at_zero` upholds [`merge_zero_local`]'s contract.
-#[inline(always)]
-pub unsafe fn owner_decref_with(
-    header: NonNull<RcHeader>,
-    dealloc: Dealloc,
-    at_zero: unsafe fn(NonNull<RcHeader>, Dealloc),
-) {
     // SAFETY: the caller's reference keeps the header alive.
     // Relaxed: only this thread writes `local`.
     let local = unsafe { header.as_ref() }.local.load(Relaxed);
     // SAFETY: forwarded from the caller; `local` was just loaded here.
-    unsafe { owner_decref_loaded(header, local, dealloc, at_zero) }
+    unsafe { owner_decref_loaded(header, local, dealloc, merge_zero_local) }
 }
 
-/// [`owner_decref_with`] with `local` already loaded (by the caller, on this
-/// thread, since its last store).
+/// [`owner_decref`] with `local` already loaded (by the caller, on this
+/// thread, since its last store), calling `at_zero` when `local` reaches
+/// zero: [`merge_zero_local`], or, for a policy that must reconcile that
+/// last reference differently (the epoch-deferred policy defers it), its
+/// own.
 ///
 /// # Safety
 ///
-/// As [`owner_decref_with`]; `local` is the header's current local count.
+/// As [`owner_decref`]; `local` is the header's current local count, and
+/// `at_zero` upholds [`merge_zero_local`]'s contract.
 #[inline(always)]
 pub unsafe fn owner_decref_loaded(
     header: NonNull<RcHeader>,

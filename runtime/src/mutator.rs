@@ -207,15 +207,7 @@ impl<P: RuntimePolicy> Mutator<P> {
         if self.detached.get() {
             return crate::CollectionReport::default();
         }
-        let runtime = self.runtime();
-        runtime
-            .gc
-            .collect(
-                &runtime.singletons.none,
-                || self.stop_the_world(),
-                |release| release(),
-            )
-            .unwrap_or_default()
+        self.runtime().collect(|| self.stop_the_world())
     }
 
     /// Allocates a container, counting it towards the next automatic

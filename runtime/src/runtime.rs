@@ -146,15 +146,7 @@ impl<P: RuntimePolicy> Runtime<P> {
     /// assert_eq!(report.unreachable, 1);
     /// ```
     pub fn collect(&self) -> CollectionReport {
-        let inner = &*self.inner;
-        inner
-            .gc
-            .collect(
-                &inner.singletons.none,
-                || inner.stw.stop(false),
-                |release| inner.with_gil(release),
-            )
-            .unwrap_or_default()
+        self.inner.collect(|| self.inner.stw.stop(false))
     }
 
     /// Sets how many container allocations trigger an automatic collection

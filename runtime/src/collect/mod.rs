@@ -55,6 +55,7 @@ use std::time::{Duration, Instant};
 
 use crate::object::Ref;
 use crate::policy::RuntimePolicy;
+use crate::runtime::RuntimeInner;
 use crate::sync::{
     lock, AtomicBool, AtomicUsize, Mutex,
     Ordering::{Acquire, Relaxed, Release},
@@ -138,7 +139,7 @@ impl GcState {
 
     /// Containers tracked now, in every interpreter.
     pub(crate) fn tracked(&self) -> usize {
-        lock(&self.sets).iter().map(|set| set.len()).sum()
+        members(&lock(&self.sets))
     }
 
     pub(crate) fn set_threshold(&self, threshold: Option<usize>) {
@@ -159,26 +160,26 @@ impl GcState {
         let total = self.allocations.fetch_add(batch as usize, Relaxed) + batch as usize;
         threshold != 0 && total >= threshold.max(self.survivors.load(Relaxed))
     }
+}
 
-    /// Runs one collection. `stop` stops the world (as a mutator or from
-    /// outside) and `with_lock` runs the release phase with whatever lock the
-    /// policy needs. Returns `None` if another collection is running.
-    pub(crate) fn collect<P: RuntimePolicy, W>(
-        &self,
-        none: &Ref<P>,
-        stop: impl FnOnce() -> W,
-        with_lock: impl FnOnce(&mut dyn FnMut()),
-    ) -> Option<CollectionReport> {
+impl<P: RuntimePolicy> RuntimeInner<P> {
+    /// Runs one collection. `stop` stops the world (as a mutator, or from a
+    /// thread that is not one); the release phase runs under the global lock
+    /// if the policy has one (`with_gil` takes it only if this thread does
+    /// not hold it already). An empty report if another collection is
+    /// running.
+    pub(crate) fn collect<W>(&self, stop: impl FnOnce() -> W) -> CollectionReport {
+        let gc = &self.gc;
         // Acquire: pairs with the Release in `Collecting::drop`, so this
         // collection starts after the previous one's updates.
-        if self
+        if gc
             .collecting
             .compare_exchange(false, true, Acquire, Relaxed)
             .is_err()
         {
-            return None;
+            return CollectionReport::default();
         }
-        let _collecting = Collecting(&self.collecting);
+        let _collecting = Collecting(&gc.collecting);
         let span = tracing::info_span!(
             target: "brisk::gc",
             "collect",
@@ -190,7 +191,7 @@ impl GcState {
         let start = Instant::now();
         let stopped = stop();
         let sets = {
-            let mut sets = lock(&self.sets);
+            let mut sets = lock(&gc.sets);
             // Sets of dropped interpreters that have emptied are let go.
             sets.retain(|set| Arc::strong_count(set) > 1 || set.len() > 0);
             sets.clone()
@@ -204,13 +205,11 @@ impl GcState {
             unreachable: found.garbage.len(),
             pause,
         };
-        let mut garbage = Some(found.garbage);
-        with_lock(&mut || release(garbage.take().unwrap_or_default(), none));
+        self.with_gil(|| release(found.garbage, &self.singletons.none));
         // Relaxed: heuristics (see `note_allocations`).
-        self.allocations.store(0, Relaxed);
-        self.survivors
-            .store(sets.iter().map(|set| set.len()).sum(), Relaxed);
-        let mut stats = lock(&self.stats);
+        gc.allocations.store(0, Relaxed);
+        gc.survivors.store(members(&sets), Relaxed);
+        let mut stats = lock(&gc.stats);
         stats.collections += 1;
         stats.scanned += report.scanned as u64;
         stats.unreachable += report.unreachable as u64;
@@ -221,8 +220,13 @@ impl GcState {
         span.record("scanned", report.scanned);
         span.record("unreachable", report.unreachable);
         span.record("pause_us", pause.as_micros() as u64);
-        Some(report)
+        report
     }
+}
+
+/// Members of `sets`, summed.
+pub(crate) fn members(sets: &[Arc<TrackedSet>]) -> usize {
+    sets.iter().map(|set| set.len()).sum()
 }
 
 /// Ends a collection, also when a native type's `trace` or `clear` panics.

@@ -209,7 +209,7 @@ pub(crate) unsafe fn find_garbage<P: RuntimePolicy>(
     sets: &[std::sync::Arc<TrackedSet>],
 ) -> Found<P> {
     let mut scan = Scan {
-        nodes: Vec::with_capacity(sets.iter().map(|set| set.len()).sum()),
+        nodes: Vec::with_capacity(super::members(sets)),
         stamp: next_stamp(),
         tuples: FxHashMap::default(),
     };

@@ -240,19 +240,26 @@ pub(crate) unsafe fn mark_of<P: RuntimePolicy>(object: &Object<P>) -> *mut ScanM
     unsafe { &raw mut (*link).mark }
 }
 
-/// Unlinks a tracked object from its set and frees its memory (its payload
-/// must already be dropped, or be dropped by the caller's `drop_payload`).
+/// The box a tracked object sits in.
+///
+/// # Safety
+///
+/// `object` was returned by [`TrackedSet::alloc`] and is not yet freed.
+unsafe fn box_of<P: RuntimePolicy>(object: NonNull<Object<P>>) -> NonNull<TrackedBox<P>> {
+    // SAFETY: the link sits right before the object in its `TrackedBox`.
+    unsafe { object.byte_sub(core::mem::offset_of!(TrackedBox<P>, object)) }.cast()
+}
+
+/// Unlinks a tracked object from its set (and frees the set if it was
+/// orphaned and this was its last member).
 ///
 /// # Safety
 ///
 /// `object` was returned by [`TrackedSet::alloc`], its count reached zero,
-/// and no thread will touch it again. If `drop_payload` is false the
-/// payload was already dropped in place.
-pub(crate) unsafe fn free<P: RuntimePolicy>(object: NonNull<Object<P>>, drop_payload: bool) {
-    // SAFETY: the link sits right before the object in its `TrackedBox`.
-    let boxed = unsafe { object.byte_sub(core::mem::offset_of!(TrackedBox<P>, object)) }
-        .cast::<TrackedBox<P>>();
-    let link = boxed.as_ptr().cast::<GcLink>();
+/// and no thread will touch it again; it is unlinked once.
+pub(crate) unsafe fn unlink<P: RuntimePolicy>(object: NonNull<Object<P>>) {
+    // SAFETY: forwarded from the caller.
+    let link = unsafe { box_of(object) }.as_ptr().cast::<GcLink>();
     // SAFETY: `set` was written before the object was published and the set
     // outlives its members (see `TrackedSet::release`).
     let set = unsafe { &*(*link).set };
@@ -270,25 +277,30 @@ pub(crate) unsafe fn free<P: RuntimePolicy>(object: NonNull<Object<P>>, drop_pay
         // SAFETY: the count `TrackedSet::release` leaked for the members.
         drop(unsafe { Arc::from_raw(set) });
     }
-    if drop_payload {
-        // SAFETY: allocated by `TrackedSet::alloc` as a `Box<TrackedBox<P>>`.
-        drop(unsafe { Box::from_raw(boxed.as_ptr()) });
-    } else {
-        // SAFETY: as above; the payload was dropped in place, so only the
-        // memory is released.
-        drop(unsafe {
-            Box::from_raw(
-                boxed
-                    .as_ptr()
-                    .cast::<core::mem::MaybeUninit<TrackedBox<P>>>(),
-            )
-        });
-    }
+}
+
+/// Frees the memory of an unlinked tracked object whose payload was dropped.
+///
+/// # Safety
+///
+/// `object` was returned by [`TrackedSet::alloc`], then [`unlink`]ed, and
+/// its payload dropped in place.
+pub(crate) unsafe fn free_box<P: RuntimePolicy>(object: NonNull<Object<P>>) {
+    // SAFETY: allocated as a `Box<TrackedBox<P>>`; nothing in it is left to
+    // drop (the link and header have no destructors, the payload is gone).
+    drop(unsafe {
+        Box::from_raw(
+            box_of(object)
+                .as_ptr()
+                .cast::<core::mem::MaybeUninit<TrackedBox<P>>>(),
+        )
+    });
 }
 
 impl Kind {
     /// Whether objects of this kind are containers the cycle collector
-    /// tracks (they carry the collector's link in front of the header): `List`, `Dict`, `Slot`, `Native`.
+    /// tracks (they carry the collector's link in front of the header):
+    /// `List`, `Dict`, `Slot`, `Native`.
     pub const fn is_tracked(self) -> bool {
         matches!(self, Kind::List | Kind::Dict | Kind::Slot | Kind::Native)
     }

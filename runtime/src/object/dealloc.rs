@@ -89,14 +89,22 @@ unsafe fn free_now<P: RuntimePolicy>(header: NonNull<RcHeader>) {
 /// false its payload was already dropped.
 pub(crate) unsafe fn free_memory<P: RuntimePolicy>(object: NonNull<Object<P>>, drop_payload: bool) {
     // SAFETY: the header outlives the payload; `kind` is immutable.
-    if unsafe { (*object.as_ptr()).header.kind }.is_tracked() {
-        // SAFETY: containers are allocated with a link (`Ref::alloc_tracked`).
-        unsafe { tracked::free(object, drop_payload) };
-    } else if drop_payload {
-        // SAFETY: allocated by `Ref::alloc` as a `Box<Object<P>>`.
-        drop(unsafe { Box::from_raw(object.as_ptr()) });
+    let tracked = unsafe { (*object.as_ptr()).header.kind }.is_tracked();
+    if tracked {
+        // SAFETY: containers are allocated with a link (`Ref::alloc_tracked`);
+        // unlinked before the payload goes, so no scan meets it half freed.
+        unsafe { tracked::unlink(object) };
+    }
+    if drop_payload {
+        // SAFETY: count zero, nobody touches the object again; dropped once.
+        unsafe { core::ptr::drop_in_place(&raw mut (*object.as_ptr()).payload) };
+    }
+    if tracked {
+        // SAFETY: unlinked above, payload dropped.
+        unsafe { tracked::free_box(object) };
     } else {
-        // SAFETY: as above; only the memory is left to release.
+        // SAFETY: allocated by `Ref::alloc` as a `Box<Object<P>>`; only the
+        // memory is left (the header has no destructor).
         drop(unsafe { Box::from_raw(object.as_ptr().cast::<MaybeUninit<Object<P>>>()) });
     }
     live::freed();
