@@ -47,6 +47,27 @@ fn run(text: &str) -> Result<String, String> {
     run_under(Policy::Biased, text)
 }
 
+/// Runs `program` under every policy: each prints `expected` and leaves the
+/// live-object counter where it found it.
+fn prints_under_every_policy_without_leaks(program: &str, expected: &str) {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for policy in Policy::ALL {
+        let before = brisk_runtime::live_objects();
+        assert_eq!(
+            run_under(policy, program).as_deref(),
+            Ok(expected),
+            "{}",
+            policy.name()
+        );
+        assert_eq!(
+            settled_live_objects(before),
+            before,
+            "{} leaked",
+            policy.name()
+        );
+    }
+}
+
 fn prints(text: &str, expected: &str) {
     assert_eq!(run(text).as_deref(), Ok(expected), "{text}");
 }
@@ -307,22 +328,7 @@ fn every_policy_agrees_and_nothing_leaks() {
         (print (sort (list (nth a 1) (nth b 1))) (map join hs))
         (define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))
         (print (fib 15) (map (lambda (x) (* x 1.5)) (list 1 2)))";
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    for policy in Policy::ALL {
-        let before = brisk_runtime::live_objects();
-        assert_eq!(
-            run_under(policy, program).as_deref(),
-            Ok("[600, 625] [0, 1]\n610 [1.5, 3.0]\n"),
-            "{}",
-            policy.name()
-        );
-        assert_eq!(
-            settled_live_objects(before),
-            before,
-            "{} leaked",
-            policy.name()
-        );
-    }
+    prints_under_every_policy_without_leaks(program, "[600, 625] [0, 1]\n610 [1.5, 3.0]\n");
 }
 
 #[test]
@@ -339,20 +345,5 @@ fn cycles_are_collected_under_every_policy() {
             (count-down 3)))
         (for (i 0 15000 1) (make-garbage i))
         (print 'done)";
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    for policy in Policy::ALL {
-        let before = brisk_runtime::live_objects();
-        assert_eq!(
-            run_under(policy, program).as_deref(),
-            Ok("done\n"),
-            "{}",
-            policy.name()
-        );
-        assert_eq!(
-            settled_live_objects(before),
-            before,
-            "{} leaked",
-            policy.name()
-        );
-    }
+    prints_under_every_policy_without_leaks(program, "done\n");
 }

@@ -16,23 +16,12 @@ use std::any::Any;
 use std::collections::HashSet;
 use std::sync::mpsc;
 use std::sync::{Barrier, Mutex, PoisonError};
+use std::time::Duration;
 
 use brisk_runtime::{live_objects, Mutator, NativeObject, Object, Ref, Runtime, RuntimePolicy};
-use common::{settle, Holder};
+use common::{settle, settle_within, Holder};
 
-/// Runs `body` on a fresh runtime (which it drops), then checks that the
-/// live-object counter is back.
-fn run<P: RuntimePolicy + 'static>(body: fn(Runtime<P>)) {
-    let _serial = common::serial();
-    let baseline = live_objects();
-    body(Runtime::<P>::new());
-    assert_eq!(
-        settle(baseline),
-        baseline,
-        "objects leaked under {}",
-        P::NAME
-    );
-}
+use common::run_leak_checked as run;
 
 /// Collects until the live-object counter is back at `expect_live`, letting
 /// the frees each collection queued happen; returns how many objects the
@@ -59,14 +48,7 @@ fn collect_and_settle<P: RuntimePolicy>(m: &Mutator<P>, expect_live: usize) -> u
 /// Drives queued and deferred work for a moment; whether the live-object
 /// counter reached `expect_live`.
 fn settle_briefly(expect_live: usize) -> bool {
-    for _ in 0..10 {
-        brisk_refcount::safepoint();
-        brisk_gc::collect(16);
-        if live_objects() == expect_live {
-            return true;
-        }
-    }
-    false
+    settle_within(expect_live, Duration::from_millis(20)) == expect_live
 }
 
 all_policies! {

@@ -14,24 +14,11 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use brisk_runtime::{channel, live_objects, Kind, ObjectError, Runtime, RuntimePolicy, SendMode};
-use common::settle;
 
 /// How long a test waits for something that should happen promptly.
 const DEADLINE: Duration = Duration::from_secs(20);
 
-/// Runs `body` on a fresh runtime (which it drops), then checks that every
-/// object was freed.
-fn run<P: RuntimePolicy + 'static>(body: fn(Runtime<P>)) {
-    let _serial = common::serial();
-    let baseline = live_objects();
-    body(Runtime::<P>::new());
-    assert_eq!(
-        settle(baseline),
-        baseline,
-        "objects leaked under {}",
-        P::NAME
-    );
-}
+use common::run_leak_checked as run;
 
 /// Spins until `flag` is set, failing after [`DEADLINE`]; `tick` runs on
 /// every turn (a safepoint, say).

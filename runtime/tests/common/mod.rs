@@ -23,7 +23,12 @@ pub fn serial() -> MutexGuard<'static, ()> {
 /// decrements) until the live-object counter reaches `baseline`, or ten
 /// seconds pass. Returns the last count seen.
 pub fn settle(baseline: usize) -> usize {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    settle_within(baseline, Duration::from_secs(10))
+}
+
+/// [`settle`], giving up after `patience`.
+pub fn settle_within(baseline: usize, patience: Duration) -> usize {
+    let deadline = Instant::now() + patience;
     loop {
         brisk_refcount::safepoint();
         brisk_gc::collect(16);
@@ -33,6 +38,20 @@ pub fn settle(baseline: usize) -> usize {
         }
         std::thread::sleep(Duration::from_millis(1));
     }
+}
+
+/// Runs `body` on a fresh runtime (which it drops), then checks that the
+/// live-object counter is back where it was.
+pub fn run_leak_checked<P: RuntimePolicy + 'static>(body: fn(brisk_runtime::Runtime<P>)) {
+    let _serial = serial();
+    let baseline = live_objects();
+    body(brisk_runtime::Runtime::<P>::new());
+    assert_eq!(
+        settle(baseline),
+        baseline,
+        "objects leaked under {}",
+        P::NAME
+    );
 }
 
 /// `Tracked` values made (including copies).
