@@ -12,7 +12,7 @@ mod loom_support;
 
 use loom::sync::mpsc;
 use loom::thread;
-use loom_support::{check, finish, spawn_gated, Drops, Obj};
+use loom_support::{check, finish, spawn_gated, spawn_lending_owner, Drops, Obj};
 
 /// Interleaving: owner `O` hands `x2` to attached non-owner `T`; `T` clones
 /// `y` (buffered `+1`) and sends `x2` back; `O` drops `x` and `x2` (`local`
@@ -33,14 +33,7 @@ fn blocking_and_detach_flush_before_unpinning() {
         let d = drops.clone();
         let (to_t, from_o) = mpsc::channel::<Obj>();
         let (to_o, from_t) = mpsc::channel::<Obj>();
-        let owner = spawn_gated(move || {
-            let x: Obj = d.object();
-            to_t.send(x.clone()).unwrap();
-            drop(x);
-            drop(from_t.recv().unwrap()); // local 0: merge, defer -1
-            brisk_gc::safepoint();
-            brisk_gc::safepoint();
-        });
+        let owner = spawn_lending_owner(d, to_t, from_t, 2);
         let non_owner = thread::spawn(move || {
             let x2 = from_o.recv().unwrap();
             let attached = brisk_gc::attach();

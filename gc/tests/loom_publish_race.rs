@@ -8,7 +8,7 @@ mod loom_support;
 
 use loom::sync::mpsc;
 use loom::thread;
-use loom_support::{check, finish, spawn_gated, Drops, Obj};
+use loom_support::{check, finish, spawn_lending_owner, Drops, Obj};
 
 /// Interleaving: owner `O` makes `x` and `x2` (both counted in `local`) and
 /// hands `x2` to an attached non-owner `T`. `T` clones `y` from `x2` (first
@@ -29,14 +29,7 @@ fn owner_last_local_drop_races_buffered_increment() {
         let d = drops.clone();
         let (to_t, from_o) = mpsc::channel::<Obj>();
         let (to_o, from_t) = mpsc::channel::<Obj>();
-        let owner = spawn_gated(move || {
-            let x: Obj = d.object();
-            to_t.send(x.clone()).unwrap();
-            drop(x);
-            drop(from_t.recv().unwrap()); // local 0: merge, defer -1
-            brisk_gc::safepoint();
-            brisk_gc::safepoint();
-        });
+        let owner = spawn_lending_owner(d, to_t, from_t, 2);
         let non_owner = thread::spawn(move || {
             let x2 = from_o.recv().unwrap();
             let attached = brisk_gc::attach();
@@ -65,13 +58,7 @@ fn increment_applied_at_safepoint_races_owner_merge() {
         let d = drops.clone();
         let (to_t, from_o) = mpsc::channel::<Obj>();
         let (to_o, from_t) = mpsc::channel::<Obj>();
-        let owner = spawn_gated(move || {
-            let x: Obj = d.object();
-            to_t.send(x.clone()).unwrap();
-            drop(x);
-            drop(from_t.recv().unwrap()); // local 0: merge, defer -1
-            brisk_gc::safepoint();
-        });
+        let owner = spawn_lending_owner(d, to_t, from_t, 1);
         let non_owner = thread::spawn(move || {
             let x2 = from_o.recv().unwrap();
             let attached = brisk_gc::attach();

@@ -8,25 +8,12 @@
 
 use std::sync::{Arc, Mutex};
 
+mod common;
+
 use brisk_interp::{run_with_policy, Limits, Policy, RunOptions, Source};
+use common::settled_live_objects;
 
 static SERIAL: Mutex<()> = Mutex::new(());
-
-/// Waits (briefly) for reclamation that the `Deferred` policy postpones by
-/// an epoch to finish, then returns the live-object count. A teardown can
-/// leave the last epoch's frees pending (see the crate docs); collecting
-/// again applies them.
-fn settled_live_objects(expected: usize) -> usize {
-    for _ in 0..100 {
-        brisk_refcount::safepoint();
-        brisk_gc::collect(64);
-        if brisk_runtime::live_objects() == expected {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
-    brisk_runtime::live_objects()
-}
 
 /// Runs `text` under `policy`; returns what it printed, or the first line
 /// of its diagnostic.

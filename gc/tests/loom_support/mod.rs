@@ -172,6 +172,27 @@ pub struct Gated<T> {
     go: mpsc::Sender<()>,
 }
 
+/// The owner side shared by the publish-race models: makes an object, lends
+/// a clone to a non-owner over `lend`, drops its own, takes the clone back
+/// over `back` and drops it (`local` reaches 0 on a published object: it
+/// merges and defers its `-1`), then runs `safepoints` safepoints.
+pub fn spawn_lending_owner(
+    drops: Drops,
+    lend: mpsc::Sender<Obj>,
+    back: mpsc::Receiver<Obj>,
+    safepoints: usize,
+) -> Gated<()> {
+    spawn_gated(move || {
+        let x: Obj = drops.object();
+        lend.send(x.clone()).unwrap();
+        drop(x);
+        drop(back.recv().unwrap()); // local 0: merge, defer -1
+        for _ in 0..safepoints {
+            brisk_gc::safepoint();
+        }
+    })
+}
+
 /// Spawns `f` as a [`Gated`] model thread.
 pub fn spawn_gated<T: 'static>(f: impl FnOnce() -> T + 'static) -> Gated<T> {
     let (done_tx, done) = mpsc::channel();
