@@ -133,6 +133,7 @@ unsafe impl RcPolicy for Deferred {
         <brisk_refcount::Biased as RcPolicy>::strong_count(header)
     }
 
+    #[inline]
     fn exact_count(header: &RcHeader) -> Option<usize> {
         // Exact only where no buffer can hold an unapplied count: an object
         // its owner never let another thread touch.
@@ -140,6 +141,7 @@ unsafe impl RcPolicy for Deferred {
             .then(|| header.local_count() as usize)
     }
 
+    #[inline]
     unsafe fn adopt(header: &RcHeader) {
         // SAFETY: forwarded from the caller.
         unsafe { biased::adopt(header) }

@@ -565,6 +565,7 @@ pub unsafe fn explicit_merge(header: &RcHeader, extra: i64) -> i64 {
 /// The exact count of an object, if this thread can know it: on the owner
 /// thread of an object no other thread has counted (shared word 0), or for a
 /// merged object (whose whole count is in `shared`). `None` otherwise.
+#[inline]
 pub fn exact_count(header: &RcHeader) -> Option<usize> {
     if header.is_immortal() {
         return None;
@@ -580,24 +581,31 @@ pub fn exact_count(header: &RcHeader) -> Option<usize> {
 }
 
 /// Re-biases an object to the calling thread: folds its whole count into
-/// `local`, clears `shared` to `Private` and stamps this thread's id. On a
-/// thread that is exiting, the object is left merged instead.
+/// `local`, clears `shared` to `Private` and stamps this thread's id.
+///
+/// Changes nothing for an immortal object, for one this thread already
+/// owns, and on a thread that is exiting (the object keeps its old owner and
+/// is counted through the non-owner paths, as any object of a thread that is
+/// gone).
 ///
 /// # Safety
 ///
 /// No other thread holds or can obtain a reference to the object, its
 /// count is exact ([`exact_count`] was `Some` on the thread that gave it
 /// up), and that thread's writes happen-before this call.
+#[inline]
 pub unsafe fn adopt(header: &RcHeader) {
     if header.is_immortal() {
         return;
     }
     let tid = thread::current_tid_for_new_object();
-    if tid == UNOWNED {
+    // Relaxed: nobody else can reach the object; the hand-over that brought
+    // it here ordered the previous owner's writes before ours, and a `tid`
+    // equal to ours was stored by this thread.
+    if tid == UNOWNED || header.tid.load(Relaxed) == tid {
         return;
     }
-    // Relaxed: nobody else can reach the object; the hand-over that brought
-    // it here ordered the previous owner's writes before ours.
+    // Relaxed: as above.
     let word = SharedWord::from_raw(header.shared.load(Relaxed));
     let total = i64::from(header.local.load(Relaxed)) + word.count();
     debug_assert!(
@@ -957,6 +965,31 @@ mod tests {
         })
         .join()
         .unwrap();
+        assert_eq!(drops.load(SeqCst), 1);
+    }
+
+    #[test]
+    fn adopt_rebiases_to_the_calling_thread() {
+        // Made on a thread that keeps it private and then gives it up.
+        let (moved, drops) = std::thread::spawn(tracked).join().unwrap();
+        let header = Brc::header(&moved);
+        assert_ne!(header.owner(), thread::current_tid());
+        assert_eq!(exact_count(header), None, "another thread's object");
+        // SAFETY: the only reference is ours, and the thread that counted
+        // it has been joined.
+        unsafe { adopt(header) };
+        assert_eq!(header.owner(), thread::current_tid());
+        assert_eq!(exact_count(header), Some(1));
+        // Adopting again (this thread's own object) changes nothing.
+        // SAFETY: as above.
+        unsafe { adopt(header) };
+        assert_eq!(exact_count(header), Some(1));
+        let immortal = RcHeader::new_immortal();
+        // SAFETY: a header nobody else sees.
+        unsafe { adopt(&immortal) };
+        assert!(immortal.is_immortal(), "immortal objects stay put");
+        // Back on the owner path: the drop frees it here.
+        drop(moved);
         assert_eq!(drops.load(SeqCst), 1);
     }
 }

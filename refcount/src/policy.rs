@@ -155,11 +155,13 @@ unsafe impl RcPolicy for NonAtomic {
         count_to_usize(i64::from(header.local_count()) + header.shared_word().count())
     }
 
+    #[inline]
     fn exact_count(header: &RcHeader) -> Option<usize> {
         // Single-threaded by contract: the header is the whole truth.
         (!header.is_immortal()).then(|| Self::strong_count(header))
     }
 
+    #[inline]
     unsafe fn adopt(_header: &RcHeader) {}
 }
 
@@ -264,11 +266,13 @@ unsafe impl RcPolicy for Atomic {
         count_to_usize(header.shared_word().count())
     }
 
+    #[inline]
     fn exact_count(header: &RcHeader) -> Option<usize> {
         // Every count is applied to `shared` at once.
         (!header.is_immortal()).then(|| Self::strong_count(header))
     }
 
+    #[inline]
     unsafe fn adopt(_header: &RcHeader) {}
 }
 
@@ -319,10 +323,12 @@ unsafe impl RcPolicy for Biased {
         count_to_usize(i64::from(header.local_count()) + header.shared_word().count())
     }
 
+    #[inline]
     fn exact_count(header: &RcHeader) -> Option<usize> {
         biased::exact_count(header)
     }
 
+    #[inline]
     unsafe fn adopt(header: &RcHeader) {
         // SAFETY: forwarded from the caller.
         unsafe { biased::adopt(header) }

@@ -78,10 +78,12 @@ unsafe impl RcPolicy for Gil {
         NonAtomic::strong_count(header)
     }
 
+    #[inline]
     fn exact_count(header: &RcHeader) -> Option<usize> {
         NonAtomic::exact_count(header)
     }
 
+    #[inline]
     unsafe fn adopt(_header: &RcHeader) {}
 }
 

@@ -24,6 +24,7 @@
 //! stop-the-world or the epoch.
 
 use core::fmt;
+use core::ptr::NonNull;
 
 use rustc_hash::FxHashMap;
 
@@ -142,10 +143,20 @@ impl std::error::Error for RecvError {}
 enum Message<P: RuntimePolicy> {
     /// A frozen (or immortal) object.
     Shared(Ref<P>),
-    /// An isolated graph: its root, and a reference to every object the
-    /// receiver must adopt.
-    Owned { root: Ref<P>, members: Vec<Ref<P>> },
+    /// An isolated graph: its root, and every object the receiver adopts.
+    Owned { root: Ref<P>, members: Members<P> },
 }
+
+/// The objects of an isolated graph (frozen and immortal ones aside), each
+/// once, as plain pointers: the graph's root travels with them and keeps
+/// them alive.
+struct Members<P: RuntimePolicy>(Vec<NonNull<Object<P>>>);
+
+// SAFETY: the pointers name objects of one isolated graph whose root travels
+// in the same message: the sender gave up every reference into the graph, so
+// the receiver is the only thread that can reach them, as it would be
+// through the root alone.
+unsafe impl<P: RuntimePolicy> Send for Members<P> {}
 
 /// The sending end of a channel. Clone it to send from several mutators.
 pub struct Sender<P: RuntimePolicy> {
@@ -260,85 +271,82 @@ impl<P: RuntimePolicy> Receiver<P> {
 
 /// Takes a message over on the receiving thread: re-biases moved and copied
 /// graphs to it.
+///
+/// One flat pass over the member list: the addresses are independent, so
+/// the misses on headers the sender's core last wrote overlap, where a walk
+/// from the root would wait for each object before finding the next.
 fn accept<P: RuntimePolicy>(message: Message<P>) -> Ref<P> {
     match message {
         Message::Shared(value) => value,
         Message::Owned { root, members } => {
-            for member in &members {
-                // SAFETY: the graph was proven isolated (or freshly copied)
-                // by the sender, which gave up every reference into it; the
-                // channel orders the sender's writes before ours.
-                unsafe { P::adopt(member.rc_header()) };
+            for member in members.0 {
+                // SAFETY: `root` keeps every member alive (see `Members`);
+                // the graph was proven isolated (or freshly copied) by the
+                // sender, which gave up every reference into it; the channel
+                // orders the sender's writes before ours.
+                unsafe { P::adopt(member.as_ref().rc_header()) };
             }
             root
         }
     }
 }
 
+/// Whether a graph walk leaves `object` where it is: frozen and immortal
+/// objects are shared by every interpreter, never moved, copied or adopted.
+fn stays_shared<P: RuntimePolicy>(object: &Object<P>) -> bool {
+    object.is_frozen() || object.rc_header().is_immortal()
+}
+
 /// The "mini mark-and-sweep" of the 2017 thread: checks that every
 /// reference to the objects reachable from `root` (frozen and immortal ones
-/// aside) comes from inside the graph, except the one being sent. Returns a
-/// counted reference to every object of the graph, for the receiver to
-/// adopt.
+/// aside) comes from inside the graph, except the one being sent. Returns
+/// every object of the graph, for the receiver to adopt.
 ///
-/// One pass, no edge lists: an object whose exact count is 1 is reachable
-/// only through the edge just followed, so it cannot be met twice and needs
-/// no entry in the visited map; only objects with more references are
-/// looked up, and for those the edges met are tallied against the count
+/// One depth-first pass, no edge lists. An object whose exact count is 1 is
+/// reachable only through the edge just followed, so it cannot be met twice
+/// and needs no entry in the visited map; only objects with more references
+/// are looked up, and for those the edges met are tallied against the count
 /// read when they were first met.
-fn isolated_members<P: RuntimePolicy>(root: &Ref<P>) -> Result<Vec<Ref<P>>, SendErrorKind> {
-    let outside = |o: &Object<P>| o.is_frozen() || o.rc_header().is_immortal();
-    if outside(root) {
-        return Ok(Vec::new());
+///
+/// The walk takes no counts where nobody else can reach what it walks. An
+/// object is *exclusive* when it is the root or reached from an exclusive
+/// object, and its count is 1: nobody else holds it, so nobody else can
+/// unlink its children, and a plain pointer to a child stays valid for the
+/// whole walk. The children of any other object (one with several
+/// references, which another mutator of this interpreter may hold and
+/// mutate meanwhile) are held by a counted reference until the walk ends.
+/// A tree, the common case, is walked without touching a single count.
+fn isolated_members<P: RuntimePolicy>(root: &Ref<P>) -> Result<Members<P>, SendErrorKind> {
+    if stays_shared(root) {
+        return Ok(Members(Vec::new()));
     }
-    let mut unverifiable = 0;
-    // The root's count should be 1: the reference being sent.
-    let mut members = vec![root.clone()];
-    // For objects with several references: (count when first met, edges met).
-    let mut multi: FxHashMap<usize, (usize, usize)> = FxHashMap::default();
-    match P::exact_count(root.rc_header()) {
-        // The clone above added one.
-        Some(count) => {
-            multi.insert(Ref::as_ptr(root) as usize, (count - 1, 1));
-        }
-        None => unverifiable += 1,
+    let mut walk = IsolationWalk {
+        multi: FxHashMap::default(),
+        unverifiable: 0,
+        pending: Vec::new(),
+        held: Vec::new(),
+        members: vec![NonNull::from(&**root)],
+    };
+    let root_count = P::exact_count(root.rc_header());
+    if root_count != Some(1) {
+        // The reference being sent is the one edge met so far.
+        let count = root_count.unwrap_or(usize::MAX);
+        walk.multi.insert(Ref::as_ptr(root) as usize, (count, 1));
+        walk.unverifiable += usize::from(root_count.is_none());
     }
-    let mut next = 0;
-    while next < members.len() {
-        let object = members[next].clone();
-        object.for_each_child(|child| {
-            if outside(child) {
-                return;
-            }
-            // A count of exactly 1 means this edge is the only reference: the
-            // object cannot have been met before (we would hold a clone), so
-            // it needs no lookup.
-            let count = P::exact_count(child.rc_header());
-            if count == Some(1) {
-                members.push(child.to_ref());
-                return;
-            }
-            let address = child as *const Object<P> as usize;
-            if let Some((_, met)) = multi.get_mut(&address) {
-                *met += 1;
-                return;
-            }
-            match count {
-                Some(count) => {
-                    multi.insert(address, (count, 1));
-                    members.push(child.to_ref());
-                }
-                None => {
-                    // Counted by another thread: treat as shared, report it
-                    // once, and keep walking to report what lies below.
-                    multi.insert(address, (usize::MAX, 1));
-                    unverifiable += 1;
-                    members.push(child.to_ref());
-                }
-            }
-        });
-        next += 1;
+    walk.expand(root, root_count == Some(1), 0);
+    while let Some((object, exclusive)) = walk.pending.pop() {
+        // SAFETY: see `IsolationWalk::pending`.
+        walk.expand(unsafe { object.as_ref() }, exclusive, 0);
     }
+    let IsolationWalk {
+        multi,
+        unverifiable,
+        held,
+        members,
+        ..
+    } = walk;
+    drop(held);
     let external_refs = multi
         .values()
         .filter(|(count, _)| *count != usize::MAX)
@@ -350,7 +358,71 @@ fn isolated_members<P: RuntimePolicy>(root: &Ref<P>) -> Result<Vec<Ref<P>>, Send
             unverifiable,
         });
     }
-    Ok(members)
+    Ok(Members(members))
+}
+
+/// How deep [`IsolationWalk::meet`] expands tuples in place before it
+/// leaves them on the pending stack.
+const INLINE_TUPLE_DEPTH: u32 = 8;
+
+/// The state of [`isolated_members`]' walk.
+struct IsolationWalk<P: RuntimePolicy> {
+    /// For objects with several references: (count when first met, edges
+    /// met); `usize::MAX` for a count this thread cannot read.
+    multi: FxHashMap<usize, (usize, usize)>,
+    /// Objects counted by another thread, which this thread cannot vouch
+    /// for.
+    unverifiable: usize,
+    /// Objects met but not yet expanded, and whether each is exclusive.
+    /// Each stays alive until the walk ends: the caller holds the root, an
+    /// exclusive object's children are kept by its edges (which nobody else
+    /// can remove), and every other child is in `held`.
+    pending: Vec<(NonNull<Object<P>>, bool)>,
+    /// Counted references to the children of non-exclusive objects, kept
+    /// until the walk ends so that an address in `multi` names one object.
+    held: Vec<Ref<P>>,
+    /// Every object met, once, root first.
+    members: Vec<NonNull<Object<P>>>,
+}
+
+impl<P: RuntimePolicy> IsolationWalk<P> {
+    /// Meets each child of `object`; `exclusive` says whether `object` is.
+    fn expand(&mut self, object: &Object<P>, exclusive: bool, depth: u32) {
+        object.for_each_child(|child| self.meet(child, exclusive, depth));
+    }
+
+    /// Follows one edge to `child` from a parent that is `exclusive` or
+    /// not.
+    fn meet(&mut self, child: &Object<P>, parent_exclusive: bool, depth: u32) {
+        if stays_shared(child) {
+            return;
+        }
+        let count = P::exact_count(child.rc_header());
+        if count != Some(1) {
+            let address = child as *const Object<P> as usize;
+            if let Some((_, met)) = self.multi.get_mut(&address) {
+                *met += 1;
+                return;
+            }
+            // Counted by another thread (`None`): treated as shared,
+            // reported once, and walked to report what lies below.
+            self.multi.insert(address, (count.unwrap_or(usize::MAX), 1));
+            self.unverifiable += usize::from(count.is_none());
+        }
+        if !parent_exclusive {
+            self.held.push(child.to_ref());
+        }
+        let exclusive = parent_exclusive && count == Some(1);
+        self.members.push(NonNull::from(child));
+        if child.kind() == Kind::Tuple && depth < INLINE_TUPLE_DEPTH {
+            // A tuple's items are fixed at birth and read without a lock:
+            // expand it now, while its header is in cache, instead of coming
+            // back to it once the rest of its parent has been met.
+            self.expand(child, exclusive, depth + 1);
+        } else {
+            self.pending.push((NonNull::from(child), exclusive));
+        }
+    }
 }
 
 /// Copies the graph reachable from `root` (sharing frozen and immortal
@@ -358,10 +430,10 @@ fn isolated_members<P: RuntimePolicy>(root: &Ref<P>) -> Result<Vec<Ref<P>>, Send
 fn deep_copy<P: RuntimePolicy>(
     m: &Mutator<P>,
     root: &Ref<P>,
-) -> Result<(Ref<P>, Vec<Ref<P>>), SendErrorKind> {
-    let graph = Graph::walk(root, |o| !o.is_frozen() && !o.rc_header().is_immortal());
+) -> Result<(Ref<P>, Members<P>), SendErrorKind> {
+    let graph = Graph::walk(root, |o| !stays_shared(o));
     if graph.nodes.is_empty() {
-        return Ok((root.clone(), Vec::new()));
+        return Ok((root.clone(), Members(Vec::new())));
     }
     // Pass 1: leaves and empty containers; refuse what cannot be copied.
     let mut copies: Vec<Option<Ref<P>>> = Vec::with_capacity(graph.nodes.len());
@@ -443,10 +515,12 @@ fn deep_copy<P: RuntimePolicy>(
             _ => {}
         }
     }
-    let members: Vec<Ref<P>> = copies
+    let copies: Vec<Ref<P>> = copies
         .into_iter()
-        .map(|c| c.expect("every node copied"))
+        .map(|copy| copy.expect("every node copied"))
         .collect();
-    let root = members[0].clone();
-    Ok((root, members))
+    let members = copies.iter().map(|copy| NonNull::from(&**copy)).collect();
+    // The walk starts at the root, so its copy comes first; the root's edges
+    // keep every other copy alive once `copies` is dropped.
+    Ok((copies[0].clone(), Members(members)))
 }

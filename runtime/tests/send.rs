@@ -129,6 +129,8 @@ all_policies! {
     copy_preserves_sharing_and_cycles,
     /// Move of cyclic graphs, and of graphs with frozen parts held elsewhere.
     move_of_cycles_and_frozen_parts,
+    /// Move refused, and nothing freed under the walk, while another mutator rewrites a part it holds.
+    move_while_another_mutator_rewrites_a_part,
     /// Receive ends with RecvError once every sender is gone and the channel is empty.
     recv_after_senders_are_gone,
     /// Send errors display readable messages.
@@ -707,6 +709,51 @@ fn move_of_cycles_and_frozen_parts<P: RuntimePolicy + 'static>(runtime: &Runtime
     if biased::<P>() {
         assert_ne!(frozen_info.1, receiver_id);
     }
+}
+
+fn move_while_another_mutator_rewrites_a_part<P: RuntimePolicy + 'static>(runtime: &Runtime<P>) {
+    const ROUNDS: usize = 300;
+    let a = runtime.new_interpreter("a");
+    let a2 = a.clone();
+    on(&a, move |m| {
+        let (tx, _rx) = channel::<P>();
+        // `part` is held by the root and by the other mutator, so the walk
+        // may not take its children for granted: the other mutator pops
+        // them and drops them while the walk runs.
+        let part = m.list(
+            (0..64)
+                .map(|i| m.list(vec![m.tuple(vec![m.int(i), m.str("x")])]))
+                .collect(),
+        );
+        let mut value = m.list(vec![m.tuple(vec![part.clone()])]);
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let other = a2.spawn(move |m2| {
+            let mut i = 0_i64;
+            while done_rx.try_recv().is_err() {
+                drop(part.pop());
+                part.push(m2.list(vec![m2.tuple(vec![m2.int(i), m2.str("y")])]))
+                    .unwrap();
+                i += 1;
+                m2.safepoint();
+            }
+        });
+        for _ in 0..ROUNDS {
+            let err = tx.send(m, value, SendMode::Move).unwrap_err();
+            let SendErrorKind::NotIsolated {
+                external_refs,
+                unverifiable,
+            } = err.kind
+            else {
+                panic!("expected NotIsolated, got {:?}", err.kind);
+            };
+            assert!(external_refs + unverifiable >= 1);
+            value = err.value;
+            assert_eq!(value.len(), Some(1));
+            m.safepoint();
+        }
+        done_tx.send(()).unwrap();
+        m.blocking(|| other.join().unwrap());
+    });
 }
 
 fn recv_after_senders_are_gone<P: RuntimePolicy + 'static>(runtime: &Runtime<P>) {

@@ -23,7 +23,13 @@
 //!   reference to its root ([`SendMode::Share`], O(1)).
 //! * [`Mode::Move`]: each send gives up a freshly built graph
 //!   ([`SendMode::Move`]: the isolation walk on the sender, re-biasing on
-//!   the receiver). The graphs are built before the timer starts.
+//!   the receiver). The graphs are built before the timer starts, after
+//!   the receiver has dropped the previous chunk, so that they are in the
+//!   sender's cache as a graph just built is. (Built while the receiver
+//!   freed the previous chunk, they were not: the allocator's chunk headers
+//!   share cache lines with live neighbours, and every line the receiver's
+//!   `free` wrote had to come back to the sender, which made the walk five
+//!   times slower on the 2-core box.)
 //! * [`Mode::Copy`]: each send deep-copies the same graph
 //!   ([`SendMode::Copy`]).
 //! * [`Mode::Subprocess`]: each send walks the graph straight into
@@ -412,11 +418,15 @@ impl<P: RuntimePolicy> SendLoop<P> {
         let mut left = iters;
         while left > 0 {
             let values = left.min(mode.chunk(nodes));
+            // The receiver drops the last chunk first: while it frees, the
+            // allocator writes chunk headers that share cache lines with
+            // the objects built meanwhile, and the walk would then time
+            // those lines coming back from the receiver's core.
+            self.settle(m);
             let fresh: Vec<Ref<P>> = match mode {
                 Mode::Move => (0..values).map(|_| build(m, nodes)).collect(),
                 _ => Vec::new(),
             };
-            self.settle(m);
             self.chunks
                 .send(Expect { values, nodes })
                 .expect("the receiver is alive");
