@@ -288,7 +288,7 @@ impl<P: RuntimePolicy> Mutator<P> {
 
     /// An empty dictionary.
     pub fn dict(&self) -> Ref<P> {
-        self.alloc_tracked(Payload::Dict(parking_lot::Mutex::new(Default::default())))
+        self.alloc_tracked(Payload::Dict(Box::default()))
     }
 
     /// A native callable.

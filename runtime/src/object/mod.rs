@@ -139,6 +139,10 @@ pub struct Object<P: RuntimePolicy> {
     pub(crate) payload: Payload<P>,
 }
 
+// One cache line per object: the largest inline payload is a list's locked
+// vector; the dict table is boxed to keep it so.
+const _: () = assert!(core::mem::size_of::<Object<crate::Biased>>() <= 64 || cfg!(loom));
+
 /// A dictionary's table: insertion-ordered, behind the object's lock.
 pub(crate) type DictTable<P> = Mutex<IndexMap<Key<P>, Ref<P>>>;
 
@@ -155,7 +159,9 @@ pub(crate) enum Payload<P: RuntimePolicy> {
     Bytes(Box<[u8]>),
     Tuple(Box<[Ref<P>]>),
     List(Mutex<Vec<Ref<P>>>),
-    Dict(DictTable<P>),
+    /// Boxed: the table is three times the size of any other payload, and
+    /// every object would pay for it inline.
+    Dict(Box<DictTable<P>>),
     NativeFn(NativeFn<P>),
     Slot(RawSlot),
     Native(Box<dyn NativeObject<P>>),
