@@ -26,7 +26,7 @@ use core::marker::PhantomData;
 use brisk_gc::RawSlot;
 
 use crate::interpreter::Interpreter;
-use crate::object::{NativeFn, NativeObject, Payload, Ref};
+use crate::object::{NativeFn, NativeObject, Payload, Ref, TupleItems};
 use crate::policy::RuntimePolicy;
 use crate::runtime::{RuntimeInner, SMALL_INT_MAX, SMALL_INT_MIN};
 use crate::stw::WorldStopped;
@@ -278,7 +278,10 @@ impl<P: RuntimePolicy> Mutator<P> {
 
     /// A tuple.
     pub fn tuple(&self, items: Vec<Ref<P>>) -> Ref<P> {
-        Ref::alloc(Payload::Tuple(items.into_boxed_slice()))
+        let mut items = TupleItems::from_vec(items);
+        // Inline if it fits, else no spare capacity.
+        items.shrink_to_fit();
+        Ref::alloc(Payload::Tuple(items))
     }
 
     /// A list.

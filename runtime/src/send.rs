@@ -386,17 +386,21 @@ struct IsolationWalk<P: RuntimePolicy> {
 }
 
 impl<P: RuntimePolicy> IsolationWalk<P> {
-    /// Meets each child of `object`; `exclusive` says whether `object` is.
+    /// Meets each child of `object` that is part of the graph; `exclusive`
+    /// says whether `object` is.
     fn expand(&mut self, object: &Object<P>, exclusive: bool, depth: u32) {
-        object.for_each_child(|child| self.meet(child, exclusive, depth));
+        object.for_each_child(|child| {
+            // Tested here, inline: most children of a small tuple are
+            // immortal ints or other shared leaves.
+            if !stays_shared(child) {
+                self.meet(child, exclusive, depth);
+            }
+        });
     }
 
-    /// Follows one edge to `child` from a parent that is `exclusive` or
-    /// not.
+    /// Follows one edge to `child`, which is not shared, from a parent that
+    /// is `exclusive` or not.
     fn meet(&mut self, child: &Object<P>, parent_exclusive: bool, depth: u32) {
-        if stays_shared(child) {
-            return;
-        }
         let count = P::exact_count(child.rc_header());
         if count != Some(1) {
             let address = child as *const Object<P> as usize;

@@ -53,6 +53,8 @@ all_policies! {
     strings_and_bytes,
     /// Tuples: `get_item`, `len`, `items`, out-of-range and immutability.
     tuples,
+    /// Tuples of every length around the inline limit keep and release their items.
+    tuples_inline_and_on_the_heap,
     /// Lists: push, pop, set_item, get_item, items, and their errors.
     lists,
     /// Replacing or popping a list item releases it.
@@ -217,6 +219,38 @@ fn tuples<P: RuntimePolicy>(m: &Mutator<P>) {
     let mut children = Vec::new();
     t.for_each_child(|c| children.push(c.kind()));
     assert_eq!(children, [Kind::Int, Kind::Str, Kind::Float]);
+}
+
+fn tuples_inline_and_on_the_heap<P: RuntimePolicy>(m: &Mutator<P>) {
+    // Short tuples keep their items in the object, longer ones on the heap;
+    // every length must behave alike. Big ints are counted objects, so a
+    // lost or doubled release would show in the live count.
+    let before = live_objects();
+    for len in 0..8_i64 {
+        let items: Vec<_> = (0..len).map(|i| m.int(1_000_000 + i)).collect();
+        let mut spare = Vec::with_capacity(16);
+        spare.extend(items.iter().cloned());
+        // One made from an exact vector, one from a vector with spare room.
+        for t in [m.tuple(items.clone()), m.tuple(spare)] {
+            assert_eq!(t.len(), Some(len as usize));
+            for i in 0..len {
+                assert_eq!(
+                    t.get_item(i as usize).unwrap().as_int(),
+                    Some(1_000_000 + i)
+                );
+            }
+            let mut seen = Vec::new();
+            t.for_each_child(|c| seen.push(c.as_int().unwrap()));
+            assert_eq!(seen, (0..len).map(|i| 1_000_000 + i).collect::<Vec<_>>());
+            // Equal tuples are equal dict keys, whatever their storage.
+            let d = m.dict();
+            d.dict_set(t.clone(), m.int(len)).unwrap();
+            let key = m.tuple(items.clone());
+            assert_eq!(d.dict_get(&key).unwrap().unwrap().as_int(), Some(len));
+        }
+        drop(items);
+    }
+    assert_eq!(live_objects(), before, "every item released once");
 }
 
 fn lists<P: RuntimePolicy>(m: &Mutator<P>) {

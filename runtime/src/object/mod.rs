@@ -49,6 +49,7 @@ use brisk_gc::RawSlot;
 use brisk_refcount::RcHeader;
 use indexmap::IndexMap;
 use parking_lot::Mutex;
+use smallvec::SmallVec;
 
 use crate::policy::RuntimePolicy;
 use crate::sync::{AtomicU32, Ordering::Relaxed};
@@ -143,6 +144,13 @@ pub struct Object<P: RuntimePolicy> {
 // vector; the dict table is boxed to keep it so.
 const _: () = assert!(core::mem::size_of::<Object<crate::Biased>>() <= 64 || cfg!(loom));
 
+/// How many items a tuple keeps inline: as many as fit beside the largest
+/// other payload (a list's locked vector).
+pub(crate) const TUPLE_INLINE: usize = 3;
+
+/// A tuple's items: inline up to [`TUPLE_INLINE`], on the heap beyond.
+pub(crate) type TupleItems<P> = SmallVec<[Ref<P>; TUPLE_INLINE]>;
+
 /// A dictionary's table: insertion-ordered, behind the object's lock.
 pub(crate) type DictTable<P> = Mutex<IndexMap<Key<P>, Ref<P>>>;
 
@@ -157,7 +165,10 @@ pub(crate) enum Payload<P: RuntimePolicy> {
     Float(f64),
     Str(Box<str>),
     Bytes(Box<[u8]>),
-    Tuple(Box<[Ref<P>]>),
+    /// Up to [`TUPLE_INLINE`] items in the object itself, as CPython keeps
+    /// a tuple's items: a pair or a triple is one allocation and one cache
+    /// line.
+    Tuple(TupleItems<P>),
     List(Mutex<Vec<Ref<P>>>),
     /// Boxed: the table is three times the size of any other payload, and
     /// every object would pay for it inline.
