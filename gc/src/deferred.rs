@@ -80,7 +80,7 @@ unsafe impl RcPolicy for Deferred {
         if local == IMMORTAL {
             // Immortal objects inline, as in `biased::incref`; a forwarded
             // header counts on its target, through this policy.
-            if let Some(target) = header.forward_target() {
+            if let Some(target) = header.forward_target_of_immortal() {
                 // SAFETY: a forwarded header's target outlives its references.
                 unsafe { Deferred::incref(target.as_ref()) };
             }
@@ -105,7 +105,7 @@ unsafe impl RcPolicy for Deferred {
         let h = unsafe { header.as_ref() };
         let local = h.local_count();
         if local == IMMORTAL {
-            if let Some(target) = h.forward_target() {
+            if let Some(target) = h.forward_target_of_immortal() {
                 // SAFETY: the reference was counted on the target.
                 unsafe { Deferred::decref(target, dealloc) };
             }

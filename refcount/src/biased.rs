@@ -114,29 +114,51 @@ pub unsafe fn incref(header: &RcHeader) {
         // loaded on this thread, the only one that writes it.
         unsafe { owner_incref_loaded(header, local) }
     } else {
-        // Lay the owner path out as the fall-through: it is the one that
-        // must cost what `Rc` costs.
-        core::hint::cold_path();
         // SAFETY: the caller holds a reference.
-        unsafe { shared_incref(header) }
+        unsafe { non_owner_incref(header) }
     }
 }
 
-/// Increment of an immortal-looking header: nothing, unless it forwards
-/// (a frozen component's member), in which case the target counts it.
+/// [`incref`] off the owner thread.
+///
+/// # Safety
+///
+/// The caller holds a reference.
+#[cold]
+#[inline(never)] // an atomic anyway; out of line, the owner path inlines small
+unsafe fn non_owner_incref(header: &RcHeader) {
+    // SAFETY: forwarded from the caller.
+    unsafe { shared_incref(header) }
+}
+
+/// Increment of a header whose `local` the caller just read as
+/// [`IMMORTAL`]: nothing, unless it forwards (a frozen component's member),
+/// in which case the target counts it.
 ///
 /// # Safety
 ///
 /// The caller holds a reference.
 #[inline(always)]
 pub unsafe fn immortal_incref(header: &RcHeader) {
-    if let Some(target) = header.forward_target() {
+    if let Some(target) = header.forward_target_of_immortal() {
         // SAFETY: a forwarded header's target outlives its references.
-        unsafe { shared_incref_by(target.as_ref(), 1) };
+        unsafe { forwarded_incref(target) };
     }
 }
 
-/// Decrement of an immortal-looking header: see [`immortal_incref`].
+/// The increment of a forwarded header, counted on its target.
+///
+/// # Safety
+///
+/// `target` is a forward target, which outlives the caller's reference.
+#[inline(never)] // frozen members only; keeps the immortal test small where it is inlined
+unsafe fn forwarded_incref(target: NonNull<RcHeader>) {
+    // SAFETY: forwarded from the caller.
+    unsafe { shared_incref_by(target.as_ref(), 1) };
+}
+
+/// Decrement of a header whose `local` the caller just read as
+/// [`IMMORTAL`]: see [`immortal_incref`].
 ///
 /// # Safety
 ///
@@ -145,7 +167,7 @@ pub unsafe fn immortal_incref(header: &RcHeader) {
 #[inline(always)]
 pub unsafe fn immortal_decref(header: NonNull<RcHeader>, dealloc: Dealloc, merge: MergeFn) {
     // SAFETY: the caller's reference keeps the header alive.
-    if let Some(target) = unsafe { header.as_ref() }.forward_target() {
+    if let Some(target) = unsafe { header.as_ref() }.forward_target_of_immortal() {
         // SAFETY: the reference was counted on the target.
         unsafe { shared_decref_by(target, 1, dealloc, merge) };
     }
@@ -173,12 +195,22 @@ pub unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
         // loaded on this thread.
         unsafe { owner_decref_loaded(header, local, dealloc, merge_zero_local) }
     } else {
-        // As in `incref`: keep the owner path the fall-through.
-        core::hint::cold_path();
-        // SAFETY: the caller gives up a reference; queued objects are merged
-        // with the biased merge.
-        unsafe { shared_decref(header, dealloc, merge_queued) }
+        // SAFETY: the caller gives up a reference.
+        unsafe { non_owner_decref(header, dealloc) }
     }
+}
+
+/// [`decref`] off the owner thread.
+///
+/// # Safety
+///
+/// As [`decref`].
+#[cold]
+#[inline(never)] // as `non_owner_incref`
+unsafe fn non_owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: forwarded from the caller; queued objects are merged with the
+    // biased merge.
+    unsafe { shared_decref(header, dealloc, merge_queued) }
 }
 
 /// Owner increment: a Relaxed load and store of `local`.

@@ -260,6 +260,26 @@ impl RcHeader {
         NonNull::new(raw as usize as *mut RcHeader)
     }
 
+    /// [`RcHeader::forward_target`] for a caller that has just read `local`
+    /// as [`IMMORTAL`] (Relaxed is enough): the counting fast paths, which
+    /// would otherwise load and test `local` a second time.
+    #[inline(always)]
+    pub fn forward_target_of_immortal(&self) -> Option<NonNull<RcHeader>> {
+        use crate::sync::{fence, Ordering::Acquire, Ordering::Relaxed};
+        debug_assert!(self.is_immortal(), "caller read IMMORTAL");
+        // Acquire fence: the caller's read of IMMORTAL took the value of a
+        // Release store in `forward_to` (or `make_immortal`), which this
+        // fence makes synchronise, so the pointer read below is the one
+        // stored before it. A compiler barrier only, on x86-64.
+        fence(Acquire);
+        // Relaxed: ordered by the fence above.
+        let raw = self.shared.load(Relaxed);
+        if raw == 0 || raw & STATE_MASK != 0 {
+            return None; // a plain immortal header
+        }
+        NonNull::new(raw as usize as *mut RcHeader)
+    }
+
     /// The owning thread's id, or [`UNOWNED`]. A snapshot.
     #[inline]
     pub fn owner(&self) -> u32 {

@@ -131,7 +131,7 @@ unsafe impl RcPolicy for NonAtomic {
         // Relaxed: single-threaded by contract.
         let local = h.local.load(Relaxed);
         if local == IMMORTAL {
-            if let Some(target) = h.forward_target() {
+            if let Some(target) = h.forward_target_of_immortal() {
                 // SAFETY: the reference was counted on the target.
                 unsafe { NonAtomic::decref(target, dealloc) };
             }
@@ -221,7 +221,7 @@ unsafe impl RcPolicy for Atomic {
     #[inline(always)]
     unsafe fn incref(header: &RcHeader) {
         if header.is_immortal() {
-            if let Some(target) = header.forward_target() {
+            if let Some(target) = header.forward_target_of_immortal() {
                 // SAFETY: a forwarded header's target outlives its references.
                 unsafe { Atomic::incref(target.as_ref()) };
             }
@@ -238,7 +238,7 @@ unsafe impl RcPolicy for Atomic {
         // `fetch_sub` gives it up; it is not used afterwards unless we free.
         let h = unsafe { header.as_ref() };
         if h.is_immortal() {
-            if let Some(target) = h.forward_target() {
+            if let Some(target) = h.forward_target_of_immortal() {
                 // SAFETY: the reference was counted on the target.
                 unsafe { Atomic::decref(target, dealloc) };
             }
