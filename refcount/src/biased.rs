@@ -630,7 +630,12 @@ pub unsafe fn adopt(header: &RcHeader) {
     if header.is_immortal() {
         return;
     }
-    let tid = thread::current_tid_for_new_object();
+    // Not a safepoint, unlike `new_header`: a graph is adopted one object
+    // at a time, so the queue is not polled for each.
+    let mut tid = thread::current_tid();
+    if tid == thread::UNREGISTERED {
+        tid = thread::current_tid_for_new_object();
+    }
     // Relaxed: nobody else can reach the object; the hand-over that brought
     // it here ordered the previous owner's writes before ours, and a `tid`
     // equal to ours was stored by this thread.
