@@ -325,8 +325,11 @@ fn isolated_members<P: RuntimePolicy>(root: &Ref<P>) -> Result<Members<P>, SendE
         unverifiable: 0,
         pending: Vec::new(),
         held: Vec::new(),
-        members: vec![NonNull::from(&**root)],
+        // Room for a small graph, so that it costs one allocation rather
+        // than a series of doublings.
+        members: Vec::with_capacity(16),
     };
+    walk.members.push(NonNull::from(&**root));
     let root_count = P::exact_count(root.rc_header());
     if root_count != Some(1) {
         // The reference being sent is the one edge met so far.
