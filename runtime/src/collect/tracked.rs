@@ -232,10 +232,10 @@ unsafe fn object_of<P: RuntimePolicy>(link: *mut GcLink) -> NonNull<Object<P>> {
 /// and the world is stopped (only a collection touches marks).
 pub(crate) unsafe fn mark_of<P: RuntimePolicy>(object: &Object<P>) -> *mut ScanMark {
     debug_assert!(object.kind().is_tracked());
-    let address =
-        object as *const Object<P> as usize - core::mem::offset_of!(TrackedBox<P>, object);
-    // The box's provenance was exposed in `TrackedSet::alloc`.
-    let link = ptr::with_exposed_provenance_mut::<GcLink>(address);
+    // SAFETY: forwarded from the caller.
+    let link = unsafe { box_of(NonNull::from(object)) }
+        .as_ptr()
+        .cast::<GcLink>();
     // SAFETY: the link sits before the object in its live box.
     unsafe { &raw mut (*link).mark }
 }
@@ -246,8 +246,13 @@ pub(crate) unsafe fn mark_of<P: RuntimePolicy>(object: &Object<P>) -> *mut ScanM
 ///
 /// `object` was returned by [`TrackedSet::alloc`] and is not yet freed.
 unsafe fn box_of<P: RuntimePolicy>(object: NonNull<Object<P>>) -> NonNull<TrackedBox<P>> {
-    // SAFETY: the link sits right before the object in its `TrackedBox`.
-    unsafe { object.byte_sub(core::mem::offset_of!(TrackedBox<P>, object)) }.cast()
+    // Not `object.byte_sub(..)`: a pointer to the object may come from a
+    // reference, whose provenance covers the object alone, not the link
+    // before it. The box's provenance was exposed in `TrackedSet::alloc`.
+    let address = object.as_ptr() as usize - core::mem::offset_of!(TrackedBox<P>, object);
+    let boxed = ptr::with_exposed_provenance_mut::<TrackedBox<P>>(address);
+    // SAFETY: the address of a live box, so not null.
+    unsafe { NonNull::new_unchecked(boxed) }
 }
 
 /// Unlinks a tracked object from its set (and frees the set if it was

@@ -9,7 +9,7 @@
 
 use core::cell::{Cell, RefCell};
 use core::mem::MaybeUninit;
-use core::ptr::NonNull;
+use core::ptr::{self, NonNull};
 
 use brisk_refcount::RcHeader;
 
@@ -88,6 +88,13 @@ unsafe fn free_now<P: RuntimePolicy>(header: NonNull<RcHeader>) {
 /// count reached zero and no thread touches it again; if `drop_payload` is
 /// false its payload was already dropped.
 pub(crate) unsafe fn free_memory<P: RuntimePolicy>(object: NonNull<Object<P>>, drop_payload: bool) {
+    // The caller's pointer may derive from a reference to the object or to
+    // its header, which may not write the payload or free the box: take the
+    // allocation's own provenance, exposed when it was made (`Ref::alloc`,
+    // `TrackedSet::alloc`).
+    let object = ptr::with_exposed_provenance_mut::<Object<P>>(object.as_ptr() as usize);
+    // SAFETY: the address of a live object, so not null.
+    let object = unsafe { NonNull::new_unchecked(object) };
     // SAFETY: the header outlives the payload; `kind` is immutable.
     let tracked = unsafe { (*object.as_ptr()).header.kind }.is_tracked();
     if tracked {

@@ -52,8 +52,14 @@ impl<P: RuntimePolicy> Ref<P> {
             payload,
         });
         live::allocated();
+        let ptr = NonNull::from(Box::leak(object));
+        // A pointer to the object may later come from a reference (a
+        // `&Object` handed to `to_ref`, a `&RcHeader` kept by a queue),
+        // whose provenance cannot free the box; `free_memory` recovers the
+        // box's provenance, exposed here, from the address.
+        let _ = ptr.as_ptr().expose_provenance();
         Ref {
-            ptr: NonNull::from(Box::leak(object)),
+            ptr,
             _policy: PhantomData,
         }
     }
