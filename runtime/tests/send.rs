@@ -712,7 +712,8 @@ fn move_of_cycles_and_frozen_parts<P: RuntimePolicy + 'static>(runtime: &Runtime
 }
 
 fn move_while_another_mutator_rewrites_a_part<P: RuntimePolicy + 'static>(runtime: &Runtime<P>) {
-    const ROUNDS: usize = 300;
+    // Fewer under miri, which runs each round thousands of times slower.
+    const ROUNDS: usize = if cfg!(miri) { 4 } else { 300 };
     let a = runtime.new_interpreter("a");
     let a2 = a.clone();
     on(&a, move |m| {
