@@ -220,8 +220,9 @@ impl RcHeader {
     /// the references this header counted have been added to `target`.
     pub unsafe fn forward_to(&self, target: NonNull<RcHeader>) {
         use crate::sync::Ordering::Release;
-        // Release: a thread that later reads the forward (Acquire in
-        // `forward_target`) sees the target's count already adjusted.
+        // Release: a thread that later reads the forward (through the
+        // Acquire fence in `forward_target_of_immortal`) sees the target's
+        // count already adjusted.
         self.tid.store(UNOWNED, Release);
         self.shared.store(target.as_ptr() as usize as i64, Release);
         self.local.store(IMMORTAL, Release);
@@ -248,16 +249,11 @@ impl RcHeader {
     /// The header this one forwards to, if any (see [`RcHeader::forward_to`]).
     #[inline]
     pub fn forward_target(&self) -> Option<NonNull<RcHeader>> {
-        use crate::sync::Ordering::Acquire;
-        // Acquire: pairs with the Release stores in `forward_to`.
-        if self.local.load(Acquire) != IMMORTAL {
+        // Relaxed: `forward_target_of_immortal`'s fence orders the rest.
+        if self.local.load(crate::sync::Ordering::Relaxed) != IMMORTAL {
             return None;
         }
-        let raw = self.shared.load(Acquire);
-        if raw == 0 || raw & STATE_MASK != 0 {
-            return None; // a plain immortal header
-        }
-        NonNull::new(raw as usize as *mut RcHeader)
+        self.forward_target_of_immortal()
     }
 
     /// [`RcHeader::forward_target`] for a caller that has just read `local`

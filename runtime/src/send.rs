@@ -329,15 +329,9 @@ fn isolated_members<P: RuntimePolicy>(root: &Ref<P>) -> Result<Members<P>, SendE
         // than a series of doublings.
         members: Vec::with_capacity(16),
     };
-    walk.members.push(NonNull::from(&**root));
-    let root_count = P::exact_count(root.rc_header());
-    if root_count != Some(1) {
-        // The reference being sent is the one edge met so far.
-        let count = root_count.unwrap_or(usize::MAX);
-        walk.multi.insert(Ref::as_ptr(root) as usize, (count, 1));
-        walk.unverifiable += usize::from(root_count.is_none());
-    }
-    walk.expand(root, root_count == Some(1), 0);
+    // The reference being sent is the edge to the root, from the caller,
+    // who holds it: as from an exclusive parent.
+    walk.meet(root, true, 0);
     while let Some((object, exclusive)) = walk.pending.pop() {
         // SAFETY: see `IsolationWalk::pending`.
         walk.expand(unsafe { object.as_ref() }, exclusive, 0);
