@@ -11,7 +11,11 @@
 //!
 //! [`wire`] is the format of the subprocess baseline, which the
 //! `brisk-send-child` binary (and `brisk-lab send-child`) reads.
+//!
+//! Every binary that links this crate allocates through mimalloc unless it
+//! is built with `--no-default-features`; see [`allocator`].
 
+pub mod allocator;
 pub mod lab;
 pub mod wire;
 pub mod workloads;

@@ -24,6 +24,9 @@ pub struct Environment {
     pub rustc: String,
     /// Whether brisk-lab was built with optimizations.
     pub optimized: bool,
+    /// The allocator brisk-lab (and the subprocess baseline's child) ran
+    /// on: `mimalloc` or `system` ([`crate::allocator`]).
+    pub allocator: String,
     /// `git rev-parse HEAD` of the workspace, if it is a git checkout.
     pub git_commit: Option<String>,
     /// Whether the work tree had uncommitted changes.
@@ -61,6 +64,7 @@ impl Environment {
             machine,
             rustc: env!("BRISK_LAB_RUSTC").to_owned(),
             optimized: !cfg!(debug_assertions),
+            allocator: crate::allocator::NAME.to_owned(),
             git_commit,
             git_dirty,
             date: now_rfc3339(),
@@ -81,7 +85,7 @@ impl Environment {
         if let Some(machine) = &self.machine {
             line += &format!(", {machine}");
         }
-        line += &format!(", {}", self.rustc);
+        line += &format!(", {}, {} allocator", self.rustc, self.allocator);
         match (&self.git_commit, self.git_dirty) {
             (Some(c), Some(true)) => {
                 line += &format!(", commit {} + uncommitted changes", short(c))
