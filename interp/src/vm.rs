@@ -236,8 +236,7 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
         }
         self.ensure_constants(proto);
         let base = callee_index + 1;
-        self.stack
-            .resize(base + proto.frame_size as usize, self.m.none());
+        self.fill_frame(base + proto.frame_size as usize);
         self.frames.push(Frame {
             closure: NonNull::from(closure),
             ip: 0,
@@ -251,12 +250,37 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
     fn return_from_frame(&mut self, stop_depth: usize) -> Option<Ref<P>> {
         let result = self.pop();
         let frame = self.frames.pop().expect("a frame is running");
-        self.stack.truncate(frame.base - 1);
+        self.truncate_stack(frame.base - 1);
         if self.frames.len() == stop_depth {
             return Some(result);
         }
         self.stack.push(result);
         None
+    }
+
+    /// Grows the stack to `len` slots with `None`, the locals of a frame
+    /// just pushed (its arguments are already in place). One `push` at a
+    /// time, inlined here: `Vec::resize` is an out-of-line call that also
+    /// carries the shrinking path and its drop glue.
+    #[inline]
+    fn fill_frame(&mut self, len: usize) {
+        debug_assert!(self.stack.len() <= len, "a frame holds its arguments");
+        self.stack.reserve(len.saturating_sub(self.stack.len()));
+        while self.stack.len() < len {
+            self.stack.push(self.m.none());
+        }
+    }
+
+    /// Drops the slots above `len`, one `pop` at a time, so that each drop
+    /// is inlined here. `Vec::truncate` calls the slice's drop glue, which
+    /// the compiler keeps out of line once dropping a reference has more
+    /// than one path (`Biased`, `Deferred`): a call per frame, and a loop
+    /// that cannot see the slots' policy fast paths.
+    #[inline]
+    fn truncate_stack(&mut self, len: usize) {
+        while self.stack.len() > len {
+            drop(self.stack.pop());
+        }
     }
 
     #[inline]
@@ -297,7 +321,7 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
         };
         match func(&mut ctx, &mut self.stack[callee_index + 1..]) {
             Ok(value) => {
-                self.stack.truncate(callee_index);
+                self.truncate_stack(callee_index);
                 self.stack.push(value);
                 Ok(())
             }
