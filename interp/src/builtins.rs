@@ -413,7 +413,8 @@ fn list<P: RuntimePolicy>(ctx: &mut Ctx<'_, '_, P>, args: &mut [Ref<P>]) -> Buil
 }
 
 fn tuple<P: RuntimePolicy>(ctx: &mut Ctx<'_, '_, P>, args: &mut [Ref<P>]) -> BuiltinResult<P> {
-    Ok(ctx.m.tuple(take_all(ctx.m, args)))
+    let m = ctx.m;
+    Ok(m.tuple_from_iter(args.iter_mut().map(|arg| take(m, arg))))
 }
 
 fn length<P: RuntimePolicy>(ctx: &mut Ctx<'_, '_, P>, args: &mut [Ref<P>]) -> BuiltinResult<P> {
@@ -667,7 +668,7 @@ fn dict_items<P: RuntimePolicy>(ctx: &mut Ctx<'_, '_, P>, args: &mut [Ref<P>]) -
     Ok(m.list(
         entries
             .into_iter()
-            .map(|(key, value)| m.tuple(vec![key, value]))
+            .map(|(key, value)| m.tuple_from_iter([key, value]))
             .collect(),
     ))
 }

@@ -284,6 +284,26 @@ impl<P: RuntimePolicy> Mutator<P> {
         Ref::alloc(Payload::Tuple(items))
     }
 
+    /// A tuple of what `items` yields, without the `Vec` that
+    /// [`Mutator::tuple`] takes: a small tuple's items go straight into
+    /// the object, so making a pair allocates once.
+    ///
+    /// ```
+    /// use brisk_runtime::{Biased, Runtime};
+    ///
+    /// let runtime = Runtime::<Biased>::new();
+    /// let interpreter = runtime.new_interpreter("main");
+    /// let m = interpreter.attach();
+    /// let pair = m.tuple_from_iter([m.int(1), m.str("one")]);
+    /// assert_eq!(pair.len().unwrap(), 2);
+    /// ```
+    pub fn tuple_from_iter(&self, items: impl IntoIterator<Item = Ref<P>>) -> Ref<P> {
+        let mut items: TupleItems<P> = items.into_iter().collect();
+        // As in `tuple`.
+        items.shrink_to_fit();
+        Ref::alloc(Payload::Tuple(items))
+    }
+
     /// A list.
     pub fn list(&self, items: Vec<Ref<P>>) -> Ref<P> {
         self.alloc_tracked(Payload::List(parking_lot::Mutex::new(items)))

@@ -230,8 +230,10 @@ fn tuples_inline_and_on_the_heap<P: RuntimePolicy>(m: &Mutator<P>) {
         let items: Vec<_> = (0..len).map(|i| m.int(1_000_000 + i)).collect();
         let mut spare = Vec::with_capacity(16);
         spare.extend(items.iter().cloned());
-        // One made from an exact vector, one from a vector with spare room.
-        for t in [m.tuple(items.clone()), m.tuple(spare)] {
+        // One made from an exact vector, one from a vector with spare room,
+        // one straight from an iterator.
+        let streamed = m.tuple_from_iter(items.iter().cloned());
+        for t in [m.tuple(items.clone()), m.tuple(spare), streamed] {
             assert_eq!(t.len(), Some(len as usize));
             for i in 0..len {
                 assert_eq!(
