@@ -67,6 +67,11 @@ unsafe impl RcPolicy for Deferred {
         biased::new_header()
     }
 
+    #[inline]
+    fn new_header_unpolled() -> RcHeader {
+        biased::new_header_unpolled()
+    }
+
     #[inline(always)]
     unsafe fn incref(header: &RcHeader) {
         // This thread's hot entry first: a non-owner counting a hot shared

@@ -83,7 +83,20 @@ pub fn is_owned_by_current_thread(header: &RcHeader) -> bool {
 /// first. On a thread that is already exiting the header starts out merged.
 #[inline]
 pub fn new_header() -> RcHeader {
-    let tid = thread::current_tid_for_new_object();
+    let _ = thread::poll_merge_queue();
+    new_header_unpolled()
+}
+
+/// [`new_header`] without the safepoint: registers the thread on first use
+/// but leaves the merge queue alone. For an embedding runtime whose
+/// mutators reach safepoints of their own (an interpreter's eval breaker),
+/// where polling the queue at every allocation would only repeat them.
+#[inline]
+pub fn new_header_unpolled() -> RcHeader {
+    let mut tid = thread::current_tid();
+    if tid == thread::UNREGISTERED {
+        tid = thread::register_current();
+    }
     if tid == UNOWNED {
         RcHeader::new_unowned()
     } else {
@@ -634,7 +647,7 @@ pub unsafe fn adopt(header: &RcHeader) {
     // at a time, so the queue is not polled for each.
     let mut tid = thread::current_tid();
     if tid == thread::UNREGISTERED {
-        tid = thread::current_tid_for_new_object();
+        tid = thread::register_current();
     }
     // Relaxed: nobody else can reach the object; the hand-over that brought
     // it here ordered the previous owner's writes before ours, and a `tid`

@@ -41,7 +41,18 @@ pub unsafe trait RcPolicy: 'static {
     const NAME: &'static str;
 
     /// A header for a new object holding one reference, held by the caller.
+    /// May be a safepoint (`Biased` merges the thread's queue here, so a
+    /// thread that only allocates still takes back what others queued).
     fn new_header() -> RcHeader;
+
+    /// [`RcPolicy::new_header`] without the safepoint, for an embedding
+    /// runtime whose mutators reach safepoints of their own (an
+    /// interpreter's eval breaker) and would only repeat them at every
+    /// allocation. The same header otherwise.
+    #[inline]
+    fn new_header_unpolled() -> RcHeader {
+        Self::new_header()
+    }
 
     /// Adds a reference.
     ///
@@ -290,6 +301,11 @@ unsafe impl RcPolicy for Biased {
     #[inline]
     fn new_header() -> RcHeader {
         biased::new_header()
+    }
+
+    #[inline]
+    fn new_header_unpolled() -> RcHeader {
+        biased::new_header_unpolled()
     }
 
     #[inline(always)]

@@ -143,24 +143,12 @@ pub(crate) fn current_tid() -> u32 {
     CURRENT_TID.try_with(Cell::get).unwrap_or(UNREGISTERED)
 }
 
-/// This thread's id, registering it first if needed. Returns [`UNOWNED`] on a
-/// thread that is already exiting: objects it makes start out merged.
-///
-/// Also a safepoint: merges this thread's queue if anything is waiting.
-#[inline]
-pub(crate) fn current_tid_for_new_object() -> u32 {
-    let tid = current_tid();
-    if tid == UNREGISTERED {
-        return register();
-    }
-    let _ = poll_merge_queue();
-    tid
-}
-
-/// Registers this thread.
+/// Registers this thread and returns its new id (or its id, if it is
+/// registered already). Returns [`UNOWNED`] on a thread that is already
+/// exiting: objects it makes start out merged.
 #[cold]
 #[inline(never)] // once per thread; keeps allocation and locking out of `Brc::new`
-fn register() -> u32 {
+pub(crate) fn register_current() -> u32 {
     HANDLE
         .try_with(|handle| {
             if let Some(state) = handle.state.get() {

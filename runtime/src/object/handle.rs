@@ -40,12 +40,16 @@ impl<P: RuntimePolicy> Ref<P> {
     };
 
     /// Allocates an object with one reference, owned by this thread.
+    ///
+    /// Not a safepoint: the thread's merge queue is taken in at the
+    /// mutator's own safepoints ([`crate::Mutator::safepoint`]), as CPython
+    /// merges it from the eval breaker, not at every allocation.
     pub(crate) fn alloc(payload: Payload<P>) -> Self {
         let kind = payload.kind();
         debug_assert!(!kind.is_tracked(), "containers go through `alloc_tracked`");
         let object = Box::new(Object {
             header: super::ObjHeader {
-                rc: P::new_header(),
+                rc: P::new_header_unpolled(),
                 flags: crate::sync::AtomicU32::new(0),
                 kind,
             },
@@ -69,7 +73,7 @@ impl<P: RuntimePolicy> Ref<P> {
     pub(crate) fn alloc_tracked(set: &TrackedSet, payload: Payload<P>) -> Self {
         let object = set.alloc(Object {
             header: super::ObjHeader {
-                rc: P::new_header(),
+                rc: P::new_header_unpolled(),
                 flags: crate::sync::AtomicU32::new(0),
                 kind: payload.kind(),
             },
