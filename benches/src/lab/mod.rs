@@ -60,6 +60,7 @@ pub mod results;
 
 pub mod contention;
 pub mod cycle_pause;
+pub mod instructions;
 pub mod memory;
 pub mod parallel_scaling;
 pub mod per_op;
@@ -184,12 +185,13 @@ pub struct Experiment {
 }
 
 /// Every experiment, in the order the suite runs them.
-pub const EXPERIMENTS: [Experiment; 9] = [
+pub const EXPERIMENTS: [Experiment; 10] = [
     per_op::EXPERIMENT,
     contention::EXPERIMENT,
     producer_consumer::EXPERIMENT,
     where_ops_go::EXPERIMENT,
     whole_program::EXPERIMENT,
+    instructions::EXPERIMENT,
     parallel_scaling::EXPERIMENT,
     send_cost::EXPERIMENT,
     memory::EXPERIMENT,

@@ -1,0 +1,274 @@
+//! Instructions per policy for the single-interpreter programs: the
+//! whole-program overhead measured without the clock.
+//!
+//! `whole_program` times each program under each policy, but on a shared
+//! machine the spread between rounds is often wider than the overheads the
+//! 2017 question is about (a few percent). A count of executed
+//! instructions does not depend on what else the machine runs, so it can
+//! tell a 3% difference apart where a wall clock cannot. This experiment
+//! runs each single-interpreter example once per policy under callgrind
+//! (`valgrind --tool=callgrind`, which counts every instruction the process
+//! executes, its own and the libraries') and reports each policy's count
+//! as a ratio to `gil`.
+//!
+//! Instructions are not time. An owner check is a load, a compare and a
+//! branch that the core predicts and overlaps with other work, so it costs
+//! less time than its share of instructions suggests; a cache miss costs
+//! much more time than its one instruction. The ratio is a repeatable
+//! bound on the work the counting adds, to be read beside the wall-time
+//! table, not instead of it.
+//!
+//! The programs run with smaller arguments than in `whole_program`
+//! (callgrind runs them about fifty times slower). The start-up of the
+//! process (argument parsing, the runtime, the interpreter: about a million
+//! instructions) is counted once per policy on a one-line program and taken
+//! off every count, so that the ratios are those of the programs' own
+//! work. Every policy must print the same output as `gil`. Without valgrind
+//! the experiment is skipped.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::measure::geomean;
+use super::programs::{self, Program};
+use super::report::{int, Table};
+use super::{Ctx, Experiment, Outcome, Report, Suite};
+
+/// The experiment.
+pub const EXPERIMENT: Experiment = Experiment {
+    name: "instructions",
+    title: "Instructions per policy, relative to a GIL (callgrind)",
+    question: "\"Do we know yet how much single-thread overhead this adds?\" Counted in \
+               instructions, which the machine's other load cannot disturb.",
+    run,
+};
+
+/// The policies, `gil` first: the others are reported relative to it.
+const POLICIES: [&str; 4] = ["gil", "biased", "deferred", "atomic"];
+
+/// Arguments under callgrind, by program name: (quick, full). A few
+/// seconds per run in the quick suite.
+const ARGS: [(&str, &[&str], &[&str]); 5] = [
+    ("binary-trees", &["8"], &["10"]),
+    ("fib", &["20"], &["24"]),
+    ("nbody", &["500"], &["2000"]),
+    ("richards", &["1"], &["3"]),
+    ("spectral-norm", &["30"], &["60"]),
+];
+
+/// The arguments of `program` under callgrind in `suite`.
+fn args_for(program: &Program, suite: Suite) -> Vec<String> {
+    let (_, quick, full) = ARGS
+        .iter()
+        .find(|(name, _, _)| *name == program.name)
+        .copied()
+        .unwrap_or((program.name, program.quick, program.full));
+    suite
+        .pick(program.smoke, quick, full)
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// What one callgrind run reported.
+struct Counted {
+    /// Instructions executed, every thread of the process.
+    instructions: u64,
+    /// The program's standard output.
+    stdout: String,
+}
+
+/// Reads the total callgrind prints on stderr (`==123== Collected : 456`).
+fn parse_collected(stderr: &str) -> Option<u64> {
+    stderr.lines().find_map(|line| {
+        let (_, rest) = line.split_once("Collected :")?;
+        rest.trim().parse().ok()
+    })
+}
+
+/// Runs `brisk run FILE ARGS --policy POLICY` under callgrind.
+fn count(
+    bin: &Path,
+    dir: &Path,
+    file: &str,
+    args: &[String],
+    policy: &str,
+) -> Result<Counted, String> {
+    let output = Command::new("valgrind")
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg(bin)
+        .args(["run", file])
+        .args(args)
+        .args(["--policy", policy])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("could not start valgrind: {e}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        return Err(format!(
+            "`{file}` under {policy} exited with {}: {}",
+            output.status,
+            stderr.trim()
+        ));
+    }
+    let instructions = parse_collected(&stderr).ok_or_else(|| {
+        format!(
+            "no instruction total in callgrind's output: {}",
+            stderr.trim()
+        )
+    })?;
+    Ok(Counted {
+        instructions,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+    })
+}
+
+/// A ratio to three decimals: the differences here are a few percent.
+fn fine_ratio(x: f64) -> String {
+    format!("{x:.3}×")
+}
+
+/// The program whose count is the process's start-up: one line, one print.
+const START_UP_PROGRAM: &str = "(print \"start-up\")\n";
+
+/// Whether valgrind can be started.
+fn have_valgrind() -> bool {
+    Command::new("valgrind")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn run(ctx: &Ctx) -> Outcome {
+    if ctx.suite == Suite::Smoke {
+        return Outcome::Skipped(
+            "not in the smoke suite: twenty programs under callgrind take minutes".to_owned(),
+        );
+    }
+    if !have_valgrind() {
+        return Outcome::Skipped(
+            "valgrind was not found (Debian: `apt-get install valgrind`)".to_owned(),
+        );
+    }
+    let bin = match programs::build(ctx, false) {
+        Ok(bin) => bin,
+        Err(why) => return Outcome::Skipped(why),
+    };
+    let dir = ctx.workspace.join("interp/examples");
+    let start_up_file =
+        std::env::temp_dir().join(format!("brisk-lab-start-up-{}.brisk", std::process::id()));
+    if let Err(e) = std::fs::write(&start_up_file, START_UP_PROGRAM) {
+        return Outcome::Skipped(format!("could not write {}: {e}", start_up_file.display()));
+    }
+    let start_up_path = start_up_file.to_string_lossy().into_owned();
+    let mut start_up = Vec::new();
+    for policy in POLICIES {
+        ctx.step(format!("start-up under {policy}"));
+        match count(&bin, &dir, &start_up_path, &[], policy) {
+            Ok(c) => start_up.push(c.instructions),
+            Err(e) => {
+                let _ = std::fs::remove_file(&start_up_file);
+                return Outcome::Skipped(format!("the start-up program failed: {e}"));
+            }
+        }
+    }
+    let _ = std::fs::remove_file(&start_up_file);
+    let mut report = Report::new();
+    for (policy, n) in POLICIES.iter().zip(&start_up) {
+        report.metric(format!("start_up/{policy}/instructions"), *n as f64);
+    }
+    let mut table = Table::new(&[
+        "program",
+        "`gil` instructions (start-up off)",
+        "`biased` ÷ `gil`",
+        "`deferred` ÷ `gil`",
+        "`atomic` ÷ `gil`",
+    ]);
+    // Per policy (after `gil`), the ratios of every program.
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); POLICIES.len() - 1];
+    let mut lines = Vec::new();
+    for program in &programs::SINGLE {
+        let args = args_for(program, ctx.suite);
+        lines.push(format!("`{} {}`", program.file, args.join(" ")));
+        let mut counts = Vec::new();
+        let mut gil_output = None;
+        for policy in POLICIES {
+            ctx.step(format!("{} under {policy}", program.name));
+            let counted = match count(&bin, &dir, program.file, &args, policy) {
+                Ok(c) => c,
+                Err(e) => return Outcome::Skipped(format!("a program failed: {e}")),
+            };
+            match &gil_output {
+                None => gil_output = Some(counted.stdout),
+                Some(expected) if *expected != counted.stdout => {
+                    return Outcome::Skipped(format!(
+                        "`{}` printed something else under {policy} than under gil",
+                        program.name
+                    ))
+                }
+                Some(_) => {}
+            }
+            report.metric(
+                format!("{}/{policy}/instructions", program.name),
+                counted.instructions as f64,
+            );
+            counts.push(counted.instructions as f64);
+        }
+        // The programs' own work: start-up taken off, policy by policy.
+        for (n, s) in counts.iter_mut().zip(&start_up) {
+            *n = (*n - *s as f64).max(1.0);
+        }
+        let mut row = vec![format!("`{}`", program.name), int(counts[0] as u64)];
+        for (k, policy) in POLICIES.iter().enumerate().skip(1) {
+            let r = counts[k] / counts[0];
+            report.metric(format!("{}/{policy}_over_gil", program.name), r);
+            ratios[k - 1].push(r);
+            row.push(fine_ratio(r));
+        }
+        table.row(row);
+    }
+    let mut row = vec!["geometric mean".to_owned(), String::new()];
+    for (k, policy) in POLICIES.iter().enumerate().skip(1) {
+        let g = geomean(&ratios[k - 1]);
+        report.metric(format!("geomean/{policy}_over_gil"), g);
+        row.push(fine_ratio(g));
+    }
+    table.row(row);
+    report.para(format!(
+        "`valgrind --tool=callgrind brisk run FILE ARGS --policy P` (the release build), \
+         one run per program and policy: instructions executed by the whole process, \
+         less its start-up ({} under `gil`, {} under `biased`: a one-line program under \
+         each policy). The count repeats exactly for the same binary and input. \
+         Programs: {}.",
+        int(start_up[0]),
+        int(start_up[1]),
+        lines.join(", ")
+    ));
+    report.table(&table);
+    report.para(
+        "Instructions are not time: an owner check is a load, a compare and a branch that \
+         the core predicts and overlaps with other work, and a cache miss is one \
+         instruction. Read this table beside `whole_program.md`, whose wall times include \
+         both.",
+    );
+    report.note("Every policy printed the same output as `gil` for every program.");
+    Outcome::Ran(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_collected;
+
+    #[test]
+    fn reads_callgrinds_total() {
+        let stderr = "==4242== Callgrind, a call-graph generating cache profiler\n\
+                      ==4242== Events    : Ir\n\
+                      ==4242== Collected : 19129215\n\
+                      ==4242== I   refs:      19,129,215\n";
+        assert_eq!(parse_collected(stderr), Some(19_129_215));
+        assert_eq!(parse_collected("valgrind: no such tool"), None);
+    }
+}
