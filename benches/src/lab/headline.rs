@@ -90,6 +90,22 @@ pub fn render(doc: &Value) -> String {
             geo("atomic")
         ),
     );
+    let instructions = |p: &str| {
+        f("instructions", &format!("geomean/{p}_over_gil"), |x| {
+            format!("{x:.3}×")
+        })
+    };
+    add(
+        "The same programs in instructions vs `gil` (callgrind, geometric mean)",
+        "instructions",
+        "geomean/biased_over_gil",
+        format!(
+            "`biased` {}, `deferred` {}, `atomic` {}",
+            instructions("biased"),
+            instructions("deferred"),
+            instructions("atomic")
+        ),
+    );
     let speedup = |p: &str| {
         f(
             "whole_program",
