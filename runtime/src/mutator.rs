@@ -240,23 +240,24 @@ impl<P: RuntimePolicy> Mutator<P> {
 
     /// `None`.
     pub fn none(&self) -> Ref<P> {
-        self.runtime().singletons.none.clone()
+        self.runtime().singletons.none.singleton_copy()
     }
 
     /// `True` or `False`.
     pub fn bool(&self, value: bool) -> Ref<P> {
         let singletons = self.runtime().singletons;
         if value {
-            singletons.true_.clone()
+            singletons.true_.singleton_copy()
         } else {
-            singletons.false_.clone()
+            singletons.false_.singleton_copy()
         }
     }
 
     /// An integer; −5 to 256 are immortal singletons.
     pub fn int(&self, value: i64) -> Ref<P> {
         if (SMALL_INT_MIN..=SMALL_INT_MAX).contains(&value) {
-            return self.runtime().singletons.small_ints[(value - SMALL_INT_MIN) as usize].clone();
+            return self.runtime().singletons.small_ints[(value - SMALL_INT_MIN) as usize]
+                .singleton_copy();
         }
         Ref::alloc(Payload::Int(value))
     }

@@ -103,6 +103,23 @@ impl<P: RuntimePolicy> Ref<P> {
         }
     }
 
+    /// Another reference to one of the runtime's singletons (`None`, the
+    /// booleans, the small integers), without counting it: their headers
+    /// are immortal and never forward, so every policy's increment and
+    /// decrement on them does nothing, and the increment can be skipped as
+    /// CPython skips it in `Py_RETURN_NONE` since PEP 683.
+    #[inline]
+    pub(crate) fn singleton_copy(&self) -> Self {
+        debug_assert!(
+            self.rc_header().is_immortal() && self.rc_header().forward_target().is_none(),
+            "only a plain immortal object may be copied without a count"
+        );
+        Ref {
+            ptr: self.ptr,
+            _policy: PhantomData,
+        }
+    }
+
     /// Counts a new reference to a borrowed object.
     ///
     /// # Safety
