@@ -93,10 +93,7 @@ pub fn new_header() -> RcHeader {
 /// where polling the queue at every allocation would only repeat them.
 #[inline]
 pub fn new_header_unpolled() -> RcHeader {
-    let mut tid = thread::current_tid();
-    if tid == thread::UNREGISTERED {
-        tid = thread::register_current();
-    }
+    let tid = thread::current_tid_registered();
     if tid == UNOWNED {
         RcHeader::new_unowned()
     } else {
@@ -645,10 +642,7 @@ pub unsafe fn adopt(header: &RcHeader) {
     }
     // Not a safepoint, unlike `new_header`: a graph is adopted one object
     // at a time, so the queue is not polled for each.
-    let mut tid = thread::current_tid();
-    if tid == thread::UNREGISTERED {
-        tid = thread::register_current();
-    }
+    let tid = thread::current_tid_registered();
     // Relaxed: nobody else can reach the object; the hand-over that brought
     // it here ordered the previous owner's writes before ours, and a `tid`
     // equal to ours was stored by this thread.

@@ -143,12 +143,25 @@ pub(crate) fn current_tid() -> u32 {
     CURRENT_TID.try_with(Cell::get).unwrap_or(UNREGISTERED)
 }
 
+/// This thread's id, registering the thread first if it has none. Returns
+/// [`UNOWNED`] on a thread that is already exiting (see
+/// [`register_current`]). Not a safepoint.
+#[inline]
+pub(crate) fn current_tid_registered() -> u32 {
+    let tid = current_tid();
+    if tid == UNREGISTERED {
+        register_current()
+    } else {
+        tid
+    }
+}
+
 /// Registers this thread and returns its new id (or its id, if it is
 /// registered already). Returns [`UNOWNED`] on a thread that is already
 /// exiting: objects it makes start out merged.
 #[cold]
 #[inline(never)] // once per thread; keeps allocation and locking out of `Brc::new`
-pub(crate) fn register_current() -> u32 {
+fn register_current() -> u32 {
     HANDLE
         .try_with(|handle| {
             if let Some(state) = handle.state.get() {
