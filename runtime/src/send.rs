@@ -414,7 +414,7 @@ impl<P: RuntimePolicy> IsolationWalk<P> {
         match &object.payload {
             // The two sequences are read as slices, so the loop over their
             // items has no callback in it.
-            Payload::Tuple(items) => self.meet_all(items, exclusive, depth),
+            Payload::Tuple(items) => self.follow_all(items, exclusive, depth),
             Payload::List(items) => {
                 let items = items.lock();
                 for (index, child) in items.iter().enumerate() {
@@ -425,28 +425,28 @@ impl<P: RuntimePolicy> IsolationWalk<P> {
                     if let Some(ahead) = items.get(index + PREFETCH_DISTANCE) {
                         prefetch(ahead);
                     }
-                    if !stays_shared(child) {
-                        self.meet(child, exclusive, depth);
-                    }
+                    self.follow(child, exclusive, depth);
                 }
             }
-            _ => object.for_each_child(|child| {
-                if !stays_shared(child) {
-                    self.meet(child, exclusive, depth);
-                }
-            }),
+            _ => object.for_each_child(|child| self.follow(child, exclusive, depth)),
         }
     }
 
-    /// Meets each of `children` that is part of the graph.
+    /// Follows each edge of `children`.
     #[inline(always)]
-    fn meet_all(&mut self, children: &[Ref<P>], parent_exclusive: bool, depth: u32) {
+    fn follow_all(&mut self, children: &[Ref<P>], parent_exclusive: bool, depth: u32) {
         for child in children {
-            // Tested here, inline: most children of a small tuple are
-            // immortal ints or other shared leaves.
-            if !stays_shared(child) {
-                self.meet(child, parent_exclusive, depth);
-            }
+            self.follow(child, parent_exclusive, depth);
+        }
+    }
+
+    /// Follows one edge, unless it leads to a shared object (tested here,
+    /// inline: most children of a small tuple are immortal ints or other
+    /// shared leaves).
+    #[inline(always)]
+    fn follow(&mut self, child: &Object<P>, parent_exclusive: bool, depth: u32) {
+        if !stays_shared(child) {
+            self.meet(child, parent_exclusive, depth);
         }
     }
 
@@ -467,17 +467,16 @@ impl<P: RuntimePolicy> IsolationWalk<P> {
             // expand it now, while its header is in cache, instead of coming
             // back to it once the rest of its parent has been met.
             Payload::Tuple(items) if depth < INLINE_TUPLE_DEPTH => {
-                self.meet_all(items, exclusive, depth + 1);
+                self.follow_all(items, exclusive, depth + 1);
             }
-            // Nothing below a leaf: no need to come back to it.
-            Payload::None
-            | Payload::Bool(_)
-            | Payload::Int(_)
-            | Payload::Float(_)
-            | Payload::Str(_)
-            | Payload::Bytes(_)
-            | Payload::NativeFn(_) => {}
-            _ => self.pending.push((NonNull::from(child), exclusive)),
+            // Only tuples and the tracked containers point at other
+            // objects; nothing lies below any other kind, so there is no
+            // need to come back to it.
+            Payload::Tuple(_) => self.pending.push((NonNull::from(child), exclusive)),
+            _ if child.kind().is_tracked() => {
+                self.pending.push((NonNull::from(child), exclusive));
+            }
+            _ => {}
         }
     }
 
