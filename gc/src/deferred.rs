@@ -46,7 +46,7 @@
 
 use core::ptr::NonNull;
 
-use brisk_refcount::header::IMMORTAL;
+use brisk_refcount::header::FORWARDED;
 use brisk_refcount::{biased, Dealloc, RcHeader, RcPolicy};
 
 use crate::domain::defer_decrement;
@@ -82,10 +82,11 @@ unsafe impl RcPolicy for Deferred {
             return;
         }
         let local = header.local_count();
-        if local == IMMORTAL {
+        if local >= FORWARDED {
             // Immortal objects inline, as in `biased::incref`; a forwarded
             // header counts on its target, through this policy.
-            if let Some(target) = header.forward_target_of_immortal() {
+            let target = (local == FORWARDED).then(|| header.forwarded_target());
+            if let Some(target) = target.flatten() {
                 // SAFETY: a forwarded header's target outlives its references.
                 unsafe { Deferred::incref(target.as_ref()) };
             }
@@ -109,8 +110,9 @@ unsafe impl RcPolicy for Deferred {
         // SAFETY: the caller's reference keeps the header alive.
         let h = unsafe { header.as_ref() };
         let local = h.local_count();
-        if local == IMMORTAL {
-            if let Some(target) = h.forward_target_of_immortal() {
+        if local >= FORWARDED {
+            let target = (local == FORWARDED).then(|| h.forwarded_target());
+            if let Some(target) = target.flatten() {
                 // SAFETY: the reference was counted on the target.
                 unsafe { Deferred::decref(target, dealloc) };
             }

@@ -44,9 +44,10 @@
 //!
 //! # Local overflow
 //!
-//! An owner increment that finds `local` at `u32::MAX − 1` moves half of it
+//! An owner increment that finds `local` at `u32::MAX − 2` moves half of it
 //! into `shared` first (`spill_local`), so the count never wraps and never
-//! turns into the immortal marker by accident.
+//! turns into one of the two markers above it (forwarded, immortal) by
+//! accident.
 //!
 //! # Why an object on a queue is never freed early
 //!
@@ -58,7 +59,7 @@
 
 use core::ptr::NonNull;
 
-use crate::header::{RcHeader, SharedState, SharedWord, IMMORTAL, LOCAL_MAX, SHARED_ONE, UNOWNED};
+use crate::header::{RcHeader, SharedState, SharedWord, FORWARDED, LOCAL_MAX, SHARED_ONE, UNOWNED};
 use crate::queue::{Dealloc, MergeFn, Queued};
 use crate::stats;
 use crate::sync::{
@@ -110,15 +111,19 @@ pub fn new_header_unpolled() -> RcHeader {
 #[inline]
 pub unsafe fn incref(header: &RcHeader) {
     // Relaxed: on the owner this is its own latest store; elsewhere it only
-    // tells IMMORTAL, which is final once set, from any mortal value.
+    // tells IMMORTAL or FORWARDED, each final once set, from any mortal
+    // value.
     let local = header.local.load(Relaxed);
-    if local == IMMORTAL {
+    if local >= FORWARDED {
         // `None`, booleans, small integers: counted constantly by an
         // interpreter, so tested first and handled inline, as CPython's
         // `Py_INCREF` tests the local word before the owner: an immortal
         // costs no owner check, and the owner path needs `local` anyway.
-        // SAFETY: the caller holds a reference.
-        unsafe { immortal_incref(header) }
+        // Nothing to count, unless the header forwards.
+        if local == FORWARDED {
+            // SAFETY: the caller holds a reference.
+            unsafe { forwarded_incref(header) }
+        }
     } else if is_owned_by_current_thread(header) {
         // SAFETY: owner thread; the caller holds a reference; `local` was
         // loaded on this thread, the only one that writes it.
@@ -141,43 +146,32 @@ unsafe fn non_owner_incref(header: &RcHeader) {
     unsafe { shared_incref(header) }
 }
 
-/// Increment of a header whose `local` the caller just read as
-/// [`IMMORTAL`]: nothing, unless it forwards (a frozen component's member),
-/// in which case the target counts it.
+/// The increment of a header whose `local` the caller just read as
+/// [`FORWARDED`] (a frozen component's member): counted on its target, with
+/// an atomic, from any thread.
 ///
 /// # Safety
 ///
 /// The caller holds a reference.
-#[inline(always)]
-pub unsafe fn immortal_incref(header: &RcHeader) {
-    if let Some(target) = header.forward_target_of_immortal() {
+#[inline(never)] // frozen members only; keeps the immortal test small where it is inlined
+pub unsafe fn forwarded_incref(header: &RcHeader) {
+    if let Some(target) = header.forwarded_target() {
         // SAFETY: a forwarded header's target outlives its references.
-        unsafe { forwarded_incref(target) };
+        unsafe { shared_incref_by(target.as_ref(), 1) };
     }
 }
 
-/// The increment of a forwarded header, counted on its target.
-///
-/// # Safety
-///
-/// `target` is a forward target, which outlives the caller's reference.
-#[inline(never)] // frozen members only; keeps the immortal test small where it is inlined
-unsafe fn forwarded_incref(target: NonNull<RcHeader>) {
-    // SAFETY: forwarded from the caller.
-    unsafe { shared_incref_by(target.as_ref(), 1) };
-}
-
-/// Decrement of a header whose `local` the caller just read as
-/// [`IMMORTAL`]: see [`immortal_incref`].
+/// The decrement of a header whose `local` the caller just read as
+/// [`FORWARDED`]: see [`forwarded_incref`].
 ///
 /// # Safety
 ///
 /// The caller gives up a reference; `dealloc` frees the object model's
 /// objects; `merge` upholds [`MergeFn`]'s contract.
-#[inline(always)]
-pub unsafe fn immortal_decref(header: NonNull<RcHeader>, dealloc: Dealloc, merge: MergeFn) {
+#[inline(never)] // as `forwarded_incref`
+pub unsafe fn forwarded_decref(header: NonNull<RcHeader>, dealloc: Dealloc, merge: MergeFn) {
     // SAFETY: the caller's reference keeps the header alive.
-    if let Some(target) = unsafe { header.as_ref() }.forward_target_of_immortal() {
+    if let Some(target) = unsafe { header.as_ref() }.forwarded_target() {
         // SAFETY: the reference was counted on the target.
         unsafe { shared_decref_by(target, 1, dealloc, merge) };
     }
@@ -196,10 +190,12 @@ pub unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
     let h = unsafe { header.as_ref() };
     // Relaxed: as in `incref`.
     let local = h.local.load(Relaxed);
-    if local == IMMORTAL {
+    if local >= FORWARDED {
         // As in `incref`: immortal objects first, inline.
-        // SAFETY: the caller gives up a reference.
-        unsafe { immortal_decref(header, dealloc, merge_queued) }
+        if local == FORWARDED {
+            // SAFETY: the caller gives up a reference.
+            unsafe { forwarded_decref(header, dealloc, merge_queued) }
+        }
     } else if is_owned_by_current_thread(h) {
         // SAFETY: owner thread; the caller gives up a reference; `local` was
         // loaded on this thread.
@@ -290,9 +286,10 @@ pub unsafe fn owner_decref_loaded(
     stats::record_owner_op();
     // SAFETY: the caller's reference keeps the header alive.
     let h = unsafe { header.as_ref() };
-    // Immortal objects are unowned, so they never reach the owner path.
+    // Immortal and forwarded headers are unowned, so they never reach the
+    // owner path.
     debug_assert!(
-        local != 0 && local != IMMORTAL,
+        local != 0 && local < FORWARDED,
         "owner decrement of local {local}"
     );
     // Relaxed: as in `owner_incref`.
@@ -349,13 +346,13 @@ pub unsafe fn merge_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {
 }
 
 /// Spills half of `local` into `shared` (owner thread), or does nothing for
-/// an immortal object.
+/// an immortal or forwarded header.
 #[cold]
 #[inline(never)] // 4 billion increments apart
 fn spill_local(header: &RcHeader) {
     // Relaxed: owner thread; see `owner_incref`.
     let local = header.local.load(Relaxed);
-    if local == IMMORTAL {
+    if local >= FORWARDED {
         return;
     }
     let moved = local / 2;
@@ -580,7 +577,7 @@ pub unsafe fn explicit_merge(header: &RcHeader, extra: i64) -> i64 {
     // Relaxed: owner thread (its own writes), or the owner has exited and a
     // lock ordered its last write before this read.
     let local = header.local.load(Relaxed);
-    debug_assert!(local != IMMORTAL, "merging an immortal object");
+    debug_assert!(local < FORWARDED, "merging an immortal object");
     // Relaxed: the CAS below publishes the merged state; non-owners never
     // read `local` of a merged object except for the immortality check,
     // which 0 passes.

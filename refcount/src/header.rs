@@ -45,11 +45,19 @@ pub const UNOWNED: u32 = 0;
 /// of an immortal object change nothing.
 pub const IMMORTAL: u32 = u32::MAX;
 
+/// The value `local` holds for a header that forwards its counting to
+/// another ([`RcHeader::forward_to`]). One below [`IMMORTAL`], so that the
+/// counting fast paths tell every uncounted header from a counted one with a
+/// single compare (`local >= FORWARDED`), and a plain immortal from a
+/// forwarded one with the flags of that same compare, without reading
+/// `shared`.
+pub const FORWARDED: u32 = u32::MAX - 1;
+
 /// Largest `local` the owner path stores. An owner increment that finds
 /// `local` at this value first spills half of it into `shared`, so the count
-/// never wraps and never reaches [`IMMORTAL`] by accident. Tiny under loom so
-/// the model can reach the spill.
-pub(crate) const LOCAL_MAX: u32 = if cfg!(loom) { 3 } else { u32::MAX - 1 };
+/// never wraps and never reaches [`FORWARDED`] or [`IMMORTAL`] by accident.
+/// Tiny under loom so the model can reach the spill.
+pub(crate) const LOCAL_MAX: u32 = if cfg!(loom) { 3 } else { u32::MAX - 2 };
 
 /// Number of low bits of `shared` that hold the [`SharedState`].
 pub const STATE_BITS: u32 = 2;
@@ -190,12 +198,14 @@ impl RcHeader {
         }
     }
 
-    /// Whether the object is immortal.
+    /// Whether the object is immortal: counting on this header changes
+    /// nothing here. True for a forwarded header too, whose references are
+    /// counted on its target.
     #[inline]
     pub fn is_immortal(&self) -> bool {
         // Relaxed: immortality is set before the object is shared and never
         // cleared, so any value read is the final one.
-        self.local.load(crate::sync::Ordering::Relaxed) == IMMORTAL
+        self.local.load(crate::sync::Ordering::Relaxed) >= FORWARDED
     }
 
     /// Makes this header *forward* to `target`: from now on every counting
@@ -206,11 +216,11 @@ impl RcHeader {
     /// ISMM 2024): every member forwards to a representative that holds the
     /// component's count.
     ///
-    /// A forwarded header looks immortal (`local == u32::MAX`); its `shared`
-    /// word holds the target's address, whose two low bits are zero, which
-    /// tells it apart from a plain immortal header (state `Merged`). A decrement
-    /// forwarded to the target passes on the member's `Dealloc`, so the
-    /// object model's `Dealloc` must be able to free the representative.
+    /// A forwarded header is immortal to [`RcHeader::is_immortal`]; its
+    /// `local` holds [`FORWARDED`] and its `shared` word the target's
+    /// address. A decrement forwarded to the target passes on the member's
+    /// `Dealloc`, so the object model's `Dealloc` must be able to free the
+    /// representative.
     ///
     /// # Safety
     ///
@@ -221,11 +231,11 @@ impl RcHeader {
     pub unsafe fn forward_to(&self, target: NonNull<RcHeader>) {
         use crate::sync::Ordering::Release;
         // Release: a thread that later reads the forward (through the
-        // Acquire fence in `forward_target_of_immortal`) sees the target's
-        // count already adjusted.
+        // Acquire fence in `forwarded_target`) sees the target's count
+        // already adjusted.
         self.tid.store(UNOWNED, Release);
         self.shared.store(target.as_ptr() as usize as i64, Release);
-        self.local.store(IMMORTAL, Release);
+        self.local.store(FORWARDED, Release);
     }
 
     /// Makes this header immortal: counting on it becomes a no-op and no
@@ -249,31 +259,26 @@ impl RcHeader {
     /// The header this one forwards to, if any (see [`RcHeader::forward_to`]).
     #[inline]
     pub fn forward_target(&self) -> Option<NonNull<RcHeader>> {
-        // Relaxed: `forward_target_of_immortal`'s fence orders the rest.
-        if self.local.load(crate::sync::Ordering::Relaxed) != IMMORTAL {
+        // Relaxed: `forwarded_target`'s fence orders the rest.
+        if self.local.load(crate::sync::Ordering::Relaxed) != FORWARDED {
             return None;
         }
-        self.forward_target_of_immortal()
+        self.forwarded_target()
     }
 
     /// [`RcHeader::forward_target`] for a caller that has just read `local`
-    /// as [`IMMORTAL`] (Relaxed is enough): the counting fast paths, which
-    /// would otherwise load and test `local` a second time.
-    #[inline(always)]
-    pub fn forward_target_of_immortal(&self) -> Option<NonNull<RcHeader>> {
+    /// as [`FORWARDED`] (Relaxed is enough): the counting paths, which would
+    /// otherwise load and test `local` a second time.
+    #[inline]
+    pub fn forwarded_target(&self) -> Option<NonNull<RcHeader>> {
         use crate::sync::{fence, Ordering::Acquire, Ordering::Relaxed};
-        debug_assert!(self.is_immortal(), "caller read IMMORTAL");
-        // Acquire fence: the caller's read of IMMORTAL took the value of a
-        // Release store in `forward_to` (or `make_immortal`), which this
-        // fence makes synchronise, so the pointer read below is the one
-        // stored before it. A compiler barrier only, on x86-64.
+        // Acquire fence: the caller's read of FORWARDED took the value of
+        // the Release store in `forward_to`, which this fence makes
+        // synchronise, so the pointer read below is the one stored before
+        // it. A compiler barrier only, on x86-64.
         fence(Acquire);
         // Relaxed: ordered by the fence above.
-        let raw = self.shared.load(Relaxed);
-        if raw == 0 || raw & STATE_MASK != 0 {
-            return None; // a plain immortal header
-        }
-        NonNull::new(raw as usize as *mut RcHeader)
+        NonNull::new(self.shared.load(Relaxed) as usize as *mut RcHeader)
     }
 
     /// The owning thread's id, or [`UNOWNED`]. A snapshot.

@@ -17,7 +17,7 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 
 use crate::biased;
-use crate::header::{RcHeader, SharedState, SharedWord, IMMORTAL, LOCAL_MAX, SHARED_ONE};
+use crate::header::{RcHeader, SharedState, SharedWord, FORWARDED, LOCAL_MAX, SHARED_ONE};
 use crate::queue::Dealloc;
 use crate::stats;
 use crate::sync::{
@@ -121,10 +121,12 @@ unsafe impl RcPolicy for NonAtomic {
         stats::record_owner_op();
         // Relaxed: single-threaded by contract; load + store, no RMW.
         let local = header.local.load(Relaxed);
-        if local == IMMORTAL {
+        if local >= FORWARDED {
             // Inline: immortal objects are counted constantly.
-            // SAFETY: forwarded from the caller.
-            unsafe { biased::immortal_incref(header) };
+            if local == FORWARDED {
+                // SAFETY: forwarded from the caller.
+                unsafe { biased::forwarded_incref(header) };
+            }
             return;
         }
         if local >= LOCAL_MAX {
@@ -141,10 +143,10 @@ unsafe impl RcPolicy for NonAtomic {
         let h = unsafe { header.as_ref() };
         // Relaxed: single-threaded by contract.
         let local = h.local.load(Relaxed);
-        if local == IMMORTAL {
-            if let Some(target) = h.forward_target_of_immortal() {
-                // SAFETY: the reference was counted on the target.
-                unsafe { NonAtomic::decref(target, dealloc) };
+        if local >= FORWARDED {
+            if local == FORWARDED {
+                // SAFETY: forwarded from the caller.
+                unsafe { forwarded_decref::<NonAtomic>(header, dealloc) };
             }
             return;
         }
@@ -190,6 +192,21 @@ fn nonatomic_spill(header: &RcHeader) {
     header.local.store(local - moved + 1, Relaxed);
 }
 
+/// The decrement of a header whose `local` the caller just read as
+/// [`FORWARDED`]: counted on its target, through policy `P`.
+///
+/// # Safety
+///
+/// As [`RcPolicy::decref`].
+#[inline(never)] // frozen members only; keeps the immortal test small where it is inlined
+unsafe fn forwarded_decref<P: RcPolicy>(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: the caller's reference keeps the header alive.
+    if let Some(target) = unsafe { header.as_ref() }.forwarded_target() {
+        // SAFETY: the reference was counted on the target.
+        unsafe { P::decref(target, dealloc) };
+    }
+}
+
 /// `local` reached zero: free, or move spilled references back into `local`.
 ///
 /// # Safety
@@ -231,10 +248,13 @@ unsafe impl RcPolicy for Atomic {
 
     #[inline(always)]
     unsafe fn incref(header: &RcHeader) {
-        if header.is_immortal() {
-            if let Some(target) = header.forward_target_of_immortal() {
-                // SAFETY: a forwarded header's target outlives its references.
-                unsafe { Atomic::incref(target.as_ref()) };
+        let local = header.local_count();
+        if local >= FORWARDED {
+            // As in `NonAtomic::incref`: immortal objects inline, a
+            // forwarded header out of line.
+            if local == FORWARDED {
+                // SAFETY: forwarded from the caller.
+                unsafe { biased::forwarded_incref(header) };
             }
             return;
         }
@@ -248,10 +268,11 @@ unsafe impl RcPolicy for Atomic {
         // SAFETY: the caller's reference keeps the header alive until the
         // `fetch_sub` gives it up; it is not used afterwards unless we free.
         let h = unsafe { header.as_ref() };
-        if h.is_immortal() {
-            if let Some(target) = h.forward_target_of_immortal() {
-                // SAFETY: the reference was counted on the target.
-                unsafe { Atomic::decref(target, dealloc) };
+        let local = h.local_count();
+        if local >= FORWARDED {
+            if local == FORWARDED {
+                // SAFETY: forwarded from the caller.
+                unsafe { forwarded_decref::<Atomic>(header, dealloc) };
             }
             return;
         }
@@ -459,6 +480,11 @@ mod tests {
             // SAFETY: single-threaded; `target` outlives `member`'s uses.
             unsafe { member.forward_to(t_ptr) };
             assert_eq!(member.forward_target(), Some(t_ptr));
+            assert_eq!(member.local_count(), crate::header::FORWARDED);
+            assert!(
+                member.is_immortal(),
+                "a forwarded header is never freed by counting"
+            );
             assert!(RcHeader::new_immortal().forward_target().is_none());
             let m_ptr = NonNull::from(&member);
             // SAFETY: counting through the member lands on the target, which
