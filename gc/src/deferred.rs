@@ -46,7 +46,6 @@
 
 use core::ptr::NonNull;
 
-use brisk_refcount::header::FORWARDED;
 use brisk_refcount::{biased, Dealloc, RcHeader, RcPolicy};
 
 use crate::domain::defer_decrement;
@@ -76,29 +75,14 @@ unsafe impl RcPolicy for Deferred {
     unsafe fn incref(header: &RcHeader) {
         // This thread's hot entry first: a non-owner counting a hot shared
         // object must not even read its header, or the owner's writes to
-        // the line would bounce it between cores. Then, as in
-        // `biased::incref`, immortal, owner, and the buffer.
+        // the line would bounce it between cores. Then the owner-biased
+        // increment, with this policy's own paths off the owner.
         if mutator::hot_incref(header) {
             return;
         }
-        let local = header.local_count();
-        if local >= FORWARDED {
-            // Immortal objects inline, as in `biased::incref`; a forwarded
-            // header counts on its target, through this policy.
-            let target = (local == FORWARDED).then(|| header.forwarded_target());
-            if let Some(target) = target.flatten() {
-                // SAFETY: a forwarded header's target outlives its references.
-                unsafe { Deferred::incref(target.as_ref()) };
-            }
-        } else if biased::is_owned_by_current_thread(header) {
-            // SAFETY: owner thread, reference held, `local` loaded here.
-            unsafe { biased::owner_incref_loaded(header, local) }
-        } else {
-            // Keep the owner path the fall-through (see `biased::incref`).
-            core::hint::cold_path();
-            // SAFETY: reference held.
-            unsafe { non_owner_incref(header) }
-        }
+        // SAFETY: forwarded from the caller; both functions count a
+        // reference the caller holds, from any thread.
+        unsafe { biased::incref_with(header, forwarded_incref, non_owner_incref) }
     }
 
     #[inline(always)]
@@ -107,24 +91,18 @@ unsafe impl RcPolicy for Deferred {
         if mutator::hot_decref(header, dealloc) {
             return;
         }
-        // SAFETY: the caller's reference keeps the header alive.
-        let h = unsafe { header.as_ref() };
-        let local = h.local_count();
-        if local >= FORWARDED {
-            let target = (local == FORWARDED).then(|| h.forwarded_target());
-            if let Some(target) = target.flatten() {
-                // SAFETY: the reference was counted on the target.
-                unsafe { Deferred::decref(target, dealloc) };
-            }
-        } else if biased::is_owned_by_current_thread(h) {
-            // SAFETY: owner thread, giving up a reference, `local` loaded
-            // here.
-            unsafe { biased::owner_decref_loaded(header, local, dealloc, deferred_zero_local) }
-        } else {
-            // Keep the owner path the fall-through (see `biased::incref`).
-            core::hint::cold_path();
-            // SAFETY: giving up a reference.
-            unsafe { non_owner_decref(header, dealloc) }
+        // SAFETY: forwarded from the caller; `forwarded_decref` and
+        // `non_owner_decref` give up a reference from any thread, and
+        // `deferred_zero_local` upholds `merge_zero_local`'s contract (it
+        // defers what that would apply).
+        unsafe {
+            biased::decref_with(
+                header,
+                dealloc,
+                forwarded_decref,
+                deferred_zero_local,
+                non_owner_decref,
+            )
         }
     }
 
@@ -152,6 +130,34 @@ unsafe impl RcPolicy for Deferred {
     unsafe fn adopt(header: &RcHeader) {
         // SAFETY: forwarded from the caller.
         unsafe { biased::adopt(header) }
+    }
+}
+
+/// The increment of a forwarded header (a frozen component's member),
+/// counted on its target through this policy.
+///
+/// # Safety
+///
+/// The caller holds a reference.
+#[inline(never)] // frozen members only; keeps the immortal test small where it is inlined
+unsafe fn forwarded_incref(header: &RcHeader) {
+    if let Some(target) = header.forwarded_target() {
+        // SAFETY: a forwarded header's target outlives its references.
+        unsafe { Deferred::incref(target.as_ref()) };
+    }
+}
+
+/// The decrement of a forwarded header; see [`forwarded_incref`].
+///
+/// # Safety
+///
+/// The caller gives up a reference; `dealloc` frees the component.
+#[inline(never)] // as `forwarded_incref`
+unsafe fn forwarded_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: the caller's reference keeps the header alive.
+    if let Some(target) = unsafe { header.as_ref() }.forwarded_target() {
+        // SAFETY: the reference was counted on the target.
+        unsafe { Deferred::decref(target, dealloc) };
     }
 }
 

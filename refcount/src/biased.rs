@@ -110,27 +110,50 @@ pub fn new_header_unpolled() -> RcHeader {
 /// reference (the new reference is copied from it).
 #[inline]
 pub unsafe fn incref(header: &RcHeader) {
+    // SAFETY: forwarded from the caller; both functions count a reference
+    // the caller holds, from any thread.
+    unsafe { incref_with(header, forwarded_incref, non_owner_incref) }
+}
+
+/// The increment every owner-biased policy shares, with the policy's own
+/// paths for a forwarded header (`forwarded`) and for a header this thread
+/// does not own (`off_owner`): the shared count here, a coalescing buffer
+/// under the epoch-deferred policy.
+///
+/// The local word is tested first, as CPython's `Py_INCREF` tests it before
+/// the owner: immortal objects (`None`, booleans, small integers, which an
+/// interpreter counts constantly) cost one compare and no owner check, and
+/// the owner path needs `local` anyway.
+///
+/// # Safety
+///
+/// As [`incref`]; `forwarded` and `off_owner` count a reference that their
+/// caller holds, from any thread.
+#[inline(always)]
+pub unsafe fn incref_with(
+    header: &RcHeader,
+    forwarded: unsafe fn(&RcHeader),
+    off_owner: unsafe fn(&RcHeader),
+) {
     // Relaxed: on the owner this is its own latest store; elsewhere it only
     // tells IMMORTAL or FORWARDED, each final once set, from any mortal
     // value.
     let local = header.local.load(Relaxed);
     if local >= FORWARDED {
-        // `None`, booleans, small integers: counted constantly by an
-        // interpreter, so tested first and handled inline, as CPython's
-        // `Py_INCREF` tests the local word before the owner: an immortal
-        // costs no owner check, and the owner path needs `local` anyway.
         // Nothing to count, unless the header forwards.
         if local == FORWARDED {
             // SAFETY: the caller holds a reference.
-            unsafe { forwarded_incref(header) }
+            unsafe { forwarded(header) }
         }
     } else if is_owned_by_current_thread(header) {
         // SAFETY: owner thread; the caller holds a reference; `local` was
         // loaded on this thread, the only one that writes it.
         unsafe { owner_incref_loaded(header, local) }
     } else {
+        // Keep the owner path the fall-through.
+        core::hint::cold_path();
         // SAFETY: the caller holds a reference.
-        unsafe { non_owner_incref(header) }
+        unsafe { off_owner(header) }
     }
 }
 
@@ -162,18 +185,19 @@ pub unsafe fn forwarded_incref(header: &RcHeader) {
 }
 
 /// The decrement of a header whose `local` the caller just read as
-/// [`FORWARDED`]: see [`forwarded_incref`].
+/// [`FORWARDED`]: see [`forwarded_incref`]. A queued target is merged with
+/// [`merge_queued`].
 ///
 /// # Safety
 ///
 /// The caller gives up a reference; `dealloc` frees the object model's
-/// objects; `merge` upholds [`MergeFn`]'s contract.
+/// objects.
 #[inline(never)] // as `forwarded_incref`
-pub unsafe fn forwarded_decref(header: NonNull<RcHeader>, dealloc: Dealloc, merge: MergeFn) {
+pub unsafe fn forwarded_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
     // SAFETY: the caller's reference keeps the header alive.
     if let Some(target) = unsafe { header.as_ref() }.forwarded_target() {
         // SAFETY: the reference was counted on the target.
-        unsafe { shared_decref_by(target, 1, dealloc, merge) };
+        unsafe { shared_decref_by(target, 1, dealloc, merge_queued) };
     }
 }
 
@@ -186,23 +210,53 @@ pub unsafe fn forwarded_decref(header: NonNull<RcHeader>, dealloc: Dealloc, merg
 /// before this returns (on this thread), or later on its owner's thread.
 #[inline]
 pub unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: forwarded from the caller; the biased paths.
+    unsafe {
+        decref_with(
+            header,
+            dealloc,
+            forwarded_decref,
+            merge_zero_local,
+            non_owner_decref,
+        )
+    }
+}
+
+/// The decrement every owner-biased policy shares; see [`incref_with`].
+/// `at_zero` reconciles the owner's last local reference
+/// ([`merge_zero_local`], or the policy's own).
+///
+/// # Safety
+///
+/// As [`decref`]; `forwarded` and `off_owner` give up a reference from any
+/// thread, and `at_zero` upholds [`merge_zero_local`]'s contract.
+#[inline(always)]
+pub unsafe fn decref_with(
+    header: NonNull<RcHeader>,
+    dealloc: Dealloc,
+    forwarded: unsafe fn(NonNull<RcHeader>, Dealloc),
+    at_zero: unsafe fn(NonNull<RcHeader>, Dealloc),
+    off_owner: unsafe fn(NonNull<RcHeader>, Dealloc),
+) {
     // SAFETY: the caller's reference keeps the header alive for these loads.
     let h = unsafe { header.as_ref() };
-    // Relaxed: as in `incref`.
+    // Relaxed: as in `incref_with`.
     let local = h.local.load(Relaxed);
     if local >= FORWARDED {
-        // As in `incref`: immortal objects first, inline.
+        // As in `incref_with`: immortal objects first, inline.
         if local == FORWARDED {
             // SAFETY: the caller gives up a reference.
-            unsafe { forwarded_decref(header, dealloc, merge_queued) }
+            unsafe { forwarded(header, dealloc) }
         }
     } else if is_owned_by_current_thread(h) {
         // SAFETY: owner thread; the caller gives up a reference; `local` was
         // loaded on this thread.
-        unsafe { owner_decref_loaded(header, local, dealloc, merge_zero_local) }
+        unsafe { owner_decref_loaded(header, local, dealloc, at_zero) }
     } else {
+        // Keep the owner path the fall-through.
+        core::hint::cold_path();
         // SAFETY: the caller gives up a reference.
-        unsafe { non_owner_decref(header, dealloc) }
+        unsafe { off_owner(header, dealloc) }
     }
 }
 
@@ -239,7 +293,7 @@ pub unsafe fn owner_incref(header: &RcHeader) {
 ///
 /// As [`owner_incref`]; `local` is the header's current local count.
 #[inline(always)]
-pub unsafe fn owner_incref_loaded(header: &RcHeader, local: u32) {
+unsafe fn owner_incref_loaded(header: &RcHeader, local: u32) {
     stats::record_owner_op();
     if local >= LOCAL_MAX {
         spill_local(header);
@@ -277,7 +331,7 @@ pub unsafe fn owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
 /// As [`owner_decref`]; `local` is the header's current local count, and
 /// `at_zero` upholds [`merge_zero_local`]'s contract.
 #[inline(always)]
-pub unsafe fn owner_decref_loaded(
+unsafe fn owner_decref_loaded(
     header: NonNull<RcHeader>,
     local: u32,
     dealloc: Dealloc,
