@@ -32,6 +32,20 @@ unsafe impl<P: RuntimePolicy> Send for Ref<P> {}
 // SAFETY: as above.
 unsafe impl<P: RuntimePolicy> Sync for Ref<P> {}
 
+/// A new object holding `payload`, not yet placed in memory: one reference,
+/// owned by the calling thread, no flags. Making it is not a safepoint
+/// (`RcPolicy::new_header_unpolled`).
+fn fresh<P: RuntimePolicy>(payload: Payload<P>) -> Object<P> {
+    Object {
+        header: super::ObjHeader {
+            rc: P::new_header_unpolled(),
+            flags: crate::sync::AtomicU32::new(0),
+            kind: payload.kind(),
+        },
+        payload,
+    }
+}
+
 impl<P: RuntimePolicy> Ref<P> {
     /// How runtime slots count their values.
     pub(crate) const SLOT_OPS: SlotOps = SlotOps {
@@ -45,16 +59,11 @@ impl<P: RuntimePolicy> Ref<P> {
     /// mutator's own safepoints ([`crate::Mutator::safepoint`]), as CPython
     /// merges it from the eval breaker, not at every allocation.
     pub(crate) fn alloc(payload: Payload<P>) -> Self {
-        let kind = payload.kind();
-        debug_assert!(!kind.is_tracked(), "containers go through `alloc_tracked`");
-        let object = Box::new(Object {
-            header: super::ObjHeader {
-                rc: P::new_header_unpolled(),
-                flags: crate::sync::AtomicU32::new(0),
-                kind,
-            },
-            payload,
-        });
+        debug_assert!(
+            !payload.kind().is_tracked(),
+            "containers go through `alloc_tracked`"
+        );
+        let object = Box::new(fresh(payload));
         live::allocated();
         let ptr = NonNull::from(Box::leak(object));
         // A pointer to the object may later come from a reference (a
@@ -71,14 +80,7 @@ impl<P: RuntimePolicy> Ref<P> {
     /// Allocates a container with one reference, owned by this thread, and
     /// links it into the tracked set of the allocating interpreter.
     pub(crate) fn alloc_tracked(set: &TrackedSet, payload: Payload<P>) -> Self {
-        let object = set.alloc(Object {
-            header: super::ObjHeader {
-                rc: P::new_header_unpolled(),
-                flags: crate::sync::AtomicU32::new(0),
-                kind: payload.kind(),
-            },
-            payload,
-        });
+        let object = set.alloc(fresh(payload));
         live::allocated();
         Ref {
             ptr: object,
