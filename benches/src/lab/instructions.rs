@@ -254,6 +254,12 @@ fn run(ctx: &Ctx) -> Outcome {
          instruction. Read this table beside `whole_program.md`, whose wall times include \
          both.",
     );
+    report.para(
+        "The count repeats for one binary, not across builds: a change elsewhere in the code \
+         can move the compiler's inlining and the split into codegen units, and with them \
+         the count of a policy whose own code did not change, by up to about 2% here. \
+         Compare two builds by their ratios, each measured within its own build.",
+    );
     report.note("Every policy printed the same output as `gil` for every program.");
     Outcome::Ran(report)
 }
