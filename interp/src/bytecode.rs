@@ -24,6 +24,12 @@
 //!   `LoadCell`/`StoreCell`. The closure holds the same cells
 //!   (`LoadCaptured`/`StoreCaptured`). This is CPython's `MAKE_CELL` /
 //!   `LOAD_DEREF` scheme.
+//! * A binary operation whose operand is a plain local reads it **in
+//!   place** (`BinaryLocalRight`, `BinaryLocalLeft`, `BinaryLocals`):
+//!   nothing is pushed, so nothing is counted, as CPython 3.14 borrows the
+//!   operands of `LOAD_FAST_BORROW`. The compiler chooses these only where
+//!   nothing runs between the read and the operation that could assign the
+//!   local, so the value read is the one `LoadLocal` would have pushed.
 //! * **Globals** are numbered by name in a [`SymbolTable`]; each VM keeps a
 //!   table indexed by that number, so `LoadGlobal` is an index, not a hash.
 //!
@@ -135,6 +141,71 @@ pub enum Op {
     Index,
     /// `(set-nth! list i v)`, pushes `nil`.
     StoreIndex,
+    /// Binary operation `op` on the popped value and local `slot`, read in
+    /// place: `a op local`.
+    BinaryLocalRight(Binary, u32),
+    /// Binary operation `op` on local `slot`, read in place, and the popped
+    /// value: `local op b`.
+    BinaryLocalLeft(Binary, u32),
+    /// Binary operation `op` on two locals, both read in place.
+    BinaryLocals(Binary, u16, u16),
+}
+
+// Eight bytes, as before the operations with local operands: the code of a
+// loop stays as dense.
+const _: () = assert!(core::mem::size_of::<Op>() == 8);
+
+/// The binary operations that can take an operand from a local in place.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Binary {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `quotient`
+    Quotient,
+    /// `remainder`
+    Remainder,
+    /// `modulo`
+    Modulo,
+    /// `=`
+    Equal,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `nth`
+    Index,
+}
+
+impl Binary {
+    /// The binary operation an instruction performs, if it is one.
+    pub fn of(op: Op) -> Option<Binary> {
+        Some(match op {
+            Op::Add => Binary::Add,
+            Op::Sub => Binary::Sub,
+            Op::Mul => Binary::Mul,
+            Op::Div => Binary::Div,
+            Op::Quotient => Binary::Quotient,
+            Op::Remainder => Binary::Remainder,
+            Op::Modulo => Binary::Modulo,
+            Op::Equal => Binary::Equal,
+            Op::Lt => Binary::Lt,
+            Op::Le => Binary::Le,
+            Op::Gt => Binary::Gt,
+            Op::Ge => Binary::Ge,
+            Op::Index => Binary::Index,
+            _ => return None,
+        })
+    }
 }
 
 /// A literal in a prototype's constant table.

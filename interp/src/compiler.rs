@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use crate::bytecode::{Constant, Op, Proto, SymbolTable};
+use crate::bytecode::{Binary, Constant, Op, Proto, SymbolTable};
 use crate::error::{Diagnostic, Source, Span};
 use crate::parser::parse;
 use crate::syntax::{lower_program, Expr, Function, Var};
@@ -217,6 +217,39 @@ impl Emitter<'_> {
         self.emit(op, span);
     }
 
+    /// The slot of `expr` if it reads a local that is not a cell: a value
+    /// a binary operation can read in place.
+    fn plain_local(&self, expr: &Expr) -> Option<u32> {
+        match *expr {
+            Expr::Get(Var::Local(slot), _) if !self.is_cell(slot) => Some(slot),
+            _ => None,
+        }
+    }
+
+    /// Compiles `left op right`, reading a local operand in place where
+    /// the value read is the one a push would have taken: the right
+    /// operand always (nothing runs between its push and `op`); the left
+    /// one when the right is a constant or a read (nothing that runs before
+    /// `op` can assign a local).
+    fn binary(&mut self, op: Op, binary: Binary, left: &Expr, right: &Expr, span: Span) {
+        let left_slot = self.plain_local(left);
+        let right_slot = self.plain_local(right);
+        let narrow = |slot: Option<u32>| slot.and_then(|s| u16::try_from(s).ok());
+        if let (Some(l), Some(r)) = (narrow(left_slot), narrow(right_slot)) {
+            self.emit(Op::BinaryLocals(binary, l, r), span);
+        } else if let Some(r) = right_slot {
+            self.expr(left, false);
+            self.emit(Op::BinaryLocalRight(binary, r), span);
+        } else if let (Some(l), true) = (left_slot, right.is_constant_or_read()) {
+            self.expr(right, false);
+            self.emit(Op::BinaryLocalLeft(binary, l), span);
+        } else {
+            self.expr(left, false);
+            self.expr(right, false);
+            self.emit(op, span);
+        }
+    }
+
     /// Compiles `expr` for its value; `tail` if that value is returned.
     fn expr(&mut self, expr: &Expr, tail: bool) {
         match expr {
@@ -313,13 +346,24 @@ impl Emitter<'_> {
             Expr::Prim(op, operands, span) => {
                 let folds = matches!(op, Op::Add | Op::Sub | Op::Mul) && operands.len() > 2;
                 if folds {
-                    // a b op c op d op …, without nesting.
+                    // a b op c op d op …, without nesting; a local operand
+                    // after the first is read in place.
+                    let binary = Binary::of(*op).expect("+, - and * are binary");
                     for (i, operand) in operands.iter().enumerate() {
-                        self.expr(operand, false);
-                        if i > 0 {
-                            self.emit(*op, *span);
+                        match self.plain_local(operand) {
+                            Some(slot) if i > 0 => {
+                                self.emit(Op::BinaryLocalRight(binary, slot), *span);
+                            }
+                            _ => {
+                                self.expr(operand, false);
+                                if i > 0 {
+                                    self.emit(*op, *span);
+                                }
+                            }
                         }
                     }
+                } else if let (Some(binary), [left, right]) = (Binary::of(*op), &operands[..]) {
+                    self.binary(*op, binary, left, right, *span);
                 } else {
                     for operand in operands {
                         self.expr(operand, false);
@@ -469,6 +513,29 @@ mod tests {
         let inner = &counter.children[0];
         assert!(inner.code.contains(&Op::StoreCaptured(0)));
         assert_eq!(&*inner.captures[0].0, "n");
+    }
+
+    #[test]
+    fn local_operands_are_read_in_place_only_where_that_is_safe() {
+        let ops = |text: &str| compile(text).unwrap().children[0].code.clone();
+        // Two reads of locals: one instruction, no push.
+        let both = ops("(define (f a b) (* a b) a)");
+        assert!(both.contains(&Op::BinaryLocals(Binary::Mul, 0, 1)));
+        assert!(!both.contains(&Op::Mul));
+        // A local on the right, whatever is on the left.
+        let right = ops("(define (f a b) (- (* a a) b) a)");
+        assert!(right.contains(&Op::BinaryLocalRight(Binary::Sub, 1)));
+        // A local on the left, a constant on the right: the constant is
+        // pushed first, and the local read when the operation runs.
+        let left = ops("(define (f xs) (nth xs 2) xs)");
+        assert!(left.contains(&Op::BinaryLocalLeft(Binary::Index, 0)));
+        // A right operand that assigns the left local: the local is pushed
+        // before the assignment runs, as written.
+        let assigned = ops("(define (f a) (+ a (begin (set! a 10) 1)) a)");
+        assert!(assigned.contains(&Op::Add));
+        assert!(!assigned
+            .iter()
+            .any(|op| matches!(op, Op::BinaryLocalLeft(..) | Op::BinaryLocals(..))));
     }
 
     #[test]

@@ -14,6 +14,7 @@ use core::cmp::Ordering;
 
 use brisk_runtime::{Kind, Mutator, Object, Ref, RuntimePolicy};
 
+use crate::bytecode::Binary;
 use crate::value::{as_number, equal, type_name};
 
 /// The result of an operation: a value, or a message to raise.
@@ -21,6 +22,35 @@ pub type OpResult<P> = Result<Ref<P>, String>;
 
 /// A binary operation, as the variadic builtins fold it.
 pub type BinaryOp<P> = fn(&Mutator<P>, &Object<P>, &Object<P>) -> OpResult<P>;
+
+/// Applies the binary operation `op` to `a` and `b`: the one function
+/// behind the VM's binary instructions, whichever way their operands
+/// arrive.
+#[inline(always)]
+pub fn binary<P: RuntimePolicy>(
+    m: &Mutator<P>,
+    op: Binary,
+    a: &Object<P>,
+    b: &Object<P>,
+) -> OpResult<P> {
+    let ordered =
+        |test: fn(Ordering) -> bool| compare(a, b).map(|order| m.bool(order.is_some_and(test)));
+    match op {
+        Binary::Add => add(m, a, b),
+        Binary::Sub => sub(m, a, b),
+        Binary::Mul => mul(m, a, b),
+        Binary::Div => div(m, a, b),
+        Binary::Quotient => quotient(m, a, b),
+        Binary::Remainder => remainder(m, a, b),
+        Binary::Modulo => modulo(m, a, b),
+        Binary::Equal => equals(m, a, b),
+        Binary::Lt => ordered(Ordering::is_lt),
+        Binary::Le => ordered(Ordering::is_le),
+        Binary::Gt => ordered(Ordering::is_gt),
+        Binary::Ge => ordered(Ordering::is_ge),
+        Binary::Index => index(m, a, b),
+    }
+}
 
 fn overflow() -> String {
     "integer overflow".to_owned()

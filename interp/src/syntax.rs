@@ -146,6 +146,15 @@ impl Expr {
             Expr::Lambda(f) => f.span,
         }
     }
+
+    /// Whether evaluating the expression runs nothing that could assign a
+    /// variable: a constant or the read of a variable.
+    pub fn is_constant_or_read(&self) -> bool {
+        matches!(
+            self,
+            Expr::Nil(_) | Expr::Bool(..) | Expr::Const(..) | Expr::Get(..)
+        )
+    }
 }
 
 /// A local variable of a function.

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use brisk_runtime::{Mutator, Ref, RuntimePolicy};
 
 use crate::builtins::{self, Ctx, Failure};
-use crate::bytecode::{CaptureFrom, Constant, Op, Proto};
+use crate::bytecode::{Binary, CaptureFrom, Constant, Op, Proto};
 use crate::error::Diagnostic;
 use crate::host::Host;
 use crate::ops;
@@ -376,19 +376,11 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                 };
             }
             macro_rules! binary {
-                ($op:path) => {{
+                ($op:expr) => {{
                     let b = self.pop();
                     let a = self.pop();
-                    let result = tri!($op(m, &a, &b));
+                    let result = tri!(ops::binary(m, $op, &a, &b));
                     self.stack.push(result);
-                }};
-            }
-            macro_rules! comparison {
-                ($test:pat) => {{
-                    let b = self.pop();
-                    let a = self.pop();
-                    let order = tri!(ops::compare(&a, &b));
-                    self.stack.push(m.bool(matches!(order, Some($test))));
                 }};
             }
 
@@ -575,34 +567,47 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         let items = self.stack.split_off(self.stack.len() - count as usize);
                         self.stack.push(m.list(items));
                     }
-                    Op::Add => binary!(ops::add),
-                    Op::Sub => binary!(ops::sub),
-                    Op::Mul => binary!(ops::mul),
-                    Op::Div => binary!(ops::div),
-                    Op::Quotient => binary!(ops::quotient),
-                    Op::Remainder => binary!(ops::remainder),
-                    Op::Modulo => binary!(ops::modulo),
-                    Op::Equal => binary!(ops::equals),
+                    Op::Add => binary!(Binary::Add),
+                    Op::Sub => binary!(Binary::Sub),
+                    Op::Mul => binary!(Binary::Mul),
+                    Op::Div => binary!(Binary::Div),
+                    Op::Quotient => binary!(Binary::Quotient),
+                    Op::Remainder => binary!(Binary::Remainder),
+                    Op::Modulo => binary!(Binary::Modulo),
+                    Op::Equal => binary!(Binary::Equal),
                     Op::Neg => {
                         let a = self.pop();
                         let result = tri!(ops::neg(m, &a));
                         self.stack.push(result);
                     }
-                    Op::Lt => comparison!(core::cmp::Ordering::Less),
-                    Op::Le => comparison!(core::cmp::Ordering::Less | core::cmp::Ordering::Equal),
-                    Op::Gt => comparison!(core::cmp::Ordering::Greater),
-                    Op::Ge => {
-                        comparison!(core::cmp::Ordering::Greater | core::cmp::Ordering::Equal)
-                    }
+                    Op::Lt => binary!(Binary::Lt),
+                    Op::Le => binary!(Binary::Le),
+                    Op::Gt => binary!(Binary::Gt),
+                    Op::Ge => binary!(Binary::Ge),
                     Op::Not => {
                         let value = self.pop();
                         self.stack.push(m.bool(!is_truthy(&value)));
                     }
-                    Op::Index => {
-                        let index = self.pop();
-                        let seq = self.pop();
-                        let item = tri!(ops::index(m, &seq, &index));
-                        self.stack.push(item);
+                    Op::Index => binary!(Binary::Index),
+                    // The local operands are read in place: no push, no
+                    // count (see `bytecode`).
+                    Op::BinaryLocalRight(op, slot) => {
+                        let a = self.pop();
+                        let b = &self.stack[base + slot as usize];
+                        let result = tri!(ops::binary(m, op, &a, b));
+                        self.stack.push(result);
+                    }
+                    Op::BinaryLocalLeft(op, slot) => {
+                        let b = self.pop();
+                        let a = &self.stack[base + slot as usize];
+                        let result = tri!(ops::binary(m, op, a, &b));
+                        self.stack.push(result);
+                    }
+                    Op::BinaryLocals(op, left, right) => {
+                        let a = &self.stack[base + usize::from(left)];
+                        let b = &self.stack[base + usize::from(right)];
+                        let result = tri!(ops::binary(m, op, a, b));
+                        self.stack.push(result);
                     }
                     Op::StoreIndex => {
                         let value = self.pop();

@@ -334,3 +334,17 @@ fn cycles_are_collected_under_every_policy() {
         (print 'done)";
     prints_under_every_policy_without_leaks(program, "done\n");
 }
+
+#[test]
+fn operands_read_in_place_see_the_value_a_push_would() {
+    // Locals on either side, both sides, inside a fold, and a right operand
+    // that assigns the left local after it was read.
+    prints_under_every_policy_without_leaks(
+        "(define (f a b xs)
+           (let ((x 3.5))
+             (print (- a b) (< a b) (* x x) (+ a b x) (nth xs 1) (= b 2))
+             (print (+ a (begin (set! a 10) 1)) a)))
+         (f 7 2 (list 4 5 6))",
+        "5 #f 12.25 12.5 5 #t\n8 10\n",
+    );
+}
