@@ -149,6 +149,9 @@ pub enum Op {
     BinaryLocalLeft(Binary, u32),
     /// Binary operation `op` on two locals, both read in place.
     BinaryLocals(Binary, u16, u16),
+    /// `(set-nth! list i v)` on local `slot`, read in place: pops `v` and
+    /// `i`, pushes `nil`.
+    StoreIndexLocal(u32),
 }
 
 // Eight bytes, as before the operations with local operands: the code of a

@@ -229,8 +229,7 @@ impl Emitter<'_> {
     /// Compiles `left op right`, reading a local operand in place where
     /// the value read is the one a push would have taken: the right
     /// operand always (nothing runs between its push and `op`); the left
-    /// one when the right is a constant or a read (nothing that runs before
-    /// `op` can assign a local).
+    /// one when evaluating the right cannot write that local.
     fn binary(&mut self, op: Op, binary: Binary, left: &Expr, right: &Expr, span: Span) {
         let left_slot = self.plain_local(left);
         let right_slot = self.plain_local(right);
@@ -240,7 +239,7 @@ impl Emitter<'_> {
         } else if let Some(r) = right_slot {
             self.expr(left, false);
             self.emit(Op::BinaryLocalRight(binary, r), span);
-        } else if let (Some(l), true) = (left_slot, right.is_constant_or_read()) {
+        } else if let Some(l) = left_slot.filter(|&l| !right.may_write_local(l)) {
             self.expr(right, false);
             self.emit(Op::BinaryLocalLeft(binary, l), span);
         } else {
@@ -364,6 +363,24 @@ impl Emitter<'_> {
                     }
                 } else if let (Some(binary), [left, right]) = (Binary::of(*op), &operands[..]) {
                     self.binary(*op, binary, left, right, *span);
+                } else if let (Op::StoreIndex, [seq, index, value]) = (op, &operands[..]) {
+                    // The list read in place, as a binary operation's left
+                    // operand, when the index and the value cannot write it.
+                    match self.plain_local(seq).filter(|&slot| {
+                        !index.may_write_local(slot) && !value.may_write_local(slot)
+                    }) {
+                        Some(slot) => {
+                            self.expr(index, false);
+                            self.expr(value, false);
+                            self.emit(Op::StoreIndexLocal(slot), *span);
+                        }
+                        None => {
+                            for operand in operands {
+                                self.expr(operand, false);
+                            }
+                            self.emit(*op, *span);
+                        }
+                    }
                 } else {
                     for operand in operands {
                         self.expr(operand, false);
@@ -529,6 +546,14 @@ mod tests {
         // pushed first, and the local read when the operation runs.
         let left = ops("(define (f xs) (nth xs 2) xs)");
         assert!(left.contains(&Op::BinaryLocalLeft(Binary::Index, 0)));
+        // A right operand that computes and calls, but cannot write it.
+        let computed = ops("(define (f e d) (- e (/ 1.0 (sqrt d))) e)");
+        assert!(computed.contains(&Op::BinaryLocalLeft(Binary::Sub, 0)));
+        // The list of a `set-nth!`, under the same rule.
+        let store = ops("(define (f b i) (set-nth! b i (* (nth b i) 2)) b)");
+        assert!(store.contains(&Op::StoreIndexLocal(0)));
+        let moved = ops("(define (f b) (set-nth! b 0 (begin (set! b (list 1)) 2)) b)");
+        assert!(moved.contains(&Op::StoreIndex));
         // A right operand that assigns the left local: the local is pushed
         // before the assignment runs, as written.
         let assigned = ops("(define (f a) (+ a (begin (set! a 10) 1)) a)");

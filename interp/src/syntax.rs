@@ -147,13 +147,37 @@ impl Expr {
         }
     }
 
-    /// Whether evaluating the expression runs nothing that could assign a
-    /// variable: a constant or the read of a variable.
-    pub fn is_constant_or_read(&self) -> bool {
-        matches!(
-            self,
-            Expr::Nil(_) | Expr::Bool(..) | Expr::Const(..) | Expr::Get(..)
-        )
+    /// Whether evaluating the expression may write local `slot` of the
+    /// running frame: assign it, bind it, move out of it or clear it. A
+    /// call cannot: only this frame's code writes a local that is not a
+    /// cell, and a `lambda` runs in frames of its own.
+    pub fn may_write_local(&self, slot: u32) -> bool {
+        let any = |exprs: &[Expr]| exprs.iter().any(|e| e.may_write_local(slot));
+        match self {
+            Expr::Nil(_) | Expr::Bool(..) | Expr::Const(..) | Expr::Get(..) | Expr::Lambda(_) => {
+                false
+            }
+            Expr::Set(var, value, _) => *var == Var::Local(slot) || value.may_write_local(slot),
+            Expr::Take(var, _) => *var == Var::Local(slot),
+            Expr::Declare(declared, value, _) => *declared == slot || value.may_write_local(slot),
+            Expr::Predeclare(slots, _) => slots.contains(&slot),
+            Expr::Scope(body, cleared, _) => cleared.contains(&slot) || any(body),
+            Expr::DefineGlobal(_, value, _) => value.may_write_local(slot),
+            Expr::If(test, yes, no, _) => {
+                test.may_write_local(slot) || yes.may_write_local(slot) || no.may_write_local(slot)
+            }
+            Expr::Cond(clauses, otherwise, _) => {
+                clauses.iter().any(|(test, body)| {
+                    test.may_write_local(slot)
+                        || body.as_ref().is_some_and(|b| b.may_write_local(slot))
+                }) || otherwise.may_write_local(slot)
+            }
+            Expr::While(test, body, _) => test.may_write_local(slot) || any(body),
+            Expr::And(items, _) | Expr::Or(items, _) | Expr::Begin(items, _) => any(items),
+            Expr::Call(callee, args, _) => callee.may_write_local(slot) || any(args),
+            Expr::Prim(_, operands, _) => any(operands),
+            Expr::List(items, _) => any(items),
+        }
     }
 }
 

@@ -616,6 +616,13 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         tri!(ops::store_index(&seq, &index, value));
                         self.stack.push(m.none());
                     }
+                    Op::StoreIndexLocal(slot) => {
+                        let value = self.pop();
+                        let index = self.pop();
+                        let seq = &self.stack[base + slot as usize];
+                        tri!(ops::store_index(seq, &index, value));
+                        self.stack.push(m.none());
+                    }
                 }
             }
         }

@@ -343,8 +343,12 @@ fn operands_read_in_place_see_the_value_a_push_would() {
         "(define (f a b xs)
            (let ((x 3.5))
              (print (- a b) (< a b) (* x x) (+ a b x) (nth xs 1) (= b 2))
-             (print (+ a (begin (set! a 10) 1)) a)))
+             (print (+ a (begin (set! a 10) 1)) a)
+             (set-nth! xs 0 (+ (nth xs 0) 10))
+             (let ((old xs))
+               (set-nth! xs 1 (begin (set! xs (list 0)) 50))
+               (print old xs))))
          (f 7 2 (list 4 5 6))",
-        "5 #f 12.25 12.5 5 #t\n8 10\n",
+        "5 #f 12.25 12.5 5 #t\n8 10\n[14, 50, 6] [0]\n",
     );
 }
