@@ -109,36 +109,13 @@ pub enum Op {
     Return,
     /// Pop `n` values and push a list of them.
     BuildList(u32),
-    /// `(+ a b)`
-    Add,
-    /// `(- a b)`
-    Sub,
-    /// `(* a b)`
-    Mul,
-    /// `(/ a b)`, always a float.
-    Div,
-    /// `(quotient a b)`, integer division truncating toward zero.
-    Quotient,
-    /// `(remainder a b)`, with the sign of `a`.
-    Remainder,
-    /// `(modulo a b)`, with the sign of `b`.
-    Modulo,
+    /// Binary operation `op` on the two values it pops: `a op b`, with `b`
+    /// on top.
+    Binary(Binary),
     /// `(- a)`
     Neg,
-    /// `(< a b)`
-    Lt,
-    /// `(<= a b)`
-    Le,
-    /// `(> a b)`
-    Gt,
-    /// `(>= a b)`
-    Ge,
-    /// `(= a b)`: structural equality.
-    Equal,
     /// `(not a)`
     Not,
-    /// `(nth seq i)`
-    Index,
     /// `(set-nth! list i v)`, pushes `nil`.
     StoreIndex,
     /// Binary operation `op` on the popped value and local `slot`, read in
@@ -158,57 +135,36 @@ pub enum Op {
 // loop stays as dense.
 const _: () = assert!(core::mem::size_of::<Op>() == 8);
 
-/// The binary operations that can take an operand from a local in place.
+/// The binary operations: arithmetic, comparison and indexing. Each can
+/// also take an operand from a local in place.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Binary {
-    /// `+`
+    /// `(+ a b)`
     Add,
-    /// `-`
+    /// `(- a b)`
     Sub,
-    /// `*`
+    /// `(* a b)`
     Mul,
-    /// `/`
+    /// `(/ a b)`, always a float.
     Div,
-    /// `quotient`
+    /// `(quotient a b)`, integer division truncating toward zero.
     Quotient,
-    /// `remainder`
+    /// `(remainder a b)`, with the sign of `a`.
     Remainder,
-    /// `modulo`
+    /// `(modulo a b)`, with the sign of `b`.
     Modulo,
-    /// `=`
+    /// `(= a b)`: structural equality.
     Equal,
-    /// `<`
+    /// `(< a b)`
     Lt,
-    /// `<=`
+    /// `(<= a b)`
     Le,
-    /// `>`
+    /// `(> a b)`
     Gt,
-    /// `>=`
+    /// `(>= a b)`
     Ge,
-    /// `nth`
+    /// `(nth seq i)`
     Index,
-}
-
-impl Binary {
-    /// The binary operation an instruction performs, if it is one.
-    pub fn of(op: Op) -> Option<Binary> {
-        Some(match op {
-            Op::Add => Binary::Add,
-            Op::Sub => Binary::Sub,
-            Op::Mul => Binary::Mul,
-            Op::Div => Binary::Div,
-            Op::Quotient => Binary::Quotient,
-            Op::Remainder => Binary::Remainder,
-            Op::Modulo => Binary::Modulo,
-            Op::Equal => Binary::Equal,
-            Op::Lt => Binary::Lt,
-            Op::Le => Binary::Le,
-            Op::Gt => Binary::Gt,
-            Op::Ge => Binary::Ge,
-            Op::Index => Binary::Index,
-            _ => return None,
-        })
-    }
 }
 
 /// A literal in a prototype's constant table.

@@ -230,7 +230,7 @@ impl Emitter<'_> {
     /// the value read is the one a push would have taken: the right
     /// operand always (nothing runs between its push and `op`); the left
     /// one when evaluating the right cannot write that local.
-    fn binary(&mut self, op: Op, binary: Binary, left: &Expr, right: &Expr, span: Span) {
+    fn binary(&mut self, binary: Binary, left: &Expr, right: &Expr, span: Span) {
         let left_slot = self.plain_local(left);
         let right_slot = self.plain_local(right);
         let narrow = |slot: Option<u32>| slot.and_then(|s| u16::try_from(s).ok());
@@ -245,7 +245,7 @@ impl Emitter<'_> {
         } else {
             self.expr(left, false);
             self.expr(right, false);
-            self.emit(op, span);
+            self.emit(Op::Binary(binary), span);
         }
     }
 
@@ -343,11 +343,11 @@ impl Emitter<'_> {
                 );
             }
             Expr::Prim(op, operands, span) => {
-                let folds = matches!(op, Op::Add | Op::Sub | Op::Mul) && operands.len() > 2;
-                if folds {
+                let folds = matches!(op, Op::Binary(Binary::Add | Binary::Sub | Binary::Mul))
+                    && operands.len() > 2;
+                if let (true, Op::Binary(binary)) = (folds, *op) {
                     // a b op c op d op …, without nesting; a local operand
                     // after the first is read in place.
-                    let binary = Binary::of(*op).expect("+, - and * are binary");
                     for (i, operand) in operands.iter().enumerate() {
                         match self.plain_local(operand) {
                             Some(slot) if i > 0 => {
@@ -361,8 +361,8 @@ impl Emitter<'_> {
                             }
                         }
                     }
-                } else if let (Some(binary), [left, right]) = (Binary::of(*op), &operands[..]) {
-                    self.binary(*op, binary, left, right, *span);
+                } else if let (Op::Binary(binary), [left, right]) = (*op, &operands[..]) {
+                    self.binary(binary, left, right, *span);
                 } else if let (Op::StoreIndex, [seq, index, value]) = (op, &operands[..]) {
                     // The list read in place, as a binary operation's left
                     // operand, when the index and the value cannot write it.
@@ -538,7 +538,7 @@ mod tests {
         // Two reads of locals: one instruction, no push.
         let both = ops("(define (f a b) (* a b) a)");
         assert!(both.contains(&Op::BinaryLocals(Binary::Mul, 0, 1)));
-        assert!(!both.contains(&Op::Mul));
+        assert!(!both.contains(&Op::Binary(Binary::Mul)));
         // A local on the right, whatever is on the left.
         let right = ops("(define (f a b) (- (* a a) b) a)");
         assert!(right.contains(&Op::BinaryLocalRight(Binary::Sub, 1)));
@@ -557,7 +557,7 @@ mod tests {
         // A right operand that assigns the left local: the local is pushed
         // before the assignment runs, as written.
         let assigned = ops("(define (f a) (+ a (begin (set! a 10) 1)) a)");
-        assert!(assigned.contains(&Op::Add));
+        assert!(assigned.contains(&Op::Binary(Binary::Add)));
         assert!(!assigned
             .iter()
             .any(|op| matches!(op, Op::BinaryLocalLeft(..) | Op::BinaryLocals(..))));

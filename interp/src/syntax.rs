@@ -29,7 +29,7 @@
 
 use std::sync::Arc;
 
-use crate::bytecode::{CaptureFrom, Constant, Op, SymbolTable};
+use crate::bytecode::{Binary, CaptureFrom, Constant, Op, SymbolTable};
 use crate::error::{Diagnostic, Source, Span};
 use crate::parser::{Sexp, SexpKind};
 
@@ -413,21 +413,21 @@ impl Lowerer<'_> {
         span: Span,
     ) -> Result<Option<Expr>, Diagnostic> {
         let op = match (name, args.len()) {
-            ("+", n) if n >= 2 => Op::Add,
-            ("*", n) if n >= 2 => Op::Mul,
+            ("+", n) if n >= 2 => Op::Binary(Binary::Add),
+            ("*", n) if n >= 2 => Op::Binary(Binary::Mul),
             ("-", 1) => Op::Neg,
-            ("-", n) if n >= 2 => Op::Sub,
-            ("/", 2) => Op::Div,
-            ("quotient", 2) => Op::Quotient,
-            ("remainder", 2) => Op::Remainder,
-            ("modulo", 2) => Op::Modulo,
-            ("<", 2) => Op::Lt,
-            ("<=", 2) => Op::Le,
-            (">", 2) => Op::Gt,
-            (">=", 2) => Op::Ge,
-            ("=", 2) => Op::Equal,
+            ("-", n) if n >= 2 => Op::Binary(Binary::Sub),
+            ("/", 2) => Op::Binary(Binary::Div),
+            ("quotient", 2) => Op::Binary(Binary::Quotient),
+            ("remainder", 2) => Op::Binary(Binary::Remainder),
+            ("modulo", 2) => Op::Binary(Binary::Modulo),
+            ("<", 2) => Op::Binary(Binary::Lt),
+            ("<=", 2) => Op::Binary(Binary::Le),
+            (">", 2) => Op::Binary(Binary::Gt),
+            (">=", 2) => Op::Binary(Binary::Ge),
+            ("=", 2) => Op::Binary(Binary::Equal),
             ("not", 1) => Op::Not,
-            ("nth", 2) => Op::Index,
+            ("nth", 2) => Op::Binary(Binary::Index),
             ("set-nth!", 3) => Op::StoreIndex,
             ("send", 3) => return self.send_call(args, span).map(Some),
             _ => return Ok(None),
@@ -777,7 +777,7 @@ impl Lowerer<'_> {
         body.push(Expr::Set(
             Var::Local(counter),
             Box::new(Expr::Prim(
-                Op::Add,
+                Op::Binary(Binary::Add),
                 vec![get(counter), get(increment)],
                 span,
             )),
@@ -785,15 +785,15 @@ impl Lowerer<'_> {
         ));
         // Counting up tests `<`, down `>`; a step that is not a literal
         // decides each time round.
-        let below = Expr::Prim(Op::Lt, vec![get(counter), get(limit)], span);
-        let above = Expr::Prim(Op::Gt, vec![get(counter), get(limit)], span);
+        let below = Expr::Prim(Op::Binary(Binary::Lt), vec![get(counter), get(limit)], span);
+        let above = Expr::Prim(Op::Binary(Binary::Gt), vec![get(counter), get(limit)], span);
         let test = match header.get(3).map(|step| &step.kind) {
             None => below,
             Some(SexpKind::Int(step)) if *step > 0 => below,
             Some(SexpKind::Int(_)) => above,
             Some(_) => Expr::If(
                 Box::new(Expr::Prim(
-                    Op::Gt,
+                    Op::Binary(Binary::Gt),
                     vec![get(increment), Expr::Const(Constant::Int(0), span)],
                     span,
                 )),

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use brisk_runtime::{Mutator, Ref, RuntimePolicy};
 
 use crate::builtins::{self, Ctx, Failure};
-use crate::bytecode::{Binary, CaptureFrom, Constant, Op, Proto};
+use crate::bytecode::{CaptureFrom, Constant, Op, Proto};
 use crate::error::Diagnostic;
 use crate::host::Host;
 use crate::ops;
@@ -567,28 +567,16 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         let items = self.stack.split_off(self.stack.len() - count as usize);
                         self.stack.push(m.list(items));
                     }
-                    Op::Add => binary!(Binary::Add),
-                    Op::Sub => binary!(Binary::Sub),
-                    Op::Mul => binary!(Binary::Mul),
-                    Op::Div => binary!(Binary::Div),
-                    Op::Quotient => binary!(Binary::Quotient),
-                    Op::Remainder => binary!(Binary::Remainder),
-                    Op::Modulo => binary!(Binary::Modulo),
-                    Op::Equal => binary!(Binary::Equal),
+                    Op::Binary(op) => binary!(op),
                     Op::Neg => {
                         let a = self.pop();
                         let result = tri!(ops::neg(m, &a));
                         self.stack.push(result);
                     }
-                    Op::Lt => binary!(Binary::Lt),
-                    Op::Le => binary!(Binary::Le),
-                    Op::Gt => binary!(Binary::Gt),
-                    Op::Ge => binary!(Binary::Ge),
                     Op::Not => {
                         let value = self.pop();
                         self.stack.push(m.bool(!is_truthy(&value)));
                     }
-                    Op::Index => binary!(Binary::Index),
                     // The local operands are read in place: no push, no
                     // count (see `bytecode`).
                     Op::BinaryLocalRight(op, slot) => {
