@@ -30,7 +30,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::measure::geomean;
-use super::programs::{self, Program};
+use super::programs::{self, Program, POLICIES};
 use super::report::{int, Table};
 use super::{Ctx, Experiment, Outcome, Report, Suite};
 
@@ -42,9 +42,6 @@ pub const EXPERIMENT: Experiment = Experiment {
                instructions, which the machine's other load cannot disturb.",
     run,
 };
-
-/// The policies, `gil` first: the others are reported relative to it.
-const POLICIES: [&str; 4] = ["gil", "biased", "deferred", "atomic"];
 
 /// Arguments under callgrind, by program name: (quick, full). A few
 /// seconds per run in the quick suite.
