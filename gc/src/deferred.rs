@@ -46,6 +46,7 @@
 
 use core::ptr::NonNull;
 
+use brisk_refcount::policy::{forwarded_decref, forwarded_incref};
 use brisk_refcount::{biased, Dealloc, RcHeader, RcPolicy};
 
 use crate::domain::defer_decrement;
@@ -81,8 +82,9 @@ unsafe impl RcPolicy for Deferred {
             return;
         }
         // SAFETY: forwarded from the caller; both functions count a
-        // reference the caller holds, from any thread.
-        unsafe { biased::incref_with(header, forwarded_incref, non_owner_incref) }
+        // reference the caller holds, from any thread (a forwarded header
+        // on its target, through this policy).
+        unsafe { biased::incref_with(header, forwarded_incref::<Deferred>, non_owner_incref) }
     }
 
     #[inline(always)]
@@ -99,7 +101,7 @@ unsafe impl RcPolicy for Deferred {
             biased::decref_with(
                 header,
                 dealloc,
-                forwarded_decref,
+                forwarded_decref::<Deferred>,
                 deferred_zero_local,
                 non_owner_decref,
             )
@@ -130,34 +132,6 @@ unsafe impl RcPolicy for Deferred {
     unsafe fn adopt(header: &RcHeader) {
         // SAFETY: forwarded from the caller.
         unsafe { biased::adopt(header) }
-    }
-}
-
-/// The increment of a forwarded header (a frozen component's member),
-/// counted on its target through this policy.
-///
-/// # Safety
-///
-/// The caller holds a reference.
-#[inline(never)] // frozen members only; keeps the immortal test small where it is inlined
-unsafe fn forwarded_incref(header: &RcHeader) {
-    if let Some(target) = header.forwarded_target() {
-        // SAFETY: a forwarded header's target outlives its references.
-        unsafe { Deferred::incref(target.as_ref()) };
-    }
-}
-
-/// The decrement of a forwarded header; see [`forwarded_incref`].
-///
-/// # Safety
-///
-/// The caller gives up a reference; `dealloc` frees the component.
-#[inline(never)] // as `forwarded_incref`
-unsafe fn forwarded_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
-    // SAFETY: the caller's reference keeps the header alive.
-    if let Some(target) = unsafe { header.as_ref() }.forwarded_target() {
-        // SAFETY: the reference was counted on the target.
-        unsafe { Deferred::decref(target, dealloc) };
     }
 }
 

@@ -192,14 +192,30 @@ fn nonatomic_spill(header: &RcHeader) {
     header.local.store(local - moved + 1, Relaxed);
 }
 
+/// The increment of a header whose `local` the caller just read as
+/// [`FORWARDED`] (a frozen component's member): counted on its target,
+/// through policy `P`. For a policy whose own increment of the target is
+/// what a forwarded count must do (the epoch-deferred policy's buffers it).
+///
+/// # Safety
+///
+/// As [`RcPolicy::incref`].
+#[inline(never)] // frozen members only; keeps the immortal test small where it is inlined
+pub unsafe fn forwarded_incref<P: RcPolicy>(header: &RcHeader) {
+    if let Some(target) = header.forwarded_target() {
+        // SAFETY: a forwarded header's target outlives its references.
+        unsafe { P::incref(target.as_ref()) };
+    }
+}
+
 /// The decrement of a header whose `local` the caller just read as
 /// [`FORWARDED`]: counted on its target, through policy `P`.
 ///
 /// # Safety
 ///
 /// As [`RcPolicy::decref`].
-#[inline(never)] // frozen members only; keeps the immortal test small where it is inlined
-unsafe fn forwarded_decref<P: RcPolicy>(header: NonNull<RcHeader>, dealloc: Dealloc) {
+#[inline(never)] // as `forwarded_incref`
+pub unsafe fn forwarded_decref<P: RcPolicy>(header: NonNull<RcHeader>, dealloc: Dealloc) {
     // SAFETY: the caller's reference keeps the header alive.
     if let Some(target) = unsafe { header.as_ref() }.forwarded_target() {
         // SAFETY: the reference was counted on the target.
