@@ -249,6 +249,14 @@ impl Emitter<'_> {
         }
     }
 
+    /// Pushes every operand, in order, then emits `op`.
+    fn operands_then(&mut self, op: Op, operands: &[Expr], span: Span) {
+        for operand in operands {
+            self.expr(operand, false);
+        }
+        self.emit(op, span);
+    }
+
     /// Compiles `expr` for its value; `tail` if that value is returned.
     fn expr(&mut self, expr: &Expr, tail: bool) {
         match expr {
@@ -342,52 +350,39 @@ impl Emitter<'_> {
                     *span,
                 );
             }
-            Expr::Prim(op, operands, span) => {
-                let folds = matches!(op, Op::Binary(Binary::Add | Binary::Sub | Binary::Mul))
-                    && operands.len() > 2;
-                if let (true, Op::Binary(binary)) = (folds, *op) {
-                    // a b op c op d op …, without nesting; a local operand
-                    // after the first is read in place.
-                    for (i, operand) in operands.iter().enumerate() {
-                        match self.plain_local(operand) {
-                            Some(slot) if i > 0 => {
-                                self.emit(Op::BinaryLocalRight(binary, slot), *span);
-                            }
-                            _ => {
-                                self.expr(operand, false);
-                                if i > 0 {
-                                    self.emit(*op, *span);
-                                }
-                            }
-                        }
-                    }
-                } else if let (Op::Binary(binary), [left, right]) = (*op, &operands[..]) {
-                    self.binary(binary, left, right, *span);
-                } else if let (Op::StoreIndex, [seq, index, value]) = (op, &operands[..]) {
-                    // The list read in place, as a binary operation's left
-                    // operand, when the index and the value cannot write it.
-                    match self.plain_local(seq).filter(|&slot| {
-                        !index.may_write_local(slot) && !value.may_write_local(slot)
-                    }) {
-                        Some(slot) => {
-                            self.expr(index, false);
-                            self.expr(value, false);
-                            self.emit(Op::StoreIndexLocal(slot), *span);
-                        }
-                        None => {
-                            for operand in operands {
-                                self.expr(operand, false);
-                            }
+            Expr::Prim(op, operands, span) => match (*op, &operands[..]) {
+                // a b op c op d op …, without nesting; a local operand
+                // after the first is read in place.
+                (
+                    Op::Binary(binary @ (Binary::Add | Binary::Sub | Binary::Mul)),
+                    [first, rest @ ..],
+                ) if rest.len() > 1 => {
+                    self.expr(first, false);
+                    for operand in rest {
+                        if let Some(slot) = self.plain_local(operand) {
+                            self.emit(Op::BinaryLocalRight(binary, slot), *span);
+                        } else {
+                            self.expr(operand, false);
                             self.emit(*op, *span);
                         }
                     }
-                } else {
-                    for operand in operands {
-                        self.expr(operand, false);
-                    }
-                    self.emit(*op, *span);
                 }
-            }
+                (Op::Binary(binary), [left, right]) => self.binary(binary, left, right, *span),
+                // The list read in place, as a binary operation's left
+                // operand, when the index and the value cannot write it.
+                (Op::StoreIndex, [seq, index, value]) => match self
+                    .plain_local(seq)
+                    .filter(|&slot| !index.may_write_local(slot) && !value.may_write_local(slot))
+                {
+                    Some(slot) => {
+                        self.expr(index, false);
+                        self.expr(value, false);
+                        self.emit(Op::StoreIndexLocal(slot), *span);
+                    }
+                    None => self.operands_then(*op, operands, *span),
+                },
+                _ => self.operands_then(*op, operands, *span),
+            },
             Expr::Cond(clauses, otherwise, span) => {
                 let mut exits = Vec::with_capacity(clauses.len());
                 for (test, body) in clauses {

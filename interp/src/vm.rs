@@ -375,14 +375,6 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                     }
                 };
             }
-            macro_rules! binary {
-                ($op:expr) => {{
-                    let b = self.pop();
-                    let a = self.pop();
-                    let result = tri!(ops::binary(m, $op, &a, &b));
-                    self.stack.push(result);
-                }};
-            }
 
             loop {
                 let op = code[ip];
@@ -567,7 +559,12 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         let items = self.stack.split_off(self.stack.len() - count as usize);
                         self.stack.push(m.list(items));
                     }
-                    Op::Binary(op) => binary!(op),
+                    Op::Binary(op) => {
+                        let b = self.pop();
+                        let a = self.pop();
+                        let result = tri!(ops::binary(m, op, &a, &b));
+                        self.stack.push(result);
+                    }
                     Op::Neg => {
                         let a = self.pop();
                         let result = tri!(ops::neg(m, &a));
