@@ -25,10 +25,11 @@
 //!   (`LoadCaptured`/`StoreCaptured`). This is CPython's `MAKE_CELL` /
 //!   `LOAD_DEREF` scheme.
 //! * A binary operation whose operand is a plain local reads it **in
-//!   place** (`BinaryLocalRight`, `BinaryLocalLeft`, `BinaryLocals`):
-//!   nothing is pushed, so nothing is counted, as CPython 3.14 borrows the
-//!   operands of `LOAD_FAST_BORROW`. The compiler chooses these only where
-//!   nothing runs between the read and the operation that could assign the
+//!   place** (`BinaryLocalRight`, `BinaryLocalLeft`, `BinaryLocals`; and
+//!   `StoreIndexLocal` for the list of `set-nth!`): nothing is pushed, so
+//!   nothing is counted, as CPython 3.14 borrows the operands of
+//!   `LOAD_FAST_BORROW`. The compiler chooses these only where nothing
+//!   that runs between the push it saves and the operation can write the
 //!   local, so the value read is the one `LoadLocal` would have pushed.
 //! * **Globals** are numbered by name in a [`SymbolTable`]; each VM keeps a
 //!   table indexed by that number, so `LoadGlobal` is an index, not a hash.
