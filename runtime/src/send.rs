@@ -450,8 +450,16 @@ impl<P: RuntimePolicy> IsolationWalk<P> {
         }
     }
 
+    /// [`IsolationWalk::meet`] out of line: the recursion into a nested
+    /// tuple, so that meeting a list's items runs without a call.
+    #[inline(never)] // recursive; the common leaf tuple never gets here
+    fn meet_nested(&mut self, child: &Object<P>, parent_exclusive: bool, depth: u32) {
+        self.meet(child, parent_exclusive, depth);
+    }
+
     /// Follows one edge to `child`, which is not shared, from a parent that
     /// is `exclusive` or not.
+    #[inline(always)]
     fn meet(&mut self, child: &Object<P>, parent_exclusive: bool, depth: u32) {
         let count = P::exact_count(child.rc_header());
         if count != Some(1) && self.met_before(child, count) {
@@ -467,7 +475,11 @@ impl<P: RuntimePolicy> IsolationWalk<P> {
             // expand it now, while its header is in cache, instead of coming
             // back to it once the rest of its parent has been met.
             Payload::Tuple(items) if depth < INLINE_TUPLE_DEPTH => {
-                self.follow_all(items, exclusive, depth + 1);
+                for item in items.iter() {
+                    if !stays_shared(item) {
+                        self.meet_nested(item, exclusive, depth + 1);
+                    }
+                }
             }
             // Only tuples and the tracked containers point at other
             // objects; nothing lies below any other kind, so there is no

@@ -129,6 +129,8 @@ all_policies! {
     copy_preserves_sharing_and_cycles,
     /// Move of cyclic graphs, and of graphs with frozen parts held elsewhere.
     move_of_cycles_and_frozen_parts,
+    /// Move of tuples nested past the walk's in-place expansion, one reached twice.
+    move_of_deeply_nested_tuples,
     /// Move refused, and nothing freed under the walk, while another mutator rewrites a part it holds.
     move_while_another_mutator_rewrites_a_part,
     /// Receive ends with RecvError once every sender is gone and the channel is empty.
@@ -709,6 +711,57 @@ fn move_of_cycles_and_frozen_parts<P: RuntimePolicy + 'static>(runtime: &Runtime
     if biased::<P>() {
         assert_ne!(frozen_info.1, receiver_id);
     }
+}
+
+fn move_of_deeply_nested_tuples<P: RuntimePolicy + 'static>(runtime: &Runtime<P>) {
+    let a = runtime.new_interpreter("a");
+    let b = runtime.new_interpreter("b");
+    let (tx, rx) = channel::<P>();
+    let rendered = on(&a, move |m| {
+        // Forty tuples deep, far past the depth the walk expands in place;
+        // the innermost tuple is reached twice, through both items of its
+        // parent.
+        let twice = m.tuple(vec![m.str("leaf"), m.list(vec![m.int(1000)])]);
+        let mut value = m.tuple(vec![twice.clone(), twice]);
+        for depth in 0..40 {
+            value = m.tuple(vec![m.int(depth), value]);
+        }
+        // A reference from outside, thirty levels down, is found.
+        let mut inner = value.clone();
+        for _ in 0..30 {
+            inner = inner.get_item(1).unwrap();
+        }
+        let rendered = render(&value);
+        let err = tx.send(m, value, SendMode::Move).unwrap_err();
+        assert_eq!(
+            err.kind,
+            SendErrorKind::NotIsolated {
+                external_refs: 1,
+                unverifiable: 0
+            }
+        );
+        assert_eq!(render(&err.value), rendered);
+        drop(inner);
+        tx.send(m, err.value, SendMode::Move).unwrap();
+        rendered
+    });
+    on(&b, move |m| {
+        let value = rx.recv(m).unwrap();
+        assert_eq!(render(&value), rendered);
+        let me = my_owner_id(m);
+        let objects = common::reachable(&value);
+        // 41 tuples, the one reached twice, and its string, list and 1000.
+        assert_eq!(
+            objects
+                .iter()
+                .filter(|o| !o.rc_header().is_immortal())
+                .count(),
+            45
+        );
+        for object in objects.iter().filter(|o| !o.rc_header().is_immortal()) {
+            assert_eq!(object.rc_header().owner(), me, "{object:?}");
+        }
+    });
 }
 
 fn move_while_another_mutator_rewrites_a_part<P: RuntimePolicy + 'static>(runtime: &Runtime<P>) {
