@@ -417,6 +417,10 @@ impl<P: RuntimePolicy> IsolationWalk<P> {
             Payload::Tuple(items) => self.follow_all(items, exclusive, depth),
             Payload::List(items) => {
                 let items = items.lock();
+                // Most items of a list worth moving are members: room for
+                // them all at once, rather than a series of doublings that
+                // copy the list so far each time.
+                self.members.reserve(items.len());
                 for (index, child) in items.iter().enumerate() {
                     // A long list's items are met one after another, but
                     // each meeting is long enough that the core cannot run
