@@ -26,7 +26,7 @@ use core::marker::PhantomData;
 use brisk_gc::RawSlot;
 
 use crate::interpreter::Interpreter;
-use crate::object::{NativeFn, NativeObject, Payload, Ref, TupleItems};
+use crate::object::{NativeFn, NativeObject, Payload, Ref, Text, TupleItems};
 use crate::policy::RuntimePolicy;
 use crate::runtime::{RuntimeInner, SMALL_INT_MAX, SMALL_INT_MIN};
 use crate::stw::WorldStopped;
@@ -269,7 +269,7 @@ impl<P: RuntimePolicy> Mutator<P> {
 
     /// A string.
     pub fn str(&self, value: &str) -> Ref<P> {
-        Ref::alloc(Payload::Str(value.into()))
+        Ref::alloc(Payload::Str(Text::new(value.into())))
     }
 
     /// A byte string.

@@ -406,6 +406,34 @@ fn dicts<P: RuntimePolicy>(m: &Mutator<P>) {
             found: Kind::Dict
         }
     );
+    // A string keeps its hash after its first lookup: the same object keys
+    // a second dict, a fresh string with the same text finds both, and
+    // bytes with the same content are another key.
+    let key = m.str("kept hash");
+    let (first, second) = (m.dict(), m.dict());
+    first.dict_set(key.clone(), m.int(1)).unwrap();
+    second.dict_set(key.clone(), m.int(2)).unwrap();
+    assert_eq!(first.dict_get(&key).unwrap().unwrap().as_int(), Some(1));
+    let same_text = m.str("kept hash");
+    assert_eq!(
+        second.dict_get(&same_text).unwrap().unwrap().as_int(),
+        Some(2)
+    );
+    assert_eq!(
+        first.dict_get(&same_text).unwrap().unwrap().as_int(),
+        Some(1)
+    );
+    assert!(first.dict_get(&m.bytes(b"kept hash")).unwrap().is_none());
+    second.dict_set(m.bytes(b"kept hash"), m.int(3)).unwrap();
+    assert_eq!(second.len(), Some(2));
+    assert_eq!(
+        second
+            .dict_get(&m.bytes(b"kept hash"))
+            .unwrap()
+            .unwrap()
+            .as_int(),
+        Some(3)
+    );
 }
 
 fn unhashable_keys<P: RuntimePolicy>(m: &Mutator<P>) {

@@ -10,7 +10,7 @@ use core::hash::{Hash, Hasher};
 
 use indexmap::Equivalent;
 
-use super::{Object, ObjectError, Payload, Ref};
+use super::{keyed_hash, Object, ObjectError, Payload, Ref};
 use crate::policy::RuntimePolicy;
 
 /// A dictionary key: a counted reference compared by value.
@@ -47,8 +47,8 @@ fn hash_value<P: RuntimePolicy, H: Hasher>(object: &Object<P>, state: &mut H) {
         Payload::Bool(b) => b.hash(state),
         Payload::Int(i) => i.hash(state),
         Payload::Float(x) => canonical_bits(*x).hash(state),
-        Payload::Str(s) => s.hash(state),
-        Payload::Bytes(b) => b.hash(state),
+        Payload::Str(text) => state.write_u64(text.hash()),
+        Payload::Bytes(b) => state.write_u64(keyed_hash(b)),
         Payload::Tuple(items) => {
             items.len().hash(state);
             items.iter().for_each(|item| hash_value(item, state));
@@ -75,7 +75,7 @@ pub(crate) fn equal_values<P: RuntimePolicy>(a: &Object<P>, b: &Object<P>) -> bo
         (Payload::Bool(x), Payload::Bool(y)) => x == y,
         (Payload::Int(x), Payload::Int(y)) => x == y,
         (Payload::Float(x), Payload::Float(y)) => canonical_bits(*x) == canonical_bits(*y),
-        (Payload::Str(x), Payload::Str(y)) => x == y,
+        (Payload::Str(x), Payload::Str(y)) => **x == **y,
         (Payload::Bytes(x), Payload::Bytes(y)) => x == y,
         (Payload::Tuple(x), Payload::Tuple(y)) => {
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| equal_values(p, q))

@@ -42,6 +42,7 @@ mod dealloc;
 mod dict;
 mod handle;
 mod native;
+mod text;
 
 use core::fmt;
 
@@ -49,6 +50,7 @@ use brisk_gc::RawSlot;
 use brisk_refcount::RcHeader;
 use indexmap::IndexMap;
 use parking_lot::Mutex;
+use rustc_hash::FxBuildHasher;
 use smallvec::SmallVec;
 
 use crate::policy::RuntimePolicy;
@@ -58,6 +60,7 @@ pub(crate) use dealloc::{dealloc_object, free_memory};
 pub use dict::Key;
 pub use handle::Ref;
 pub use native::{NativeFn, NativeObject};
+pub(crate) use text::{keyed_hash, Text};
 
 /// The type tag in every header.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -152,7 +155,9 @@ pub(crate) const TUPLE_INLINE: usize = 3;
 pub(crate) type TupleItems<P> = SmallVec<[Ref<P>; TUPLE_INLINE]>;
 
 /// A dictionary's table: insertion-ordered, behind the object's lock.
-pub(crate) type DictTable<P> = Mutex<IndexMap<Key<P>, Ref<P>>>;
+/// Keys feed the table's hasher a word that is already well mixed (a
+/// string's kept keyed hash, see [`Text`]), so the table hashes with Fx.
+pub(crate) type DictTable<P> = Mutex<IndexMap<Key<P>, Ref<P>, FxBuildHasher>>;
 
 /// A key and its value, counted.
 pub type DictEntry<P> = (Ref<P>, Ref<P>);
@@ -163,7 +168,7 @@ pub(crate) enum Payload<P: RuntimePolicy> {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Box<str>),
+    Str(Text),
     Bytes(Box<[u8]>),
     /// Up to [`TUPLE_INLINE`] items in the object itself, as CPython keeps
     /// a tuple's items: a pair or a triple is one allocation and one cache
@@ -590,7 +595,7 @@ impl<P: RuntimePolicy> fmt::Debug for Object<P> {
             Payload::Bool(b) => write!(f, "{b}"),
             Payload::Int(i) => write!(f, "{i}"),
             Payload::Float(x) => write!(f, "{x:?}"),
-            Payload::Str(s) => write!(f, "{s:?}"),
+            Payload::Str(s) => write!(f, "{:?}", &**s),
             Payload::Bytes(b) => write!(f, "b{:?}", String::from_utf8_lossy(b)),
             Payload::Tuple(items) => f.debug_tuple("").field(&DebugItems(items)).finish(),
             Payload::List(_) | Payload::Dict(_) | Payload::Slot(_) => {
