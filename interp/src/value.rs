@@ -168,7 +168,9 @@ impl Arity {
     }
 }
 
-/// A function implemented in Rust.
+/// A function implemented in Rust. The VM makes each one an immortal
+/// native, once per process and policy, shared by every interpreter; so it
+/// is never copied, moved or freed.
 pub struct Builtin<P: RuntimePolicy> {
     /// Its global name.
     pub name: &'static str,
@@ -187,14 +189,6 @@ impl<P: RuntimePolicy> NativeObject<P> for Builtin<P> {
 
     fn freeze(&self) -> bool {
         true
-    }
-
-    fn copy(&self) -> Option<Box<dyn NativeObject<P>>> {
-        Some(Box::new(Builtin {
-            name: self.name,
-            arity: self.arity,
-            func: self.func,
-        }))
     }
 
     fn as_any(&self) -> &dyn Any {

@@ -28,6 +28,7 @@
 use core::ptr::NonNull;
 use std::sync::Arc;
 
+use brisk_runtime::statics::leaked_once;
 use brisk_runtime::{Mutator, Ref, RuntimePolicy};
 
 use crate::builtins::{self, Ctx, Failure};
@@ -79,12 +80,34 @@ pub struct Vm<'m, P: RuntimePolicy> {
     steps_left: u64,
 }
 
+/// The builtins of policy `P` as immortal natives, made once for the whole
+/// process: every interpreter's globals start out with the same objects,
+/// and loading or calling one counts nothing under any policy, as CPython's
+/// static builtin functions are immortal (PEP 683).
+struct BuiltinObjects<P: RuntimePolicy>(Box<[Ref<P>]>);
+
+fn builtin_objects<P: RuntimePolicy>() -> &'static [Ref<P>] {
+    &leaked_once(|| {
+        BuiltinObjects(
+            builtins::table::<P>()
+                .into_iter()
+                .map(|builtin| {
+                    Ref::immortal_native(Box::new(builtin))
+                        .ok()
+                        .expect("a builtin holds no references and freezes")
+                })
+                .collect(),
+        )
+    })
+    .0
+}
+
 impl<'m, P: RuntimePolicy> Vm<'m, P> {
     /// A VM with the builtins defined, on the calling thread's mutator.
     pub fn new(m: &'m Mutator<P>, host: Host<P>) -> Self {
-        let globals = builtins::table::<P>()
-            .into_iter()
-            .map(|builtin| Some(m.native(Box::new(builtin))))
+        let globals = builtin_objects::<P>()
+            .iter()
+            .map(|builtin| Some(builtin.clone()))
             .collect();
         let steps_left = host.limits.steps.unwrap_or(u64::MAX);
         Vm {

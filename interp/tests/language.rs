@@ -293,6 +293,18 @@ fn spawned_interpreters_start_from_a_copy_of_the_globals() {
         "(join (spawn-interpreter (lambda () (channel))))\n(join (spawn-interpreter (lambda () (let ((n 0)) (lambda () n)))))",
         "test.brisk:2:1: error: interpreter 3 failed: interpreter 3 cannot return its result: cannot copy an object of type function (freeze it to share it instead)",
     );
+    // Builtins are the same immortal objects in every interpreter, so they
+    // cross in every mode, alone or inside a value, and stay callable.
+    prints(
+        "(define ch (channel))
+         (send ch length 'share)
+         (send ch (list length nth) 'move)
+         (define h (spawn-interpreter (lambda ()
+                     (let ((f (recv ch)) (fs (recv ch)))
+                       (list (eq? f length) (f (list 1 2)) ((nth fs 1) (list 5 6) 1))))))
+         (print (join h) (eq? (join (spawn-interpreter (lambda () print))) print))",
+        "[#t, 2, 6] #t\n",
+    );
     fails(
         "(spawn-interpreter (lambda (x) x))",
         "test.brisk:1:1: error: spawn-interpreter: the function must take no arguments, but 'lambda' takes 1",

@@ -63,6 +63,7 @@ pub mod object;
 pub mod policy;
 mod runtime;
 pub mod send;
+pub mod statics;
 pub mod stw;
 
 pub use collect::{CollectionReport, GcStats};

@@ -6,8 +6,6 @@
 //! is the unit that starts interpreters over them and, when dropped, tears
 //! its interpreters down and drains the deferred work they left.
 
-use core::any::{Any, TypeId};
-use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
 use crate::collect::{CollectionReport, GcState, GcStats};
@@ -15,8 +13,9 @@ use crate::gil::GlobalLock;
 use crate::interpreter::{InterpInner, Interpreter};
 use crate::object::{Payload, Ref};
 use crate::policy::{Biased, RuntimePolicy};
+use crate::statics::leaked_once;
 use crate::stw::StopTheWorld;
-use crate::sync::{lazy_global, lock, AtomicU32, Mutex, Ordering::Relaxed};
+use crate::sync::{lock, AtomicU32, Mutex, Ordering::Relaxed};
 
 /// Smallest and largest cached immortal integer (CPython's range).
 pub(crate) const SMALL_INT_MIN: i64 = -5;
@@ -32,25 +31,15 @@ pub(crate) struct Singletons<P: RuntimePolicy> {
     pub(crate) small_ints: Box<[Ref<P>]>,
 }
 
-lazy_global!(fn singleton_tables() -> Mutex<HashMap<TypeId, &'static (dyn Any + Send + Sync)>> =
-    Mutex::new(HashMap::new()));
-
 fn singletons<P: RuntimePolicy>() -> &'static Singletons<P> {
-    let mut tables = lock(singleton_tables());
-    let table = tables.entry(TypeId::of::<P>()).or_insert_with(|| {
-        let table: &'static Singletons<P> = Box::leak(Box::new(Singletons {
-            none: Ref::leak_immortal(Payload::None),
-            true_: Ref::leak_immortal(Payload::Bool(true)),
-            false_: Ref::leak_immortal(Payload::Bool(false)),
-            small_ints: (SMALL_INT_MIN..=SMALL_INT_MAX)
-                .map(|i| Ref::leak_immortal(Payload::Int(i)))
-                .collect(),
-        }));
-        table
-    });
-    table
-        .downcast_ref::<Singletons<P>>()
-        .expect("singleton tables are keyed by their policy's TypeId")
+    leaked_once(|| Singletons {
+        none: Ref::leak_immortal(Payload::None),
+        true_: Ref::leak_immortal(Payload::Bool(true)),
+        false_: Ref::leak_immortal(Payload::Bool(false)),
+        small_ints: (SMALL_INT_MIN..=SMALL_INT_MAX)
+            .map(|i| Ref::leak_immortal(Payload::Int(i)))
+            .collect(),
+    })
 }
 
 /// Shared state of a runtime.

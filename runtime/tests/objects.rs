@@ -14,7 +14,7 @@ use brisk_runtime::{
     live_objects, FreezeError, Kind, Mutator, NativeFn, Object, ObjectError, Ref, Runtime,
     RuntimePolicy,
 };
-use common::{render, settle, tracked_counts, Holder, Tracked};
+use common::{render, settle, tracked_counts, Answer, Holder, Tracked};
 use std::sync::atomic::Ordering::SeqCst;
 
 /// Runs `body` on an attached mutator of a fresh runtime, then checks that
@@ -47,6 +47,8 @@ fn run<P: RuntimePolicy + 'static>(body: fn(&Mutator<P>)) {
 all_policies! {
     /// None, booleans and small ints are immortal, frozen, uncounted singletons.
     singletons_are_immortal_and_identical,
+    /// An immortal native is frozen, uncounted and outside the live count; one that holds references or will not freeze is handed back.
+    immortal_natives,
     /// Ints outside the small range and floats are fresh counted objects.
     big_ints_and_floats,
     /// Strings and byte strings: contents, byte lengths, wrong-type errors.
@@ -128,6 +130,51 @@ fn singletons_are_immortal_and_identical<P: RuntimePolicy>(m: &Mutator<P>) {
     assert_eq!(live_objects(), before + 4);
     assert_eq!(Ref::strong_count(&a), 1);
     drop((a, b, c, d));
+    assert_eq!(live_objects(), before);
+}
+
+fn immortal_natives<P: RuntimePolicy + 'static>(m: &Mutator<P>) {
+    // Refused and handed back: a native that holds a reference (it could
+    // never release it), and one that will not freeze.
+    let child = m.list(vec![m.int(1)]);
+    let holder = Holder {
+        children: vec![child.clone()],
+    };
+    let Err(holder) = Ref::<P>::immortal_native(Box::new(holder)) else {
+        panic!("a native holding a reference was made immortal");
+    };
+    assert_eq!(holder.type_name(), "holder");
+    drop(holder);
+    assert_eq!(Ref::strong_count(&child), 1);
+    let stubborn = Tracked::with(7, false, true);
+    let Err(stubborn) = Ref::<P>::immortal_native(Box::new(stubborn)) else {
+        panic!("a native that will not freeze was made immortal");
+    };
+    assert_eq!(stubborn.as_any().downcast_ref::<Tracked>().unwrap().id, 7);
+    drop(stubborn);
+    // Accepted: immortal and frozen, outside the live count, and counting
+    // it changes nothing.
+    let before = live_objects();
+    let Ok(answer) = Ref::<P>::immortal_native(Box::new(Answer(42))) else {
+        panic!("an immutable native holding nothing was refused");
+    };
+    assert_eq!(live_objects(), before);
+    assert!(answer.rc_header().is_immortal());
+    assert!(answer.is_frozen());
+    let copies: Vec<Ref<P>> = (0..10).map(|_| answer.clone()).collect();
+    drop(copies);
+    assert!(answer.rc_header().is_immortal());
+    let value = answer
+        .as_native()
+        .unwrap()
+        .as_any()
+        .downcast_ref::<Answer>();
+    assert_eq!(value.map(|a| a.0), Some(42));
+    // Freezing it again, or a list that holds it, is fine.
+    m.freeze(&answer).unwrap();
+    let list = m.list(vec![answer.clone()]);
+    m.freeze(&list).unwrap();
+    drop((answer, list));
     assert_eq!(live_objects(), before);
 }
 

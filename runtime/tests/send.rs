@@ -17,7 +17,7 @@ use brisk_runtime::{
     channel, live_objects, Interpreter, Kind, Mutator, Ref, Runtime, RuntimePolicy, SendErrorKind,
     SendMode,
 };
-use common::{count_snapshot, render, settle, tracked_counts, Holder, Tracked};
+use common::{count_snapshot, render, settle, tracked_counts, Answer, Holder, Tracked};
 
 /// Runs `body` on a fresh runtime, then checks that dropping the runtime
 /// brought the live-object counter back and dropped every `Tracked` once.
@@ -131,6 +131,8 @@ all_policies! {
     move_of_cycles_and_frozen_parts,
     /// Move of tuples nested past the walk's in-place expansion, one reached twice.
     move_of_deeply_nested_tuples,
+    /// An immortal native crosses in every mode as the same object, inside a graph or alone.
+    immortal_native_crosses_in_every_mode,
     /// Move refused, and nothing freed under the walk, while another mutator rewrites a part it holds.
     move_while_another_mutator_rewrites_a_part,
     /// Receive ends with RecvError once every sender is gone and the channel is empty.
@@ -760,6 +762,38 @@ fn move_of_deeply_nested_tuples<P: RuntimePolicy + 'static>(runtime: &Runtime<P>
         );
         for object in objects.iter().filter(|o| !o.rc_header().is_immortal()) {
             assert_eq!(object.rc_header().owner(), me, "{object:?}");
+        }
+    });
+}
+
+fn immortal_native_crosses_in_every_mode<P: RuntimePolicy + 'static>(runtime: &Runtime<P>) {
+    let Ok(answer) = Ref::<P>::immortal_native(Box::new(Answer(42))) else {
+        panic!("an immutable native holding nothing was refused");
+    };
+    let address = Ref::as_ptr(&answer) as usize;
+    let a = runtime.new_interpreter("a");
+    let b = runtime.new_interpreter("b");
+    let (tx, rx) = channel::<P>();
+    on(&a, move |m| {
+        // Alone, in every mode: no freeze needed to share it, nothing to
+        // adopt when moving it, and a copy is the object itself.
+        for mode in [SendMode::Share, SendMode::Move, SendMode::Copy] {
+            tx.send(m, answer.clone(), mode).unwrap();
+        }
+        // Inside a graph, which moves or is copied around it.
+        let list = m.list(vec![answer.clone(), m.str("beside")]);
+        tx.send(m, list.clone(), SendMode::Copy).unwrap();
+        tx.send(m, list, SendMode::Move).unwrap();
+    });
+    on(&b, move |m| {
+        for _ in 0..3 {
+            assert_eq!(Ref::as_ptr(&rx.recv(m).unwrap()) as usize, address);
+        }
+        for _ in 0..2 {
+            let list = rx.recv(m).unwrap();
+            let item = list.get_item(0).unwrap();
+            assert_eq!(Ref::as_ptr(&item) as usize, address);
+            assert_eq!(list.get_item(1).unwrap().as_str(), Some("beside"));
         }
     });
 }

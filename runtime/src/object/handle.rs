@@ -7,7 +7,7 @@ use core::ptr::NonNull;
 use brisk_gc::SlotOps;
 use brisk_refcount::RcHeader;
 
-use super::{dealloc_object, Object, Payload};
+use super::{dealloc_object, NativeObject, Object, Payload};
 use crate::collect::tracked::TrackedSet;
 use crate::live;
 use crate::policy::RuntimePolicy;
@@ -86,6 +86,46 @@ impl<P: RuntimePolicy> Ref<P> {
             ptr: object,
             _policy: PhantomData,
         }
+    }
+
+    /// A native object that is never freed and never counted: immortal and
+    /// frozen, so every policy's increment and decrement on it does nothing
+    /// and every interpreter of every runtime may hold it, as CPython treats
+    /// its static builtin functions (PEP 683). Each call leaks one object:
+    /// it is meant for a fixed set made once per process, such as an
+    /// embedder's builtin functions (made once with
+    /// [`leaked_once`](crate::statics::leaked_once)).
+    ///
+    /// The object is handed back if it holds references (its
+    /// [`trace`](NativeObject::trace) visits something) or refuses to
+    /// [`freeze`](NativeObject::freeze): an object that is never freed
+    /// could never release what it holds.
+    ///
+    /// ```
+    /// use std::any::Any;
+    /// use brisk_runtime::{Biased, NativeObject, Object, Ref};
+    ///
+    /// struct Answer;
+    /// impl NativeObject<Biased> for Answer {
+    ///     fn type_name(&self) -> &'static str { "answer" }
+    ///     fn trace(&self, _visit: &mut dyn FnMut(&Object<Biased>)) {}
+    ///     fn freeze(&self) -> bool { true }
+    ///     fn as_any(&self) -> &dyn Any { self }
+    /// }
+    ///
+    /// let answer = Ref::<Biased>::immortal_native(Box::new(Answer)).ok().unwrap();
+    /// assert!(answer.rc_header().is_immortal());
+    /// assert!(answer.is_frozen());
+    /// ```
+    pub fn immortal_native(
+        object: Box<dyn NativeObject<P>>,
+    ) -> Result<Self, Box<dyn NativeObject<P>>> {
+        let mut holds_references = false;
+        object.trace(&mut |_| holds_references = true);
+        if holds_references || !object.freeze() {
+            return Err(object);
+        }
+        Ok(Self::leak_immortal(Payload::Native(object)))
     }
 
     /// An immortal object: never freed, never counted.

@@ -281,3 +281,22 @@ macro_rules! all_policies {
         policy_tests!(Gil, gil: $($tests)*);
     };
 }
+
+/// A native that holds nothing and is immutable: it can be made immortal.
+pub struct Answer(pub u64);
+
+impl<P: RuntimePolicy> NativeObject<P> for Answer {
+    fn type_name(&self) -> &'static str {
+        "answer"
+    }
+
+    fn trace(&self, _visit: &mut dyn FnMut(&Object<P>)) {}
+
+    fn freeze(&self) -> bool {
+        true
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
