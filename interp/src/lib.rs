@@ -93,6 +93,7 @@
 pub mod builtins;
 pub mod bytecode;
 pub mod compiler;
+mod constants;
 pub mod error;
 pub mod host;
 pub mod lexer;

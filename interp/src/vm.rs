@@ -32,7 +32,8 @@ use brisk_runtime::statics::leaked_once;
 use brisk_runtime::{Mutator, Ref, RuntimePolicy};
 
 use crate::builtins::{self, Ctx, Failure};
-use crate::bytecode::{CaptureFrom, Constant, Op, Proto};
+use crate::bytecode::{CaptureFrom, Op, Proto};
+use crate::constants;
 use crate::error::Diagnostic;
 use crate::host::Host;
 use crate::ops;
@@ -197,21 +198,17 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                 .is_some_and(|made| made.len() == proto.constants.len())
     }
 
-    /// Makes sure this thread has objects for the constants of `proto` and
-    /// of every function nested in it.
-    ///
-    /// The objects are frozen, in one `freeze` for the whole tree: a
-    /// constant is shared by every closure over the code, so a graph that
-    /// holds one (a list built from literals) must share it rather than
-    /// move or copy it — a move would otherwise find the constant table's
-    /// reference and refuse.
+    /// Makes sure this thread's constant pools hold the constants of `proto`
+    /// and of every function nested in it: the process-wide immortal
+    /// objects of [`constants`](crate::constants), so that loading one
+    /// counts nothing, and a graph that holds one shares it rather than
+    /// moving or copying it.
     fn ensure_constants(&mut self, proto: &Proto) {
         if self.has_constants(proto) {
             return;
         }
         let m = self.m;
         let mut pending = vec![proto];
-        let mut made = Vec::new();
         while let Some(next) = pending.pop() {
             pending.extend(next.children.iter().map(|child| &**child));
             if self.has_constants(next) {
@@ -220,21 +217,9 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
             let objects: Box<[Ref<P>]> = next
                 .constants
                 .iter()
-                .map(|constant| match constant {
-                    Constant::Int(i) => m.int(*i),
-                    Constant::Float(x) => m.float(*x),
-                    Constant::Str(s) => m.str(s),
-                })
+                .map(|constant| constants::immortal(m, constant))
                 .collect();
-            made.push((next.id as usize, objects));
-        }
-        let all: Vec<Ref<P>> = made
-            .iter()
-            .flat_map(|(_, objects)| objects.iter().cloned())
-            .collect();
-        // Numbers and strings always freeze.
-        let _ = m.freeze(&m.tuple(all));
-        for (id, objects) in made {
+            let id = next.id as usize;
             if id >= self.constants.len() {
                 self.constants.resize_with(id + 1, || Box::new([]));
             }

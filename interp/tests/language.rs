@@ -305,6 +305,18 @@ fn spawned_interpreters_start_from_a_copy_of_the_globals() {
          (print (join h) (eq? (join (spawn-interpreter (lambda () print))) print))",
         "[#t, 2, 6] #t\n",
     );
+    // A constant is one immortal object in every call and every
+    // interpreter: it crosses without being copied, and a list built
+    // around it still moves.
+    prints(
+        "(define (label) \"total\")
+         (define ch (channel))
+         (send ch (list (label) 2.5) 'move)
+         (define h (spawn-interpreter (lambda ()
+                     (let ((got (recv ch))) (list (eq? (nth got 0) (label)) (nth got 1))))))
+         (print (eq? (label) (label)) (join h) (eq? (join (spawn-interpreter label)) (label)))",
+        "#t [#t, 2.5] #t\n",
+    );
     fails(
         "(spawn-interpreter (lambda (x) x))",
         "test.brisk:1:1: error: spawn-interpreter: the function must take no arguments, but 'lambda' takes 1",

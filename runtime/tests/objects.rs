@@ -49,6 +49,8 @@ all_policies! {
     singletons_are_immortal_and_identical,
     /// An immortal native is frozen, uncounted and outside the live count; one that holds references or will not freeze is handed back.
     immortal_natives,
+    /// A number, string or bytes held once becomes immortal; containers and shared leaves are handed back.
+    immortal_leaves,
     /// Ints outside the small range and floats are fresh counted objects.
     big_ints_and_floats,
     /// Strings and byte strings: contents, byte lengths, wrong-type errors.
@@ -175,6 +177,50 @@ fn immortal_natives<P: RuntimePolicy + 'static>(m: &Mutator<P>) {
     let list = m.list(vec![answer.clone()]);
     m.freeze(&list).unwrap();
     drop((answer, list));
+    assert_eq!(live_objects(), before);
+}
+
+fn immortal_leaves<P: RuntimePolicy + 'static>(m: &Mutator<P>) {
+    let before = live_objects();
+    let leaves = [
+        m.int(1 << 40),
+        m.float(0.5),
+        m.str("constant"),
+        m.bytes(b"raw"),
+    ];
+    assert_eq!(live_objects(), before + 4);
+    for leaf in leaves {
+        let rendered = render(&leaf);
+        let Ok(leaf) = Ref::into_immortal(leaf) else {
+            panic!("a leaf held once was refused");
+        };
+        assert!(leaf.rc_header().is_immortal());
+        assert!(leaf.is_frozen());
+        assert_eq!(render(&leaf), rendered);
+        drop((leaf.clone(), leaf.clone()));
+        assert!(leaf.rc_header().is_immortal());
+    }
+    assert_eq!(
+        live_objects(),
+        before,
+        "immortal leaves leave the live count"
+    );
+    // Already immortal: handed straight back as immortal.
+    assert!(Ref::into_immortal(m.int(7)).is_ok());
+    // Refused, unchanged: a container, and a leaf with a second reference.
+    let list = m.list(vec![m.str("x")]);
+    let Err(list) = Ref::into_immortal(list) else {
+        panic!("a list was made immortal");
+    };
+    assert!(!list.rc_header().is_immortal() && !list.is_frozen());
+    let text = m.str("held twice");
+    let other = text.clone();
+    let Err(text) = Ref::into_immortal(text) else {
+        panic!("a string with two references was made immortal");
+    };
+    assert_eq!(Ref::strong_count(&text), 2);
+    assert!(!text.rc_header().is_immortal());
+    drop((list, text, other));
     assert_eq!(live_objects(), before);
 }
 

@@ -11,6 +11,7 @@ use super::{dealloc_object, NativeObject, Object, Payload};
 use crate::collect::tracked::TrackedSet;
 use crate::live;
 use crate::policy::RuntimePolicy;
+use crate::sync::Ordering::Release;
 
 /// A counted reference to a runtime object. Cloning adds a reference
 /// through the policy `P`; dropping gives it back, and the last drop frees
@@ -126,6 +127,51 @@ impl<P: RuntimePolicy> Ref<P> {
             return Err(object);
         }
         Ok(Self::leak_immortal(Payload::Native(object)))
+    }
+
+    /// Makes a new number, string or bytes object immortal and frozen:
+    /// never freed and never counted again, shareable by every interpreter
+    /// of every runtime. CPython's free-threaded build does this to the
+    /// constants its compiler makes (gh-118527), so that loading one counts
+    /// nothing; an embedder's compiler can do the same. The object leaves
+    /// the [`live_objects`](crate::live_objects) count, and its memory is
+    /// never given back.
+    ///
+    /// The reference is handed back unchanged if the object is not such a
+    /// leaf (a container or a native could never release what it holds) or
+    /// if it is not provably the only reference (another thread could be
+    /// counting it).
+    ///
+    /// ```
+    /// use brisk_runtime::{Biased, Ref, Runtime};
+    ///
+    /// let runtime = Runtime::<Biased>::new();
+    /// let m = runtime.new_interpreter("main").attach();
+    /// let pi = Ref::into_immortal(m.float(3.14)).ok().unwrap();
+    /// assert!(pi.rc_header().is_immortal() && pi.is_frozen());
+    /// let list = m.list(vec![]);
+    /// assert!(Ref::into_immortal(list).is_err());
+    /// ```
+    pub fn into_immortal(this: Self) -> Result<Self, Self> {
+        if this.rc_header().is_immortal() {
+            return Ok(this);
+        }
+        let leaf = matches!(
+            this.payload,
+            Payload::Int(_) | Payload::Float(_) | Payload::Str(_) | Payload::Bytes(_)
+        );
+        if !leaf || P::exact_count(this.rc_header()) != Some(1) {
+            return Err(this);
+        }
+        // Release, as `freeze` sets the flag: nobody else holds the object
+        // yet, and it reaches another thread only through a channel or a
+        // lock, which orders this store before that thread's reads.
+        this.header.flags.fetch_or(super::FROZEN, Release);
+        // SAFETY: `this` is the only reference (its exact count is 1) and
+        // is kept, uncounted, forever: the object is leaked on purpose.
+        unsafe { this.rc_header().make_immortal() };
+        live::freed();
+        Ok(this)
     }
 
     /// An immortal object: never freed, never counted.

@@ -1,0 +1,55 @@
+//! Compiled constants as immortal objects, one per value for the whole
+//! process.
+//!
+//! A literal in a loop (`'state`, `0.01`, `"total"`) is loaded every time
+//! the loop runs. CPython's free-threaded build interns the constants its
+//! compiler makes and makes them immortal (gh-118527), so that loading one
+//! counts nothing, under any policy, and no interpreter's counts touch
+//! another's. brisk's compiler does the same: each distinct constant is
+//! made once per policy, made immortal (`Ref::into_immortal`, which also
+//! freezes it) and kept in a process-wide table, from which every
+//! interpreter fills its constant pools. The table only grows, by the
+//! distinct literals of the code compiled in the process, as CPython's
+//! table of immortal constants does.
+
+use std::collections::HashMap;
+
+use brisk_runtime::statics::leaked_once;
+use brisk_runtime::{Mutator, Ref, RuntimePolicy};
+use parking_lot::Mutex;
+
+use crate::bytecode::Constant;
+
+/// A constant's value as a table key: floats by their bits, so `0.0` and
+/// `-0.0` stay two constants.
+#[derive(PartialEq, Eq, Hash)]
+enum Key {
+    Int(i64),
+    Float(u64),
+    Str(Box<str>),
+}
+
+/// Every constant made so far under policy `P`.
+struct Table<P: RuntimePolicy>(Mutex<HashMap<Key, Ref<P>>>);
+
+/// The immortal object for `constant`, made on first use.
+pub(crate) fn immortal<P: RuntimePolicy>(m: &Mutator<P>, constant: &Constant) -> Ref<P> {
+    let table = leaked_once(|| Table::<P>(Mutex::new(HashMap::new())));
+    let key = match constant {
+        Constant::Int(i) => Key::Int(*i),
+        Constant::Float(x) => Key::Float(x.to_bits()),
+        Constant::Str(s) => Key::Str(s.clone()),
+    };
+    let mut objects = table.0.lock();
+    objects
+        .entry(key)
+        .or_insert_with(|| {
+            let fresh = match constant {
+                Constant::Int(i) => m.int(*i),
+                Constant::Float(x) => m.float(*x),
+                Constant::Str(s) => m.str(s),
+            };
+            Ref::into_immortal(fresh).expect("a fresh number or string is its only reference")
+        })
+        .clone()
+}
