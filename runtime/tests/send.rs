@@ -68,6 +68,15 @@ fn my_owner_id<P: RuntimePolicy>(m: &Mutator<P>) -> u32 {
     m.float(0.0).rc_header().owner()
 }
 
+/// The error of a move that found `external_refs` references from outside
+/// and no object it could not vouch for.
+fn external(external_refs: usize) -> SendErrorKind {
+    SendErrorKind::NotIsolated {
+        external_refs,
+        unverifiable: 0,
+    }
+}
+
 /// A graph of every mutable and immutable built-in type plus a native:
 /// `[1000, "s", (2.5, b"b"), {"k": [7]}, [], tracked#id]`.
 fn sample<P: RuntimePolicy>(m: &Mutator<P>, id: u64) -> Ref<P> {
@@ -172,16 +181,12 @@ fn move_with_external_references_is_refused<P: RuntimePolicy + 'static>(runtime:
     let a = runtime.new_interpreter("a");
     on(&a, |m| {
         let (tx, _rx) = channel::<P>();
-        let expect = |external_refs| SendErrorKind::NotIsolated {
-            external_refs,
-            unverifiable: 0,
-        };
         // One extra reference to the root.
         let value = sample(m, 7);
         let extra_root = value.clone();
         let (ptr, rendered, counts) = (Ref::as_ptr(&value), render(&value), count_snapshot(&value));
         let err = tx.send(m, value, SendMode::Move).unwrap_err();
-        assert_eq!(err.kind, expect(1));
+        assert_eq!(err.kind, external(1));
         assert_unchanged(m, &err.value, ptr, &rendered, &counts);
         // Plus two to inner objects, and one from an unrelated container.
         let value = err.value;
@@ -190,13 +195,13 @@ fn move_with_external_references_is_refused<P: RuntimePolicy + 'static>(runtime:
         let outside = m.list(vec![value.get_item(4).unwrap()]);
         let counts = count_snapshot(&value);
         let err = tx.send(m, value, SendMode::Move).unwrap_err();
-        assert_eq!(err.kind, expect(4));
+        assert_eq!(err.kind, external(4));
         assert_unchanged(m, &err.value, ptr, &rendered, &counts);
         // Give them up one by one.
         let value = err.value;
         drop((extra_root, extra_dict, extra_leaf));
         let err = tx.send(m, value, SendMode::Move).unwrap_err();
-        assert_eq!(err.kind, expect(1));
+        assert_eq!(err.kind, external(1));
         drop(outside);
         let value = err.value;
         // An object referenced twice from inside the graph is isolated.
@@ -227,13 +232,7 @@ fn move_of_graph_referenced_by_another_thread<P: RuntimePolicy + 'static>(runtim
         m.blocking(|| held_rx.recv().unwrap());
         let (ptr, rendered) = (Ref::as_ptr(&value), render(&value));
         let err = tx.send(m, value, SendMode::Move).unwrap_err();
-        assert_eq!(
-            err.kind,
-            SendErrorKind::NotIsolated {
-                external_refs: 1,
-                unverifiable: 0
-            }
-        );
+        assert_eq!(err.kind, external(1));
         assert_eq!(Ref::as_ptr(&err.value), ptr);
         assert_eq!(render(&err.value), rendered);
         err.value.push(m.none()).unwrap();
@@ -270,10 +269,7 @@ fn move_of_graph_counted_by_another_thread<P: RuntimePolicy + 'static>(runtime: 
                 unverifiable: 1,
             }
         } else {
-            SendErrorKind::NotIsolated {
-                external_refs: 2,
-                unverifiable: 0,
-            }
+            external(2)
         };
         assert_eq!(err.kind, expected);
         assert_eq!(Ref::as_ptr(&err.value), ptr);
@@ -735,13 +731,7 @@ fn move_of_deeply_nested_tuples<P: RuntimePolicy + 'static>(runtime: &Runtime<P>
         }
         let rendered = render(&value);
         let err = tx.send(m, value, SendMode::Move).unwrap_err();
-        assert_eq!(
-            err.kind,
-            SendErrorKind::NotIsolated {
-                external_refs: 1,
-                unverifiable: 0
-            }
-        );
+        assert_eq!(err.kind, external(1));
         assert_eq!(render(&err.value), rendered);
         drop(inner);
         tx.send(m, err.value, SendMode::Move).unwrap();
