@@ -660,12 +660,15 @@ pub unsafe fn explicit_merge(header: &RcHeader, extra: i64) -> i64 {
 /// merged object (whose whole count is in `shared`). `None` otherwise.
 #[inline]
 pub fn exact_count(header: &RcHeader) -> Option<usize> {
+    let word = header.shared_word();
+    // The owner's case first: an owned header is never immortal, and a
+    // graph walk asks about little else.
+    if word.raw() == 0 && is_owned_by_current_thread(header) {
+        return Some(header.local_count() as usize);
+    }
+    // An immortal header's shared word reads as merged with count 0.
     if header.is_immortal() {
         return None;
-    }
-    let word = header.shared_word();
-    if is_owned_by_current_thread(header) && word.raw() == 0 {
-        return Some(header.local_count() as usize);
     }
     if word.state() == SharedState::Merged {
         return usize::try_from(word.count()).ok();
