@@ -55,9 +55,12 @@
 //! * **Globals by number.** Global names are numbered at compile time; each
 //!   interpreter keeps a table by number (not the runtime's globals dict),
 //!   so a global read is an index and a clone.
-//! * **Constants per interpreter.** A prototype's literals are turned into
-//!   objects by each interpreter that runs it, so shared code never makes
-//!   two interpreters count the same constant objects.
+//! * **Immortal constants and builtins.** Each distinct literal is one
+//!   immortal, frozen object for the whole process (`constants`), and each
+//!   builtin function one immortal native, as CPython's free-threaded build
+//!   immortalizes its compiler's constants and its static builtins: loading
+//!   one counts nothing under any policy, and no two interpreters ever
+//!   count the same object through them.
 //! * **A spawned interpreter** starts from a snapshot of its parent's
 //!   globals (frozen values shared, everything else copied, functions
 //!   copied over shared immutable code), like a subinterpreter re-importing
@@ -71,16 +74,13 @@
 //!   `file:line:col: error: message` with the source line and a caret; sizes
 //!   and nesting a program asks for are bounded; the parser/compiler/VM are
 //!   fuzzed (`tests/fuzz.rs`).
-//! * **Constants are frozen.** A literal is shared by every closure over
-//!   its code, so each interpreter's constant objects are frozen when made:
-//!   a list built from literals can then be moved (the constants are shared
-//!   with it, not moved) and copied (they are shared, not copied).
+//! * **Constants are shared, never moved or copied.** Being immortal and
+//!   frozen, a literal inside a list stays where it is when the list is
+//!   moved or copied to another interpreter: the list there points at the
+//!   same constant.
 //!
 //! # Known limits
 //!
-//! * Reference cycles (a list that holds itself, a local function that
-//!   calls itself through its captured cell) are not reclaimed: the
-//!   runtime's cycle collector is not wired to interpreters yet.
 //! * A failed `(send ch x 'move)` has already emptied `x`; the error stops
 //!   the program (in the REPL, `x` is `nil` afterwards).
 //! * `(recv ch)` on a channel nobody will send to waits forever, as a

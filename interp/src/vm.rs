@@ -75,7 +75,9 @@ pub struct Vm<'m, P: RuntimePolicy> {
     stack: Vec<Ref<P>>,
     /// The call stack.
     frames: Vec<Frame<P>>,
-    /// Each prototype's constants as this thread's objects, by prototype id.
+    /// Each prototype's constants (the process-wide immortal objects of
+    /// [`constants`](crate::constants)), by prototype id: a pool per
+    /// prototype, so that `Const` indexes without a table lookup.
     constants: Vec<Box<[Ref<P>]>>,
     /// Steps left before the step limit (`u64::MAX` when unlimited).
     steps_left: u64,
