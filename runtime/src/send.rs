@@ -291,10 +291,19 @@ fn accept<P: RuntimePolicy>(message: Message<P>) -> Ref<P> {
     }
 }
 
-/// Whether a graph walk leaves `object` where it is: frozen and immortal
-/// objects are shared by every interpreter, never moved, copied or adopted.
+/// Whether a graph walk leaves `object` where it is: frozen objects are
+/// shared by every interpreter, never moved, copied or adopted. Immortal
+/// objects are among them: every way an object becomes immortal (the
+/// singletons, `Ref::immortal_native`, `Ref::into_immortal`, a frozen
+/// component's members) freezes it too, so one flag answers for both.
+#[inline]
 fn stays_shared<P: RuntimePolicy>(object: &Object<P>) -> bool {
-    object.is_frozen() || object.rc_header().is_immortal()
+    let frozen = object.is_frozen();
+    debug_assert!(
+        frozen || !object.rc_header().is_immortal(),
+        "an immortal object that is not frozen"
+    );
+    frozen
 }
 
 /// The "mini mark-and-sweep" of the 2017 thread: checks that every
