@@ -33,6 +33,12 @@ enum Key {
 struct Table<P: RuntimePolicy>(Mutex<HashMap<Key, Ref<P>>>);
 
 /// The immortal object for `constant`, made on first use.
+///
+/// Should the new object not become immortal (`Ref::into_immortal` needs
+/// proof that it is the only reference, which a policy may not have on a
+/// thread whose objects start out unowned), it is frozen and returned for
+/// this interpreter alone, not kept: frozen, a list built around it can
+/// still be moved or copied, as with an immortal constant.
 pub(crate) fn immortal<P: RuntimePolicy>(m: &Mutator<P>, constant: &Constant) -> Ref<P> {
     let table = leaked_once(|| Table::<P>(Mutex::new(HashMap::new())));
     let key = match constant {
@@ -41,15 +47,24 @@ pub(crate) fn immortal<P: RuntimePolicy>(m: &Mutator<P>, constant: &Constant) ->
         Constant::Str(s) => Key::Str(s.clone()),
     };
     let mut objects = table.0.lock();
-    objects
-        .entry(key)
-        .or_insert_with(|| {
-            let fresh = match constant {
-                Constant::Int(i) => m.int(*i),
-                Constant::Float(x) => m.float(*x),
-                Constant::Str(s) => m.str(s),
-            };
-            Ref::into_immortal(fresh).expect("a fresh number or string is its only reference")
-        })
-        .clone()
+    if let Some(object) = objects.get(&key) {
+        return object.clone();
+    }
+    let fresh = match constant {
+        Constant::Int(i) => m.int(*i),
+        Constant::Float(x) => m.float(*x),
+        Constant::Str(s) => m.str(s),
+    };
+    match Ref::into_immortal(fresh) {
+        Ok(object) => {
+            objects.insert(key, object.clone());
+            object
+        }
+        Err(object) => {
+            drop(objects);
+            // Numbers and strings always freeze.
+            let _ = m.freeze(&object);
+            object
+        }
+    }
 }
