@@ -331,7 +331,9 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
         };
         match func(&mut ctx, &mut self.stack[callee_index + 1..]) {
             Ok(value) => {
-                self.truncate_stack(callee_index);
+                while self.stack.len() > callee_index {
+                    Ref::drop_immortal_first(self.pop());
+                }
                 self.stack.push(value);
                 Ok(())
             }
@@ -390,8 +392,11 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                 let op = code[ip];
                 ip += 1;
                 match op {
+                    // Constants and conditions are nearly always immortal
+                    // (see `constants`; comparisons give the boolean
+                    // singletons): tested for it before the policy is asked.
                     Op::Const(k) => {
-                        let value = self.constants[constants_id][k as usize].clone();
+                        let value = self.constants[constants_id][k as usize].clone_immortal_first();
                         self.stack.push(value);
                     }
                     Op::Nil => self.stack.push(m.none()),
@@ -430,7 +435,7 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                     }
                     Op::LoadGlobal(symbol) => match self.globals.get(symbol as usize) {
                         Some(Some(value)) => {
-                            let value = value.clone();
+                            let value = value.clone_immortal_first();
                             self.stack.push(value);
                         }
                         _ => fail!(self.undefined(symbol)),
@@ -478,10 +483,11 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         if !is_truthy(&value) {
                             ip = target as usize;
                         }
+                        Ref::drop_immortal_first(value);
                     }
                     Op::JumpIfFalseOrPop(target) => {
                         if is_truthy(self.stack.last().expect("a value to test")) {
-                            drop(self.pop());
+                            Ref::drop_immortal_first(self.pop());
                         } else {
                             ip = target as usize;
                         }
@@ -490,7 +496,7 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         if is_truthy(self.stack.last().expect("a value to test")) {
                             ip = target as usize;
                         } else {
-                            drop(self.pop());
+                            Ref::drop_immortal_first(self.pop());
                         }
                     }
                     Op::Loop(target) => {
@@ -583,6 +589,7 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                     Op::Not => {
                         let value = self.pop();
                         self.stack.push(m.bool(!is_truthy(&value)));
+                        Ref::drop_immortal_first(value);
                     }
                     // The local operands are read in place: no push, no
                     // count (see `bytecode`).

@@ -51,6 +51,8 @@ all_policies! {
     immortal_natives,
     /// A number, string or bytes held once becomes immortal; containers and shared leaves are handed back.
     immortal_leaves,
+    /// Counting that tests immortality first skips only plain immortal objects, not mortal or forwarded ones.
+    immortal_first_counting,
     /// Ints outside the small range and floats are fresh counted objects.
     big_ints_and_floats,
     /// Strings and byte strings: contents, byte lengths, wrong-type errors.
@@ -222,6 +224,42 @@ fn immortal_leaves<P: RuntimePolicy + 'static>(m: &Mutator<P>) {
     assert!(!text.rc_header().is_immortal());
     drop((list, text, other));
     assert_eq!(live_objects(), before);
+}
+
+fn immortal_first_counting<P: RuntimePolicy + 'static>(m: &Mutator<P>) {
+    let before = live_objects();
+    // Immortal: the same object, and nothing counted either way.
+    let none = m.none();
+    let copy = none.clone_immortal_first();
+    assert!(Ref::ptr_eq(&copy, &none));
+    Ref::drop_immortal_first(copy);
+    // Mortal: counted as `clone` and `drop` count.
+    let list = m.list(vec![m.str("item")]);
+    let copy = list.clone_immortal_first();
+    assert_eq!(Ref::strong_count(&list), 2);
+    Ref::drop_immortal_first(copy);
+    assert_eq!(Ref::strong_count(&list), 1);
+    // Forwarded (two lists frozen into one component): counted on the
+    // component, which stays alive while a copy made this way is held and
+    // is freed once after the last one goes.
+    let other = m.list(vec![list.clone()]);
+    list.push(other.clone()).unwrap();
+    m.freeze(&list).unwrap();
+    // One of the two is the component's representative, the other
+    // forwards to it: copies of both.
+    let copies: Vec<Ref<P>> = (0..3)
+        .flat_map(|_| [list.clone_immortal_first(), other.clone_immortal_first()])
+        .collect();
+    assert!(
+        list.rc_header().forward_target().is_some() || other.rc_header().forward_target().is_some()
+    );
+    drop((list, other));
+    assert_eq!(live_objects(), before + 3, "the component is still held");
+    for copy in copies {
+        assert!(copy.is_frozen());
+        Ref::drop_immortal_first(copy);
+    }
+    assert_eq!(settle(before), before, "the component was not freed");
 }
 
 fn big_ints_and_floats<P: RuntimePolicy>(m: &Mutator<P>) {

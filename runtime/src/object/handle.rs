@@ -5,6 +5,7 @@ use core::ops::Deref;
 use core::ptr::NonNull;
 
 use brisk_gc::SlotOps;
+use brisk_refcount::header::IMMORTAL;
 use brisk_refcount::RcHeader;
 
 use super::{dealloc_object, NativeObject, Object, Payload};
@@ -172,6 +173,37 @@ impl<P: RuntimePolicy> Ref<P> {
         unsafe { this.rc_header().make_immortal() };
         live::freed();
         Ok(this)
+    }
+
+    /// Another reference, as [`Clone::clone`] makes, but testing first
+    /// whether the object is immortal, in which case nothing is counted
+    /// and the policy is not asked at all.
+    ///
+    /// For places where the object is nearly always immortal, such as an
+    /// interpreter loading one of its constants. `Deferred` tests its hot
+    /// entry before anything else on every count (so that a thread counting
+    /// a hot shared object never reads that object's header); this skips
+    /// that test. The price is one read of the header's count word first,
+    /// which for a mortal object another thread owns may be on a line that
+    /// thread is writing: use plain `clone` where that is common.
+    #[inline]
+    pub fn clone_immortal_first(&self) -> Self {
+        // A forwarded header (a frozen component's member) is counted on
+        // its target, so only the plain immortal marker skips the count.
+        if self.rc_header().local_count() == IMMORTAL {
+            return self.singleton_copy();
+        }
+        self.clone()
+    }
+
+    /// Gives up this reference, as dropping it does, but testing first
+    /// whether the object is immortal; see [`Ref::clone_immortal_first`]
+    /// for where that pays.
+    #[inline]
+    pub fn drop_immortal_first(this: Self) {
+        if this.rc_header().local_count() == IMMORTAL {
+            core::mem::forget(this);
+        }
     }
 
     /// An immortal object: never freed, never counted.
