@@ -27,6 +27,20 @@ impl Samples {
         self.values.push(value);
     }
 
+    /// Each sample divided by the sample of `base` taken in the same round
+    /// (both pushed in round order). On a machine whose speed drifts from
+    /// round to round, the ratio of two runs made back to back moves much
+    /// less than either run.
+    pub fn paired_ratios(&self, base: &Samples) -> Samples {
+        Samples::new(
+            self.values
+                .iter()
+                .zip(&base.values)
+                .map(|(value, base)| value / base)
+                .collect(),
+        )
+    }
+
     /// The median (the mean of the middle two for an even count; NaN when
     /// empty).
     pub fn median(&self) -> f64 {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use super::measure::{geomean, Samples};
 use super::programs::{self, POLICIES};
-use super::report::{num, percent, ratio, Table};
+use super::report::{num, percent, range, ratio, Table};
 use super::{Ctx, Experiment, Outcome, Report};
 
 /// The experiment.
@@ -125,6 +125,47 @@ fn run(ctx: &Ctx) -> Outcome {
          run was {}. A ratio nearer 1 than its spread is not a measured difference.",
         percent(worst_spread)
     ));
+
+    report.heading("Paired by round");
+    report.para(format!(
+        "The same programs, each policy's time divided by `gil`'s in the same round \
+         (the runs of one round follow one another, so they see the machine at nearly \
+         the same speed): the median of the {rounds} per-round ratios, and their range."
+    ));
+    let mut headers = vec!["program".to_owned()];
+    headers.extend(
+        POLICIES[1..]
+            .iter()
+            .map(|p| format!("`{p}` ÷ `gil` (min–max)")),
+    );
+    let mut table = Table::new(&headers);
+    let mut paired: Vec<Vec<f64>> = vec![Vec::new(); POLICIES.len()];
+    for (i, program) in list.iter().enumerate().filter(|(_, p)| p.is_single()) {
+        let mut row = vec![format!("`{}`", program.name)];
+        for (j, policy) in POLICIES.iter().enumerate().skip(1) {
+            let ratios = samples[&(i, j)].paired_ratios(&samples[&(i, 0)]);
+            let median = ratios.median();
+            report.metric(
+                format!("{}/{policy}/paired_ratio_to_gil", program.name),
+                median,
+            );
+            row.push(format!(
+                "{} ({})",
+                ratio(median),
+                range(ratios.min(), ratios.max())
+            ));
+            paired[j].push(median);
+        }
+        table.row(row);
+    }
+    let mut row = vec!["geometric mean".to_owned()];
+    for (j, policy) in POLICIES.iter().enumerate().skip(1) {
+        let g = geomean(&paired[j]);
+        row.push(ratio(g));
+        report.metric(format!("geomean_single/{policy}/paired_ratio_to_gil"), g);
+    }
+    table.row(row);
+    report.table(&table);
 
     report.heading("parallel-map: one worker interpreter versus two");
     let one = list.iter().position(|p| p.name == "parallel-map/1");
