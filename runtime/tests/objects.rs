@@ -222,6 +222,24 @@ fn immortal_leaves<P: RuntimePolicy + 'static>(m: &Mutator<P>) {
     };
     assert_eq!(Ref::strong_count(&text), 2);
     assert!(!text.rc_header().is_immortal());
+    // A frozen cycle's members: one of them forwards its counts, and
+    // neither becomes immortal.
+    let (a, b) = (m.list(vec![]), m.list(vec![]));
+    a.push(b.clone()).unwrap();
+    b.push(a.clone()).unwrap();
+    m.freeze(&a).unwrap();
+    let Err(a) = Ref::into_immortal(a) else {
+        panic!("a frozen cycle's member was made immortal");
+    };
+    let Err(b) = Ref::into_immortal(b) else {
+        panic!("a frozen cycle's member was made immortal");
+    };
+    drop((a, b));
+    assert_eq!(
+        settle(before + 3),
+        before + 3,
+        "the frozen cycle was not freed"
+    );
     drop((list, text, other));
     assert_eq!(live_objects(), before);
 }

@@ -154,7 +154,9 @@ impl<P: RuntimePolicy> Ref<P> {
     /// assert!(Ref::into_immortal(list).is_err());
     /// ```
     pub fn into_immortal(this: Self) -> Result<Self, Self> {
-        if this.rc_header().is_immortal() {
+        // Only the plain marker: a forwarded header (a frozen cycle's
+        // member) is counted on its component, and is no leaf anyway.
+        if this.rc_header().local_count() == IMMORTAL {
             return Ok(this);
         }
         let leaf = matches!(
