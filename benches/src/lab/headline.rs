@@ -90,6 +90,24 @@ pub fn render(doc: &Value) -> String {
             geo("atomic")
         ),
     );
+    let placed = |p: &str| {
+        f(
+            "placement",
+            &format!("over_placements/{p}/ratio_to_gil"),
+            |x| format!("{x:.3}×"),
+        )
+    };
+    add(
+        "The same, paired by round, median over random code placements",
+        "placement",
+        "over_placements/biased/ratio_to_gil",
+        format!(
+            "`biased` {}, `deferred` {}, `atomic` {}",
+            placed("biased"),
+            placed("deferred"),
+            placed("atomic")
+        ),
+    );
     let instructions = |p: &str| {
         f("instructions", &format!("geomean/{p}_over_gil"), |x| {
             format!("{x:.3}×")

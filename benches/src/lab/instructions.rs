@@ -150,7 +150,7 @@ fn run(ctx: &Ctx) -> Outcome {
             "valgrind was not found (Debian: `apt-get install valgrind`)".to_owned(),
         );
     }
-    let bin = match programs::build(ctx, false) {
+    let bin = match programs::build(ctx, programs::Build::Plain) {
         Ok(bin) => bin,
         Err(why) => return Outcome::Skipped(why),
     };

@@ -47,6 +47,37 @@ impl Samples {
         median(&self.values)
     }
 
+    /// A confidence interval for the median of the distribution the
+    /// samples come from, with coverage of at least 95% (exactly 95% is
+    /// rarely reachable with few samples: with eight it is 99.2%), or
+    /// `None` with fewer than six samples (too few for any such interval).
+    ///
+    /// Distribution-free: the interval between the `k`-th smallest and the
+    /// `k`-th largest sample, with `k` the largest rank at which fewer than
+    /// `k` of `n` fair coin flips come up heads with probability at most
+    /// 2.5% (the interval of the sign test; Hollander and Wolfe,
+    /// *Nonparametric Statistical Methods*, §3.6). It assumes only that the
+    /// samples are independent draws, not that the noise is normal, which
+    /// suits a machine whose bursts of load give long tails.
+    pub fn median_interval(&self) -> Option<(f64, f64)> {
+        let n = self.values.len();
+        // P(Binomial(n, 1/2) < k), summed term by term.
+        let mut below = 0.0;
+        let mut term = 0.5f64.powi(n as i32); // P(X = 0)
+        let mut k = 0;
+        while k < n / 2 && below + term <= 0.025 {
+            below += term;
+            term = term * (n - k) as f64 / (k + 1) as f64; // P(X = k + 1)
+            k += 1;
+        }
+        if k == 0 {
+            return None;
+        }
+        let mut sorted = self.values.clone();
+        sorted.sort_by(f64::total_cmp);
+        Some((sorted[k - 1], sorted[n - k]))
+    }
+
     /// The smallest sample.
     pub fn min(&self) -> f64 {
         self.values.iter().copied().fold(f64::INFINITY, f64::min)
@@ -198,5 +229,28 @@ impl Plan {
                 target: Duration::from_millis(50),
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Samples;
+
+    fn one_to(n: usize) -> Samples {
+        // Shuffled, so that the interval cannot rely on push order.
+        Samples::new((1..=n).rev().map(|v| v as f64).collect())
+    }
+
+    #[test]
+    fn median_interval_ranks_match_the_sign_test_table() {
+        // P(X <= 0) for n = 5 is 1/32 > 2.5%: no 95% interval.
+        assert_eq!(one_to(5).median_interval(), None);
+        // n = 6: P(X <= 0) = 1/64, P(X <= 1) = 7/64: ranks 1 and 6.
+        assert_eq!(one_to(6).median_interval(), Some((1.0, 6.0)));
+        // n = 12: P(X <= 2) = 79/4096 = 1.9%, P(X <= 3) = 7.3%: ranks 3 and 10.
+        assert_eq!(one_to(12).median_interval(), Some((3.0, 10.0)));
+        // n = 20: P(X <= 5) = 2.07%, P(X <= 6) = 5.8%: ranks 6 and 15.
+        assert_eq!(one_to(20).median_interval(), Some((6.0, 15.0)));
+        assert_eq!(Samples::default().median_interval(), None);
     }
 }

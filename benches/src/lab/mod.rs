@@ -45,6 +45,7 @@
 //! | producer/consumer | [`producer_consumer`] |
 //! | where operations go | [`where_ops_go`] |
 //! | whole-program overhead | [`whole_program`] |
+//! | the same over random code placements | [`placement`] |
 //! | parallel-map scaling, 1…N interpreters | [`parallel_scaling`] |
 //! | send cost versus graph size | [`send_cost`] |
 //! | memory | [`memory`] |
@@ -53,6 +54,7 @@
 pub mod env;
 pub mod headline;
 pub mod measure;
+pub mod paired;
 pub mod plot;
 pub mod programs;
 pub mod report;
@@ -64,6 +66,7 @@ pub mod instructions;
 pub mod memory;
 pub mod parallel_scaling;
 pub mod per_op;
+pub mod placement;
 pub mod producer_consumer;
 pub mod send_cost;
 pub mod where_ops_go;
@@ -185,12 +188,13 @@ pub struct Experiment {
 }
 
 /// Every experiment, in the order the suite runs them.
-pub const EXPERIMENTS: [Experiment; 10] = [
+pub const EXPERIMENTS: [Experiment; 11] = [
     per_op::EXPERIMENT,
     contention::EXPERIMENT,
     producer_consumer::EXPERIMENT,
     where_ops_go::EXPERIMENT,
     whole_program::EXPERIMENT,
+    placement::EXPERIMENT,
     instructions::EXPERIMENT,
     parallel_scaling::EXPERIMENT,
     send_cost::EXPERIMENT,

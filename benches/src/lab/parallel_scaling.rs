@@ -55,7 +55,7 @@ fn after_first_line(stdout: &str) -> &str {
 }
 
 fn run(ctx: &Ctx) -> Outcome {
-    let bin = match programs::build(ctx, false) {
+    let bin = match programs::build(ctx, programs::Build::Plain) {
         Ok(bin) => bin,
         Err(why) => return Outcome::Skipped(why),
     };

@@ -12,7 +12,11 @@
 //! * a build with `--features stats`, in `target/lab-stats`, for the
 //!   counters of `where_ops_go`. The counters must never be compiled into
 //!   a binary that is timed, and a separate target folder keeps the two
-//!   builds from overwriting each other.
+//!   builds from overwriting each other;
+//! * builds whose functions the linker lays out in a seeded random order
+//!   ([`Build::Placed`]), in `target/lab-placement`, for the `placement`
+//!   experiment. Only the final link differs between them, so each costs a
+//!   relink of the `brisk` binary.
 //!
 //! On a machine without cargo (a lent machine that gets prebuilt binaries
 //! and the working tree), `brisk-lab --brisk PATH` times that binary
@@ -163,25 +167,41 @@ pub fn missing(ctx: &Ctx) -> Option<String> {
     None
 }
 
-/// Builds the `brisk` binary in this executable's profile (with the
-/// `stats` feature in its own target folder if `stats`) and returns its
-/// path. Cargo's output is captured; on failure its last lines are the
-/// error. Without `stats`, a `--brisk` binary is returned as it is; if
-/// cargo cannot be found, the binary an earlier build left is used.
-pub fn build(ctx: &Ctx, stats: bool) -> Result<PathBuf, String> {
+/// Which `brisk` binary to build.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Build {
+    /// As a user builds it: brisk-lab's own profile and flags, in its own
+    /// target folder. Timed.
+    Plain,
+    /// With `--features stats`, in `target/lab-stats`. Counted, never timed.
+    Stats,
+    /// As [`Build::Plain`], linked with its functions in an order drawn
+    /// from this seed (LLD's `--shuffle-sections`), in
+    /// `target/lab-placement`. The code is the same; only where each
+    /// function lands differs. Needs the LLD linker, Rust's default on
+    /// x86-64 Linux since 1.90.
+    Placed(u64),
+}
+
+/// Builds the `brisk` binary in this executable's profile, as `build`
+/// says, and returns its path. Cargo's output is captured; on failure its
+/// last lines are the error. For [`Build::Plain`], a `--brisk` binary is
+/// returned as it is; if cargo cannot be found, the binary an earlier
+/// build left is used, except for a [`Build::Placed`] one.
+pub fn build(ctx: &Ctx, build: Build) -> Result<PathBuf, String> {
     if let Some(why) = missing(ctx) {
         return Err(why);
     }
-    if let (Some(bin), false) = (&ctx.brisk, stats) {
+    if let (Some(bin), Build::Plain) = (&ctx.brisk, build) {
         // Absolute: the program runs in `interp/examples/`.
         return bin
             .canonicalize()
             .map_err(|e| format!("--brisk {}: {e}", bin.display()));
     }
-    let target = if stats {
-        ctx.workspace.join("target/lab-stats")
-    } else {
-        ctx.target_dir.clone()
+    let target = match build {
+        Build::Plain => ctx.target_dir.clone(),
+        Build::Stats => ctx.workspace.join("target/lab-stats"),
+        Build::Placed(_) => ctx.workspace.join("target/lab-placement"),
     };
     // The same profile as this executable.
     let (profile_flag, profile_dir) = if cfg!(debug_assertions) {
@@ -192,26 +212,56 @@ pub fn build(ctx: &Ctx, stats: bool) -> Result<PathBuf, String> {
     let bin = target.join(profile_dir).join("brisk");
     ctx.step(format!(
         "building brisk{} (cargo build{} -p brisk-interp{})",
-        if stats { " with stats" } else { "" },
+        match build {
+            Build::Plain => String::new(),
+            Build::Stats => " with stats".to_owned(),
+            Build::Placed(seed) => format!(", functions placed by seed {seed}"),
+        },
         profile_flag.map_or(String::new(), |f| format!(" {f}")),
-        if stats { " --features stats" } else { "" },
+        if build == Build::Stats {
+            " --features stats"
+        } else {
+            ""
+        },
     ));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&ctx.workspace)
-        .arg("build")
+        .arg(match build {
+            // `cargo rustc` passes flags to the final crate only, so the
+            // dependencies are built once for every seed.
+            Build::Placed(_) => "rustc",
+            Build::Plain | Build::Stats => "build",
+        })
         .args(profile_flag)
         .args(["-p", "brisk-interp", "--bin", "brisk"])
         .arg("--target-dir")
         .arg(&target)
         .env_remove("CARGO_TARGET_DIR")
         .stdin(Stdio::null());
-    if stats {
-        cmd.args(["--features", "stats"]);
+    match build {
+        Build::Plain => {}
+        Build::Stats => {
+            cmd.args(["--features", "stats"]);
+        }
+        Build::Placed(seed) => {
+            // `*` shuffles every input section; text sections are one
+            // function each (rustc's default), so functions move and each
+            // keeps its own alignment.
+            cmd.arg("--")
+                .arg("-C")
+                .arg(format!("link-arg=-Wl,--shuffle-sections=*={seed}"));
+        }
     }
     let output = match cmd.output() {
         Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && bin.is_file() => {
+        // A placed build is only the link of its own seed: an earlier one
+        // would be another placement under this seed's name.
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                && bin.is_file()
+                && !matches!(build, Build::Placed(_)) =>
+        {
             ctx.say(format!(
                 "{}: cargo not found; using the brisk already built at {}",
                 ctx.name,

@@ -156,6 +156,15 @@ pub fn ratio(x: f64) -> String {
     format!("{x:.2}×")
 }
 
+/// A ratio to three decimals, as `1.023×`, for differences of a few
+/// percent.
+pub fn fine_ratio(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".to_owned();
+    }
+    format!("{x:.3}×")
+}
+
 /// A share in percent, as `12.34%`; tiny and near-total shares that would
 /// round to 0% or 100% read `<0.01%` and `>99.99%`.
 pub fn percent(x: f64) -> String {

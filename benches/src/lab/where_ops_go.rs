@@ -71,7 +71,7 @@ fn run(ctx: &Ctx) -> Outcome {
                 .to_owned(),
         );
     }
-    let bin = match programs::build(ctx, true) {
+    let bin = match programs::build(ctx, programs::Build::Stats) {
         Ok(bin) => bin,
         Err(why) => return Outcome::Skipped(why),
     };

@@ -2,17 +2,22 @@
 //!
 //! Each example of `interp/examples/` runs as a `brisk` subprocess (the
 //! release build; see [`programs`]) under `gil`, `biased`, `deferred` and
-//! `atomic`, interleaved: in each round every program runs once under every
-//! policy. The figure is the median wall time. Every policy must print the
-//! same output for the same program, which the experiment checks.
-//! `parallel-map` runs with one and with two worker interpreters, which
-//! gives its speedup per policy (under `gil` the workers take turns).
+//! `atomic`, in rounds ([`paired`]): in each round every program runs once
+//! under every policy, the policies of one program back to back in an
+//! order that rotates each round. Every policy must print the same output
+//! for the same program, which the experiment checks. `parallel-map` runs
+//! with one and with two worker interpreters, which gives its speedup per
+//! policy (under `gil` the workers take turns).
+//!
+//! Two views of the single-interpreter programs: each policy's median time
+//! over `gil`'s median, and the median of the ratios paired by round, with
+//! a 95% confidence interval. Both are of one build, whose code placement
+//! is one draw; [`placement`](super::placement) averages over many.
 
-use std::collections::BTreeMap;
-
-use super::measure::{geomean, Samples};
-use super::programs::{self, POLICIES};
-use super::report::{num, percent, range, ratio, Table};
+use super::measure::geomean;
+use super::paired::{paired_table, PolicyRuns};
+use super::programs::{self, Build, POLICIES};
+use super::report::{num, percent, ratio, Table};
 use super::{Ctx, Experiment, Outcome, Report};
 
 /// The experiment.
@@ -26,46 +31,34 @@ pub const EXPERIMENT: Experiment = Experiment {
 };
 
 fn run(ctx: &Ctx) -> Outcome {
-    let bin = match programs::build(ctx, false) {
+    let bin = match programs::build(ctx, Build::Plain) {
         Ok(bin) => bin,
         Err(why) => return Outcome::Skipped(why),
     };
-    let rounds = ctx.suite.pick(1, 7, 11);
+    let rounds = ctx.suite.pick(1, 12, 20);
     let list = programs::all();
-    // samples[(program, policy)] in seconds; outputs to compare.
-    let mut samples: BTreeMap<(usize, usize), Samples> = BTreeMap::new();
-    let mut outputs: BTreeMap<(usize, usize), String> = BTreeMap::new();
-    let mut rss: BTreeMap<(usize, usize), u64> = BTreeMap::new();
+    let mut runs = PolicyRuns::default();
     for round in 0..rounds {
         for (i, program) in list.iter().enumerate() {
             ctx.step(format!("round {}/{rounds}: {}", round + 1, program.name));
-            for (j, policy) in POLICIES.iter().enumerate() {
-                let r = match programs::run_example(ctx, &bin, program, policy, &[]) {
-                    Ok(r) => r,
-                    Err(e) => return Outcome::Skipped(format!("a program failed: {e}")),
-                };
-                samples
-                    .entry((i, j))
-                    .or_default()
-                    .push(r.wall.as_secs_f64());
-                outputs.entry((i, j)).or_insert(r.stdout);
-                let peak = rss.entry((i, j)).or_insert(0);
-                *peak = (*peak).max(r.max_rss);
+            if let Err(e) = runs.round(ctx, &bin, (i, program), round) {
+                return Outcome::Skipped(format!("a program failed: {e}"));
             }
         }
     }
+    let samples = &runs.samples;
 
     let mut report = Report::new();
     report.para(format!(
         "`brisk run FILE ARGS --policy P` as a subprocess (the release build); wall \
          time from spawn to exit, median of {rounds} rounds, every program under every \
-         policy in each round. Programs and arguments (`interp/examples/`): {}.",
+         policy in each round, the policies in an order that rotates by one each round. \
+         Programs and arguments (`interp/examples/`): {}.",
         list.iter()
             .map(|p| format!("`{}`", p.command_line(ctx.suite)))
             .collect::<Vec<_>>()
             .join(", ")
     ));
-    let mut mismatches = Vec::new();
     let mut headers = vec!["program".to_owned(), "interpreters".to_owned()];
     headers.push("`gil` time".to_owned());
     headers.extend(POLICIES[1..].iter().map(|p| format!("`{p}` ÷ `gil`")));
@@ -89,9 +82,6 @@ fn run(ctx: &Ctx) -> Outcome {
             }
             if program.is_single() {
                 ratios[j].push(t / gil);
-            }
-            if outputs[&(i, j)] != outputs[&(i, 0)] {
-                mismatches.push(format!("{} under {policy}", program.name));
             }
         }
         // Run-to-run noise: the widest (max − min) / median of the four.
@@ -130,42 +120,12 @@ fn run(ctx: &Ctx) -> Outcome {
     report.para(format!(
         "The same programs, each policy's time divided by `gil`'s in the same round \
          (the runs of one round follow one another, so they see the machine at nearly \
-         the same speed): the median of the {rounds} per-round ratios, and their range."
+         the same speed): the median of the {rounds} per-round ratios, and a 95% \
+         confidence interval for that median (distribution-free: between two order \
+         statistics of the ratios). The code placement of this one build still \
+         weighs on these; `placement.md` averages it out."
     ));
-    let mut headers = vec!["program".to_owned()];
-    headers.extend(
-        POLICIES[1..]
-            .iter()
-            .map(|p| format!("`{p}` ÷ `gil` (min–max)")),
-    );
-    let mut table = Table::new(&headers);
-    let mut paired: Vec<Vec<f64>> = vec![Vec::new(); POLICIES.len()];
-    for (i, program) in list.iter().enumerate().filter(|(_, p)| p.is_single()) {
-        let mut row = vec![format!("`{}`", program.name)];
-        for (j, policy) in POLICIES.iter().enumerate().skip(1) {
-            let ratios = samples[&(i, j)].paired_ratios(&samples[&(i, 0)]);
-            let median = ratios.median();
-            report.metric(
-                format!("{}/{policy}/paired_ratio_to_gil", program.name),
-                median,
-            );
-            row.push(format!(
-                "{} ({})",
-                ratio(median),
-                range(ratios.min(), ratios.max())
-            ));
-            paired[j].push(median);
-        }
-        table.row(row);
-    }
-    let mut row = vec!["geometric mean".to_owned()];
-    for (j, policy) in POLICIES.iter().enumerate().skip(1) {
-        let g = geomean(&paired[j]);
-        row.push(ratio(g));
-        report.metric(format!("geomean_single/{policy}/paired_ratio_to_gil"), g);
-    }
-    table.row(row);
-    report.table(&table);
+    paired_table(&mut report, &list, &runs);
 
     report.heading("parallel-map: one worker interpreter versus two");
     let one = list.iter().position(|p| p.name == "parallel-map/1");
@@ -201,7 +161,7 @@ fn run(ctx: &Ctx) -> Outcome {
     for (i, program) in list.iter().enumerate() {
         let mut row = vec![format!("`{}`", program.name)];
         for (j, policy) in POLICIES.iter().enumerate() {
-            let mib = rss[&(i, j)] as f64 / (1 << 20) as f64;
+            let mib = runs.rss[&(i, j)] as f64 / (1 << 20) as f64;
             row.push(num(mib));
             report.metric(format!("{}/{policy}/max_rss_mib", program.name), mib);
         }
@@ -214,6 +174,7 @@ fn run(ctx: &Ctx) -> Outcome {
     );
     report.table(&table);
 
+    let mismatches = runs.mismatches(&list);
     if mismatches.is_empty() {
         report.note("Every policy printed the same output as `gil` for every program.");
     } else {

@@ -1,0 +1,120 @@
+//! Rounds of every policy over the example programs, and their ratios to
+//! `gil` paired by round.
+//!
+//! A round runs one program under every policy back to back. On a machine
+//! whose speed drifts, two runs made seconds apart see nearly the same
+//! machine, so the ratio of a policy's time to `gil`'s *in the same round*
+//! moves much less than either time. The order of the policies rotates by
+//! one each round, so that over every four rounds each policy runs once in
+//! each position and a drift within a round favours none of them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::measure::{geomean, Samples};
+use super::programs::{self, Program, POLICIES};
+use super::report::{fine_ratio, Report, Table};
+use super::Ctx;
+
+/// Every run of one `brisk` binary: wall times in seconds, the first
+/// output and the peak RSS, by (program, policy) index into the program
+/// list and [`POLICIES`].
+#[derive(Default)]
+pub struct PolicyRuns {
+    /// Wall times, in round order.
+    pub samples: BTreeMap<(usize, usize), Samples>,
+    /// What the first run printed.
+    pub outputs: BTreeMap<(usize, usize), String>,
+    /// The largest peak resident set, bytes.
+    pub rss: BTreeMap<(usize, usize), u64>,
+}
+
+impl PolicyRuns {
+    /// Runs `program` (index `i`) once under every policy with `bin`, in
+    /// round `round`'s rotation of [`POLICIES`].
+    pub fn round(
+        &mut self,
+        ctx: &Ctx,
+        bin: &Path,
+        (i, program): (usize, &Program),
+        round: usize,
+    ) -> Result<(), String> {
+        for k in 0..POLICIES.len() {
+            let j = (round + k) % POLICIES.len();
+            let r = programs::run_example(ctx, bin, program, POLICIES[j], &[])?;
+            self.samples
+                .entry((i, j))
+                .or_default()
+                .push(r.wall.as_secs_f64());
+            self.outputs.entry((i, j)).or_insert(r.stdout);
+            let peak = self.rss.entry((i, j)).or_insert(0);
+            *peak = (*peak).max(r.max_rss);
+        }
+        Ok(())
+    }
+
+    /// Each round's time of policy `j` divided by `gil`'s, for program `i`.
+    pub fn paired(&self, i: usize, j: usize) -> Samples {
+        self.samples[&(i, j)].paired_ratios(&self.samples[&(i, 0)])
+    }
+
+    /// `program under policy` for every run whose output differs from
+    /// `gil`'s for the same program.
+    pub fn mismatches(&self, list: &[Program]) -> Vec<String> {
+        self.outputs
+            .iter()
+            .filter(|(&(i, _), output)| self.outputs.get(&(i, 0)) != Some(*output))
+            .map(|(&(i, j), _)| format!("{} under {}", list[i].name, POLICIES[j]))
+            .collect()
+    }
+}
+
+/// Adds the table of paired ratios to `gil` for the single-interpreter
+/// programs of `runs`, each a median over the rounds with a 95% interval
+/// for it, and the metrics `{program}/{policy}/paired_ratio_to_gil` (and
+/// `…/low`, `…/high`) and `geomean_single/{policy}/paired_ratio_to_gil`.
+/// Returns each policy's geometric mean of the medians, by [`POLICIES`]
+/// index (`gil`'s is 1).
+pub fn paired_table(report: &mut Report, list: &[Program], runs: &PolicyRuns) -> Vec<f64> {
+    let mut headers = vec!["program".to_owned()];
+    headers.extend(
+        POLICIES[1..]
+            .iter()
+            .map(|p| format!("`{p}` ÷ `gil` (95% interval)")),
+    );
+    let mut table = Table::new(&headers);
+    let mut medians: Vec<Vec<f64>> = vec![Vec::new(); POLICIES.len()];
+    for (i, program) in list.iter().enumerate().filter(|(_, p)| p.is_single()) {
+        let mut row = vec![format!("`{}`", program.name)];
+        for (j, policy) in POLICIES.iter().enumerate().skip(1) {
+            let ratios = runs.paired(i, j);
+            let median = ratios.median();
+            let key = format!("{}/{policy}/paired_ratio_to_gil", program.name);
+            report.metric(&key, median);
+            let interval = match ratios.median_interval() {
+                Some((low, high)) => {
+                    report.metric(format!("{key}/low"), low);
+                    report.metric(format!("{key}/high"), high);
+                    format!("{}–{}", fine_ratio(low), fine_ratio(high))
+                }
+                None => "too few rounds".to_owned(),
+            };
+            row.push(format!("{} ({interval})", fine_ratio(median)));
+            medians[j].push(median);
+        }
+        table.row(row);
+    }
+    let mut means = vec![1.0; POLICIES.len()];
+    let mut row = vec!["geometric mean".to_owned()];
+    for (j, policy) in POLICIES.iter().enumerate().skip(1) {
+        means[j] = geomean(&medians[j]);
+        row.push(fine_ratio(means[j]));
+        report.metric(
+            format!("geomean_single/{policy}/paired_ratio_to_gil"),
+            means[j],
+        );
+    }
+    table.row(row);
+    report.table(&table);
+    means
+}
