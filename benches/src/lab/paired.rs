@@ -71,7 +71,7 @@ impl PolicyRuns {
 
 /// Adds the table of paired ratios to `gil` for the single-interpreter
 /// programs of `runs`, each a median over the rounds with a 95% interval
-/// for it, and the metrics `{program}/{policy}/paired_ratio_to_gil` (and
+/// for it ([`median_with_interval`]), and the metrics `{program}/{policy}/paired_ratio_to_gil` (and
 /// `…/low`, `…/high`) and `geomean_single/{policy}/paired_ratio_to_gil`.
 /// Returns each policy's geometric mean of the medians, by [`POLICIES`]
 /// index (`gil`'s is 1).
@@ -88,19 +88,9 @@ pub fn paired_table(report: &mut Report, list: &[Program], runs: &PolicyRuns) ->
         let mut row = vec![format!("`{}`", program.name)];
         for (j, policy) in POLICIES.iter().enumerate().skip(1) {
             let ratios = runs.paired(i, j);
-            let median = ratios.median();
             let key = format!("{}/{policy}/paired_ratio_to_gil", program.name);
-            report.metric(&key, median);
-            let interval = match ratios.median_interval() {
-                Some((low, high)) => {
-                    report.metric(format!("{key}/low"), low);
-                    report.metric(format!("{key}/high"), high);
-                    format!("{}–{}", fine_ratio(low), fine_ratio(high))
-                }
-                None => "too few rounds".to_owned(),
-            };
-            row.push(format!("{} ({interval})", fine_ratio(median)));
-            medians[j].push(median);
+            row.push(median_with_interval(report, &key, &ratios));
+            medians[j].push(ratios.median());
         }
         table.row(row);
     }
@@ -117,4 +107,38 @@ pub fn paired_table(report: &mut Report, list: &[Program], runs: &PolicyRuns) ->
     table.row(row);
     report.table(&table);
     means
+}
+
+/// `ratios`' median and its 95% interval, as `1.012× (0.990×–1.031×)`,
+/// recorded as the metrics `key`, `key/low` and `key/high`. Without enough
+/// samples for an interval, only the median.
+pub fn median_with_interval(report: &mut Report, key: &str, ratios: &Samples) -> String {
+    let median = ratios.median();
+    report.metric(key, median);
+    match ratios.median_interval() {
+        Some((low, high)) => {
+            report.metric(format!("{key}/low"), low);
+            report.metric(format!("{key}/high"), high);
+            format!(
+                "{} ({}–{})",
+                fine_ratio(median),
+                fine_ratio(low),
+                fine_ratio(high)
+            )
+        }
+        None => fine_ratio(median),
+    }
+}
+
+/// Notes whether every run printed what `gil` printed: `all_same` if
+/// `mismatches` is empty, else the list.
+pub fn note_outputs(report: &mut Report, mismatches: &[String], all_same: &str) {
+    if mismatches.is_empty() {
+        report.note(all_same);
+    } else {
+        report.note(format!(
+            "OUTPUT DIFFERS from `gil` for: {}.",
+            mismatches.join(", ")
+        ));
+    }
 }

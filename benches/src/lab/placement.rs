@@ -29,7 +29,7 @@
 //! it ([`Samples::median_interval`]).
 
 use super::measure::{geomean, Samples};
-use super::paired::PolicyRuns;
+use super::paired::{median_with_interval, note_outputs, PolicyRuns};
 use super::programs::{self, Build, POLICIES, SINGLE};
 use super::report::{fine_ratio, num, Table};
 use super::{Ctx, Experiment, Outcome, Report};
@@ -135,19 +135,16 @@ fn run(ctx: &Ctx) -> Outcome {
             over[j].push(m);
         }
     }
-    let mut row = vec!["median over placements".to_owned(), String::new()];
+    let mut row = vec![
+        "median over placements (95% interval)".to_owned(),
+        String::new(),
+    ];
     for (j, policy) in POLICIES.iter().enumerate().skip(1) {
-        let median = over[j].median();
-        report.metric(format!("over_placements/{policy}/ratio_to_gil"), median);
-        let interval = match over[j].median_interval() {
-            Some((low, high)) => {
-                report.metric(format!("over_placements/{policy}/low"), low);
-                report.metric(format!("over_placements/{policy}/high"), high);
-                format!(" (95%: {}–{})", fine_ratio(low), fine_ratio(high))
-            }
-            None => String::new(),
-        };
-        row.push(format!("{}{interval}", fine_ratio(median)));
+        row.push(median_with_interval(
+            &mut report,
+            &format!("over_placements/{policy}/ratio_to_gil"),
+            &over[j],
+        ));
     }
     table.row(row);
     report.table(&table);
@@ -214,14 +211,11 @@ fn run(ctx: &Ctx) -> Outcome {
         reading.join("; ")
     ));
 
-    if mismatches.is_empty() {
-        report.note("Every policy printed the same output as `gil` in every placement.");
-    } else {
-        report.note(format!(
-            "OUTPUT DIFFERS from `gil` for: {}.",
-            mismatches.join(", ")
-        ));
-    }
+    note_outputs(
+        &mut report,
+        &mismatches,
+        "Every policy printed the same output as `gil` in every placement.",
+    );
     if ctx.suite == super::Suite::Smoke {
         report.note(
             "Smoke suite: one placement, one round, the programs' default (tiny) \

@@ -15,7 +15,7 @@
 //! is one draw; [`placement`](super::placement) averages over many.
 
 use super::measure::geomean;
-use super::paired::{paired_table, PolicyRuns};
+use super::paired::{note_outputs, paired_table, PolicyRuns};
 use super::programs::{self, Build, POLICIES};
 use super::report::{num, percent, ratio, Table};
 use super::{Ctx, Experiment, Outcome, Report};
@@ -174,15 +174,11 @@ fn run(ctx: &Ctx) -> Outcome {
     );
     report.table(&table);
 
-    let mismatches = runs.mismatches(&list);
-    if mismatches.is_empty() {
-        report.note("Every policy printed the same output as `gil` for every program.");
-    } else {
-        report.note(format!(
-            "OUTPUT DIFFERS from `gil` for: {}.",
-            mismatches.join(", ")
-        ));
-    }
+    note_outputs(
+        &mut report,
+        &runs.mismatches(&list),
+        "Every policy printed the same output as `gil` for every program.",
+    );
     if ctx.suite == super::Suite::Smoke {
         report.note(
             "Smoke suite: the programs' default (tiny) arguments, one round; no timing claim.",
