@@ -152,9 +152,10 @@ fn run(ctx: &Ctx) -> Outcome {
     report.metric("gil_time_max_over_min", gil_spread);
     report.para(format!(
         "\"`gil` time\" is the sum over the programs of `gil`'s median time in that \
-         placement; the slowest placement's is {} the fastest's, with the same \
-         instructions. The median over placements is the figure that prices the \
-         counting rather than one placement.",
+         placement; the slowest placement's is {} the fastest's. That spread is the \
+         placements and the machine's drift between them together; the ratios, paired \
+         within rounds, carry the placements but little of the drift. The median over \
+         placements is the figure that prices the counting rather than one placement.",
         fine_ratio(gil_spread)
     ));
 
