@@ -2,12 +2,12 @@
 //!
 //! Each example of `interp/examples/` runs as a `brisk` subprocess (the
 //! release build; see [`programs`]) under `gil`, `biased`, `deferred` and
-//! `atomic`, in rounds ([`paired`]): in each round every program runs once
-//! under every policy, the policies of one program back to back in an
-//! order that rotates each round. Every policy must print the same output
-//! for the same program, which the experiment checks. `parallel-map` runs
-//! with one and with two worker interpreters, which gives its speedup per
-//! policy (under `gil` the workers take turns).
+//! `atomic`, in rounds ([`paired`](super::paired)): in each round every
+//! program runs once under every policy, the policies of one program back
+//! to back in an order that rotates each round. Every policy must print
+//! the same output for the same program, which the experiment checks.
+//! `parallel-map` runs with one and with two worker interpreters, which
+//! gives its speedup per policy (under `gil` the workers take turns).
 //!
 //! Two views of the single-interpreter programs: each policy's median time
 //! over `gil`'s median, and the median of the ratios paired by round, with
