@@ -6,10 +6,11 @@
 //! cargo run --release -p brisk-bench --bin brisk-lab -- --only per_op
 //! cargo run --release -p brisk-bench --bin brisk-lab -- --smoke      # CI: seconds, no claims
 //! cargo run --release -p brisk-bench --bin brisk-lab -- --list
+//! cargo run --release -p brisk-bench --bin brisk-lab -- --headline   # re-render, run nothing
 //! ```
 //!
 //! It needs no cargo at run time for the experiments that do not build a
-//! second `brisk` (all but `where_ops_go`): run it from the workspace root
+//! second `brisk` (all but `where_ops_go` and `placement`): run it from the workspace root
 //! with `--brisk target/release/brisk` (see `benches/device-scaling.sh`).
 //! The workspace is the current folder or one above it, so a prebuilt
 //! binary also works in a checkout at another path.
@@ -53,13 +54,18 @@ struct Cli {
     #[arg(long, value_name = "TEXT")]
     machine: Option<String>,
     /// Time this prebuilt `brisk` binary instead of building one with cargo
-    /// (for a machine without a Rust toolchain; `where_ops_go` still builds
-    /// its own).
+    /// (for a machine without a Rust toolchain; `where_ops_go` and
+    /// `placement` still build their own).
     #[arg(long, value_name = "PATH")]
     brisk: Option<PathBuf>,
     /// List the experiments and exit.
     #[arg(long)]
     list: bool,
+    /// Run nothing: write headline.md again from the results.json already
+    /// in the output folder (and, for `papers/results`, README's table),
+    /// after a change to the headline's rows.
+    #[arg(long, conflicts_with_all = ["only", "smoke", "full"])]
+    headline: bool,
     #[command(subcommand)]
     helper: Option<Helper>,
 }
@@ -196,6 +202,25 @@ fn main() -> ExitCode {
         eprintln!("brisk-lab: cannot create {}: {e}", out.display());
         return ExitCode::FAILURE;
     }
+    if cli.headline {
+        let path = out.join("results.json");
+        let doc = match std::fs::read_to_string(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
+        {
+            Ok(doc) => doc,
+            Err(e) => {
+                eprintln!("brisk-lab: cannot read {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+        };
+        let splice = cli.out.is_none().then(|| workspace.join("README.md"));
+        return if write_headline(&out, &doc, splice.as_deref()) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
         Err(e) => {
@@ -276,17 +301,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let table = headline::render(&doc);
-    if let Err(e) = std::fs::write(out.join("headline.md"), format!("# Headline\n\n{table}")) {
-        eprintln!("brisk-lab: cannot write headline.md: {e}");
+    let readme = workspace.join("README.md");
+    let splice = (suite != Suite::Smoke && cli.out.is_none()).then_some(readme.as_path());
+    if !write_headline(&out, &doc, splice) {
         failed = true;
-    }
-    if suite != Suite::Smoke && cli.out.is_none() {
-        match headline::splice_readme(&workspace.join("README.md"), &table) {
-            Ok(true) => eprintln!("brisk-lab: README.md headline updated"),
-            Ok(false) => eprintln!("brisk-lab: README.md has no headline markers; left as is"),
-            Err(e) => eprintln!("brisk-lab: cannot update README.md: {e}"),
-        }
     }
     eprintln!(
         "brisk-lab: done in {:.0} s; results in {}",
@@ -298,4 +316,23 @@ fn main() -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Writes `<out>/headline.md` from the results document `doc` and, given
+/// `readme`, splices the same table into it. Returns whether headline.md
+/// was written.
+fn write_headline(out: &Path, doc: &serde_json::Value, readme: Option<&Path>) -> bool {
+    let table = headline::render(doc);
+    let written = std::fs::write(out.join("headline.md"), format!("# Headline\n\n{table}"));
+    if let Err(e) = &written {
+        eprintln!("brisk-lab: cannot write headline.md: {e}");
+    }
+    if let Some(readme) = readme {
+        match headline::splice_readme(readme, &table) {
+            Ok(true) => eprintln!("brisk-lab: README.md headline updated"),
+            Ok(false) => eprintln!("brisk-lab: README.md has no headline markers; left as is"),
+            Err(e) => eprintln!("brisk-lab: cannot update README.md: {e}"),
+        }
+    }
+    written.is_ok()
 }

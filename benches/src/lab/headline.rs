@@ -72,22 +72,22 @@ pub fn render(doc: &Value) -> String {
             f("per_op", "Brc<Deferred>_non-owner/ratio_to_rc", ratio),
         ),
     );
-    let geo = |p: &str| {
+    let paired = |p: &str| {
         f(
             "whole_program",
-            &format!("geomean_single/{p}/ratio_to_gil"),
-            ratio,
+            &format!("geomean_single/{p}/paired_ratio_to_gil"),
+            |x| format!("{x:.3}×"),
         )
     };
     add(
-        "Whole single-interpreter programs vs `gil` (geometric mean)",
+        "Whole single-interpreter programs vs `gil`, paired by round (geometric mean, one build)",
         "whole_program",
-        "geomean_single/biased/ratio_to_gil",
+        "geomean_single/biased/paired_ratio_to_gil",
         format!(
             "`biased` {}, `deferred` {}, `atomic` {}",
-            geo("biased"),
-            geo("deferred"),
-            geo("atomic")
+            paired("biased"),
+            paired("deferred"),
+            paired("atomic")
         ),
     );
     let placed = |p: &str| {
@@ -98,7 +98,7 @@ pub fn render(doc: &Value) -> String {
         )
     };
     add(
-        "The same, paired by round, median over random code placements",
+        "The same, median over random code placements",
         "placement",
         "over_placements/biased/ratio_to_gil",
         format!(
@@ -127,14 +127,14 @@ pub fn render(doc: &Value) -> String {
     let speedup = |p: &str| {
         f(
             "whole_program",
-            &format!("parallel-map/{p}/speedup_2_over_1"),
+            &format!("parallel-map/{p}/paired_speedup_2_over_1"),
             ratio,
         )
     };
     add(
-        "`parallel-map`, 2 interpreters vs 1 (speedup)",
+        "`parallel-map`, 2 interpreters vs 1 (speedup, paired by round)",
         "whole_program",
-        "parallel-map/biased/speedup_2_over_1",
+        "parallel-map/biased/paired_speedup_2_over_1",
         format!(
             "`biased` {}, `deferred` {}, `gil` {}",
             speedup("biased"),
