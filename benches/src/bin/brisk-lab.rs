@@ -15,9 +15,11 @@
 //! The workspace is the current folder or one above it, so a prebuilt
 //! binary also works in a checkout at another path.
 //!
-//! The experiments are in `brisk_bench::lab`. Two hidden subcommands serve
-//! the lab's own child processes: `send-child` (the subprocess end of
-//! `send_cost`) and `memory-child` (one policy's run of `memory`).
+//! The experiments are in `brisk_bench::lab`. Hidden subcommands serve the
+//! lab's own child processes: `send-child` (the subprocess end of
+//! `send_cost`), `measure` (a program's wall time and peak memory),
+//! `pairs-child` (clone+drop pairs for `instructions` to count) and
+//! `memory-child` (one policy's run of `memory`).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -83,6 +85,14 @@ enum Helper {
         report: PathBuf,
         #[arg(required = true, last = true)]
         command: Vec<PathBuf>,
+    },
+    /// Clone+drop pairs of one variant, for `instructions` to count.
+    #[command(hide = true)]
+    PairsChild {
+        #[arg(long)]
+        variant: String,
+        #[arg(long)]
+        batches: u64,
     },
     /// One run of the `memory` workload; prints a JSON object.
     #[command(hide = true)]
@@ -153,6 +163,17 @@ fn main() -> ExitCode {
                 Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
                 Err(e) => {
                     eprintln!("brisk-lab measure: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Helper::PairsChild { variant, batches }) => {
+            return match brisk_bench::workloads::clone_drop::pairs_in_this_process(
+                &variant, batches,
+            ) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("brisk-lab pairs-child: {e}");
                     ExitCode::FAILURE
                 }
             };

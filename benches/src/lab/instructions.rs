@@ -31,8 +31,9 @@ use std::process::{Command, Stdio};
 
 use super::measure::geomean;
 use super::programs::{self, Program, POLICIES};
-use super::report::{int, Table};
+use super::report::{fine_ratio, int, key, Table};
 use super::{Ctx, Experiment, Outcome, Report, Suite};
+use crate::workloads::clone_drop::{BATCH, PAIR_VARIANTS};
 
 /// The experiment.
 pub const EXPERIMENT: Experiment = Experiment {
@@ -83,20 +84,13 @@ fn parse_collected(stderr: &str) -> Option<u64> {
     })
 }
 
-/// Runs `brisk run FILE ARGS --policy POLICY` under callgrind.
-fn count(
-    bin: &Path,
-    dir: &Path,
-    file: &str,
-    args: &[String],
-    policy: &str,
-) -> Result<Counted, String> {
+/// Runs `program args` in `dir` under callgrind; `what` names the run in
+/// errors.
+fn callgrind(program: &Path, args: &[String], dir: &Path, what: &str) -> Result<Counted, String> {
     let output = Command::new("valgrind")
         .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
-        .arg(bin)
-        .args(["run", file])
+        .arg(program)
         .args(args)
-        .args(["--policy", policy])
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()
@@ -104,7 +98,7 @@ fn count(
     let stderr = String::from_utf8_lossy(&output.stderr);
     if !output.status.success() {
         return Err(format!(
-            "`{file}` under {policy} exited with {}: {}",
+            "{what} exited with {}: {}",
             output.status,
             stderr.trim()
         ));
@@ -121,9 +115,63 @@ fn count(
     })
 }
 
-/// A ratio to three decimals: the differences here are a few percent.
-fn fine_ratio(x: f64) -> String {
-    format!("{x:.3}×")
+/// Runs `brisk run FILE ARGS --policy POLICY` under callgrind.
+fn count(
+    bin: &Path,
+    dir: &Path,
+    file: &str,
+    args: &[String],
+    policy: &str,
+) -> Result<Counted, String> {
+    let mut all = vec!["run".to_owned(), file.to_owned()];
+    all.extend_from_slice(args);
+    all.extend(["--policy".to_owned(), policy.to_owned()]);
+    callgrind(bin, &all, dir, &format!("`{file}` under {policy}"))
+}
+
+/// Instructions per clone+drop pair of each of [`PAIR_VARIANTS`]: this
+/// executable's `pairs-child` counted with `batches` batches and with none,
+/// the difference over the pairs. Adds the table and the metrics
+/// `pair/<variant>/instructions` and `pair/<variant>/ratio_to_rc`.
+fn per_pair(ctx: &Ctx, report: &mut Report, batches: u64) -> Result<(), String> {
+    let pairs = batches * BATCH;
+    let mut per_pair = Vec::new();
+    for variant in PAIR_VARIANTS {
+        ctx.step(format!("{pairs} pairs of {variant}"));
+        let mut counts = [0u64; 2];
+        for (n, batches) in counts.iter_mut().zip([0, batches]) {
+            let args = [
+                "pairs-child".to_owned(),
+                "--variant".to_owned(),
+                variant.to_owned(),
+                "--batches".to_owned(),
+                batches.to_string(),
+            ];
+            *n = callgrind(&ctx.exe, &args, &ctx.workspace, variant)?.instructions;
+        }
+        per_pair.push(counts[1].saturating_sub(counts[0]) as f64 / pairs as f64);
+    }
+    let mut table = Table::new(&["variant", "instructions per pair", "ratio to `Rc`"]).left(0);
+    for (variant, n) in PAIR_VARIANTS.iter().zip(&per_pair) {
+        let ratio = n / per_pair[0];
+        report.metric(format!("pair/{}/instructions", key(variant)), *n);
+        report.metric(format!("pair/{}/ratio_to_rc", key(variant)), ratio);
+        table.row(vec![
+            format!("`{variant}`"),
+            format!("{n:.2}"),
+            fine_ratio(ratio),
+        ]);
+    }
+    report.heading("Per clone+drop pair");
+    report.para(format!(
+        "The pairs of `per_op`, counted instead of timed: `brisk-lab pairs-child` runs \
+         {pairs} clone+drop pairs of one variant (set up as `per_op` sets it up) under \
+         callgrind, and again with none; the difference over the pairs is the count per \
+         pair, the loop that repeats them included (the same for every variant). Counts \
+         are of this build of brisk-lab, whose inlining decides them."
+    ));
+    report.table(&table);
+    Ok(())
 }
 
 /// The program whose count is the process's start-up: one line, one print.
@@ -258,6 +306,12 @@ fn run(ctx: &Ctx) -> Outcome {
          Compare two builds by their ratios, each measured within its own build.",
     );
     report.note("Every policy printed the same output as `gil` for every program.");
+    // 2^18 pairs in the quick suite, against a set-up of a few million
+    // instructions that the count without pairs takes off.
+    let batches = ctx.suite.pick(1, 1 << 12, 1 << 14);
+    if let Err(e) = per_pair(ctx, &mut report, batches) {
+        report.note(format!("Per clone+drop pair: not counted ({e})."));
+    }
     Outcome::Ran(report)
 }
 

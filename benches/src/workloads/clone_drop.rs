@@ -58,6 +58,70 @@ pub fn timed_batches<T: Clone, const GC: bool>(handle: &T, batches: u64) -> Dura
     t0.elapsed()
 }
 
+/// The variants [`pairs_in_this_process`] runs, by name: `Rc`, `Arc`, and
+/// `Brc` under each policy, on the owner and (for the owner-biased
+/// policies) on a non-owner.
+pub const PAIR_VARIANTS: [&str; 8] = [
+    "Rc",
+    "Arc",
+    "Brc<NonAtomic>",
+    "Brc<Atomic>",
+    "Brc<Biased> owner",
+    "Brc<Deferred> owner",
+    "Brc<Biased> non-owner",
+    "Brc<Deferred> non-owner",
+];
+
+/// Runs `batches` batches of clone+drop pairs of `variant` (one of
+/// [`PAIR_VARIANTS`]) on a fresh object, set up as `per_op` sets it up:
+/// the thread attached, a non-owner's object made on another live thread,
+/// the deferred non-owner reaching a safepoint every [`SAFEPOINT_EVERY`]
+/// pairs. With zero batches only the set-up runs, so that a count of
+/// instructions with and without the pairs isolates them.
+pub fn pairs_in_this_process(variant: &str, batches: u64) -> Result<(), String> {
+    use brisk_gc::Deferred;
+    use brisk_refcount::{Atomic, Brc, NonAtomic};
+
+    let _attached = brisk_gc::attach();
+    match variant {
+        "Rc" => {
+            timed_batches::<_, false>(&std::rc::Rc::new(0u64), batches);
+        }
+        "Arc" => {
+            timed_batches::<_, false>(&Arc::new(0u64), batches);
+        }
+        "Brc<NonAtomic>" => {
+            timed_batches::<_, false>(&Brc::<u64, NonAtomic>::new_in(0), batches);
+        }
+        "Brc<Atomic>" => {
+            timed_batches::<_, false>(&Brc::<u64, Atomic>::new_in(0), batches);
+        }
+        "Brc<Biased> owner" => {
+            timed_batches::<_, false>(&Brc::new(0u64), batches);
+        }
+        "Brc<Deferred> owner" => {
+            timed_batches::<_, false>(&Brc::<u64, Deferred>::new_in(0), batches);
+        }
+        "Brc<Biased> non-owner" => {
+            let other = MadeElsewhere::new(|| Brc::new(0u64));
+            timed_batches::<_, false>(&other.handle, batches);
+            other.finish();
+        }
+        "Brc<Deferred> non-owner" => {
+            let other = MadeElsewhere::new(|| Brc::<u64, Deferred>::new_in(0));
+            timed_batches::<_, true>(&other.handle, batches);
+            other.finish();
+        }
+        _ => {
+            return Err(format!(
+                "no variant {variant:?}; one of {}",
+                PAIR_VARIANTS.join(", ")
+            ))
+        }
+    }
+    Ok(())
+}
+
 /// A handle made on a thread that stays alive, holding its own reference,
 /// until [`MadeElsewhere::finish`]. For `Brc` that thread is the owner, so
 /// [`MadeElsewhere::handle`] is a non-owner's handle.
@@ -97,5 +161,21 @@ impl<T: Clone + Send + 'static> MadeElsewhere<T> {
         drop(self.handle);
         self.release.wait();
         self.maker.join().expect("the maker thread panicked");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{pairs_in_this_process, PAIR_VARIANTS};
+
+    #[test]
+    fn every_pair_variant_runs_and_an_unknown_one_is_an_error() {
+        for variant in PAIR_VARIANTS {
+            for batches in [0, 2] {
+                assert_eq!(pairs_in_this_process(variant, batches), Ok(()), "{variant}");
+            }
+        }
+        let unknown = pairs_in_this_process("Box", 1).unwrap_err();
+        assert!(unknown.starts_with("no variant \"Box\""), "{unknown}");
     }
 }
