@@ -21,6 +21,7 @@
 use std::collections::BTreeSet;
 
 use super::measure::Samples;
+use super::paired::median_with_interval;
 use super::plot::{Chart, Series};
 use super::programs::{self, POLICIES};
 use super::report::{num, percent, ratio, Table};
@@ -61,7 +62,8 @@ fn run(ctx: &Ctx) -> Outcome {
     };
     let cores = cores();
     let counts = thread_counts(cores);
-    let rounds = ctx.suite.pick(1, 5, 9);
+    // Enough rounds for a 95% interval of each paired speedup.
+    let rounds = ctx.suite.pick(1, 8, 12);
     // samples[i][j]: seconds with counts[i] workers under POLICIES[j].
     let mut samples = vec![vec![Samples::default(); POLICIES.len()]; counts.len()];
     let mut expected: Option<String> = None;
@@ -111,6 +113,30 @@ fn run(ctx: &Ctx) -> Outcome {
         table.row(row);
     }
     report.table(&table);
+    if counts.len() > 1 {
+        report.heading("Speedup paired by round");
+        report.para(
+            "The median of each round's one-worker time over its N-worker time, for the \
+             same policy, with a 95% interval: the runs of one round follow one another, \
+             so the machine's drift between rounds moves this less than the ratio of \
+             medians above.",
+        );
+        let mut headers = vec!["workers".to_owned()];
+        headers.extend(POLICIES.iter().map(|p| format!("`{p}`")));
+        let mut table = Table::new(&headers);
+        for (i, &workers) in counts.iter().enumerate().skip(1) {
+            let mut row = vec![workers.to_string()];
+            for (j, policy) in POLICIES.iter().enumerate() {
+                row.push(median_with_interval(
+                    &mut report,
+                    &format!("{policy}/{workers}_workers/paired_speedup"),
+                    &samples[0][j].paired_ratios(&samples[i][j]),
+                ));
+            }
+            table.row(row);
+        }
+        report.table(&table);
+    }
     let mut series: Vec<Series> = POLICIES
         .iter()
         .enumerate()
