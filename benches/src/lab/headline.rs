@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::report::{nanos, ratio, Table};
+use super::report::{fine_ratio, nanos, ratio, Table};
 
 /// The line before the generated table in README.md.
 pub const BEGIN: &str = "<!-- brisk-lab:headline:begin -->";
@@ -30,12 +30,31 @@ fn metric(doc: &Value, exp: &str, name: &str) -> Option<f64> {
         .as_f64()
 }
 
+/// Metric `name` of `exp` through `fmt`, or `–` where the run lacks it.
+fn figure(doc: &Value, exp: &str, name: &str, fmt: fn(f64) -> String) -> String {
+    metric(doc, exp, name).map_or_else(|| "–".to_owned(), fmt)
+}
+
+/// One figure per policy, as `` `biased` 1.02×, `deferred` 1.04× ``: metric
+/// `key(policy)` of `exp` through `fmt`, for each of `policies`.
+fn by_policy(
+    doc: &Value,
+    exp: &str,
+    policies: [&str; 3],
+    key: impl Fn(&str) -> String,
+    fmt: fn(f64) -> String,
+) -> String {
+    policies
+        .map(|p| format!("`{p}` {}", figure(doc, exp, &key(p), fmt)))
+        .join(", ")
+}
+
+/// The policies whose ratios to `gil` the whole-program rows give.
+const GIL_FREE: [&str; 3] = ["biased", "deferred", "atomic"];
+
 /// The headline table, in markdown, with a line on where it came from.
 pub fn render(doc: &Value) -> String {
-    // A figure, or `–` where the run lacks it.
-    let f = |exp: &str, name: &str, fmt: fn(f64) -> String| {
-        metric(doc, exp, name).map_or_else(|| "–".to_owned(), fmt)
-    };
+    let f = |exp: &str, name: &str, fmt: fn(f64) -> String| figure(doc, exp, name, fmt);
     let mut table = Table::new(&["question", "measured", "table"])
         .left(1)
         .left(2);
@@ -72,74 +91,52 @@ pub fn render(doc: &Value) -> String {
             f("per_op", "Brc<Deferred>_non-owner/ratio_to_rc", ratio),
         ),
     );
-    let paired = |p: &str| {
-        f(
-            "whole_program",
-            &format!("geomean_single/{p}/paired_ratio_to_gil"),
-            |x| format!("{x:.3}×"),
-        )
-    };
     add(
         "Whole single-interpreter programs vs `gil`, paired by round (geometric mean, one build)",
         "whole_program",
         "geomean_single/biased/paired_ratio_to_gil",
-        format!(
-            "`biased` {}, `deferred` {}, `atomic` {}",
-            paired("biased"),
-            paired("deferred"),
-            paired("atomic")
+        by_policy(
+            doc,
+            "whole_program",
+            GIL_FREE,
+            |p| format!("geomean_single/{p}/paired_ratio_to_gil"),
+            fine_ratio,
         ),
     );
-    let placed = |p: &str| {
-        f(
-            "placement",
-            &format!("over_placements/{p}/ratio_to_gil"),
-            |x| format!("{x:.3}×"),
-        )
-    };
     add(
         "The same, median over random code placements",
         "placement",
         "over_placements/biased/ratio_to_gil",
-        format!(
-            "`biased` {}, `deferred` {}, `atomic` {}",
-            placed("biased"),
-            placed("deferred"),
-            placed("atomic")
+        by_policy(
+            doc,
+            "placement",
+            GIL_FREE,
+            |p| format!("over_placements/{p}/ratio_to_gil"),
+            fine_ratio,
         ),
     );
-    let instructions = |p: &str| {
-        f("instructions", &format!("geomean/{p}_over_gil"), |x| {
-            format!("{x:.3}×")
-        })
-    };
     add(
         "The same programs in instructions vs `gil` (callgrind, geometric mean)",
         "instructions",
         "geomean/biased_over_gil",
-        format!(
-            "`biased` {}, `deferred` {}, `atomic` {}",
-            instructions("biased"),
-            instructions("deferred"),
-            instructions("atomic")
+        by_policy(
+            doc,
+            "instructions",
+            GIL_FREE,
+            |p| format!("geomean/{p}_over_gil"),
+            fine_ratio,
         ),
     );
-    let speedup = |p: &str| {
-        f(
-            "whole_program",
-            &format!("parallel-map/{p}/paired_speedup_2_over_1"),
-            ratio,
-        )
-    };
     add(
         "`parallel-map`, 2 interpreters vs 1 (speedup, paired by round)",
         "whole_program",
         "parallel-map/biased/paired_speedup_2_over_1",
-        format!(
-            "`biased` {}, `deferred` {}, `gil` {}",
-            speedup("biased"),
-            speedup("deferred"),
-            speedup("gil")
+        by_policy(
+            doc,
+            "whole_program",
+            ["biased", "deferred", "gil"],
+            |p| format!("parallel-map/{p}/paired_speedup_2_over_1"),
+            ratio,
         ),
     );
     let threads = doc

@@ -58,6 +58,17 @@ impl PolicyRuns {
         self.samples[&(i, j)].paired_ratios(&self.samples[&(i, 0)])
     }
 
+    /// The geometric mean, over the single-interpreter programs of `list`,
+    /// of policy `j`'s median paired ratio to `gil`: one policy's figure
+    /// for the whole build.
+    pub fn paired_geomean(&self, list: &[Program], j: usize) -> f64 {
+        let medians: Vec<f64> = (0..list.len())
+            .filter(|&i| list[i].is_single())
+            .map(|i| self.paired(i, j).median())
+            .collect();
+        geomean(&medians)
+    }
+
     /// `program under policy` for every run whose output differs from
     /// `gil`'s for the same program.
     pub fn mismatches(&self, list: &[Program]) -> Vec<String> {
@@ -83,21 +94,18 @@ pub fn paired_table(report: &mut Report, list: &[Program], runs: &PolicyRuns) ->
             .map(|p| format!("`{p}` ÷ `gil` (95% interval)")),
     );
     let mut table = Table::new(&headers);
-    let mut medians: Vec<Vec<f64>> = vec![Vec::new(); POLICIES.len()];
     for (i, program) in list.iter().enumerate().filter(|(_, p)| p.is_single()) {
         let mut row = vec![format!("`{}`", program.name)];
         for (j, policy) in POLICIES.iter().enumerate().skip(1) {
-            let ratios = runs.paired(i, j);
             let key = format!("{}/{policy}/paired_ratio_to_gil", program.name);
-            row.push(median_with_interval(report, &key, &ratios));
-            medians[j].push(ratios.median());
+            row.push(median_with_interval(report, &key, &runs.paired(i, j)));
         }
         table.row(row);
     }
     let mut means = vec![1.0; POLICIES.len()];
     let mut row = vec!["geometric mean".to_owned()];
     for (j, policy) in POLICIES.iter().enumerate().skip(1) {
-        means[j] = geomean(&medians[j]);
+        means[j] = runs.paired_geomean(list, j);
         row.push(fine_ratio(means[j]));
         report.metric(
             format!("geomean_single/{policy}/paired_ratio_to_gil"),

@@ -28,7 +28,7 @@
 //! are then summarised by their median, with a 95% confidence interval for
 //! it ([`Samples::median_interval`]).
 
-use super::measure::{geomean, Samples};
+use super::measure::Samples;
 use super::paired::{median_with_interval, note_outputs, PolicyRuns};
 use super::programs::{self, Build, POLICIES, SINGLE};
 use super::report::{fine_ratio, num, Table};
@@ -52,10 +52,10 @@ const TARGETS: [(&str, f64); 2] = [("biased", 1.03), ("deferred", 1.05)];
 fn run(ctx: &Ctx) -> Outcome {
     // Four rounds per placement: each policy once in each position.
     let (placements, rounds) = ctx.suite.pick((1, 1), (8, 4), (16, 4));
-    // by_placement[s][j]: placement s's geometric mean over the programs
-    // of policy j's paired median; per_program[i][j]: the paired medians
-    // of program i under policy j, one per placement.
-    let mut by_placement: Vec<Vec<f64>> = Vec::new();
+    // over[j]: policy j's figure, one per placement (the geometric mean
+    // over the programs of its paired medians); per_program[i][j]: the
+    // paired medians of program i under policy j, one per placement.
+    let mut over = vec![Samples::default(); POLICIES.len()];
     let mut per_program = vec![vec![Samples::default(); POLICIES.len()]; SINGLE.len()];
     let mut gil_seconds = Samples::default();
     let mut mismatches = Vec::new();
@@ -81,22 +81,17 @@ fn run(ctx: &Ctx) -> Outcome {
                 .into_iter()
                 .map(|m| format!("{m} (placement {seed})")),
         );
-        let mut means = vec![1.0; POLICIES.len()];
-        for (j, mean) in means.iter_mut().enumerate().skip(1) {
-            let medians: Vec<f64> = (0..SINGLE.len())
-                .map(|i| runs.paired(i, j).median())
-                .collect();
-            for (i, &m) in medians.iter().enumerate() {
-                per_program[i][j].push(m);
+        for j in 1..POLICIES.len() {
+            for (i, medians) in per_program.iter_mut().enumerate() {
+                medians[j].push(runs.paired(i, j).median());
             }
-            *mean = geomean(&medians);
+            over[j].push(runs.paired_geomean(&SINGLE, j));
         }
         gil_seconds.push(
             (0..SINGLE.len())
                 .map(|i| runs.samples[&(i, 0)].median())
                 .sum(),
         );
-        by_placement.push(means);
     }
 
     let mut report = Report::new();
@@ -118,22 +113,14 @@ fn run(ctx: &Ctx) -> Outcome {
     let mut headers = vec!["placement (seed)".to_owned(), "`gil` time".to_owned()];
     headers.extend(POLICIES[1..].iter().map(|p| format!("`{p}` ÷ `gil`")));
     let mut table = Table::new(&headers);
-    for (s, means) in by_placement.iter().enumerate() {
-        let mut row = vec![
-            (s + 1).to_string(),
-            format!("{} s", num(gil_seconds.values()[s])),
-        ];
+    for (s, gil) in gil_seconds.values().iter().enumerate() {
+        let mut row = vec![(s + 1).to_string(), format!("{} s", num(*gil))];
         for (j, policy) in POLICIES.iter().enumerate().skip(1) {
-            row.push(fine_ratio(means[j]));
-            report.metric(format!("seed{}/{policy}/ratio_to_gil", s + 1), means[j]);
+            let figure = over[j].values()[s];
+            row.push(fine_ratio(figure));
+            report.metric(format!("seed{}/{policy}/ratio_to_gil", s + 1), figure);
         }
         table.row(row);
-    }
-    let mut over = vec![Samples::default(); POLICIES.len()];
-    for means in &by_placement {
-        for (j, &m) in means.iter().enumerate() {
-            over[j].push(m);
-        }
     }
     let mut row = vec![
         "median over placements (95% interval)".to_owned(),

@@ -210,8 +210,14 @@ pub fn build(ctx: &Ctx, build: Build) -> Result<PathBuf, String> {
         (Some("--release"), "release")
     };
     let bin = target.join(profile_dir).join("brisk");
+    let subcommand = match build {
+        // `cargo rustc` passes flags to the final crate only, so the
+        // dependencies are built once for every seed.
+        Build::Placed(_) => "rustc",
+        Build::Plain | Build::Stats => "build",
+    };
     ctx.step(format!(
-        "building brisk{} (cargo build{} -p brisk-interp{})",
+        "building brisk{} (cargo {subcommand}{} -p brisk-interp{})",
         match build {
             Build::Plain => String::new(),
             Build::Stats => " with stats".to_owned(),
@@ -227,12 +233,7 @@ pub fn build(ctx: &Ctx, build: Build) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(&ctx.workspace)
-        .arg(match build {
-            // `cargo rustc` passes flags to the final crate only, so the
-            // dependencies are built once for every seed.
-            Build::Placed(_) => "rustc",
-            Build::Plain | Build::Stats => "build",
-        })
+        .arg(subcommand)
         .args(profile_flag)
         .args(["-p", "brisk-interp", "--bin", "brisk"])
         .arg("--target-dir")
