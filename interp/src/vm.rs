@@ -331,6 +331,10 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
         };
         match func(&mut ctx, &mut self.stack[callee_index + 1..]) {
             Ok(value) => {
+                // `truncate_stack`, dropping immortal-first: a builtin's
+                // callee and arguments are mostly immortal. One generic
+                // loop for both ran 0.25% more instructions on `richards`
+                // under every policy (callgrind), so the two stay apart.
                 while self.stack.len() > callee_index {
                     Ref::drop_immortal_first(self.pop());
                 }
