@@ -37,7 +37,7 @@ use brisk_bench::workloads::clone_drop::{timed_batches, MadeElsewhere, BATCH};
 use brisk_bench::workloads::contended::Crew;
 use brisk_bench::workloads::garbage::{settle, Peak};
 use brisk_gc::Deferred;
-use brisk_refcount::Brc;
+use brisk_refcount::{owner_scope, Brc};
 use criterion::measurement::WallTime;
 use criterion::{criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
 
@@ -84,6 +84,11 @@ fn clone_drop(c: &mut Criterion) {
     bench_clone_drop_owner(&mut group, "Brc<Biased>", Brc::new(0u64));
     // No safepoints on the owner path, so no garbage samples either.
     bench_clone_drop_owner(&mut group, "Brc<Deferred>", Brc::<u64, Deferred>::new_in(0));
+    owner_scope(|scope| {
+        let local = scope.localize(Brc::<u64, Deferred>::new_in(0));
+        let local = local.expect("made on this thread");
+        bench_clone_drop_owner(&mut group, "LocalBrc<Deferred>", local);
+    });
 
     bench_clone_drop_non_owner::<_, false>(&mut group, "Arc", || Arc::new(0u64));
     bench_clone_drop_non_owner::<_, false>(&mut group, "Brc<Biased>", || Brc::new(0u64));

@@ -6,6 +6,8 @@
 //!
 //! * `clone_drop/*/owner`: clone and drop a handle on the thread that made
 //!   it, the path biased counting makes as cheap as `Rc` (BRC, PACT 2018).
+//!   `LocalBrc/owner` is the same path with the owner check made once for
+//!   the loop (`brisk_refcount::local`).
 //! * `clone_drop/*/non_owner`: the same on a thread that did not make it,
 //!   where `Brc` pays what `Arc` pays.
 //! * `contended/*/2_threads`: the owner and one other thread clone and drop
@@ -26,7 +28,7 @@ use std::sync::Arc;
 use brisk_bench::workloads::clone_drop::{timed_batches, MadeElsewhere, BATCH};
 use brisk_bench::workloads::contended::Crew;
 use brisk_bench::workloads::producer_consumer::{Consumer, SEND_BATCH};
-use brisk_refcount::{safepoint, Atomic, Brc, NonAtomic};
+use brisk_refcount::{owner_scope, safepoint, Atomic, Brc, NonAtomic};
 use criterion::measurement::WallTime;
 use criterion::{criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
 
@@ -63,6 +65,10 @@ fn clone_drop(c: &mut Criterion) {
     bench_clone_drop_owner(&mut group, "hybrid_rc::Rc", hybrid_rc::Rc::new(0u64));
     bench_clone_drop_owner(&mut group, "hybrid_rc::Arc", hybrid_rc::Arc::new(0u64));
     bench_clone_drop_owner(&mut group, "Brc<Biased>", Brc::new(0u64));
+    owner_scope(|scope| {
+        let local = scope.localize(Brc::new(0u64)).expect("made here");
+        bench_clone_drop_owner(&mut group, "LocalBrc<Biased>", local);
+    });
     bench_clone_drop_owner(&mut group, "Brc<Atomic>", Brc::<u64, Atomic>::new_in(0));
     bench_clone_drop_owner(
         &mut group,

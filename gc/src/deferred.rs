@@ -135,6 +135,13 @@ unsafe impl RcPolicy for Deferred {
     }
 }
 
+// SAFETY: the owner path is `Biased`'s (`biased::incref_with` and
+// `decref_with` with the owner branch unchanged), so a reference the owner
+// holds may be counted on `local`; the transitions away from the owner are
+// `Biased`'s, and the zero-local and queue merges here end at `local` 0
+// (`biased::explicit_merge`).
+unsafe impl brisk_refcount::OwnerBiased for Deferred {}
+
 /// Non-owner increment of a mortal object: buffer (or publish and apply,
 /// if detached).
 ///

@@ -121,7 +121,7 @@ impl<T, P: RcPolicy> Brc<T, P> {
     }
 
     #[inline(always)]
-    fn header_ptr(&self) -> NonNull<RcHeader> {
+    pub(crate) fn header_ptr(&self) -> NonNull<RcHeader> {
         self.ptr.cast()
     }
 

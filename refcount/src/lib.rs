@@ -39,6 +39,7 @@
 //! | [`thread`] | never-reused thread ids, registration, thread exit |
 //! | [`policy`] | [`RcPolicy`]: [`NonAtomic`], [`Atomic`], [`Biased`] |
 //! | `brc` | [`Brc<T>`] |
+//! | [`local`] | [`LocalBrc`]: the owner path with the owner check made once |
 //! | [`stats`] | per-thread counters behind the `stats` feature |
 //!
 //! # Embedding
@@ -84,6 +85,7 @@ mod sync;
 pub mod biased;
 mod brc;
 pub mod header;
+pub mod local;
 pub mod policy;
 mod queue;
 pub mod stats;
@@ -92,5 +94,6 @@ pub mod thread;
 pub use biased::safepoint;
 pub use brc::Brc;
 pub use header::{RcHeader, SharedState, SharedWord};
+pub use local::{owner_scope, LocalBrc, OwnerBiased, OwnerScope};
 pub use policy::{Atomic, Biased, NonAtomic, RcPolicy};
 pub use queue::{Dealloc, MergeFn};

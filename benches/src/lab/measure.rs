@@ -180,8 +180,12 @@ impl<'a> Variant<'a> {
 
 /// Calibrates each variant to about `target` per sample (the calibration
 /// runs double as warm-up), then takes `rounds` rounds, each running every
-/// variant once in order. Returns each variant's samples in nanoseconds per
-/// unit, in the order given.
+/// variant once. Round `r` starts at variant `r mod n` and goes round, so
+/// that no variant always runs first or always follows the same one (a
+/// machine whose clock drifts within a round would otherwise favour a
+/// fixed position). Returns each variant's samples in nanoseconds per unit,
+/// in the order given, one per round ([`Samples::paired_ratios`] pairs
+/// them by round).
 pub fn interleave(
     ctx: &Ctx,
     label: &str,
@@ -196,8 +200,9 @@ pub fn interleave(
     let mut samples = vec![Samples::default(); variants.len()];
     for round in 0..rounds {
         ctx.step(format!("{label}: round {}/{rounds}", round + 1));
-        for (v, s) in variants.iter_mut().zip(&mut samples) {
-            s.push(v.sample());
+        let n = variants.len();
+        for i in (0..n).map(|i| (i + round) % n) {
+            samples[i].push(variants[i].sample());
         }
     }
     samples

@@ -7,7 +7,8 @@
 //! are timed.
 //!
 //! * On the owner, `Brc<Biased>` and `Brc<Deferred>` take the plain
-//!   load-and-store path that `Rc` takes.
+//!   load-and-store path that `Rc` takes, after an owner check;
+//!   `LocalBrc` makes that check once, outside the loop.
 //! * On a thread that did not make the object ([`MadeElsewhere`]),
 //!   `Brc<Biased>` pays one uncontended atomic per operation, as `Arc`
 //!   does, and `Brc<Deferred>` on an attached thread records each operation
@@ -60,8 +61,8 @@ pub fn timed_batches<T: Clone, const GC: bool>(handle: &T, batches: u64) -> Dura
 
 /// The variants [`pairs_in_this_process`] runs, by name: `Rc`, `Arc`, and
 /// `Brc` under each policy, on the owner and (for the owner-biased
-/// policies) on a non-owner.
-pub const PAIR_VARIANTS: [&str; 8] = [
+/// policies) on a non-owner, and the owner-proven `LocalBrc`.
+pub const PAIR_VARIANTS: [&str; 10] = [
     "Rc",
     "Arc",
     "Brc<NonAtomic>",
@@ -70,6 +71,8 @@ pub const PAIR_VARIANTS: [&str; 8] = [
     "Brc<Deferred> owner",
     "Brc<Biased> non-owner",
     "Brc<Deferred> non-owner",
+    "LocalBrc<Biased>",
+    "LocalBrc<Deferred>",
 ];
 
 /// Runs `batches` batches of clone+drop pairs of `variant` (one of
@@ -80,7 +83,7 @@ pub const PAIR_VARIANTS: [&str; 8] = [
 /// instructions with and without the pairs isolates them.
 pub fn pairs_in_this_process(variant: &str, batches: u64) -> Result<(), String> {
     use brisk_gc::Deferred;
-    use brisk_refcount::{Atomic, Brc, NonAtomic};
+    use brisk_refcount::{owner_scope, Atomic, Brc, NonAtomic};
 
     let _attached = brisk_gc::attach();
     match variant {
@@ -102,6 +105,14 @@ pub fn pairs_in_this_process(variant: &str, batches: u64) -> Result<(), String> 
         "Brc<Deferred> owner" => {
             timed_batches::<_, false>(&Brc::<u64, Deferred>::new_in(0), batches);
         }
+        "LocalBrc<Biased>" => owner_scope(|scope| {
+            let local = scope.localize(Brc::new(0u64)).expect("made here");
+            timed_batches::<_, false>(&local, batches);
+        }),
+        "LocalBrc<Deferred>" => owner_scope(|scope| {
+            let local = scope.localize(Brc::<u64, Deferred>::new_in(0));
+            timed_batches::<_, false>(&local.expect("made here"), batches);
+        }),
         "Brc<Biased> non-owner" => {
             let other = MadeElsewhere::new(|| Brc::new(0u64));
             timed_batches::<_, false>(&other.handle, batches);

@@ -1,0 +1,469 @@
+//! Owner-proven handles: [`LocalBrc`], the owner path without the owner
+//! check.
+//!
+//! # Why
+//!
+//! Every [`Brc`] clone and drop must first ask whether the calling thread
+//! owns the object: one load of the header's owner id, one load of the
+//! thread's id, a compare and a branch, on top of the immortal and overflow
+//! tests that `Rc` does not make either. On a loop that clones and drops one
+//! handle that is about twice `Rc`'s time (`papers/results/per_op.md`),
+//! although the count itself is a plain load and store in both.
+//!
+//! The question has the same answer on every operation of a loop that runs
+//! on the owner, so it can be asked once. This is the shape of
+//! `hybrid_rc`'s thread-local `Rc` handle beside its shared `Arc`, and of
+//! `trc`'s split between a local and a shared count; here the local handle
+//! counts on the same `local` half as the owner's `Brc`, so converting
+//! between the two costs nothing.
+//!
+//! # The proof, and what keeps it true
+//!
+//! [`owner_scope`] runs a closure with an [`OwnerScope`] borrowed for the
+//! call. [`OwnerScope::claim`] makes the owner check once and returns a
+//! [`LocalBrc`] that borrows the scope: it cannot leave the closure, and it
+//! is neither `Send` nor `Sync`, so every operation on it runs on the thread
+//! that made the check, while that thread is alive and registered. (A
+//! handle that could outlive the call could sit in a thread-local whose
+//! destructor runs after the thread has closed its merge queue, when other
+//! threads merge its objects themselves; the borrow rules this out.)
+//!
+//! Ownership can still be lost while a `LocalBrc` is held, and the handle
+//! must notice. Every transition that takes an object away from its owner
+//! leaves `local` at 0 or at or above [`FORWARDED`]:
+//!
+//! * the owner merging the object from its queue (`explicit_merge`) stores
+//!   0;
+//! * the owner's own last local reference (`merge_zero_local`) is reached
+//!   only at 0, which a held `LocalBrc` prevents;
+//! * freezing (`RcHeader::forward_to`) stores [`FORWARDED`], and
+//!   `RcHeader::make_immortal` stores [`IMMORTAL`](crate::header::IMMORTAL);
+//! * re-biasing to another thread (`biased::adopt`) requires that no other
+//!   thread holds a reference, which the handle is.
+//!
+//! And only the owner ever stores a value in between. So a `LocalBrc` whose
+//! `local` reads 1 or more and below [`FORWARDED`] is still on its owner,
+//! and a range test on the `local` it must load anyway replaces the owner
+//! check:
+//!
+//! * clone: `1 <= local < LOCAL_MAX` → store `local + 1`;
+//! * drop: `2 <= local < FORWARDED` → store `local - 1`.
+//!
+//! Anything else (a merged or frozen object, the last local reference, an
+//! overflowing count) takes the policy's full path, through the handle's
+//! inner `Brc`, which decides again from scratch.
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ops::Deref;
+
+use crate::biased;
+use crate::brc::Brc;
+use crate::header::{FORWARDED, LOCAL_MAX};
+use crate::policy::{Biased, RcPolicy};
+use crate::stats;
+use crate::sync::Ordering::Relaxed;
+
+/// A policy whose owner counts in `local` exactly as [`Biased`] does, so
+/// that a [`LocalBrc`] may take its owner path unchecked.
+///
+/// # Safety
+///
+/// The owner thread may count a reference it holds by storing `local + 1`
+/// into a header whose `local` is in `1..LOCAL_MAX`, and give one back by
+/// storing `local - 1` into one whose `local` is in `2..FORWARDED`, with no
+/// other step (as [`Biased`]'s owner path does). Every change that ends the
+/// calling thread's ownership while it holds a reference leaves `local` at
+/// 0 or at or above [`FORWARDED`], and no other thread stores a value in
+/// between while the owner holds a reference.
+pub unsafe trait OwnerBiased: RcPolicy {}
+
+// SAFETY: `biased::owner_incref_loaded` and `owner_decref_loaded` are the
+// stores above; the transitions are listed in the module docs.
+unsafe impl OwnerBiased for Biased {}
+
+/// Proof that the calling thread is registered and stays so for the
+/// lifetime of the borrow: see [`owner_scope`].
+pub struct OwnerScope {
+    // Not `Send` or `Sync`: the proof is about this thread.
+    _this_thread: PhantomData<*const ()>,
+}
+
+/// Runs `f` with an [`OwnerScope`] for the calling thread; [`LocalBrc`]s
+/// claimed through it live at most until `f` returns.
+///
+/// Registers the thread on first use, as [`Brc::new`] does. On a thread
+/// that is exiting (inside a thread-local destructor that runs after the
+/// thread's merge queue closed) every claim fails.
+///
+/// ```
+/// use brisk_refcount::{local::owner_scope, Brc};
+///
+/// let list = Brc::new(vec![1, 2, 3]);
+/// let sum: i32 = owner_scope(|scope| {
+///     let local = scope.claim(&list).expect("this thread made `list`");
+///     (0..100).map(|_| local.clone().iter().sum::<i32>()).sum()
+/// });
+/// assert_eq!(sum, 600);
+/// ```
+pub fn owner_scope<R>(f: impl FnOnce(&OwnerScope) -> R) -> R {
+    let _ = crate::thread::current_tid_registered();
+    f(&OwnerScope {
+        _this_thread: PhantomData,
+    })
+}
+
+impl OwnerScope {
+    /// A new reference to `brc`'s object as a [`LocalBrc`], if this thread
+    /// owns it. One owner check, then an owner increment.
+    ///
+    /// ```
+    /// use brisk_refcount::{local::owner_scope, Brc};
+    ///
+    /// let mine = Brc::new(1);
+    /// let theirs = std::thread::spawn(|| Brc::new(2)).join().unwrap();
+    /// owner_scope(|scope| {
+    ///     assert!(scope.claim(&mine).is_some());
+    ///     assert!(scope.claim(&theirs).is_none()); // its owner has exited
+    /// });
+    /// ```
+    pub fn claim<T, P: OwnerBiased>(&self, brc: &Brc<T, P>) -> Option<LocalBrc<'_, T, P>> {
+        self.localize(Brc::clone(brc)).ok()
+    }
+
+    /// Turns `brc` into a [`LocalBrc`] without counting, if this thread
+    /// owns its object; gives it back otherwise.
+    ///
+    /// ```
+    /// use brisk_refcount::{local::owner_scope, Brc, LocalBrc};
+    ///
+    /// owner_scope(|scope| {
+    ///     let local = scope.localize(Brc::new("s")).expect("made here");
+    ///     assert_eq!(Brc::strong_count(&LocalBrc::into_brc(local)), 1);
+    /// });
+    /// ```
+    pub fn localize<T, P: OwnerBiased>(
+        &self,
+        brc: Brc<T, P>,
+    ) -> Result<LocalBrc<'_, T, P>, Brc<T, P>> {
+        // `local` must also be in the range a `LocalBrc` trusts: an owned
+        // header always is (ownership ends at 0), but saying so costs one
+        // compare here rather than a subtle argument later.
+        let header = Brc::header(&brc);
+        // Relaxed: on the owner this is its own latest store.
+        let local = header.local.load(Relaxed);
+        if biased::is_owned_by_current_thread(header) && (1..FORWARDED).contains(&local) {
+            Ok(LocalBrc {
+                brc: ManuallyDrop::new(brc),
+                _scope: PhantomData,
+            })
+        } else {
+            Err(brc)
+        }
+    }
+}
+
+/// A [`Brc`] proven to be on its owner thread: clone and drop cost a load,
+/// a range test and a store. See the [module docs](self).
+///
+/// Made by [`OwnerScope::claim`] or [`OwnerScope::localize`]; turned back
+/// into a `Brc` for free by [`LocalBrc::into_brc`].
+///
+/// It cannot outlive its scope:
+///
+/// ```compile_fail
+/// use brisk_refcount::{owner_scope, Brc};
+/// let a = Brc::new(1);
+/// let escaped = owner_scope(|scope| scope.claim(&a).unwrap());
+/// ```
+///
+/// nor leave its thread:
+///
+/// ```compile_fail
+/// use brisk_refcount::{owner_scope, Brc};
+/// let a = Brc::new(1);
+/// owner_scope(|scope| {
+///     let local = scope.claim(&a).unwrap();
+///     std::thread::scope(|s| {
+///         s.spawn(move || drop(local));
+///     });
+/// });
+/// ```
+pub struct LocalBrc<'scope, T, P: OwnerBiased = Biased> {
+    /// The reference, counted as any `Brc`'s; dropped through `Brc` only on
+    /// the slow path.
+    brc: ManuallyDrop<Brc<T, P>>,
+    /// Ties the handle to its scope, and so to this thread (the scope is
+    /// neither `Send` nor `Sync`).
+    _scope: PhantomData<&'scope OwnerScope>,
+}
+
+impl<'scope, T, P: OwnerBiased> LocalBrc<'scope, T, P> {
+    /// The handle as a plain [`Brc`], which may leave the scope and the
+    /// thread. No count changes.
+    pub fn into_brc(this: Self) -> Brc<T, P> {
+        let mut this = ManuallyDrop::new(this);
+        // SAFETY: `this` is never used or dropped again.
+        unsafe { ManuallyDrop::take(&mut this.brc) }
+    }
+
+    /// The `Brc` this handle wraps, for the `Brc` API (`strong_count`,
+    /// `ptr_eq`, `header`).
+    pub fn as_brc(this: &Self) -> &Brc<T, P> {
+        &this.brc
+    }
+}
+
+/// A `Brc` from a header this thread counted: the clone's result.
+#[inline(always)]
+fn same_object<T, P: RcPolicy>(brc: &Brc<T, P>) -> Brc<T, P> {
+    // SAFETY: the caller has just counted one more reference to the object
+    // `brc` heads, which the new handle takes over.
+    unsafe { Brc::from_header(Brc::header_ptr(brc)) }
+}
+
+impl<T, P: OwnerBiased> Clone for LocalBrc<'_, T, P> {
+    #[inline]
+    fn clone(&self) -> Self {
+        let header = Brc::header(&self.brc);
+        // Relaxed: only this thread stores `local` while it owns the object;
+        // anything else is sent to the full path below.
+        let local = header.local.load(Relaxed);
+        let brc = if local.wrapping_sub(1) < LOCAL_MAX - 1 {
+            // 1 <= local < LOCAL_MAX: still ours (module docs), no overflow.
+            stats::record_owner_op();
+            // Relaxed: as `biased::owner_incref`.
+            header.local.store(local + 1, Relaxed);
+            same_object(&self.brc)
+        } else {
+            clone_slow(&self.brc)
+        };
+        LocalBrc {
+            brc: ManuallyDrop::new(brc),
+            _scope: PhantomData,
+        }
+    }
+}
+
+/// [`LocalBrc`]'s clone off its fast path: the policy's full increment.
+#[cold]
+#[inline(never)] // a merged, frozen or overflowing object; rare on a hot loop
+fn clone_slow<T, P: RcPolicy>(brc: &Brc<T, P>) -> Brc<T, P> {
+    Brc::clone(brc)
+}
+
+impl<T, P: OwnerBiased> Drop for LocalBrc<'_, T, P> {
+    #[inline]
+    fn drop(&mut self) {
+        let header = Brc::header(&self.brc);
+        // Relaxed: as in `clone`.
+        let local = header.local.load(Relaxed);
+        if local.wrapping_sub(2) < FORWARDED - 2 {
+            // 2 <= local < FORWARDED: still ours, and not the last local
+            // reference.
+            stats::record_owner_op();
+            // Relaxed: as `biased::owner_decref`.
+            header.local.store(local - 1, Relaxed);
+        } else {
+            // SAFETY: `self.brc` is not used again.
+            unsafe { drop_slow(&mut self.brc) }
+        }
+    }
+}
+
+/// [`LocalBrc`]'s drop off its fast path: the policy's full decrement,
+/// which frees or merges at the last local reference.
+///
+/// # Safety
+///
+/// `brc` is not used again.
+#[cold]
+#[inline(never)] // the last local reference, or a merged or frozen object
+unsafe fn drop_slow<T, P: RcPolicy>(brc: &mut ManuallyDrop<Brc<T, P>>) {
+    // SAFETY: forwarded from the caller.
+    unsafe { ManuallyDrop::drop(brc) }
+}
+
+impl<T, P: OwnerBiased> Deref for LocalBrc<'_, T, P> {
+    type Target = T;
+
+    #[inline(always)]
+    fn deref(&self) -> &T {
+        &self.brc
+    }
+}
+
+impl<T: fmt::Debug, P: OwnerBiased> fmt::Debug for LocalBrc<'_, T, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    //! The fast paths against the header, and each way off them: a merge
+    //! under a held handle, the last local reference, an overflowing count.
+
+    use super::*;
+    use crate::header::SharedState;
+    use crate::safepoint;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+
+    /// Counts how many times values tagged with it were dropped.
+    struct Tracked(Arc<AtomicUsize>);
+
+    impl Drop for Tracked {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    fn tracked() -> (Brc<Tracked>, Arc<AtomicUsize>) {
+        let drops = Arc::new(AtomicUsize::new(0));
+        (Brc::new(Tracked(Arc::clone(&drops))), drops)
+    }
+
+    #[test]
+    fn clone_and_drop_count_on_local_and_the_last_frees() {
+        let (a, drops) = tracked();
+        owner_scope(|scope| {
+            let local = scope.localize(a).ok().expect("made here");
+            let copies: Vec<_> = (0..5).map(|_| local.clone()).collect();
+            let header = Brc::header(LocalBrc::as_brc(&local));
+            assert_eq!(header.local_count(), 6);
+            assert_eq!(
+                header.shared_word().raw(),
+                0,
+                "the shared half is untouched"
+            );
+            drop(copies);
+            assert_eq!(header.local_count(), 1);
+            assert_eq!(drops.load(SeqCst), 0);
+            drop(local);
+            assert_eq!(drops.load(SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn claim_counts_and_into_brc_keeps_the_count() {
+        let (a, drops) = tracked();
+        let back = owner_scope(|scope| {
+            let local = scope.claim(&a).expect("made here");
+            assert_eq!(Brc::strong_count(&a), 2);
+            LocalBrc::into_brc(local)
+        });
+        assert_eq!(Brc::strong_count(&a), 2);
+        drop(back);
+        drop(a);
+        assert_eq!(drops.load(SeqCst), 1);
+    }
+
+    #[test]
+    fn an_object_owned_elsewhere_is_refused() {
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let (send, receive) = std::sync::mpsc::channel();
+        let maker = std::thread::spawn(move || {
+            let own = Brc::new(7u32);
+            send.send(own.clone()).unwrap();
+            wait.recv().unwrap();
+            drop(own);
+        });
+        let theirs = receive.recv().unwrap();
+        owner_scope(|scope| {
+            assert!(scope.claim(&theirs).is_none());
+            let theirs = scope.localize(theirs).expect_err("refused");
+            assert_eq!(*theirs, 7);
+        });
+        release.send(()).unwrap();
+        maker.join().unwrap();
+        safepoint();
+    }
+
+    #[test]
+    fn a_handle_held_across_a_queue_merge_counts_on_the_shared_half() {
+        let (a, drops) = tracked();
+        owner_scope(|scope| {
+            let local = scope.localize(a).ok().expect("made here");
+            let other = LocalBrc::into_brc(local.clone());
+            // The other thread's drop finds the shared count at zero and
+            // queues the object back here; the merge moves `local` (2:
+            // `local` and `other`) into the shared half, less the queue's
+            // reference, and gives the object up.
+            std::thread::spawn(move || drop(other)).join().unwrap();
+            assert_eq!(safepoint(), 1);
+            let header = Brc::header(LocalBrc::as_brc(&local));
+            assert_eq!(header.local_count(), 0);
+            assert_eq!(header.shared_word().state(), SharedState::Merged);
+            assert_eq!(header.shared_word().count(), 1);
+            // Off the fast path both ways: `local` reads 0.
+            let copy = local.clone();
+            assert_eq!(header.shared_word().count(), 2);
+            assert_eq!(header.local_count(), 0);
+            drop(copy);
+            assert_eq!(header.shared_word().count(), 1);
+            assert_eq!(drops.load(SeqCst), 0);
+            drop(local);
+        });
+        assert_eq!(drops.load(SeqCst), 1);
+    }
+
+    #[test]
+    fn the_last_local_reference_of_a_shared_object_merges_it() {
+        let (a, drops) = tracked();
+        let lent = a.clone();
+        let (give_back, given_back) = std::sync::mpsc::channel();
+        let (go, wait) = std::sync::mpsc::channel::<()>();
+        // Another thread keeps a reference counted on the shared half and
+        // returns the one it was lent (counted on `local`).
+        let holder = std::thread::spawn(move || {
+            let mine = lent.clone();
+            give_back.send(lent).unwrap();
+            wait.recv().unwrap();
+            drop(mine);
+        });
+        let lent = given_back.recv().unwrap();
+        owner_scope(|scope| {
+            let local = scope.localize(a).ok().expect("made here");
+            drop(lent);
+            let header = Brc::header(LocalBrc::as_brc(&local));
+            assert_eq!(header.local_count(), 1);
+            assert_eq!(header.shared_word().count(), 1);
+            // The last local reference: off the fast path, to the merge.
+            drop(local);
+        });
+        assert_eq!(drops.load(SeqCst), 0, "the holder's reference is live");
+        go.send(()).unwrap();
+        holder.join().unwrap();
+        assert_eq!(drops.load(SeqCst), 1);
+    }
+
+    #[test]
+    fn an_overflowing_local_count_spills_to_the_shared_half() {
+        let (a, drops) = tracked();
+        owner_scope(|scope| {
+            let local = scope.localize(a).ok().expect("made here");
+            let header = Brc::header(LocalBrc::as_brc(&local));
+            // Pretend LOCAL_MAX - 1 references are held, as
+            // `biased::tests` does, and take the count over the limit.
+            header.local.store(LOCAL_MAX - 1, Relaxed);
+            let near = local.clone();
+            assert_eq!(header.local_count(), LOCAL_MAX);
+            let over = local.clone();
+            assert!(header.local_count() < LOCAL_MAX);
+            assert!(header.shared_word().count() > 0);
+            drop((near, over));
+            // Give back the pretended references as the spill left them.
+            let spilled = header.shared_word().count();
+            header.shared.store(
+                crate::header::SharedWord::new(0, SharedState::Private).raw(),
+                Relaxed,
+            );
+            header.local.store(1, Relaxed);
+            assert!(spilled > 0);
+            drop(local);
+        });
+        assert_eq!(drops.load(SeqCst), 1);
+    }
+}

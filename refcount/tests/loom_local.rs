@@ -1,0 +1,87 @@
+//! Loom models of the owner-proven handle (`LocalBrc`): its fast paths
+//! trust `local` alone, so every way the owner can lose the object while a
+//! handle is held must show in `local` before the handle next reads it.
+#![cfg(loom)]
+
+mod loom_support;
+
+use brisk_refcount::{owner_scope, safepoint, Brc, LocalBrc};
+use loom::thread;
+use loom_support::{check, Drops};
+
+/// Interleaving: the owner holds a `LocalBrc` and lends a clone (counted on
+/// `local`) to a non-owner, which drops it: the shared count is zero, so it
+/// queues the object back. The owner's `safepoint()` inside the scope races
+/// the push, and its merge (when it finds the entry) moves `local` into the
+/// shared half and stores 0. Then the owner clones and drops the handle
+/// and drops it: fast paths before the merge, the policy's full paths
+/// after it (the handle reads `local` 0).
+///
+/// Property: exactly one free, after the owner's last use.
+#[test]
+fn local_handle_survives_a_queue_merge() {
+    check(|| {
+        let drops = Drops::default();
+        let payload = drops.payload();
+        thread::spawn(move || {
+            owner_scope(|scope| {
+                let local = scope.localize(Brc::new(payload)).ok().unwrap();
+                let lent = LocalBrc::into_brc(local.clone());
+                let non_owner = thread::spawn(move || {
+                    lent.touch();
+                    drop(lent);
+                });
+                safepoint();
+                let copy = local.clone();
+                copy.touch();
+                drop(copy);
+                non_owner.join().unwrap();
+                safepoint();
+                local.touch();
+                drop(local);
+            });
+        })
+        .join()
+        .unwrap();
+        drops
+    });
+}
+
+/// Interleaving: the owner's last local reference is a `LocalBrc`, and a
+/// non-owner holds a reference of its own (cloned there, on the shared
+/// half) that it drops while the owner drops the handle. The handle's drop
+/// reads `local` 1 and takes the owner's zero path (`merge_zero_local`),
+/// racing the non-owner's decrement, which may find the object merged (and
+/// free it) or not yet (and queue it to the owner, whose exit merges it).
+///
+/// Property: exactly one free, never while a reference is live.
+#[test]
+fn last_local_handle_races_a_non_owner_drop() {
+    check(|| {
+        let drops = Drops::default();
+        let payload = drops.payload();
+        thread::spawn(move || {
+            let a = Brc::new(payload);
+            let lent = a.clone();
+            let (give_back, given_back) = loom::sync::mpsc::channel();
+            let non_owner = thread::spawn(move || {
+                let mine = lent.clone();
+                give_back.send(lent).unwrap();
+                mine.touch();
+                drop(mine);
+            });
+            let lent = given_back.recv().unwrap();
+            drop(lent);
+            owner_scope(|scope| {
+                let local = scope.localize(a).ok().unwrap();
+                local.touch();
+                drop(local);
+            });
+            non_owner.join().unwrap();
+            safepoint();
+        })
+        .join()
+        .unwrap();
+        drops
+    });
+}
