@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Multi-core scaling figures on a lent machine with no Rust toolchain.
+# brisk-lab experiments on a lent machine with no Rust toolchain (by
+# default the multi-core scaling ones).
 #
 # Run from the repository root (the working tree: brisk-lab reads
 # interp/examples/ at run time), with release binaries built elsewhere by
@@ -8,12 +9,14 @@
 #   target/release/brisk-lab   the experiments (and their child processes)
 #   target/release/brisk       the interpreter that parallel_scaling times
 #
-# Runs `brisk-lab --only contention` and `--only parallel_scaling` (quick
-# suite, thread and worker counts up to the cores) and writes their tables,
-# plots, results.json and logs to ${OUT:-target/device-out}/scaling.
+# With no arguments, runs `brisk-lab --only contention` and
+# `--only parallel_scaling` (quick suite, thread and worker counts up to the
+# cores); with arguments, runs those experiments instead, one `--only` each
+# (`bash benches/device-scaling.sh per_op`). Writes their tables, plots,
+# results.json and logs to ${OUT:-target/device-out}/scaling.
 # BIN=DIR takes the binaries from DIR instead (stripped copies, say);
 # MACHINE=TEXT labels the results (without git on the device, brisk-lab
-# records no commit: put it in the label).
+# records no commit: put it in the label); SUITE=full runs the long suite.
 set -euo pipefail
 
 bin="${BIN:-target/release}"
@@ -30,6 +33,15 @@ if [[ ! -f interp/examples/parallel-map.brisk ]]; then
     exit 1
 fi
 lab=(--brisk "$bin/brisk" --out "$out" --machine "${MACHINE:-lent machine, benches/device-scaling.sh}")
+case "${SUITE:-quick}" in
+    quick) ;;
+    full) lab+=(--full) ;;
+    *) echo "device-scaling: SUITE is quick or full, not ${SUITE}" >&2; exit 1 ;;
+esac
+experiments=("$@")
+if [[ ${#experiments[@]} -eq 0 ]]; then
+    experiments=(contention parallel_scaling)
+fi
 
 # step NAME SECONDS COMMAND...: runs COMMAND with a time limit, its output
 # also in $out/NAME.log, and says how long it took; a failure is reported
@@ -47,9 +59,12 @@ step() {
 }
 
 step machine 30 bash -c 'nproc; lscpu | head -20; cat /proc/loadavg'
-step contention 90 "$bin/brisk-lab" --only contention "${lab[@]}"
-step parallel_scaling 240 "$bin/brisk-lab" --only parallel_scaling "${lab[@]}"
+for experiment in "${experiments[@]}"; do
+    step "$experiment" 300 "$bin/brisk-lab" --only "$experiment" "${lab[@]}"
+done
 ls -l "$out"
-cat "$out"/contention.md "$out"/parallel_scaling.md || true
+for experiment in "${experiments[@]}"; do
+    cat "$out/$experiment.md" || true
+done
 echo "== device-scaling: done in $SECONDS s"
 exit "$failed"
