@@ -70,13 +70,14 @@ pub fn render(doc: &Value) -> String {
     };
     let owner = "Brc<Biased>_owner/ratio_to_rc";
     add(
-        "Clone+drop on the owner thread, `Brc<Biased>` vs `Rc`",
+        "Clone+drop on the owner thread vs `Rc` (paired by round): `Brc<Biased>`, and `LocalBrc<Biased>` (owner checked once)",
         "per_op",
         owner,
         format!(
-            "{} ({} per pair); `Arc`: {}",
+            "{} ({} per pair); `LocalBrc`: {}; `Arc`: {}",
             f("per_op", owner, ratio),
             f("per_op", "Brc<Biased>_owner/ns_per_pair", nanos),
+            f("per_op", "LocalBrc<Biased>/ratio_to_rc", ratio),
             f("per_op", "Arc/ratio_to_rc", ratio),
         ),
     );
