@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use brisk_refcount::{owner_scope, LocalBrc};
 use loom::sync::mpsc;
-use loom_support::{check, finish, spawn_gated, Drops, Obj};
+use loom_support::{check, finish, spawn_deferring_non_owner, spawn_gated, Drops, Obj};
 
 /// Executions in which the owner merged the object while holding the
 /// handle.
@@ -53,16 +53,7 @@ fn deferred_local_handle_survives_a_queue_merge() {
             });
             brisk_gc::safepoint();
         });
-        let non_owner = spawn_gated(move || {
-            let b = from_o.recv().unwrap();
-            let attached = brisk_gc::attach();
-            b.check();
-            drop(b); // -1 buffered
-            brisk_gc::safepoint(); // -1 deferred
-            brisk_gc::safepoint();
-            brisk_gc::safepoint();
-            drop(attached);
-        });
+        let non_owner = spawn_deferring_non_owner(from_o);
         finish(vec![owner, non_owner], vec![], &[drops]);
     });
     let merged = MERGED_UNDER_HANDLE.load(Relaxed);

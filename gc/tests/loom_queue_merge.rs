@@ -9,7 +9,7 @@ mod loom_support;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use loom::sync::mpsc;
-use loom_support::{check, finish, spawn_gated, Drops, Obj};
+use loom_support::{check, finish, spawn_deferring_non_owner, spawn_gated, Drops, Obj};
 
 /// Executions in which the owner's safepoint merged a queued object, per
 /// test.
@@ -51,16 +51,7 @@ fn deferred_decrement_queues_and_owner_merge_defers() {
                 OWNER_MERGED.fetch_add(1, Relaxed);
             }
         });
-        let non_owner = spawn_gated(move || {
-            let b = from_o.recv().unwrap();
-            let attached = brisk_gc::attach();
-            b.check();
-            drop(b); // -1 buffered
-            brisk_gc::safepoint(); // -1 deferred
-            brisk_gc::safepoint();
-            brisk_gc::safepoint();
-            drop(attached);
-        });
+        let non_owner = spawn_deferring_non_owner(from_o);
         finish(vec![owner, non_owner], vec![], &[drops]);
     });
     let merged = OWNER_MERGED.load(Relaxed);

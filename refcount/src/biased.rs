@@ -786,19 +786,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::Arc;
 
-    /// Counts how many times values tagged with it were dropped.
-    struct Tracked(Arc<AtomicUsize>);
-
-    impl Drop for Tracked {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, SeqCst);
-        }
-    }
-
-    fn tracked() -> (Brc<Tracked>, Arc<AtomicUsize>) {
-        let drops = Arc::new(AtomicUsize::new(0));
-        (Brc::new(Tracked(Arc::clone(&drops))), drops)
-    }
+    use crate::test_support::{tracked, Tracked};
 
     fn word<T>(b: &Brc<T>) -> SharedWord {
         Brc::header(b).shared_word()

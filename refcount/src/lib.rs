@@ -89,6 +89,8 @@ pub mod local;
 pub mod policy;
 mod queue;
 pub mod stats;
+#[cfg(all(test, not(loom)))]
+mod test_support;
 pub mod thread;
 
 pub use biased::safepoint;

@@ -308,22 +308,9 @@ mod tests {
     use super::*;
     use crate::header::SharedState;
     use crate::safepoint;
-    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-    use std::sync::Arc;
+    use std::sync::atomic::Ordering::SeqCst;
 
-    /// Counts how many times values tagged with it were dropped.
-    struct Tracked(Arc<AtomicUsize>);
-
-    impl Drop for Tracked {
-        fn drop(&mut self) {
-            self.0.fetch_add(1, SeqCst);
-        }
-    }
-
-    fn tracked() -> (Brc<Tracked>, Arc<AtomicUsize>) {
-        let drops = Arc::new(AtomicUsize::new(0));
-        (Brc::new(Tracked(Arc::clone(&drops))), drops)
-    }
+    use crate::test_support::tracked;
 
     #[test]
     fn clone_and_drop_count_on_local_and_the_last_frees() {

@@ -193,6 +193,24 @@ pub fn spawn_lending_owner(
     })
 }
 
+/// The non-owner side of the queue-merge models: receives a clone over
+/// `lent`, attaches, reads and drops it (a buffered `-1`) and runs three
+/// safepoints: the first defers the `-1`, the next ones advance the epoch
+/// and, once the owner has repinned, apply it, which finds `Published`
+/// count 0 and queues the object to its owner.
+pub fn spawn_deferring_non_owner(lent: mpsc::Receiver<Obj>) -> Gated<()> {
+    spawn_gated(move || {
+        let b = lent.recv().unwrap();
+        let attached = brisk_gc::attach();
+        b.check();
+        drop(b); // -1 buffered
+        brisk_gc::safepoint(); // -1 deferred
+        brisk_gc::safepoint();
+        brisk_gc::safepoint();
+        drop(attached);
+    })
+}
+
 /// Spawns `f` as a [`Gated`] model thread.
 pub fn spawn_gated<T: 'static>(f: impl FnOnce() -> T + 'static) -> Gated<T> {
     let (done_tx, done) = mpsc::channel();
