@@ -12,7 +12,9 @@
 //!
 //! # The mechanism
 //!
-//! * **Owner:** unchanged — a load and a store of `local`.
+//! * **Owner:** unchanged — a load and a store of `local`, and through a
+//!   [`LocalBrc`](brisk_refcount::LocalBrc) without the owner check (the
+//!   policy is [`OwnerBiased`](brisk_refcount::OwnerBiased)).
 //! * **Non-owner:** the first touch of a `Private` object sets `Published`
 //!   (one RMW per object for its whole life). Then increments and decrements
 //!   go into the thread's coalescing buffer (`buffer.rs`); the object is
