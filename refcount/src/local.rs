@@ -116,7 +116,8 @@ pub fn owner_scope<R>(f: impl FnOnce(&OwnerScope) -> R) -> R {
 
 impl OwnerScope {
     /// A new reference to `brc`'s object as a [`LocalBrc`], if this thread
-    /// owns it. One owner check, then an owner increment.
+    /// owns it: an owner check, then a clone on the owner path. Nothing is
+    /// counted when it does not.
     ///
     /// ```
     /// use brisk_refcount::{local::owner_scope, Brc};
@@ -129,7 +130,7 @@ impl OwnerScope {
     /// });
     /// ```
     pub fn claim<T, P: OwnerBiased>(&self, brc: &Brc<T, P>) -> Option<LocalBrc<'_, T, P>> {
-        self.localize(Brc::clone(brc)).ok()
+        owned_here(brc).then(|| LocalBrc::proven(Brc::clone(brc)))
     }
 
     /// Turns `brc` into a [`LocalBrc`] without counting, if this thread
@@ -147,21 +148,23 @@ impl OwnerScope {
         &self,
         brc: Brc<T, P>,
     ) -> Result<LocalBrc<'_, T, P>, Brc<T, P>> {
-        // `local` must also be in the range a `LocalBrc` trusts: an owned
-        // header always is (ownership ends at 0), but saying so costs one
-        // compare here rather than a subtle argument later.
-        let header = Brc::header(&brc);
-        // Relaxed: on the owner this is its own latest store.
-        let local = header.local.load(Relaxed);
-        if biased::is_owned_by_current_thread(header) && (1..FORWARDED).contains(&local) {
-            Ok(LocalBrc {
-                brc: ManuallyDrop::new(brc),
-                _scope: PhantomData,
-            })
+        if owned_here(&brc) {
+            Ok(LocalBrc::proven(brc))
         } else {
             Err(brc)
         }
     }
+}
+
+/// Whether the calling thread owns `brc`'s object, with `local` in the
+/// range a [`LocalBrc`] trusts. An owned header always is (ownership ends
+/// at 0), but saying so costs one compare here rather than a subtle
+/// argument later.
+fn owned_here<T, P: RcPolicy>(brc: &Brc<T, P>) -> bool {
+    let header = Brc::header(brc);
+    // Relaxed: on the owner this is its own latest store.
+    let local = header.local.load(Relaxed);
+    biased::is_owned_by_current_thread(header) && (1..FORWARDED).contains(&local)
 }
 
 /// A [`Brc`] proven to be on its owner thread: clone and drop cost a load,
@@ -200,6 +203,16 @@ pub struct LocalBrc<'scope, T, P: OwnerBiased = Biased> {
 }
 
 impl<'scope, T, P: OwnerBiased> LocalBrc<'scope, T, P> {
+    /// Wraps a `Brc` whose object the calling thread owns (checked by the
+    /// caller: [`owned_here`], or a clone's range test).
+    #[inline(always)]
+    fn proven(brc: Brc<T, P>) -> Self {
+        LocalBrc {
+            brc: ManuallyDrop::new(brc),
+            _scope: PhantomData,
+        }
+    }
+
     /// The handle as a plain [`Brc`], which may leave the scope and the
     /// thread. No count changes.
     pub fn into_brc(this: Self) -> Brc<T, P> {
@@ -239,10 +252,7 @@ impl<T, P: OwnerBiased> Clone for LocalBrc<'_, T, P> {
         } else {
             clone_slow(&self.brc)
         };
-        LocalBrc {
-            brc: ManuallyDrop::new(brc),
-            _scope: PhantomData,
-        }
+        LocalBrc::proven(brc)
     }
 }
 
