@@ -180,8 +180,8 @@ impl<'a> Variant<'a> {
 
 /// Calibrates each variant to about `target` per sample (the calibration
 /// runs double as warm-up), then takes `rounds` rounds, each running every
-/// variant once. Round `r` starts at variant `r mod n` and goes round, so
-/// that no variant always runs first or always follows the same one (a
+/// variant once in [`rotation`]'s order, so that no variant always runs
+/// first or always follows the same one (a
 /// machine whose clock drifts within a round would otherwise favour a
 /// fixed position). Returns each variant's samples in nanoseconds per unit,
 /// in the order given, one per round ([`Samples::paired_ratios`] pairs
@@ -200,12 +200,17 @@ pub fn interleave(
     let mut samples = vec![Samples::default(); variants.len()];
     for round in 0..rounds {
         ctx.step(format!("{label}: round {}/{rounds}", round + 1));
-        let n = variants.len();
-        for i in (0..n).map(|i| (i + round) % n) {
+        for i in rotation(round, variants.len()) {
             samples[i].push(variants[i].sample());
         }
     }
     samples
+}
+
+/// The order of round `round` over `n` variants: from `round mod n`, going
+/// round, so that over `n` rounds each runs once in each position.
+pub fn rotation(round: usize, n: usize) -> impl Iterator<Item = usize> {
+    (0..n).map(move |k| (round + k) % n)
 }
 
 /// Per-suite sampling settings: rounds and time per sample.

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::measure::{geomean, Samples};
+use super::measure::{geomean, rotation, Samples};
 use super::programs::{self, Program, POLICIES};
 use super::report::{fine_ratio, Report, Table};
 use super::Ctx;
@@ -39,8 +39,7 @@ impl PolicyRuns {
         (i, program): (usize, &Program),
         round: usize,
     ) -> Result<(), String> {
-        for k in 0..POLICIES.len() {
-            let j = (round + k) % POLICIES.len();
+        for j in rotation(round, POLICIES.len()) {
             let r = programs::run_example(ctx, bin, program, POLICIES[j], &[])?;
             self.samples
                 .entry((i, j))
