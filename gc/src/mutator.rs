@@ -250,6 +250,10 @@ pub(crate) fn hot_incref(header: &RcHeader) -> bool {
         if !core::ptr::eq(l.hot_header.get(), header) {
             return false;
         }
+        // A hit is laid out off the caller's fall-through line, which is
+        // the owner's increment: a jump here costs a hot non-owner less
+        // than one over this block would cost every owner operation.
+        core::hint::cold_path();
         l.hot_delta.set(l.hot_delta.get() + 1);
         stats::record_buffered();
         true
@@ -264,6 +268,8 @@ pub(crate) fn hot_decref(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool {
         if l.hot_header.get() != header.as_ptr().cast_const() {
             return false;
         }
+        // As in `hot_incref`.
+        core::hint::cold_path();
         l.hot_delta.set(l.hot_delta.get() - 1);
         l.hot_dealloc.set(Some(dealloc));
         stats::record_buffered();

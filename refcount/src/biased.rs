@@ -120,10 +120,16 @@ pub unsafe fn incref(header: &RcHeader) {
 /// does not own (`off_owner`): the shared count here, a coalescing buffer
 /// under the epoch-deferred policy.
 ///
-/// The local word is tested first, as CPython's `Py_INCREF` tests it before
-/// the owner: immortal objects (`None`, booleans, small integers, which an
-/// interpreter counts constantly) cost one compare and no owner check, and
-/// the owner path needs `local` anyway.
+/// The owner's ordinary increment is the one straight line: a `local` below
+/// [`LOCAL_MAX`] (so not a marker, and not about to overflow) on a header
+/// this thread owns is stored plus one, and every other case branches away
+/// to [`incref_other`]. Testing the range before the owner matters for
+/// immortal objects too (`None`, booleans, small integers, which an
+/// interpreter counts constantly): like CPython's `Py_INCREF`, they cost a
+/// compare and no owner check, only now off the fall-through line. An
+/// earlier layout tested the markers first and left them the fall-through,
+/// which cost the owner's clone and drop a taken branch each
+/// (`papers/design.md`, section 6).
 ///
 /// # Safety
 ///
@@ -139,6 +145,34 @@ pub unsafe fn incref_with(
     // tells IMMORTAL or FORWARDED, each final once set, from any mortal
     // value.
     let local = header.local.load(Relaxed);
+    if local < LOCAL_MAX && is_owned_by_current_thread(header) {
+        // SAFETY: owner thread; the caller holds a reference; `local` was
+        // loaded on this thread, the only one that writes it (and, below
+        // LOCAL_MAX, needs no spill: the test inside folds away).
+        unsafe { owner_incref_loaded(header, local) }
+    } else {
+        // Keep the owner path the fall-through.
+        core::hint::cold_path();
+        // SAFETY: forwarded from the caller; `local` was just loaded here.
+        unsafe { incref_other(header, local, forwarded, off_owner) }
+    }
+}
+
+/// Every increment but the owner's ordinary one: a marker, the owner's
+/// overflow, or another thread. Inlined, so that an immortal object still
+/// costs no call; laid out away from the owner's line by the caller's
+/// `cold_path`.
+///
+/// # Safety
+///
+/// As [`incref_with`]; `local` is the value the caller just loaded.
+#[inline(always)]
+unsafe fn incref_other(
+    header: &RcHeader,
+    local: u32,
+    forwarded: unsafe fn(&RcHeader),
+    off_owner: unsafe fn(&RcHeader),
+) {
     if local >= FORWARDED {
         // Nothing to count, unless the header forwards.
         if local == FORWARDED {
@@ -146,12 +180,10 @@ pub unsafe fn incref_with(
             unsafe { forwarded(header) }
         }
     } else if is_owned_by_current_thread(header) {
-        // SAFETY: owner thread; the caller holds a reference; `local` was
-        // loaded on this thread, the only one that writes it.
+        // SAFETY: owner thread, reference held, `local` loaded here; at
+        // LOCAL_MAX, so this spills half into `shared`, then counts.
         unsafe { owner_incref_loaded(header, local) }
     } else {
-        // Keep the owner path the fall-through.
-        core::hint::cold_path();
         // SAFETY: the caller holds a reference.
         unsafe { off_owner(header) }
     }
@@ -226,6 +258,11 @@ pub unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
 /// `at_zero` reconciles the owner's last local reference
 /// ([`merge_zero_local`], or the policy's own).
 ///
+/// As in [`incref_with`], the owner's decrement is the straight line (a
+/// mortal `local` on a header this thread owns is stored minus one, and
+/// `at_zero` is called out of line when that was the last), and markers and
+/// other threads branch away to [`decref_other`].
+///
 /// # Safety
 ///
 /// As [`decref`]; `forwarded` and `off_owner` give up a reference from any
@@ -242,21 +279,21 @@ pub unsafe fn decref_with(
     let h = unsafe { header.as_ref() };
     // Relaxed: as in `incref_with`.
     let local = h.local.load(Relaxed);
-    if local >= FORWARDED {
-        // As in `incref_with`: immortal objects first, inline.
-        if local == FORWARDED {
-            // SAFETY: the caller gives up a reference.
-            unsafe { forwarded(header, dealloc) }
-        }
-    } else if is_owned_by_current_thread(h) {
+    if local < FORWARDED && is_owned_by_current_thread(h) {
         // SAFETY: owner thread; the caller gives up a reference; `local` was
-        // loaded on this thread.
+        // loaded on this thread, the only one that writes it.
         unsafe { owner_decref_loaded(header, local, dealloc, at_zero) }
     } else {
         // Keep the owner path the fall-through.
         core::hint::cold_path();
-        // SAFETY: the caller gives up a reference.
-        unsafe { off_owner(header, dealloc) }
+        if local == FORWARDED {
+            // SAFETY: the caller gives up a reference.
+            unsafe { forwarded(header, dealloc) }
+        } else if local < FORWARDED {
+            // SAFETY: the caller gives up a reference.
+            unsafe { off_owner(header, dealloc) }
+        }
+        // Otherwise immortal: nothing to count.
     }
 }
 
