@@ -18,8 +18,9 @@
 //! The experiments are in `brisk_bench::lab`. Hidden subcommands serve the
 //! lab's own child processes: `send-child` (the subprocess end of
 //! `send_cost`), `measure` (a program's wall time and peak memory),
-//! `pairs-child` (clone+drop pairs for `instructions` to count) and
-//! `memory-child` (one policy's run of `memory`).
+//! `pairs-child` (clone+drop pairs for `instructions` to count),
+//! `per-op-child` (`per_op` timed in a placed build, for
+//! `per_op_placement`) and `memory-child` (one policy's run of `memory`).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -93,6 +94,13 @@ enum Helper {
         variant: String,
         #[arg(long)]
         batches: u64,
+    },
+    /// `per_op`'s measurement in this (placed) build, for
+    /// `per_op_placement`; prints a JSON array.
+    #[command(hide = true)]
+    PerOpChild {
+        #[arg(long, default_value = "quick")]
+        suite: String,
     },
     /// One run of the `memory` workload; prints a JSON object.
     #[command(hide = true)]
@@ -177,6 +185,26 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             };
+        }
+        Some(Helper::PerOpChild { suite }) => {
+            let Some(suite) = Suite::from_name(&suite) else {
+                eprintln!("brisk-lab per-op-child: no suite {suite:?} (smoke, quick or full)");
+                return ExitCode::from(2);
+            };
+            let exe = std::env::current_exe().unwrap_or_default();
+            let workspace = workspace();
+            let target = target_dir(&exe, &workspace);
+            let ctx = Ctx::new(
+                suite,
+                workspace.clone(),
+                workspace.join("target/brisk-lab-child"),
+                exe,
+                target,
+                None,
+                ProgressBar::hidden(),
+            );
+            println!("{}", brisk_bench::lab::per_op_placement::child_output(&ctx));
+            return ExitCode::SUCCESS;
         }
         Some(Helper::MemoryChild { kind, live, churn }) => {
             return match brisk_bench::lab::memory::child_main(&kind, live, churn) {

@@ -66,6 +66,7 @@ pub mod instructions;
 pub mod memory;
 pub mod parallel_scaling;
 pub mod per_op;
+pub mod per_op_placement;
 pub mod placement;
 pub mod producer_consumer;
 pub mod send_cost;
@@ -97,6 +98,13 @@ impl Suite {
             Suite::Quick => "quick",
             Suite::Full => "full",
         }
+    }
+
+    /// The suite called `name` (as [`Suite::name`] writes it).
+    pub fn from_name(name: &str) -> Option<Suite> {
+        [Suite::Smoke, Suite::Quick, Suite::Full]
+            .into_iter()
+            .find(|s| s.name() == name)
     }
 
     /// One of three settings, by suite.
@@ -188,8 +196,9 @@ pub struct Experiment {
 }
 
 /// Every experiment, in the order the suite runs them.
-pub const EXPERIMENTS: [Experiment; 11] = [
+pub const EXPERIMENTS: [Experiment; 12] = [
     per_op::EXPERIMENT,
+    per_op_placement::EXPERIMENT,
     contention::EXPERIMENT,
     producer_consumer::EXPERIMENT,
     where_ops_go::EXPERIMENT,
@@ -228,7 +237,16 @@ pub fn thread_counts(n: usize) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::thread_counts;
+    use super::{thread_counts, Suite};
+
+    #[test]
+    fn a_suite_is_found_by_the_name_it_writes() {
+        for suite in [Suite::Smoke, Suite::Quick, Suite::Full] {
+            assert_eq!(Suite::from_name(suite.name()), Some(suite));
+        }
+        assert_eq!(Suite::from_name("Quick"), None);
+        assert_eq!(Suite::from_name(""), None);
+    }
 
     #[test]
     fn thread_counts_double_then_fill_in() {

@@ -17,12 +17,13 @@ use std::sync::Arc;
 use brisk_gc::Deferred;
 use brisk_refcount::{owner_scope, Atomic, Brc, NonAtomic};
 
-use super::measure::{interleave, Plan, Variant};
+use super::measure::{interleave, Plan, Samples, Variant};
 use super::paired::median_with_interval;
 use super::report::{key, num, range, ratio, Table};
 use super::{Ctx, Experiment, Outcome, Report};
 use crate::workloads::clone_drop::{timed_batches, MadeElsewhere, BATCH, SAFEPOINT_EVERY};
 use crate::workloads::garbage::{settle, Peak};
+use brisk_gc::Garbage;
 
 /// The experiment.
 pub const EXPERIMENT: Experiment = Experiment {
@@ -98,7 +99,30 @@ const ROWS: [Row; 14] = [
     },
 ];
 
-fn run(ctx: &Ctx) -> Outcome {
+/// One `per_op` measurement: each row's samples in nanoseconds per pair,
+/// one per round, in [`ROWS`] order, and the deferred non-owner's garbage.
+pub struct Measured {
+    /// Per row, one sample per round; rounds pair across rows.
+    pub samples: Vec<Samples>,
+    /// Peak pending garbage during the rounds.
+    peak: Garbage,
+    /// Garbage left once the measuring thread settled.
+    left: Garbage,
+}
+
+/// The rows' names, in the order of [`Measured::samples`]; `Rc`, the
+/// baseline, first.
+pub fn row_names() -> impl Iterator<Item = &'static str> {
+    ROWS.iter().map(|row| row.name)
+}
+
+/// The path each row takes, by name, for tables.
+pub fn row_path(name: &str) -> Option<&'static str> {
+    ROWS.iter().find(|row| row.name == name).map(|row| row.path)
+}
+
+/// Times every row in [`Plan::micro`]'s rounds, interleaved.
+pub fn measure(ctx: &Ctx) -> Measured {
     let plan = Plan::micro(ctx);
     // The measuring thread is a mutator throughout: `Deferred` buffers a
     // non-owner's operations only on an attached thread.
@@ -163,6 +187,20 @@ fn run(ctx: &Ctx) -> Outcome {
     drop(deferred);
     let left = settle();
     drop(attached);
+    Measured {
+        samples,
+        peak,
+        left,
+    }
+}
+
+fn run(ctx: &Ctx) -> Outcome {
+    let plan = Plan::micro(ctx);
+    let Measured {
+        samples,
+        peak,
+        left,
+    } = measure(ctx);
 
     let mut report = Report::new();
     let mut table = Table::new(&[

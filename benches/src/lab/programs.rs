@@ -16,7 +16,8 @@
 //! * builds whose functions the linker lays out in a seeded random order
 //!   ([`Build::Placed`]), in `target/lab-placement`, for the `placement`
 //!   experiment. Only the final link differs between them, so each costs a
-//!   relink of the `brisk` binary.
+//!   relink of the `brisk` binary. `per_op_placement` links brisk-lab
+//!   itself the same way ([`build_placed_lab`]).
 //!
 //! On a machine without cargo (a lent machine that gets prebuilt binaries
 //! and the working tree), `brisk-lab --brisk PATH` times that binary
@@ -198,6 +199,24 @@ pub fn build(ctx: &Ctx, build: Build) -> Result<PathBuf, String> {
             .canonicalize()
             .map_err(|e| format!("--brisk {}: {e}", bin.display()));
     }
+    cargo_build(ctx, ("brisk-interp", "brisk"), build)
+}
+
+/// Links brisk-lab itself again with its functions placed by `seed`
+/// ([`Build::Placed`]) and returns the new executable's path, for the
+/// experiments that time brisk-lab's own code over placements
+/// (`per_op_placement`). Needs cargo: a placement is a fresh link.
+pub fn build_placed_lab(ctx: &Ctx, seed: u64) -> Result<PathBuf, String> {
+    cargo_build(ctx, ("brisk-bench", "brisk-lab"), Build::Placed(seed))
+}
+
+/// Builds binary `bin` of `package` in this executable's profile, as
+/// `build` says (see [`build`]).
+fn cargo_build(
+    ctx: &Ctx,
+    (package, bin_name): (&str, &str),
+    build: Build,
+) -> Result<PathBuf, String> {
     let target = match build {
         Build::Plain => ctx.target_dir.clone(),
         Build::Stats => ctx.workspace.join("target/lab-stats"),
@@ -209,7 +228,7 @@ pub fn build(ctx: &Ctx, build: Build) -> Result<PathBuf, String> {
     } else {
         (Some("--release"), "release")
     };
-    let bin = target.join(profile_dir).join("brisk");
+    let bin = target.join(profile_dir).join(bin_name);
     let subcommand = match build {
         // `cargo rustc` passes flags to the final crate only, so the
         // dependencies are built once for every seed.
@@ -217,7 +236,7 @@ pub fn build(ctx: &Ctx, build: Build) -> Result<PathBuf, String> {
         Build::Plain | Build::Stats => "build",
     };
     ctx.step(format!(
-        "building brisk{} (cargo {subcommand}{} -p brisk-interp{})",
+        "building {bin_name}{} (cargo {subcommand}{} -p {package}{})",
         match build {
             Build::Plain => String::new(),
             Build::Stats => " with stats".to_owned(),
@@ -235,7 +254,7 @@ pub fn build(ctx: &Ctx, build: Build) -> Result<PathBuf, String> {
     cmd.current_dir(&ctx.workspace)
         .arg(subcommand)
         .args(profile_flag)
-        .args(["-p", "brisk-interp", "--bin", "brisk"])
+        .args(["-p", package, "--bin", bin_name])
         .arg("--target-dir")
         .arg(&target)
         .env_remove("CARGO_TARGET_DIR")
@@ -264,32 +283,31 @@ pub fn build(ctx: &Ctx, build: Build) -> Result<PathBuf, String> {
                 && !matches!(build, Build::Placed(_)) =>
         {
             ctx.say(format!(
-                "{}: cargo not found; using the brisk already built at {}",
+                "{}: cargo not found; using the {bin_name} already built at {}",
                 ctx.name,
                 bin.display()
             ));
             return Ok(bin);
         }
         Err(e) => {
-            return Err(format!(
-                "could not run cargo: {e} (without cargo, pass --brisk PATH)"
-            ))
+            let hint = match (build, package) {
+                (Build::Plain, "brisk-interp") => " (without cargo, pass --brisk PATH)",
+                _ => "",
+            };
+            return Err(format!("could not run cargo: {e}{hint}"));
         }
     };
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let tail: Vec<&str> = stderr.lines().rev().take(12).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Err(format!(
-            "building brisk-interp failed: {}",
-            tail.join(" / ")
-        ));
+        return Err(format!("building {package} failed: {}", tail.join(" / ")));
     }
     if bin.exists() {
         Ok(bin)
     } else {
         Err(format!(
-            "cargo built brisk-interp but {} is missing",
+            "cargo built {package} but {} is missing",
             bin.display()
         ))
     }
