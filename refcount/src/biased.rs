@@ -165,7 +165,8 @@ pub unsafe fn incref_with(
 ///
 /// # Safety
 ///
-/// As [`incref_with`]; `local` is the value the caller just loaded.
+/// As [`incref_with`]; `local` is the value the caller just loaded, and
+/// if it is below [`LOCAL_MAX`] this thread does not own the header.
 #[inline(always)]
 unsafe fn incref_other(
     header: &RcHeader,
@@ -179,13 +180,15 @@ unsafe fn incref_other(
             // SAFETY: the caller holds a reference.
             unsafe { forwarded(header) }
         }
-    } else if is_owned_by_current_thread(header) {
+    } else if local < LOCAL_MAX || !is_owned_by_current_thread(header) {
+        // Below LOCAL_MAX the caller's owner check already failed, so
+        // another thread's increment does not make it twice.
+        // SAFETY: the caller holds a reference.
+        unsafe { off_owner(header) }
+    } else {
         // SAFETY: owner thread, reference held, `local` loaded here; at
         // LOCAL_MAX, so this spills half into `shared`, then counts.
         unsafe { owner_incref_loaded(header, local) }
-    } else {
-        // SAFETY: the caller holds a reference.
-        unsafe { off_owner(header) }
     }
 }
 
