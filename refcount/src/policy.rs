@@ -121,19 +121,22 @@ unsafe impl RcPolicy for NonAtomic {
         stats::record_owner_op();
         // Relaxed: single-threaded by contract; load + store, no RMW.
         let local = header.local.load(Relaxed);
-        if local >= FORWARDED {
-            // Inline: immortal objects are counted constantly.
+        // As `biased::incref_with`: one compare keeps the ordinary
+        // increment on the fall-through line; markers and overflow branch
+        // away.
+        if local < LOCAL_MAX {
+            header.local.store(local + 1, Relaxed);
+        } else {
+            core::hint::cold_path();
             if local == FORWARDED {
                 // SAFETY: forwarded from the caller.
                 unsafe { biased::forwarded_incref(header) };
+            } else if local < FORWARDED {
+                nonatomic_spill(header);
             }
-            return;
+            // Otherwise immortal (inline: immortal objects are counted
+            // constantly): nothing to count.
         }
-        if local >= LOCAL_MAX {
-            nonatomic_spill(header);
-            return;
-        }
-        header.local.store(local + 1, Relaxed);
     }
 
     #[inline(always)]
@@ -143,17 +146,18 @@ unsafe impl RcPolicy for NonAtomic {
         let h = unsafe { header.as_ref() };
         // Relaxed: single-threaded by contract.
         let local = h.local.load(Relaxed);
-        if local >= FORWARDED {
+        if local < FORWARDED {
+            h.local.store(local - 1, Relaxed);
+            if local == 1 {
+                // SAFETY: forwarded from the caller.
+                unsafe { nonatomic_refill_or_free(header, dealloc) }
+            }
+        } else {
+            core::hint::cold_path();
             if local == FORWARDED {
                 // SAFETY: forwarded from the caller.
                 unsafe { forwarded_decref::<NonAtomic>(header, dealloc) };
             }
-            return;
-        }
-        h.local.store(local - 1, Relaxed);
-        if local == 1 {
-            // SAFETY: forwarded from the caller.
-            unsafe { nonatomic_refill_or_free(header, dealloc) }
         }
     }
 
@@ -178,7 +182,7 @@ unsafe impl RcPolicy for NonAtomic {
     unsafe fn adopt(_header: &RcHeader) {}
 }
 
-/// `local` is about to overflow (or the object is immortal).
+/// `local` is about to overflow: half of it moves into `shared`.
 #[cold]
 #[inline(never)] // 4 billion increments apart
 fn nonatomic_spill(header: &RcHeader) {
