@@ -100,7 +100,7 @@ const ROWS: [Row; 14] = [
 ];
 
 /// One `per_op` measurement: each row's samples in nanoseconds per pair,
-/// one per round, in [`ROWS`] order, and the deferred non-owner's garbage.
+/// one per round, in [`row_names`] order, and the deferred non-owner's garbage.
 pub struct Measured {
     /// Per row, one sample per round; rounds pair across rows.
     pub samples: Vec<Samples>,
