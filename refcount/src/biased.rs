@@ -121,9 +121,9 @@ pub unsafe fn incref(header: &RcHeader) {
 /// under the epoch-deferred policy.
 ///
 /// The owner's ordinary increment is the one straight line: a `local` below
-/// [`LOCAL_MAX`] (so not a marker, and not about to overflow) on a header
-/// this thread owns is stored plus one, and every other case branches away
-/// to [`incref_other`]. Testing the range before the owner matters for
+/// the overflow threshold (so not a marker, and not about to overflow) on a
+/// header this thread owns is stored plus one, and every other case
+/// branches away to one inlined, cold-laid-out branch. Testing the range before the owner matters for
 /// immortal objects too (`None`, booleans, small integers, which an
 /// interpreter counts constantly): like CPython's `Py_INCREF`, they cost a
 /// compare and no owner check, only now off the fall-through line. An
@@ -264,7 +264,7 @@ pub unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
 /// As in [`incref_with`], the owner's decrement is the straight line (a
 /// mortal `local` on a header this thread owns is stored minus one, and
 /// `at_zero` is called out of line when that was the last), and markers and
-/// other threads branch away to [`decref_other`].
+/// other threads branch away.
 ///
 /// # Safety
 ///
