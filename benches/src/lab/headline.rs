@@ -92,6 +92,18 @@ pub fn render(doc: &Value) -> String {
             f("per_op", "Brc<Deferred>_non-owner/ratio_to_rc", ratio),
         ),
     );
+    let placed = "Brc<Deferred>_owner/ratio_to_rc";
+    add(
+        "Clone+drop on the owner thread vs `Rc`, median over random code placements: `Brc<Deferred>`, `LocalBrc<Deferred>`",
+        "per_op_placement",
+        placed,
+        format!(
+            "{}; `LocalBrc`: {}; `hybrid_rc::Rc`: {}",
+            f("per_op_placement", placed, fine_ratio),
+            f("per_op_placement", "LocalBrc<Deferred>/ratio_to_rc", fine_ratio),
+            f("per_op_placement", "hybrid_rc::Rc/ratio_to_rc", fine_ratio),
+        ),
+    );
     add(
         "Whole single-interpreter programs vs `gil`, paired by round (geometric mean, one build)",
         "whole_program",
