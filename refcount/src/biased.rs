@@ -123,13 +123,13 @@ pub unsafe fn incref(header: &RcHeader) {
 /// The owner's ordinary increment is the one straight line: a `local` below
 /// the overflow threshold (so not a marker, and not about to overflow) on a
 /// header this thread owns is stored plus one, and every other case
-/// branches away to one inlined, cold-laid-out branch. Testing the range before the owner matters for
-/// immortal objects too (`None`, booleans, small integers, which an
-/// interpreter counts constantly): like CPython's `Py_INCREF`, they cost a
-/// compare and no owner check, only now off the fall-through line. An
-/// earlier layout tested the markers first and left them the fall-through,
-/// which cost the owner's clone and drop a taken branch each
-/// (`papers/design.md`, section 6).
+/// branches away to one inlined, cold-laid-out branch. Testing the range
+/// before the owner matters for immortal objects too (`None`, booleans,
+/// small integers, which an interpreter counts constantly): like CPython's
+/// `Py_INCREF`, they cost a compare and no owner check, only now off the
+/// fall-through line. An earlier layout tested the markers first and left
+/// them the fall-through, which cost the owner's clone and drop a taken
+/// branch each (`papers/design.md`, section 6).
 ///
 /// # Safety
 ///

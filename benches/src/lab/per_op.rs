@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use brisk_gc::Deferred;
+use brisk_gc::{Deferred, Garbage};
 use brisk_refcount::{owner_scope, Atomic, Brc, NonAtomic};
 
 use super::measure::{interleave, Plan, Samples, Variant};
@@ -23,7 +23,6 @@ use super::report::{key, num, range, ratio, Table};
 use super::{Ctx, Experiment, Outcome, Report};
 use crate::workloads::clone_drop::{timed_batches, MadeElsewhere, BATCH, SAFEPOINT_EVERY};
 use crate::workloads::garbage::{settle, Peak};
-use brisk_gc::Garbage;
 
 /// The experiment.
 pub const EXPERIMENT: Experiment = Experiment {
