@@ -140,8 +140,8 @@ unsafe impl RcPolicy for Deferred {
 // SAFETY: the owner path is `Biased`'s (`biased::incref_with` and
 // `decref_with` with the owner branch unchanged), so a reference the owner
 // holds may be counted on `local`; the transitions away from the owner are
-// `Biased`'s, and the zero-local and queue merges here end at `local` 0
-// (`biased::explicit_merge`).
+// `Biased`'s, and the zero-local and queue merges here end at `local`
+// `DISOWNED` (`biased::explicit_merge`).
 unsafe impl brisk_refcount::OwnerBiased for Deferred {}
 
 /// Non-owner increment of a mortal object: buffer (or publish and apply,
@@ -202,8 +202,8 @@ unsafe fn deferred_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {
         unsafe { biased::free(header, dealloc) };
         return;
     }
-    // `local` was already stored as 0: add the owner's reference back (+1)
-    // and give it up one epoch later.
+    // `local` was already stored as -1 (no local references): add the
+    // owner's reference back (+1) and give it up one epoch later.
     // SAFETY: owner thread.
     let count = unsafe { biased::explicit_merge(h, 1) };
     debug_assert!(count >= 1);

@@ -50,7 +50,7 @@ fn blocking_and_detach_flush_before_unpinning() {
 /// Interleaving: `T` attaches for good (the token is forgotten), clones `y`
 /// from the `x2` it was given (buffered `+1`) and sends both back to `O`,
 /// then ends: its thread-local mutator's destructor is the exit path, which
-/// flushes the `+1` and unpins. `O` drops `x` and `x2` (`local` 0: merge,
+/// flushes the `+1` and unpins. `O` drops `x` and `x2` (`local` −1: merge,
 /// defer `-1`), runs two safepoints, reads `y` and drops it (now a non-owner
 /// `-1`: the object is merged).
 ///

@@ -23,7 +23,7 @@ static MERGED_UNDER_HANDLE: AtomicUsize = AtomicUsize::new(0);
 /// then apply the `-1`: `Published` count 0, so the object is queued to
 /// `O`. Meanwhile `O` runs a safepoint inside the scope, then clones and
 /// drops the handle: before the merge on the fast paths, after
-/// it (`local` 0) on `Deferred`'s non-owner paths (applied at once: `O`
+/// it (`local` disowned) on `Deferred`'s non-owner paths (applied at once: `O`
 /// is not attached, so it never holds the epoch back).
 /// `O` drops the handle last.
 ///

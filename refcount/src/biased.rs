@@ -9,9 +9,12 @@
 //!
 //! Every object is *biased* to the thread that made it. That thread changes
 //! `local` with a Relaxed load and a Relaxed store — no read-modify-write, no
-//! fence, the same instructions as `Rc`. The owner check that picks this path
-//! is one header load, one TLS load and a compare. When `local` reaches zero
-//! the owner calls [`merge_zero_local`]: if `shared` is exactly zero the
+//! fence, the same instructions as `Rc` — and tests the sign of what it
+//! stored, as `Rc` tests its count against zero (`local` holds the owner's
+//! references minus one; see [`crate::header`]). The owner check that picks
+//! this path is one header load, one TLS load and a compare. When the
+//! owner's last local reference goes (`local` turns negative) the owner
+//! calls [`merge_zero_local`]: if `shared` is exactly zero the
 //! object is private and dead, and the owner frees it on the spot; otherwise
 //! other threads hold or held references, so the owner gives the object up —
 //! `tid = 0`, state `Merged` — and it is freed when the shared count reaches
@@ -44,10 +47,9 @@
 //!
 //! # Local overflow
 //!
-//! An owner increment that finds `local` at `u32::MAX − 2` moves half of it
-//! into `shared` first (`spill_local`), so the count never wraps and never
-//! turns into one of the two markers above it (forwarded, immortal) by
-//! accident.
+//! An owner increment that takes `local` past `i32::MAX` (it reads negative)
+//! moves half of the count into `shared` (`spill_local`), so the count never
+//! stays in the negative values that mean "not counted locally".
 //!
 //! # Why an object on a queue is never freed early
 //!
@@ -59,7 +61,10 @@
 
 use core::ptr::NonNull;
 
-use crate::header::{RcHeader, SharedState, SharedWord, FORWARDED, LOCAL_MAX, SHARED_ONE, UNOWNED};
+use crate::header::{
+    leaves_owner_path, local_refs, stored_local, RcHeader, SharedState, SharedWord, DISOWNED,
+    FORWARDED, LOCAL_MAX, SHARED_ONE, UNOWNED,
+};
 use crate::queue::{Dealloc, MergeFn, Queued};
 use crate::stats;
 use crate::sync::{
@@ -120,16 +125,15 @@ pub unsafe fn incref(header: &RcHeader) {
 /// does not own (`off_owner`): the shared count here, a coalescing buffer
 /// under the epoch-deferred policy.
 ///
-/// The owner's ordinary increment is the one straight line: a `local` below
-/// the overflow threshold (so not a marker, and not about to overflow) on a
-/// header this thread owns is stored plus one, and every other case
-/// branches away to one inlined, cold-laid-out branch. Testing the range
-/// before the owner matters for immortal objects too (`None`, booleans,
-/// small integers, which an interpreter counts constantly): like CPython's
-/// `Py_INCREF`, they cost a compare and no owner check, only now off the
-/// fall-through line. An earlier layout tested the markers first and left
-/// them the fall-through, which cost the owner's clone and drop a taken
-/// branch each (`papers/design.md`, section 6).
+/// The owner's increment is the one straight line: on a header this thread
+/// owns, `local` is loaded, stored plus one, and the sign of the result is
+/// the only test (an overflow, out of line). Every other case branches away
+/// to one inlined, cold-laid-out branch that tells the markers in `tid`
+/// (immortal, forwarded) from another thread's object, with no second load.
+/// An earlier layout tested the markers first and left them the
+/// fall-through, which cost the owner's clone and drop a taken branch each;
+/// the next one tested a range of `local` before the owner
+/// (`papers/design.md`, section 6).
 ///
 /// # Safety
 ///
@@ -141,54 +145,44 @@ pub unsafe fn incref_with(
     forwarded: unsafe fn(&RcHeader),
     off_owner: unsafe fn(&RcHeader),
 ) {
-    // Relaxed: on the owner this is its own latest store; elsewhere it only
-    // tells IMMORTAL or FORWARDED, each final once set, from any mortal
-    // value.
-    let local = header.local.load(Relaxed);
-    if local < LOCAL_MAX && is_owned_by_current_thread(header) {
-        // SAFETY: owner thread; the caller holds a reference; `local` was
-        // loaded on this thread, the only one that writes it (and, below
-        // LOCAL_MAX, needs no spill: the test inside folds away).
-        unsafe { owner_incref_loaded(header, local) }
+    // Relaxed: as in `is_owned_by_current_thread`; elsewhere a marker is
+    // final once set, so a marker read here is the header's last word.
+    let tid = header.tid.load(Relaxed);
+    if tid == thread::current_tid() {
+        // SAFETY: owner thread; the caller holds a reference.
+        unsafe { owner_incref(header) }
     } else {
         // Keep the owner path the fall-through.
         core::hint::cold_path();
-        // SAFETY: forwarded from the caller; `local` was just loaded here.
-        unsafe { incref_other(header, local, forwarded, off_owner) }
+        // SAFETY: forwarded from the caller; `tid` was just loaded here.
+        unsafe { incref_other(header, tid, forwarded, off_owner) }
     }
 }
 
-/// Every increment but the owner's ordinary one: a marker, the owner's
-/// overflow, or another thread. Inlined, so that an immortal object still
-/// costs no call; laid out away from the owner's line by the caller's
-/// `cold_path`.
+/// Every increment but the owner's: a marker, or another thread's object.
+/// Inlined, so that an immortal object still costs no call; laid out away
+/// from the owner's line by the caller's `cold_path`.
 ///
 /// # Safety
 ///
-/// As [`incref_with`]; `local` is the value the caller just loaded, and
-/// if it is below [`LOCAL_MAX`] this thread does not own the header.
+/// As [`incref_with`]; `tid` is the value the caller just loaded, and it
+/// is not this thread's id.
 #[inline(always)]
 unsafe fn incref_other(
     header: &RcHeader,
-    local: u32,
+    tid: u32,
     forwarded: unsafe fn(&RcHeader),
     off_owner: unsafe fn(&RcHeader),
 ) {
-    if local >= FORWARDED {
+    if tid >= FORWARDED {
         // Nothing to count, unless the header forwards.
-        if local == FORWARDED {
+        if tid == FORWARDED {
             // SAFETY: the caller holds a reference.
             unsafe { forwarded(header) }
         }
-    } else if local < LOCAL_MAX || !is_owned_by_current_thread(header) {
-        // Below LOCAL_MAX the caller's owner check already failed, so
-        // another thread's increment does not make it twice.
+    } else {
         // SAFETY: the caller holds a reference.
         unsafe { off_owner(header) }
-    } else {
-        // SAFETY: owner thread, reference held, `local` loaded here; at
-        // LOCAL_MAX, so this spills half into `shared`, then counts.
-        unsafe { owner_incref_loaded(header, local) }
     }
 }
 
@@ -204,7 +198,7 @@ unsafe fn non_owner_incref(header: &RcHeader) {
     unsafe { shared_incref(header) }
 }
 
-/// The increment of a header whose `local` the caller just read as
+/// The increment of a header whose `tid` the caller just read as
 /// [`FORWARDED`] (a frozen component's member): counted on its target, with
 /// an atomic, from any thread.
 ///
@@ -219,7 +213,7 @@ pub unsafe fn forwarded_incref(header: &RcHeader) {
     }
 }
 
-/// The decrement of a header whose `local` the caller just read as
+/// The decrement of a header whose `tid` the caller just read as
 /// [`FORWARDED`]: see [`forwarded_incref`]. A queued target is merged with
 /// [`merge_queued`].
 ///
@@ -261,10 +255,10 @@ pub unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
 /// `at_zero` reconciles the owner's last local reference
 /// ([`merge_zero_local`], or the policy's own).
 ///
-/// As in [`incref_with`], the owner's decrement is the straight line (a
-/// mortal `local` on a header this thread owns is stored minus one, and
-/// `at_zero` is called out of line when that was the last), and markers and
-/// other threads branch away.
+/// As in [`incref_with`], the owner's decrement is the straight line (on a
+/// header this thread owns, `local` is stored minus one, and `at_zero` is
+/// called out of line when the result is negative: that was the last), and
+/// markers and other threads branch away.
 ///
 /// # Safety
 ///
@@ -281,18 +275,18 @@ pub unsafe fn decref_with(
     // SAFETY: the caller's reference keeps the header alive for these loads.
     let h = unsafe { header.as_ref() };
     // Relaxed: as in `incref_with`.
-    let local = h.local.load(Relaxed);
-    if local < FORWARDED && is_owned_by_current_thread(h) {
-        // SAFETY: owner thread; the caller gives up a reference; `local` was
-        // loaded on this thread, the only one that writes it.
-        unsafe { owner_decref_loaded(header, local, dealloc, at_zero) }
+    let tid = h.tid.load(Relaxed);
+    if tid == thread::current_tid() {
+        // SAFETY: owner thread; the caller gives up a reference; `at_zero`
+        // as the caller's.
+        unsafe { owner_decref_with(header, dealloc, at_zero) }
     } else {
         // Keep the owner path the fall-through.
         core::hint::cold_path();
-        if local == FORWARDED {
+        if tid == FORWARDED {
             // SAFETY: the caller gives up a reference.
             unsafe { forwarded(header, dealloc) }
-        } else if local < FORWARDED {
+        } else if tid < FORWARDED {
             // SAFETY: the caller gives up a reference.
             unsafe { off_owner(header, dealloc) }
         }
@@ -313,39 +307,27 @@ unsafe fn non_owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
     unsafe { shared_decref(header, dealloc, merge_queued) }
 }
 
-/// Owner increment: a Relaxed load and store of `local`.
+/// Owner increment: a Relaxed load and store of `local`, and a test of the
+/// stored value's sign (an overflow spills, out of line).
 ///
 /// # Safety
 ///
 /// Called on the owner thread, with a counted reference held.
 #[inline(always)]
 pub unsafe fn owner_incref(header: &RcHeader) {
-    // Relaxed: only this thread writes `local`.
-    let local = header.local.load(Relaxed);
-    // SAFETY: forwarded from the caller; `local` was just loaded here.
-    unsafe { owner_incref_loaded(header, local) }
-}
-
-/// [`owner_incref`] with `local` already loaded (by the caller, on this
-/// thread, since its last store).
-///
-/// # Safety
-///
-/// As [`owner_incref`]; `local` is the header's current local count.
-#[inline(always)]
-unsafe fn owner_incref_loaded(header: &RcHeader, local: u32) {
     stats::record_owner_op();
-    if local >= LOCAL_MAX {
-        spill_local(header);
-        return;
-    }
+    // Relaxed: only this thread writes `local`.
+    let stored = header.local.load(Relaxed).wrapping_add(1);
     // Relaxed: a plain store, not an RMW — no other thread writes `local`,
-    // and a reader elsewhere only needs some recent value (immortality check).
-    header.local.store(local + 1, Relaxed);
+    // and a reader elsewhere only needs some recent value (a snapshot).
+    header.local.store(stored, Relaxed);
+    if leaves_owner_path(stored) {
+        spill_local(header, stored);
+    }
 }
 
 /// Owner decrement: a Relaxed load and store of `local`, then
-/// [`merge_zero_local`] if it reached zero.
+/// [`merge_zero_local`] if that was the last local reference.
 ///
 /// # Safety
 ///
@@ -353,42 +335,34 @@ unsafe fn owner_incref_loaded(header: &RcHeader, local: u32) {
 /// this object.
 #[inline(always)]
 pub unsafe fn owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
-    // SAFETY: the caller's reference keeps the header alive.
-    // Relaxed: only this thread writes `local`.
-    let local = unsafe { header.as_ref() }.local.load(Relaxed);
-    // SAFETY: forwarded from the caller; `local` was just loaded here.
-    unsafe { owner_decref_loaded(header, local, dealloc, merge_zero_local) }
+    // SAFETY: forwarded from the caller.
+    unsafe { owner_decref_with(header, dealloc, merge_zero_local) }
 }
 
-/// [`owner_decref`] with `local` already loaded (by the caller, on this
-/// thread, since its last store), calling `at_zero` when `local` reaches
-/// zero: [`merge_zero_local`], or, for a policy that must reconcile that
-/// last reference differently (the epoch-deferred policy defers it), its
-/// own.
+/// [`owner_decref`], calling `at_zero` when the owner's last local
+/// reference goes: [`merge_zero_local`], or, for a policy that must
+/// reconcile that last reference differently (the epoch-deferred policy
+/// defers it), its own.
 ///
 /// # Safety
 ///
-/// As [`owner_decref`]; `local` is the header's current local count, and
-/// `at_zero` upholds [`merge_zero_local`]'s contract.
+/// As [`owner_decref`]; `at_zero` upholds [`merge_zero_local`]'s contract.
 #[inline(always)]
-unsafe fn owner_decref_loaded(
+unsafe fn owner_decref_with(
     header: NonNull<RcHeader>,
-    local: u32,
     dealloc: Dealloc,
     at_zero: unsafe fn(NonNull<RcHeader>, Dealloc),
 ) {
     stats::record_owner_op();
     // SAFETY: the caller's reference keeps the header alive.
     let h = unsafe { header.as_ref() };
-    // Immortal and forwarded headers are unowned, so they never reach the
-    // owner path.
-    debug_assert!(
-        local != 0 && local < FORWARDED,
-        "owner decrement of local {local}"
-    );
+    // Relaxed: only this thread writes `local`.
+    let stored = h.local.load(Relaxed).wrapping_sub(1);
     // Relaxed: as in `owner_incref`.
-    h.local.store(local - 1, Relaxed);
-    if local == 1 {
+    h.local.store(stored, Relaxed);
+    // An owned `local` is never below zero before this store, so a negative
+    // value here is -1: the owner's last local reference is gone.
+    if stored < 0 {
         // SAFETY: owner thread, local count now zero.
         unsafe { at_zero(header, dealloc) }
     }
@@ -399,7 +373,8 @@ unsafe fn owner_decref_loaded(
 ///
 /// # Safety
 ///
-/// Called on the owner thread right after its `local` reached zero.
+/// Called on the owner thread right after its last local reference went
+/// (`local` was stored as -1).
 #[cold]
 #[inline(never)] // last owner reference: frees or merges, never on a hot loop
 pub unsafe fn merge_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {
@@ -416,7 +391,10 @@ pub unsafe fn merge_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {
         return;
     }
     // Relaxed: from here on the object has no owner; the CAS below publishes
-    // that along with the state.
+    // that along with the state. No handle on this thread counts on `local`
+    // any more (the count was zero), but it is left as every unowned
+    // header's is.
+    h.local.store(DISOWNED, Relaxed);
     h.tid.store(UNOWNED, Relaxed);
     let mut current = shared;
     let merged = loop {
@@ -439,24 +417,23 @@ pub unsafe fn merge_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {
     }
 }
 
-/// Spills half of `local` into `shared` (owner thread), or does nothing for
-/// an immortal or forwarded header.
+/// Spills half of the owner's count into `shared` (owner thread), after
+/// an increment stored `stored`, one past [`LOCAL_MAX`] (wrapped negative
+/// outside loom).
 #[cold]
-#[inline(never)] // 4 billion increments apart
-fn spill_local(header: &RcHeader) {
-    // Relaxed: owner thread; see `owner_incref`.
-    let local = header.local.load(Relaxed);
-    if local >= FORWARDED {
-        return;
-    }
-    let moved = local / 2;
+#[inline(never)] // 2 billion increments apart
+fn spill_local(header: &RcHeader, stored: i32) {
+    // The references now held: the count before the increment, plus one.
+    let refs = i64::from(local_refs(stored.wrapping_sub(1))) + 1;
+    let moved = refs / 2;
     // Relaxed: the owner holds a reference, so the object stays alive; the
     // total `local + shared` is unchanged once the store below lands, and only
     // the owner reads both halves together.
+    header.shared.fetch_add(moved * SHARED_ONE, Relaxed);
+    // Relaxed: as in `owner_incref`.
     header
-        .shared
-        .fetch_add(i64::from(moved) * SHARED_ONE, Relaxed);
-    header.local.store(local - moved + 1, Relaxed);
+        .local
+        .store(stored_local((refs - moved) as u32), Relaxed);
     tracing::trace!(target: "brisk::refcount", moved, "local count overflow: spilled into shared");
 }
 
@@ -670,12 +647,12 @@ unsafe fn queue_to_owner(header: NonNull<RcHeader>, dealloc: Dealloc, merge: Mer
 pub unsafe fn explicit_merge(header: &RcHeader, extra: i64) -> i64 {
     // Relaxed: owner thread (its own writes), or the owner has exited and a
     // lock ordered its last write before this read.
-    let local = header.local.load(Relaxed);
-    debug_assert!(local < FORWARDED, "merging an immortal object");
-    // Relaxed: the CAS below publishes the merged state; non-owners never
-    // read `local` of a merged object except for the immortality check,
-    // which 0 passes.
-    header.local.store(0, Relaxed);
+    let local = local_refs(header.local.load(Relaxed));
+    debug_assert!(!header.is_immortal(), "merging an immortal object");
+    // Relaxed: the CAS below publishes the merged state. Non-owners never
+    // act on `local`; a handle on the owner thread that still holds a
+    // reference finds it negative and takes the shared path.
+    header.local.store(DISOWNED, Relaxed);
     header.tid.store(UNOWNED, Relaxed);
     // Relaxed: validated by the CAS.
     let mut current = header.shared.load(Relaxed);
@@ -745,12 +722,12 @@ pub unsafe fn adopt(header: &RcHeader) {
     }
     // Relaxed: as above.
     let word = SharedWord::from_raw(header.shared.load(Relaxed));
-    let total = i64::from(header.local.load(Relaxed)) + word.count();
+    let total = i64::from(header.local_count()) + word.count();
     debug_assert!(
-        total >= 1 && total <= i64::from(LOCAL_MAX),
+        total >= 1 && total <= i64::from(LOCAL_MAX) + 1,
         "adopting count {total}"
     );
-    header.local.store(total as u32, Relaxed);
+    header.local.store(stored_local(total as u32), Relaxed);
     header.shared.store(0, Relaxed);
     header.tid.store(tid, Relaxed);
 }
@@ -1022,15 +999,18 @@ mod tests {
     fn local_overflow_spills_half_into_shared() {
         let (a, drops) = tracked();
         let h = Brc::header(&a);
+        // Pretend the owner holds the most references `local` counts, and
+        // take one more.
         h.local.store(LOCAL_MAX, SeqCst);
         let b = a.clone();
-        let moved = LOCAL_MAX / 2;
-        assert_eq!(h.local_count(), LOCAL_MAX - moved + 1);
-        assert_eq!(h.shared_word().count(), i64::from(moved));
+        let refs = i64::from(LOCAL_MAX) + 2;
+        let moved = refs / 2;
+        assert_eq!(i64::from(h.local_count()), refs - moved);
+        assert_eq!(h.shared_word().count(), moved);
         assert!(!h.is_immortal());
-        assert_eq!(Brc::strong_count(&a), LOCAL_MAX as usize + 1);
+        assert_eq!(Brc::strong_count(&a) as i64, refs);
         // Restore the real count (2) without leaking: drain the spill.
-        h.local.store(2, SeqCst);
+        h.local.store(1, SeqCst);
         h.shared.store(0, SeqCst);
         drop((a, b));
         assert_eq!(drops.load(SeqCst), 1);

@@ -6,7 +6,8 @@
 //! #[repr(C)]
 //! RcHeader {
 //!     tid:    AtomicU32  // owning thread; 0 = unowned (merged). Never reused.
-//!     local:  AtomicU32  // owner-only count; u32::MAX = immortal
+//!                        // Two ids at the top mark forwarded and immortal headers.
+//!     local:  AtomicI32  // the owner's references minus one; negative = off the owner path
 //!     shared: AtomicI64  // (count << 2) | state; the count may be negative
 //! }
 //! ```
@@ -18,6 +19,32 @@
 //! owner id gets a full 32 bits, so ids are never reused, and the header stays
 //! a quarter of a cache line.
 //!
+//! # The owner's word: a sign-tested count
+//!
+//! `local` holds the owner's reference count *minus one*, as a signed
+//! 32-bit value. The owner changes it with a Relaxed load, an add and a
+//! Relaxed store (a plain `mov`, `inc`, `mov` on x86-64), and the sign flag
+//! of that add is the whole test for leaving the straight line:
+//!
+//! * an increment that makes it negative overflowed: half the count spills
+//!   into `shared`;
+//! * a decrement that makes it negative gave up the owner's last local
+//!   reference: the object is freed or merged;
+//! * a header nobody counts on locally (unowned, immortal, forwarded) holds
+//!   [`DISOWNED`], a quarter of the range below zero, so that a handle that
+//!   adds or subtracts one before it looks ([`LocalBrc`](crate::LocalBrc))
+//!   lands on a negative value either way and takes the slow path, which
+//!   puts the value back.
+//!
+//! `Rc`'s own test is a compare of the stored count with zero; this is the
+//! same test, bought by storing the count one lower (`papers/design.md`,
+//! section 6, "The owner's count is sign-tested").
+//!
+//! The markers for immortal and forwarded headers live in `tid`, which only
+//! changes when ownership does, so a non-owner tells them from a mortal
+//! header by the same `tid` load that its owner check already made, and
+//! never reads `local` to decide anything.
+//!
 //! # The shared word
 //!
 //! The two low bits of `shared` are a [`SharedState`]; the remaining 62 bits
@@ -28,36 +55,61 @@
 //! upward (`Private` → `Published` → `Queued` → `Merged`); the object is freed
 //! from whichever state it is in.
 //!
-//! `local` is written only by the owner thread, with a Relaxed load and a
-//! Relaxed store (a plain `mov` on x86-64). Other threads read it in two
-//! places: the immortality check, and the merge of an object whose owner has
-//! exited (when the owner can no longer write it).
+//! `local` is written only by the owner thread while it owns the object
+//! (and, for the handles described above, by the former owner while its
+//! value is [`DISOWNED`]). Other threads read it only to merge an object
+//! whose owner has exited, when a lock ordered the owner's last write
+//! before the read, and for diagnostic snapshots.
 
 use core::ptr::NonNull;
 
-use crate::sync::{AtomicI64, AtomicU32};
+use crate::sync::{AtomicI32, AtomicI64, AtomicU32};
 
-/// `tid` of an object that no thread owns: merged, immortal, or made by a
-/// thread that was already exiting. Every operation on it is atomic.
+/// `tid` of an object that no thread owns: merged, or made by a thread
+/// that was already exiting. Every operation on it is atomic.
 pub const UNOWNED: u32 = 0;
 
-/// The value `local` holds for an immortal object. Increments and decrements
-/// of an immortal object change nothing.
-pub const IMMORTAL: u32 = u32::MAX;
+/// `tid` of a header that forwards its counting to another
+/// ([`RcHeader::forward_to`]). Thread ids stop below it.
+pub const FORWARDED: u32 = u32::MAX - 2;
 
-/// The value `local` holds for a header that forwards its counting to
-/// another ([`RcHeader::forward_to`]). One below [`IMMORTAL`], so that the
-/// counting fast paths tell every uncounted header from a counted one with a
-/// single compare (`local >= FORWARDED`), and a plain immortal from a
-/// forwarded one with the flags of that same compare, without reading
-/// `shared`.
-pub const FORWARDED: u32 = u32::MAX - 1;
+/// `tid` of an immortal header: increments and decrements of it change
+/// nothing. One above [`FORWARDED`], so that the counting paths tell every
+/// uncounted header from a counted one with a single compare
+/// (`tid >= FORWARDED`), and a plain immortal from a forwarded one with the
+/// flags of that same compare.
+pub const IMMORTAL: u32 = u32::MAX - 1;
 
-/// Largest `local` the owner path stores. An owner increment that finds
-/// `local` at this value first spills half of it into `shared`, so the count
-/// never wraps and never reaches [`FORWARDED`] or [`IMMORTAL`] by accident.
-/// Tiny under loom so the model can reach the spill.
-pub(crate) const LOCAL_MAX: u32 = if cfg!(loom) { 3 } else { u32::MAX - 2 };
+/// `local` of a header no thread counts on locally: unowned, immortal or
+/// forwarded. Far enough below zero that one more or one less stays
+/// negative (see the module docs).
+pub const DISOWNED: i32 = i32::MIN / 2;
+
+/// Largest value the owner path leaves in `local` (the owner's references
+/// minus one). An increment past it leaves the straight line and spills
+/// half of the count into `shared`, so the count never wraps into the
+/// negative values that mean "not on the owner path". `i32::MAX`, where the
+/// increment's sign flag is the test; tiny under loom so the model can
+/// reach the spill.
+pub(crate) const LOCAL_MAX: i32 = if cfg!(loom) { 2 } else { i32::MAX };
+
+/// Whether a value the owner path has just stored in `local` sends it off
+/// the straight line: negative (an overflow, the last local reference, or a
+/// header not counted locally), or above [`LOCAL_MAX`] (only possible under
+/// loom). One `js` after the add on x86-64.
+#[cfg(not(loom))]
+#[inline(always)]
+pub(crate) const fn leaves_owner_path(stored: i32) -> bool {
+    // Nothing is above `LOCAL_MAX == i32::MAX`: the increment wrapped.
+    stored < 0
+}
+
+/// [`leaves_owner_path`] under loom, where [`LOCAL_MAX`] is small.
+#[cfg(loom)]
+#[inline(always)]
+pub(crate) const fn leaves_owner_path(stored: i32) -> bool {
+    stored < 0 || stored > LOCAL_MAX
+}
 
 /// Number of low bits of `shared` that hold the [`SharedState`].
 pub const STATE_BITS: u32 = 2;
@@ -153,12 +205,15 @@ impl core::fmt::Debug for SharedWord {
 /// [`crate::biased`] for the operations.
 #[repr(C)]
 pub struct RcHeader {
-    /// Owning thread id, or [`UNOWNED`]. Written at creation, and set to
-    /// [`UNOWNED`] by the owner when it merges (or by a non-owner merging on
-    /// behalf of an owner that has exited).
+    /// Owning thread id, [`UNOWNED`], or a marker ([`FORWARDED`],
+    /// [`IMMORTAL`]). Written at creation; set to [`UNOWNED`] by the owner
+    /// when it merges (or by a non-owner merging on behalf of an owner that
+    /// has exited); set to a marker only while no other thread counts on
+    /// the header.
     pub(crate) tid: AtomicU32,
-    /// The owner's count. Only the owner writes it while the owner is alive.
-    pub(crate) local: AtomicU32,
+    /// The owner's references minus one, or [`DISOWNED`]. Only the owner
+    /// writes it while the owner is alive (module docs).
+    pub(crate) local: AtomicI32,
     /// `(count << 2) | state`, see [`SharedWord`]. Any thread.
     pub(crate) shared: AtomicI64,
 }
@@ -172,7 +227,7 @@ impl RcHeader {
     pub(crate) fn with_owner(tid: u32) -> Self {
         RcHeader {
             tid: AtomicU32::new(tid),
-            local: AtomicU32::new(1),
+            local: AtomicI32::new(stored_local(1)),
             shared: AtomicI64::new(SharedWord::new(0, SharedState::Private).raw()),
         }
     }
@@ -182,18 +237,18 @@ impl RcHeader {
     pub fn new_unowned() -> Self {
         RcHeader {
             tid: AtomicU32::new(UNOWNED),
-            local: AtomicU32::new(0),
+            local: AtomicI32::new(DISOWNED),
             shared: AtomicI64::new(SharedWord::new(1, SharedState::Merged).raw()),
         }
     }
 
     /// A header for an immortal object: never freed, and increments and
-    /// decrements from any thread are no-ops (`local == u32::MAX`). Used for
+    /// decrements from any thread are no-ops (`tid == IMMORTAL`). Used for
     /// statics such as `None` or small integers.
     pub fn new_immortal() -> Self {
         RcHeader {
-            tid: AtomicU32::new(UNOWNED),
-            local: AtomicU32::new(IMMORTAL),
+            tid: AtomicU32::new(IMMORTAL),
+            local: AtomicI32::new(DISOWNED),
             shared: AtomicI64::new(SharedWord::new(0, SharedState::Merged).raw()),
         }
     }
@@ -203,9 +258,18 @@ impl RcHeader {
     /// counted on its target.
     #[inline]
     pub fn is_immortal(&self) -> bool {
-        // Relaxed: immortality is set before the object is shared and never
-        // cleared, so any value read is the final one.
-        self.local.load(crate::sync::Ordering::Relaxed) >= FORWARDED
+        // Relaxed: a marker is set before the object is shared (or while no
+        // other thread counts on it) and never cleared, so any value read is
+        // the final one.
+        self.tid.load(crate::sync::Ordering::Relaxed) >= FORWARDED
+    }
+
+    /// Whether the object is immortal and forwards nowhere: a reference to
+    /// it needs no counting at all, here or on a target.
+    #[inline]
+    pub fn is_plain_immortal(&self) -> bool {
+        // Relaxed: as in `is_immortal`.
+        self.tid.load(crate::sync::Ordering::Relaxed) == IMMORTAL
     }
 
     /// Makes this header *forward* to `target`: from now on every counting
@@ -217,7 +281,7 @@ impl RcHeader {
     /// component's count.
     ///
     /// A forwarded header is immortal to [`RcHeader::is_immortal`]; its
-    /// `local` holds [`FORWARDED`] and its `shared` word the target's
+    /// `tid` holds [`FORWARDED`] and its `shared` word the target's
     /// address. A decrement forwarded to the target passes on the member's
     /// `Dealloc`, so the object model's `Dealloc` must be able to free the
     /// representative.
@@ -229,13 +293,14 @@ impl RcHeader {
     /// not itself forwarded, and it outlives every reference to this header;
     /// the references this header counted have been added to `target`.
     pub unsafe fn forward_to(&self, target: NonNull<RcHeader>) {
-        use crate::sync::Ordering::Release;
-        // Release: a thread that later reads the forward (through the
-        // Acquire fence in `forwarded_target`) sees the target's count
-        // already adjusted.
-        self.tid.store(UNOWNED, Release);
-        self.shared.store(target.as_ptr() as usize as i64, Release);
-        self.local.store(FORWARDED, Release);
+        use crate::sync::Ordering::{Relaxed, Release};
+        // Relaxed: published by the Release store of `tid` below.
+        self.local.store(DISOWNED, Relaxed);
+        self.shared.store(target.as_ptr() as usize as i64, Relaxed);
+        // Release: a thread that later reads the marker (through the
+        // Acquire fence in `forwarded_target`) sees the target's address and
+        // the target's count already adjusted.
+        self.tid.store(FORWARDED, Release);
     }
 
     /// Makes this header immortal: counting on it becomes a no-op and no
@@ -248,27 +313,28 @@ impl RcHeader {
     /// No reference to the object is counted any more (its count, or its
     /// component's, reached zero), or the caller wants it leaked forever.
     pub unsafe fn make_immortal(&self) {
-        use crate::sync::Ordering::Release;
-        // Release: as in `forward_to`.
-        self.tid.store(UNOWNED, Release);
+        use crate::sync::Ordering::{Relaxed, Release};
+        // Relaxed: published by the Release store of `tid` below.
+        self.local.store(DISOWNED, Relaxed);
         self.shared
-            .store(SharedWord::new(0, SharedState::Merged).raw(), Release);
-        self.local.store(IMMORTAL, Release);
+            .store(SharedWord::new(0, SharedState::Merged).raw(), Relaxed);
+        // Release: as in `forward_to`.
+        self.tid.store(IMMORTAL, Release);
     }
 
     /// The header this one forwards to, if any (see [`RcHeader::forward_to`]).
     #[inline]
     pub fn forward_target(&self) -> Option<NonNull<RcHeader>> {
         // Relaxed: `forwarded_target`'s fence orders the rest.
-        if self.local.load(crate::sync::Ordering::Relaxed) != FORWARDED {
+        if self.tid.load(crate::sync::Ordering::Relaxed) != FORWARDED {
             return None;
         }
         self.forwarded_target()
     }
 
-    /// [`RcHeader::forward_target`] for a caller that has just read `local`
+    /// [`RcHeader::forward_target`] for a caller that has just read `tid`
     /// as [`FORWARDED`] (Relaxed is enough): the counting paths, which would
-    /// otherwise load and test `local` a second time.
+    /// otherwise load and test `tid` a second time.
     #[inline]
     pub fn forwarded_target(&self) -> Option<NonNull<RcHeader>> {
         use crate::sync::{fence, Ordering::Acquire, Ordering::Relaxed};
@@ -281,7 +347,7 @@ impl RcHeader {
         NonNull::new(self.shared.load(Relaxed) as usize as *mut RcHeader)
     }
 
-    /// The owning thread's id, or [`UNOWNED`]. A snapshot.
+    /// The owning thread's id, [`UNOWNED`], or a marker. A snapshot.
     #[inline]
     pub fn owner(&self) -> u32 {
         // Relaxed: a diagnostic snapshot; the protocol never acts on it alone.
@@ -296,12 +362,31 @@ impl RcHeader {
         SharedWord(self.shared.load(crate::sync::Ordering::Acquire))
     }
 
-    /// The owner's local count. A snapshot; exact only on the owner thread.
+    /// The references the owner counts in `local`: 0 for a header no thread
+    /// counts on locally. A snapshot; exact only on the owner thread.
     #[inline]
     pub fn local_count(&self) -> u32 {
         // Relaxed: exact on the owner thread (its own writes), a snapshot
         // elsewhere.
-        self.local.load(crate::sync::Ordering::Relaxed)
+        local_refs(self.local.load(crate::sync::Ordering::Relaxed))
+    }
+}
+
+/// The value `local` holds for `refs ≥ 1` references: one less.
+#[inline(always)]
+pub(crate) const fn stored_local(refs: u32) -> i32 {
+    debug_assert!(refs >= 1 && refs - 1 <= LOCAL_MAX as u32);
+    (refs - 1) as i32
+}
+
+/// The references a value of `local` stands for: 0 for a negative value
+/// (the owner's count just reached zero, or [`DISOWNED`]).
+#[inline(always)]
+pub(crate) const fn local_refs(stored: i32) -> u32 {
+    if stored < 0 {
+        0
+    } else {
+        stored as u32 + 1
     }
 }
 

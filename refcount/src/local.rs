@@ -29,29 +29,34 @@
 //! threads merge its objects themselves; the borrow rules this out.)
 //!
 //! Ownership can still be lost while a `LocalBrc` is held, and the handle
-//! must notice. Every transition that takes an object away from its owner
-//! leaves `local` at 0 or at or above [`FORWARDED`]:
+//! must notice. `local` holds the owner's references minus one, so while
+//! the object is owned it is never negative; and every transition that
+//! takes an object away from its owner while a reference is held leaves
+//! it at [`DISOWNED`](crate::header::DISOWNED), a quarter of the range below zero:
 //!
-//! * the owner merging the object from its queue (`explicit_merge`) stores
-//!   0;
-//! * the owner's own last local reference (`merge_zero_local`) is reached
-//!   only at 0, which a held `LocalBrc` prevents;
-//! * freezing (`RcHeader::forward_to`) stores [`FORWARDED`], and
-//!   `RcHeader::make_immortal` stores [`IMMORTAL`](crate::header::IMMORTAL);
+//! * the owner merging the object from its queue (`explicit_merge`);
+//! * freezing (`RcHeader::forward_to`) and `RcHeader::make_immortal`;
+//! * the owner's own last local reference (`merge_zero_local`), which a
+//!   held `LocalBrc` prevents anyway;
 //! * re-biasing to another thread (`biased::adopt`) requires that no other
 //!   thread holds a reference, which the handle is.
 //!
-//! And only the owner ever stores a value in between. So a `LocalBrc` whose
-//! `local` reads 1 or more and below [`FORWARDED`] is still on its owner,
-//! and a range test on the `local` it must load anyway replaces the owner
-//! check:
+//! No other thread writes `local` while a handle's thread may be using it:
+//! the owner's queue merge runs on the handle's own thread, freezing with
+//! the world stopped, and an exited owner has no handles left. So a handle
+//! may add or subtract one *before* it looks, and test the sign of what it
+//! stored, exactly as the owner's `Brc` does after its owner check:
 //!
-//! * clone: `1 <= local < LOCAL_MAX` → store `local + 1`;
-//! * drop: `2 <= local < FORWARDED` → store `local - 1`.
+//! * clone: store `local + 1`; negative means an overflow or a header no
+//!   longer owned;
+//! * drop: store `local - 1`; negative means the last local reference, or a
+//!   header no longer owned.
 //!
-//! Anything else (a merged or frozen object, the last local reference, an
-//! overflowing count) takes the policy's full path, through the handle's
-//! inner `Brc`, which decides again from scratch.
+//! On x86-64 each is a load, an `inc` or `dec`, a store and a `js`, with no
+//! compare: `Rc`'s own clone and drop, less its overflow compare. A negative
+//! result takes the slow path, which first puts `local` back and then runs
+//! the policy's full operation through the handle's inner `Brc`, deciding
+//! again from scratch.
 
 use core::fmt;
 use core::marker::PhantomData;
@@ -60,7 +65,7 @@ use core::ops::Deref;
 
 use crate::biased;
 use crate::brc::Brc;
-use crate::header::{FORWARDED, LOCAL_MAX};
+use crate::header::leaves_owner_path;
 use crate::policy::{Biased, RcPolicy};
 use crate::stats;
 use crate::sync::Ordering::Relaxed;
@@ -70,17 +75,16 @@ use crate::sync::Ordering::Relaxed;
 ///
 /// # Safety
 ///
-/// The owner thread may count a reference it holds by storing `local + 1`
-/// into a header whose `local` is in `1..LOCAL_MAX`, and give one back by
-/// storing `local - 1` into one whose `local` is in `2..FORWARDED`, with no
-/// other step (as [`Biased`]'s owner path does). Every change that ends the
-/// calling thread's ownership while it holds a reference leaves `local` at
-/// 0 or at or above [`FORWARDED`], and no other thread stores a value in
-/// between while the owner holds a reference.
+/// The owner thread may count a reference it holds by storing `local + 1`,
+/// and give one back by storing `local - 1`, with no other step whenever
+/// the stored value is not negative (as [`Biased`]'s owner path does).
+/// Every change that ends the calling thread's ownership while it holds a
+/// reference leaves `local` at [`DISOWNED`](crate::header::DISOWNED), and no other thread stores to
+/// `local` while the calling thread may hold a reference and be counting.
 pub unsafe trait OwnerBiased: RcPolicy {}
 
-// SAFETY: `biased::owner_incref_loaded` and `owner_decref_loaded` are the
-// stores above; the transitions are listed in the module docs.
+// SAFETY: `biased::owner_incref` and `owner_decref` are the stores above;
+// the transitions are listed in the module docs.
 unsafe impl OwnerBiased for Biased {}
 
 /// Proof that the calling thread is registered and stays so for the
@@ -156,19 +160,13 @@ impl OwnerScope {
     }
 }
 
-/// Whether the calling thread owns `brc`'s object, with `local` in the
-/// range a [`LocalBrc`] trusts. An owned header always is (ownership ends
-/// at 0), but saying so costs one compare here rather than a subtle
-/// argument later.
+/// Whether the calling thread owns `brc`'s object.
 fn owned_here<T, P: RcPolicy>(brc: &Brc<T, P>) -> bool {
-    let header = Brc::header(brc);
-    // Relaxed: on the owner this is its own latest store.
-    let local = header.local.load(Relaxed);
-    biased::is_owned_by_current_thread(header) && (1..FORWARDED).contains(&local)
+    biased::is_owned_by_current_thread(Brc::header(brc))
 }
 
 /// A [`Brc`] proven to be on its owner thread: clone and drop cost a load,
-/// a range test and a store. See the [module docs](self).
+/// an add, a store and a sign test. See the [module docs](self).
 ///
 /// Made by [`OwnerScope::claim`] or [`OwnerScope::localize`]; turned back
 /// into a `Brc` for free by [`LocalBrc::into_brc`].
@@ -204,7 +202,7 @@ pub struct LocalBrc<'scope, T, P: OwnerBiased = Biased> {
 
 impl<'scope, T, P: OwnerBiased> LocalBrc<'scope, T, P> {
     /// Wraps a `Brc` whose object the calling thread owns (checked by the
-    /// caller: [`owned_here`], or a clone's range test).
+    /// caller: [`owned_here`], or a clone's sign test).
     #[inline(always)]
     fn proven(brc: Brc<T, P>) -> Self {
         LocalBrc {
@@ -240,26 +238,31 @@ impl<T, P: OwnerBiased> Clone for LocalBrc<'_, T, P> {
     #[inline]
     fn clone(&self) -> Self {
         let header = Brc::header(&self.brc);
-        // Relaxed: only this thread stores `local` while it owns the object;
-        // anything else is sent to the full path below.
-        let local = header.local.load(Relaxed);
-        let brc = if local.wrapping_sub(1) < LOCAL_MAX - 1 {
-            // 1 <= local < LOCAL_MAX: still ours (module docs), no overflow.
-            stats::record_owner_op();
-            // Relaxed: as `biased::owner_incref`.
-            header.local.store(local + 1, Relaxed);
-            same_object(&self.brc)
+        // Relaxed: only this thread stores `local` while it may count on it
+        // (module docs).
+        let stored = header.local.load(Relaxed).wrapping_add(1);
+        // Relaxed: as `biased::owner_incref`.
+        header.local.store(stored, Relaxed);
+        let brc = if leaves_owner_path(stored) {
+            clone_slow(&self.brc, stored)
         } else {
-            clone_slow(&self.brc)
+            stats::record_owner_op();
+            same_object(&self.brc)
         };
         LocalBrc::proven(brc)
     }
 }
 
-/// [`LocalBrc`]'s clone off its fast path: the policy's full increment.
+/// [`LocalBrc`]'s clone off its fast path: puts back the `local` its
+/// increment stored, then runs the policy's full increment.
 #[cold]
 #[inline(never)] // a merged, frozen or overflowing object; rare on a hot loop
-fn clone_slow<T, P: RcPolicy>(brc: &Brc<T, P>) -> Brc<T, P> {
+fn clone_slow<T, P: RcPolicy>(brc: &Brc<T, P>, stored: i32) -> Brc<T, P> {
+    // Relaxed: this thread's own store is undone; no other thread writes
+    // `local` meanwhile (module docs).
+    Brc::header(brc)
+        .local
+        .store(stored.wrapping_sub(1), Relaxed);
     Brc::clone(brc)
 }
 
@@ -268,29 +271,32 @@ impl<T, P: OwnerBiased> Drop for LocalBrc<'_, T, P> {
     fn drop(&mut self) {
         let header = Brc::header(&self.brc);
         // Relaxed: as in `clone`.
-        let local = header.local.load(Relaxed);
-        if local.wrapping_sub(2) < FORWARDED - 2 {
-            // 2 <= local < FORWARDED: still ours, and not the last local
-            // reference.
-            stats::record_owner_op();
-            // Relaxed: as `biased::owner_decref`.
-            header.local.store(local - 1, Relaxed);
-        } else {
+        let stored = header.local.load(Relaxed).wrapping_sub(1);
+        // Relaxed: as `biased::owner_decref`.
+        header.local.store(stored, Relaxed);
+        if stored < 0 {
             // SAFETY: `self.brc` is not used again.
-            unsafe { drop_slow(&mut self.brc) }
+            unsafe { drop_slow(&mut self.brc, stored) }
+        } else {
+            stats::record_owner_op();
         }
     }
 }
 
-/// [`LocalBrc`]'s drop off its fast path: the policy's full decrement,
-/// which frees or merges at the last local reference.
+/// [`LocalBrc`]'s drop off its fast path: puts back the `local` its
+/// decrement stored, then runs the policy's full decrement, which frees or
+/// merges at the last local reference.
 ///
 /// # Safety
 ///
 /// `brc` is not used again.
 #[cold]
 #[inline(never)] // the last local reference, or a merged or frozen object
-unsafe fn drop_slow<T, P: RcPolicy>(brc: &mut ManuallyDrop<Brc<T, P>>) {
+unsafe fn drop_slow<T, P: RcPolicy>(brc: &mut ManuallyDrop<Brc<T, P>>, stored: i32) {
+    // Relaxed: as in `clone_slow`.
+    Brc::header(brc)
+        .local
+        .store(stored.wrapping_add(1), Relaxed);
     // SAFETY: forwarded from the caller.
     unsafe { ManuallyDrop::drop(brc) }
 }
@@ -316,7 +322,7 @@ mod tests {
     //! under a held handle, the last local reference, an overflowing count.
 
     use super::*;
-    use crate::header::SharedState;
+    use crate::header::{SharedState, DISOWNED};
     use crate::safepoint;
     use std::sync::atomic::Ordering::SeqCst;
 
@@ -394,12 +400,14 @@ mod tests {
             assert_eq!(header.local_count(), 0);
             assert_eq!(header.shared_word().state(), SharedState::Merged);
             assert_eq!(header.shared_word().count(), 1);
-            // Off the fast path both ways: `local` reads 0.
+            // Off the fast path both ways: `local` is disowned, and each
+            // slow path puts it back.
             let copy = local.clone();
             assert_eq!(header.shared_word().count(), 2);
-            assert_eq!(header.local_count(), 0);
+            assert_eq!(header.local.load(Relaxed), DISOWNED);
             drop(copy);
             assert_eq!(header.shared_word().count(), 1);
+            assert_eq!(header.local.load(Relaxed), DISOWNED);
             assert_eq!(drops.load(SeqCst), 0);
             drop(local);
         });
@@ -438,17 +446,18 @@ mod tests {
 
     #[test]
     fn an_overflowing_local_count_spills_to_the_shared_half() {
+        use crate::header::LOCAL_MAX;
         let (a, drops) = tracked();
         owner_scope(|scope| {
             let local = scope.localize(a).ok().expect("made here");
             let header = Brc::header(LocalBrc::as_brc(&local));
-            // Pretend LOCAL_MAX - 1 references are held, as
-            // `biased::tests` does, and take the count over the limit.
+            // Pretend all but one of the most references `local` counts
+            // are held, as `biased::tests` does, and take the count over.
             header.local.store(LOCAL_MAX - 1, Relaxed);
             let near = local.clone();
-            assert_eq!(header.local_count(), LOCAL_MAX);
+            assert_eq!(header.local.load(Relaxed), LOCAL_MAX);
             let over = local.clone();
-            assert!(header.local_count() < LOCAL_MAX);
+            assert!((0..LOCAL_MAX).contains(&header.local.load(Relaxed)));
             assert!(header.shared_word().count() > 0);
             drop((near, over));
             // Give back the pretended references as the spill left them.
@@ -457,7 +466,7 @@ mod tests {
                 crate::header::SharedWord::new(0, SharedState::Private).raw(),
                 Relaxed,
             );
-            header.local.store(1, Relaxed);
+            header.local.store(0, Relaxed);
             assert!(spilled > 0);
             drop(local);
         });

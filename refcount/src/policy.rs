@@ -17,7 +17,9 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 
 use crate::biased;
-use crate::header::{RcHeader, SharedState, SharedWord, FORWARDED, LOCAL_MAX, SHARED_ONE};
+use crate::header::{
+    local_refs, stored_local, RcHeader, SharedState, SharedWord, FORWARDED, LOCAL_MAX, SHARED_ONE,
+};
 use crate::queue::Dealloc;
 use crate::stats;
 use crate::sync::{
@@ -121,18 +123,21 @@ unsafe impl RcPolicy for NonAtomic {
         stats::record_owner_op();
         // Relaxed: single-threaded by contract; load + store, no RMW.
         let local = header.local.load(Relaxed);
-        // As `biased::incref_with`: one compare keeps the ordinary
-        // increment on the fall-through line; markers and overflow branch
-        // away.
-        if local < LOCAL_MAX {
+        // One unsigned compare keeps the ordinary increment on the
+        // fall-through line: `0 <= local < LOCAL_MAX`. A negative `local`
+        // is a header not counted here (the markers are in `tid`), and
+        // `LOCAL_MAX` overflows. Tested before the store, unlike the
+        // owner-biased paths, because an immortal object is counted from
+        // every thread that holds its outside lock, and must not be written.
+        if (local as u32) < LOCAL_MAX as u32 {
             header.local.store(local + 1, Relaxed);
         } else {
             core::hint::cold_path();
-            if local == FORWARDED {
+            if local == LOCAL_MAX {
+                nonatomic_spill(header);
+            } else if header.owner() == FORWARDED {
                 // SAFETY: forwarded from the caller.
                 unsafe { biased::forwarded_incref(header) };
-            } else if local < FORWARDED {
-                nonatomic_spill(header);
             }
             // Otherwise immortal (inline: immortal objects are counted
             // constantly): nothing to count.
@@ -146,15 +151,15 @@ unsafe impl RcPolicy for NonAtomic {
         let h = unsafe { header.as_ref() };
         // Relaxed: single-threaded by contract.
         let local = h.local.load(Relaxed);
-        if local < FORWARDED {
+        if local >= 0 {
             h.local.store(local - 1, Relaxed);
-            if local == 1 {
+            if local == 0 {
                 // SAFETY: forwarded from the caller.
                 unsafe { nonatomic_refill_or_free(header, dealloc) }
             }
         } else {
             core::hint::cold_path();
-            if local == FORWARDED {
+            if h.owner() == FORWARDED {
                 // SAFETY: forwarded from the caller.
                 unsafe { forwarded_decref::<NonAtomic>(header, dealloc) };
             }
@@ -182,21 +187,23 @@ unsafe impl RcPolicy for NonAtomic {
     unsafe fn adopt(_header: &RcHeader) {}
 }
 
-/// `local` is about to overflow: half of it moves into `shared`.
+/// `local` is about to overflow: half of the count moves into `shared`.
 #[cold]
-#[inline(never)] // 4 billion increments apart
+#[inline(never)] // 2 billion increments apart
 fn nonatomic_spill(header: &RcHeader) {
-    // Relaxed: single-threaded by contract.
-    let local = header.local.load(Relaxed);
-    let moved = local / 2;
-    header.shared.store(
-        header.shared.load(Relaxed) + i64::from(moved) * SHARED_ONE,
-        Relaxed,
-    );
-    header.local.store(local - moved + 1, Relaxed);
+    // Relaxed: single-threaded by contract. The references after this
+    // increment: the most `local` counts, plus one.
+    let refs = i64::from(local_refs(header.local.load(Relaxed))) + 1;
+    let moved = refs / 2;
+    header
+        .shared
+        .store(header.shared.load(Relaxed) + moved * SHARED_ONE, Relaxed);
+    header
+        .local
+        .store(stored_local((refs - moved) as u32), Relaxed);
 }
 
-/// The increment of a header whose `local` the caller just read as
+/// The increment of a header whose `tid` the caller just read as
 /// [`FORWARDED`] (a frozen component's member): counted on its target,
 /// through policy `P`. For a policy whose own increment of the target is
 /// what a forwarded count must do (the epoch-deferred policy's buffers it).
@@ -212,7 +219,7 @@ pub unsafe fn forwarded_incref<P: RcPolicy>(header: &RcHeader) {
     }
 }
 
-/// The decrement of a header whose `local` the caller just read as
+/// The decrement of a header whose `tid` the caller just read as
 /// [`FORWARDED`]: counted on its target, through policy `P`.
 ///
 /// # Safety
@@ -244,12 +251,12 @@ unsafe fn nonatomic_refill_or_free(header: NonNull<RcHeader>, dealloc: Dealloc) 
         unsafe { biased::free(header, dealloc) };
         return;
     }
-    let back = spilled.min(i64::from(LOCAL_MAX / 2));
+    let back = spilled.min(i64::from(LOCAL_MAX / 2) + 1);
     h.shared.store(
         SharedWord::new(spilled - back, SharedState::Private).raw(),
         Relaxed,
     );
-    h.local.store(back as u32, Relaxed);
+    h.local.store(stored_local(back as u32), Relaxed);
 }
 
 /// Every operation is an atomic read-modify-write on `shared`: the model of
@@ -268,11 +275,11 @@ unsafe impl RcPolicy for Atomic {
 
     #[inline(always)]
     unsafe fn incref(header: &RcHeader) {
-        let local = header.local_count();
-        if local >= FORWARDED {
+        let tid = header.owner();
+        if tid >= FORWARDED {
             // As in `NonAtomic::incref`: immortal objects inline, a
             // forwarded header out of line.
-            if local == FORWARDED {
+            if tid == FORWARDED {
                 // SAFETY: forwarded from the caller.
                 unsafe { biased::forwarded_incref(header) };
             }
@@ -288,9 +295,9 @@ unsafe impl RcPolicy for Atomic {
         // SAFETY: the caller's reference keeps the header alive until the
         // `fetch_sub` gives it up; it is not used afterwards unless we free.
         let h = unsafe { header.as_ref() };
-        let local = h.local_count();
-        if local >= FORWARDED {
-            if local == FORWARDED {
+        let tid = h.owner();
+        if tid >= FORWARDED {
+            if tid == FORWARDED {
                 // SAFETY: forwarded from the caller.
                 unsafe { forwarded_decref::<Atomic>(header, dealloc) };
             }
@@ -431,14 +438,17 @@ mod tests {
     fn nonatomic_spills_on_overflow_and_refills_before_freeing() {
         let a: Brc<u8, NonAtomic> = Brc::new_in(0);
         let h = Brc::header(&a);
+        // Pretend the most references `local` counts are held, and take
+        // one more.
         h.local.store(LOCAL_MAX, Relaxed);
         let b = a.clone();
-        let moved = LOCAL_MAX / 2;
-        assert_eq!(h.local_count(), LOCAL_MAX - moved + 1);
-        assert_eq!(h.shared_word().count(), i64::from(moved));
+        let refs = i64::from(LOCAL_MAX) + 2;
+        let moved = refs / 2;
+        assert_eq!(i64::from(h.local_count()), refs - moved);
+        assert_eq!(h.shared_word().count(), moved);
         // Pretend all but two references went away, keeping the split:
-        // local 1 and one spilled reference in shared.
-        h.local.store(1, Relaxed);
+        // one counted in `local` and one spilled into shared.
+        h.local.store(0, Relaxed);
         h.shared
             .store(SharedWord::new(1, SharedState::Private).raw(), Relaxed);
         drop(b); // local 1 -> 0: refill from shared
@@ -500,7 +510,8 @@ mod tests {
             // SAFETY: single-threaded; `target` outlives `member`'s uses.
             unsafe { member.forward_to(t_ptr) };
             assert_eq!(member.forward_target(), Some(t_ptr));
-            assert_eq!(member.local_count(), crate::header::FORWARDED);
+            assert_eq!(member.owner(), crate::header::FORWARDED);
+            assert_eq!(member.local_count(), 0);
             assert!(
                 member.is_immortal(),
                 "a forwarded header is never freed by counting"

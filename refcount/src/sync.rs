@@ -18,7 +18,7 @@
 
 #[cfg(loom)]
 pub(crate) use loom::{
-    sync::atomic::{fence, AtomicBool, AtomicI64, AtomicU32},
+    sync::atomic::{fence, AtomicBool, AtomicI32, AtomicI64, AtomicU32},
     sync::{Arc, Mutex, MutexGuard},
 };
 
@@ -42,7 +42,7 @@ pub(crate) use crate::__brisk_thread_local as thread_local;
 
 #[cfg(not(loom))]
 pub(crate) use std::{
-    sync::atomic::{fence, AtomicBool, AtomicI64, AtomicU32},
+    sync::atomic::{fence, AtomicBool, AtomicI32, AtomicI64, AtomicU32},
     sync::{Arc, Mutex, MutexGuard},
 };
 

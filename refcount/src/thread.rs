@@ -12,8 +12,10 @@
 //! registers the thread.
 //!
 //! Ids come from a global counter and are never reused: a stale `tid` in a
-//! header can never name a newer thread. Running out of the 2³² − 2 ids is a
-//! panic with a clear message.
+//! header can never name a newer thread. Ids stop below the two header
+//! markers ([`FORWARDED`](crate::header::FORWARDED) and
+//! [`IMMORTAL`](crate::header::IMMORTAL)) and [`UNREGISTERED`]; running out
+//! of the 2³² − 4 ids is a panic with a clear message.
 //!
 //! # Per-thread state
 //!
@@ -172,10 +174,10 @@ fn register_current() -> u32 {
                 .next_tid
                 // Relaxed: ids only need to be unique, which the RMW gives.
                 .fetch_update(Relaxed, Relaxed, |next| {
-                    (next < UNREGISTERED).then(|| next + 1)
+                    (next < crate::header::FORWARDED).then(|| next + 1)
                 })
                 .unwrap_or_else(|_| {
-                    panic!("brisk: thread ids exhausted: 2^32 - 2 threads have registered")
+                    panic!("brisk: thread ids exhausted: 2^32 - 4 threads have registered")
                 });
             let state = Arc::new(ThreadState {
                 tid,

@@ -13,9 +13,9 @@ use loom_support::{check, Drops};
 /// `local`) to a non-owner, which drops it: the shared count is zero, so it
 /// queues the object back. The owner's `safepoint()` inside the scope races
 /// the push, and its merge (when it finds the entry) moves `local` into the
-/// shared half and stores 0. Then the owner clones and drops the handle
+/// shared half and stores `DISOWNED`. Then the owner clones and drops the handle
 /// and drops it: fast paths before the merge, the policy's full paths
-/// after it (the handle reads `local` 0).
+/// after it (the handle stores a negative `local`, and puts it back).
 ///
 /// Property: exactly one free, after the owner's last use.
 #[test]

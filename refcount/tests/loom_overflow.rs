@@ -1,6 +1,6 @@
 //! Loom models of the local-count overflow spill. Under `cfg(loom)` the
-//! largest `local` the owner stores is 3, so the fourth owner reference
-//! already moves half of `local` into `shared`.
+//! owner counts at most 3 references in `local`, so the fourth owner
+//! reference already moves half of the count into `shared`.
 #![cfg(loom)]
 
 mod loom_support;
@@ -12,21 +12,21 @@ use loom::thread;
 use loom_support::{check, Drops};
 use raw::Raw;
 
-/// The largest `local` the owner path stores under `cfg(loom)`.
+/// The most references `local` counts under `cfg(loom)`.
 const LOOM_LOCAL_MAX: u32 = 3;
 
 /// Interleaving: the owner makes `a`, gives `b` (counted in `local`) to a
-/// non-owner, then clones `c`, `d`, `e` — `d` and `e` each spill (one of
-/// `local`'s 3 moves to `shared`, the new reference takes its place) —
-/// while the non-owner drops `b`. The drop lands before the spills (count
+/// non-owner, then clones `c`, `d`, `e` — `d` spills (two of the four
+/// references move to `shared`), `e` is counted in `local` again — while
+/// the non-owner drops `b`. The drop lands before the spills (count
 /// 0: it queues, and the spills then lift the count of the `Queued` word)
 /// or after one (it subtracts). The owner then drops `a`, `c`, `d`: `local`
 /// reaches zero with the spilled references still in `shared`, so the
 /// object is merged, not freed; `e`'s drop goes through the shared path.
 /// The owner joins the non-owner and calls `safepoint()`.
 ///
-/// Property: `local` never exceeds the threshold and never reads as the
-/// immortal marker; exactly one free (no leak of the spilled references, no
+/// Property: `local` never counts more than the threshold and the header
+/// never reads as immortal; exactly one free (no leak of the spilled references, no
 /// double free).
 #[test]
 fn spill_races_non_owner_drop() {
@@ -60,7 +60,7 @@ fn spill_races_non_owner_drop() {
 }
 
 /// Interleaving: a non-owner holds `b` while the owner clones past the
-/// threshold (two spills), then drops it; the owner joins it and calls
+/// threshold (a spill), then drops it; the owner joins it and calls
 /// `safepoint()` (merging the object if the drop queued it), so the count
 /// is settled.
 ///
@@ -96,7 +96,7 @@ fn spill_keeps_count_exact() {
 }
 
 /// Interleaving: through the raw API (see `raw`), the owner makes `a`,
-/// gives `b` to a non-owner, and clones `c`, `d`, `e` (two spills); the
+/// gives `b` to a non-owner, and clones `c`, `d`, `e` (a spill); the
 /// non-owner clones `f` from `b` and drops `f` and `b`, the second drop
 /// queueing when it finds the count at zero. With the spills lifting the
 /// `Queued` count above zero, the owner's three decrements take `local` to

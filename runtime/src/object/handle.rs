@@ -5,7 +5,6 @@ use core::ops::Deref;
 use core::ptr::NonNull;
 
 use brisk_gc::SlotOps;
-use brisk_refcount::header::IMMORTAL;
 use brisk_refcount::RcHeader;
 
 use super::{dealloc_object, NativeObject, Object, Payload};
@@ -156,7 +155,7 @@ impl<P: RuntimePolicy> Ref<P> {
     pub fn into_immortal(this: Self) -> Result<Self, Self> {
         // Only the plain marker: a forwarded header (a frozen cycle's
         // member) is counted on its component, and is no leaf anyway.
-        if this.rc_header().local_count() == IMMORTAL {
+        if this.rc_header().is_plain_immortal() {
             return Ok(this);
         }
         let leaf = matches!(
@@ -192,7 +191,7 @@ impl<P: RuntimePolicy> Ref<P> {
     pub fn clone_immortal_first(&self) -> Self {
         // A forwarded header (a frozen component's member) is counted on
         // its target, so only the plain immortal marker skips the count.
-        if self.rc_header().local_count() == IMMORTAL {
+        if self.rc_header().is_plain_immortal() {
             return self.singleton_copy();
         }
         self.clone()
@@ -203,7 +202,7 @@ impl<P: RuntimePolicy> Ref<P> {
     /// for where that pays.
     #[inline]
     pub fn drop_immortal_first(this: Self) {
-        if this.rc_header().local_count() == IMMORTAL {
+        if this.rc_header().is_plain_immortal() {
             core::mem::forget(this);
         }
     }
