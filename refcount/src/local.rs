@@ -243,27 +243,31 @@ impl<T, P: OwnerBiased> Clone for LocalBrc<'_, T, P> {
         let stored = header.local.load(Relaxed).wrapping_add(1);
         // Relaxed: as `biased::owner_incref`.
         header.local.store(stored, Relaxed);
-        let brc = if leaves_owner_path(stored) {
-            clone_slow(&self.brc, stored)
+        if leaves_owner_path(stored) {
+            clone_slow(&self.brc, stored);
         } else {
             stats::record_owner_op();
-            same_object(&self.brc)
-        };
-        LocalBrc::proven(brc)
+        }
+        // Either way one more reference is counted now.
+        LocalBrc::proven(same_object(&self.brc))
     }
 }
 
 /// [`LocalBrc`]'s clone off its fast path: puts back the `local` its
-/// increment stored, then runs the policy's full increment.
+/// increment stored, then counts the reference with the policy's full
+/// increment. The caller makes the handle, on both paths alike, so the
+/// fast path carries no result from here.
 #[cold]
 #[inline(never)] // a merged, frozen or overflowing object; rare on a hot loop
-fn clone_slow<T, P: RcPolicy>(brc: &Brc<T, P>, stored: i32) -> Brc<T, P> {
+fn clone_slow<T, P: RcPolicy>(brc: &Brc<T, P>, stored: i32) {
     // Relaxed: this thread's own store is undone; no other thread writes
     // `local` meanwhile (module docs).
     Brc::header(brc)
         .local
         .store(stored.wrapping_sub(1), Relaxed);
-    Brc::clone(brc)
+    // SAFETY: `brc` is a counted reference; the caller takes over the one
+    // counted here.
+    unsafe { P::incref(Brc::header(brc)) }
 }
 
 impl<T, P: OwnerBiased> Drop for LocalBrc<'_, T, P> {
