@@ -16,8 +16,13 @@ use loom_support::{check, Drops};
 /// shared half and stores `DISOWNED`. Then the owner clones and drops the handle
 /// and drops it: fast paths before the merge, the policy's full paths
 /// after it (the handle stores a negative `local`, and puts it back).
+/// After joining the non-owner and a second `safepoint()` (the object is
+/// merged by then), the owner clones the handle once more and drops the
+/// clone as a plain `Brc`, which gives it up on the shared half.
 ///
-/// Property: exactly one free, after the owner's last use.
+/// Property: exactly one free, after the owner's last use. (A queue merge
+/// that left `local` non-negative would let that clone count on `local`
+/// while its drop subtracts from `shared`: a free before the last touch.)
 #[test]
 fn local_handle_survives_a_queue_merge() {
     check(|| {
@@ -37,6 +42,11 @@ fn local_handle_survives_a_queue_merge() {
                 drop(copy);
                 non_owner.join().unwrap();
                 safepoint();
+                // Merged now: a clone that leaves the scope as a `Brc` is
+                // dropped on the shared half, so the clone must have
+                // counted there too.
+                let escaped = LocalBrc::into_brc(local.clone());
+                drop(escaped);
                 local.touch();
                 drop(local);
             });
