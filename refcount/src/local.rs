@@ -5,10 +5,11 @@
 //!
 //! Every [`Brc`] clone and drop must first ask whether the calling thread
 //! owns the object: one load of the header's owner id, one load of the
-//! thread's id, a compare and a branch, on top of the immortal and overflow
-//! tests that `Rc` does not make either. On a loop that clones and drops one
-//! handle that is about twice `Rc`'s time (`papers/results/per_op.md`),
-//! although the count itself is a plain load and store in both.
+//! thread's id, a compare and a branch, which `Rc` does not make. On a loop
+//! that clones and drops one handle that is a third more than `Rc`'s time
+//! under `Biased`, and more under the epoch-deferred policy, which also
+//! tests its hot entry (`papers/results/per_op_placement.md`), although the
+//! count itself is the same load, add, store and sign test in both.
 //!
 //! The question has the same answer on every operation of a loop that runs
 //! on the owner, so it can be asked once. This is the shape of
