@@ -723,12 +723,14 @@ pub unsafe fn adopt(header: &RcHeader) {
     // Relaxed: as above.
     let word = SharedWord::from_raw(header.shared.load(Relaxed));
     let total = i64::from(header.local_count()) + word.count();
-    debug_assert!(
-        total >= 1 && total <= i64::from(LOCAL_MAX) + 1,
-        "adopting count {total}"
+    debug_assert!(total >= 1, "adopting count {total}");
+    // Whatever `local` cannot count stays in `shared`, as after a spill.
+    let in_local = total.clamp(1, i64::from(LOCAL_MAX) + 1);
+    header.local.store(stored_local(in_local as u32), Relaxed);
+    header.shared.store(
+        SharedWord::new(total - in_local, SharedState::Private).raw(),
+        Relaxed,
     );
-    header.local.store(stored_local(total as u32), Relaxed);
-    header.shared.store(0, Relaxed);
     header.tid.store(tid, Relaxed);
 }
 
@@ -1071,6 +1073,32 @@ mod tests {
         })
         .join()
         .unwrap();
+        assert_eq!(drops.load(SeqCst), 1);
+    }
+
+    #[test]
+    fn adopt_keeps_what_local_cannot_count_in_shared() {
+        let (moved, drops) = std::thread::spawn(tracked).join().unwrap();
+        let header = Brc::header(&moved);
+        // Pretend the exited owner counted the most references `local`
+        // can, and five more on the shared half.
+        header.local.store(LOCAL_MAX, SeqCst);
+        header
+            .shared
+            .store(SharedWord::new(5, SharedState::Private).raw(), SeqCst);
+        // SAFETY: the only reference is ours and its thread has been
+        // joined; the pretended ones are put back below.
+        unsafe { adopt(header) };
+        assert_eq!(header.owner(), thread::current_tid());
+        assert_eq!(header.local.load(SeqCst), LOCAL_MAX);
+        assert_eq!(
+            header.shared_word(),
+            SharedWord::new(5, SharedState::Private)
+        );
+        // Back to the one real reference, counted in `local`.
+        header.local.store(0, SeqCst);
+        header.shared.store(0, SeqCst);
+        drop(moved);
         assert_eq!(drops.load(SeqCst), 1);
     }
 

@@ -454,6 +454,31 @@ mod tests {
     }
 
     #[test]
+    fn local_holds_references_minus_one_and_its_sign_is_the_test() {
+        assert_eq!(stored_local(1), 0);
+        assert_eq!(local_refs(0), 1);
+        assert_eq!(local_refs(-1), 0, "the owner's last reference just went");
+        assert_eq!(local_refs(DISOWNED), 0);
+        assert_eq!(local_refs(LOCAL_MAX), LOCAL_MAX as u32 + 1);
+        assert!(!leaves_owner_path(0) && !leaves_owner_path(LOCAL_MAX));
+        assert!(leaves_owner_path(-1));
+        assert!(leaves_owner_path(LOCAL_MAX.wrapping_add(1)), "overflow");
+        // A handle's one blind step either way from DISOWNED stays negative.
+        assert!(leaves_owner_path(DISOWNED + 1) && leaves_owner_path(DISOWNED - 1));
+    }
+
+    #[test]
+    fn markers_live_in_tid_above_every_thread_id() {
+        let immortal = RcHeader::new_immortal();
+        assert_eq!(immortal.owner(), IMMORTAL);
+        assert!(immortal.is_immortal() && immortal.is_plain_immortal());
+        assert_eq!(immortal.local_count(), 0);
+        let unowned = RcHeader::new_unowned();
+        assert!(!unowned.is_immortal() && !unowned.is_plain_immortal());
+        assert_eq!(unowned.local_count(), 0);
+    }
+
+    #[test]
     fn constructors_set_the_documented_fields() {
         let owned = RcHeader::with_owner(7);
         assert_eq!(owned.owner(), 7);

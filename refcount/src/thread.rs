@@ -45,6 +45,12 @@ use crate::sync::{lazy_global, lock, thread_local, Arc, AtomicU32, Mutex, Orderi
 /// thread fails every owner check.
 pub const UNREGISTERED: u32 = u32::MAX;
 
+// Thread ids stop below the header markers, which sit below the sentinel,
+// so no owner check can match a marker or an unregistered thread.
+const _: () = assert!(
+    crate::header::FORWARDED < crate::header::IMMORTAL && crate::header::IMMORTAL < UNREGISTERED
+);
+
 pub use crate::header::UNOWNED;
 
 /// A registered thread's shared state.
