@@ -181,13 +181,13 @@ unsafe fn non_owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
     }
 }
 
-/// The owner's `local` reached zero. A never-published object is freed now;
+/// The owner's local count reached zero. A never-published object is freed now;
 /// otherwise the owner's last reference is folded into the shared count and
 /// its −1 deferred one epoch.
 ///
 /// # Safety
 ///
-/// Owner thread, right after `local` reached zero.
+/// Owner thread, right after its local count reached zero (`local` stored as -1).
 #[cold]
 #[inline(never)] // last owner reference of an object: frees or defers
 unsafe fn deferred_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {

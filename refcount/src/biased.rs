@@ -368,7 +368,7 @@ unsafe fn owner_decref_with(
     }
 }
 
-/// The owner's `local` reached zero: free the object if nobody else ever
+/// The owner's local count reached zero: free the object if nobody else ever
 /// counted a reference, otherwise give it up to the shared count.
 ///
 /// # Safety
@@ -604,7 +604,7 @@ unsafe fn queue_to_owner(header: NonNull<RcHeader>, dealloc: Dealloc, merge: Mer
     let owner = unsafe { header.as_ref() }.tid.load(Relaxed);
     if owner == UNOWNED {
         // Between our `Queued` CAS and this load, other threads added shared
-        // references, the owner's `local` reached zero and `merge_zero_local`
+        // references, the owner's local count reached zero and `merge_zero_local`
         // gave the object up (CPython's `_Py_brc_queue_object` checks for the
         // same). Its `local` is zero and stays zero, so the shared count is
         // the whole count: give our reference back as an ordinary shared

@@ -234,7 +234,7 @@ pub unsafe fn forwarded_decref<P: RcPolicy>(header: NonNull<RcHeader>, dealloc: 
     }
 }
 
-/// `local` reached zero: free, or move spilled references back into `local`.
+/// The local count reached zero: free, or move spilled references back into `local`.
 ///
 /// # Safety
 ///
