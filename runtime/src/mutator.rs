@@ -307,7 +307,7 @@ impl<P: RuntimePolicy> Mutator<P> {
 
     /// A list.
     pub fn list(&self, items: Vec<Ref<P>>) -> Ref<P> {
-        self.alloc_tracked(Payload::List(parking_lot::Mutex::new(items)))
+        self.alloc_tracked(Payload::List(crate::sync::ObjectMutex::new(items)))
     }
 
     /// An empty dictionary.

@@ -46,7 +46,7 @@
 use core::ptr::{self, NonNull};
 use std::sync::Arc;
 
-use parking_lot::Mutex;
+use crate::sync::ObjectMutex as Mutex;
 
 use crate::object::{Kind, Object};
 use crate::policy::RuntimePolicy;

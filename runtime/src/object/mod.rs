@@ -46,10 +46,10 @@ mod text;
 
 use core::fmt;
 
+use crate::sync::ObjectMutex as Mutex;
 use brisk_gc::RawSlot;
 use brisk_refcount::RcHeader;
 use indexmap::IndexMap;
-use parking_lot::Mutex;
 use rustc_hash::FxBuildHasher;
 use smallvec::SmallVec;
 
