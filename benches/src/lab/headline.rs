@@ -260,9 +260,10 @@ pub fn render(doc: &Value) -> String {
         .map(|m| format!(", {m}"))
         .unwrap_or_default();
     format!(
-        "{}\nFrom the last `brisk-lab` run written to `papers/results/` ({} suite, {}, {} \
-         cores{machine}, load {} at start, {}). Medians of interleaved rounds; see each \
-         table for spreads.\n",
+        "{}\nEach row is from the latest run of its experiment written to \
+         `papers/results/`; each table names its commit and start time. The latest of \
+         those runs: {} suite, {}, {} cores{machine}, load {} at start, {}. Medians of \
+         interleaved rounds; see each table for spreads.\n",
         table.to_markdown(),
         field("suite"),
         field("cpu_model"),
