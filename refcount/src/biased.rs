@@ -316,11 +316,7 @@ unsafe fn non_owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
 #[inline(always)]
 pub unsafe fn owner_incref(header: &RcHeader) {
     stats::record_owner_op();
-    // Relaxed: only this thread writes `local`.
-    let stored = header.local.load(Relaxed).wrapping_add(1);
-    // Relaxed: a plain store, not an RMW — no other thread writes `local`,
-    // and a reader elsewhere only needs some recent value (a snapshot).
-    header.local.store(stored, Relaxed);
+    let stored = header.step_local(1);
     if leaves_owner_path(stored) {
         spill_local(header, stored);
     }
@@ -356,13 +352,9 @@ unsafe fn owner_decref_with(
     stats::record_owner_op();
     // SAFETY: the caller's reference keeps the header alive.
     let h = unsafe { header.as_ref() };
-    // Relaxed: only this thread writes `local`.
-    let stored = h.local.load(Relaxed).wrapping_sub(1);
-    // Relaxed: as in `owner_incref`.
-    h.local.store(stored, Relaxed);
-    // An owned `local` is never below zero before this store, so a negative
+    // An owned `local` is never below zero before this step, so a negative
     // value here is -1: the owner's last local reference is gone.
-    if stored < 0 {
+    if h.step_local(-1) < 0 {
         // SAFETY: owner thread, local count now zero.
         unsafe { at_zero(header, dealloc) }
     }
@@ -606,8 +598,8 @@ unsafe fn queue_to_owner(header: NonNull<RcHeader>, dealloc: Dealloc, merge: Mer
         // Between our `Queued` CAS and this load, other threads added shared
         // references, the owner's local count reached zero and `merge_zero_local`
         // gave the object up (CPython's `_Py_brc_queue_object` checks for the
-        // same). Its `local` is zero and stays zero, so the shared count is
-        // the whole count: give our reference back as an ordinary shared
+        // same). Its `local` counts nothing any more (disowned), so the
+        // shared count is the whole count: give our reference back as an ordinary shared
         // decrement. The state is `Queued` or `Merged`, so it subtracts (the
         // owner's merge CAS then frees at zero) or frees at zero itself; it
         // never queues again. Merging here instead could free the object

@@ -362,6 +362,24 @@ impl RcHeader {
         SharedWord(self.shared.load(crate::sync::Ordering::Acquire))
     }
 
+    /// The owner path's step on `local`: a Relaxed load, `by` added
+    /// (wrapping), a Relaxed store, and the stored value returned for the
+    /// sign test (module docs). A plain load and store, not a
+    /// read-modify-write. Called only by a thread that may count on
+    /// `local`: the owner, or an owner-proven handle on its thread.
+    #[inline(always)]
+    pub(crate) fn step_local(&self, by: i32) -> i32 {
+        use crate::sync::Ordering::Relaxed;
+        // Relaxed: only the calling thread writes `local` while it may
+        // count on it, so this is its own latest store.
+        let stored = self.local.load(Relaxed).wrapping_add(by);
+        // Relaxed: a reader elsewhere only needs some recent value (a
+        // snapshot, or the merge of an exited owner's object, which a lock
+        // orders after this).
+        self.local.store(stored, Relaxed);
+        stored
+    }
+
     /// The references the owner counts in `local`: 0 for a header no thread
     /// counts on locally. A snapshot; exact only on the owner thread.
     #[inline]

@@ -238,12 +238,9 @@ fn same_object<T, P: RcPolicy>(brc: &Brc<T, P>) -> Brc<T, P> {
 impl<T, P: OwnerBiased> Clone for LocalBrc<'_, T, P> {
     #[inline]
     fn clone(&self) -> Self {
-        let header = Brc::header(&self.brc);
-        // Relaxed: only this thread stores `local` while it may count on it
-        // (module docs).
-        let stored = header.local.load(Relaxed).wrapping_add(1);
-        // Relaxed: as `biased::owner_incref`.
-        header.local.store(stored, Relaxed);
+        // Only this thread stores `local` while it may count on it (module
+        // docs), so the handle may step before it looks.
+        let stored = Brc::header(&self.brc).step_local(1);
         if leaves_owner_path(stored) {
             clone_slow(&self.brc, stored);
         } else {
@@ -274,11 +271,8 @@ fn clone_slow<T, P: RcPolicy>(brc: &Brc<T, P>, stored: i32) {
 impl<T, P: OwnerBiased> Drop for LocalBrc<'_, T, P> {
     #[inline]
     fn drop(&mut self) {
-        let header = Brc::header(&self.brc);
-        // Relaxed: as in `clone`.
-        let stored = header.local.load(Relaxed).wrapping_sub(1);
-        // Relaxed: as `biased::owner_decref`.
-        header.local.store(stored, Relaxed);
+        // As in `clone`.
+        let stored = Brc::header(&self.brc).step_local(-1);
         if stored < 0 {
             // SAFETY: `self.brc` is not used again.
             unsafe { drop_slow(&mut self.brc, stored) }

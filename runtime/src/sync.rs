@@ -43,10 +43,8 @@ impl<T> ObjectMutex<T> {
         ObjectMutex(std::sync::Mutex::new(value))
     }
 
-    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, T> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        lock(&self.0)
     }
 
     pub(crate) fn get_mut(&mut self) -> &mut T {
