@@ -68,7 +68,7 @@ use crate::header::{
 use crate::queue::{Dealloc, MergeFn, Queued};
 use crate::stats;
 use crate::sync::{
-    fence,
+    acquire,
     Ordering::{AcqRel, Acquire, Relaxed, Release},
 };
 use crate::thread;
@@ -570,7 +570,7 @@ pub unsafe fn shared_decref_by(
         SharedDecrement::Free => {
             // Acquire: pairs with the Release decrements of every other
             // thread, as in `Arc::drop`.
-            fence(Acquire);
+            acquire!(h.shared);
             // SAFETY: merged and we took the count to zero.
             unsafe { free(header, dealloc) }
         }

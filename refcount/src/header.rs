@@ -337,12 +337,12 @@ impl RcHeader {
     /// otherwise load and test `tid` a second time.
     #[inline]
     pub fn forwarded_target(&self) -> Option<NonNull<RcHeader>> {
-        use crate::sync::{fence, Ordering::Acquire, Ordering::Relaxed};
+        use crate::sync::{acquire, Ordering::Relaxed};
         // Acquire fence: the caller's read of FORWARDED took the value of
         // the Release store in `forward_to`, which this fence makes
         // synchronise, so the pointer read below is the one stored before
         // it. A compiler barrier only, on x86-64.
-        fence(Acquire);
+        acquire!(self.tid);
         // Relaxed: ordered by the fence above.
         NonNull::new(self.shared.load(Relaxed) as usize as *mut RcHeader)
     }

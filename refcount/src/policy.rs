@@ -23,8 +23,8 @@ use crate::header::{
 use crate::queue::Dealloc;
 use crate::stats;
 use crate::sync::{
-    fence,
-    Ordering::{Acquire, Relaxed, Release},
+    acquire,
+    Ordering::{Relaxed, Release},
 };
 
 /// A reference-counting policy: how a header is initialised, incremented and
@@ -308,7 +308,7 @@ unsafe impl RcPolicy for Atomic {
         let old = h.shared.fetch_sub(SHARED_ONE, Release);
         if old == SharedWord::new(1, SharedState::Merged).raw() {
             // Acquire: every other thread's uses happen-before the free.
-            fence(Acquire);
+            acquire!(h.shared);
             // SAFETY: count reached zero.
             unsafe { biased::free(header, dealloc) }
         }

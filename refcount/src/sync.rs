@@ -40,13 +40,34 @@ macro_rules! __brisk_thread_local {
 
 pub(crate) use crate::__brisk_thread_local as thread_local;
 
+// The fence is only named by `acquire!`, which does without it under TSan.
 #[cfg(not(loom))]
+#[cfg_attr(brisk_tsan, allow(unused_imports))]
 pub(crate) use std::{
     sync::atomic::{fence, AtomicBool, AtomicI32, AtomicI64, AtomicU32},
     sync::{Arc, Mutex, MutexGuard},
 };
 
 pub(crate) use std::sync::atomic::Ordering;
+
+/// The Acquire edge that a thread needs before it frees an object, after it
+/// read the last Release on `$atomic` (std's `Arc` uses the same device, its
+/// `acquire!` macro): an Acquire fence normally, and under
+/// `--cfg brisk_tsan` an Acquire load of that same atomic instead, because
+/// ThreadSanitizer does not model fences and would report the free as a race
+/// with every earlier use. Both give the thread the happens-before edge from
+/// every Release write in `$atomic`'s modification order up to the value
+/// read.
+macro_rules! acquire {
+    ($atomic:expr) => {{
+        #[cfg(not(brisk_tsan))]
+        $crate::sync::fence($crate::sync::Ordering::Acquire);
+        #[cfg(brisk_tsan)]
+        let _ = $atomic.load($crate::sync::Ordering::Acquire);
+    }};
+}
+
+pub(crate) use acquire;
 
 /// Declares `fn $name() -> &'static $ty`, a process-wide value created on
 /// first use (once per execution under loom, where statics holding loom
