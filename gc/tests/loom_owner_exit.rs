@@ -27,6 +27,10 @@
 //! The main model thread waits, before it stops exploring, until the owner
 //! has left `brisk-refcount`'s registry (the last step of its exit path), so
 //! the whole exit path lies in the explored part of every execution.
+//!
+//! The model fails (a leak) against an exit path that leaves its queue open
+//! (a push after the close lands where nobody merges it) and against one
+//! that drops what was left in the queue unmerged.
 #![cfg(loom)]
 
 mod loom_support;
