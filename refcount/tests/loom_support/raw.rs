@@ -11,11 +11,16 @@
 //! `shared_decref` directly takes those owner-check reads out, so the two
 //! accesses are adjacent and loom explores both orders.
 //!
-//! Included with `#[path]` by the models that use it.
+//! The same objects also serve the models of the other counting entry
+//! points (`adopt`, `forward_to`, `shared_decref_by`, the unbiased
+//! policies), which `Brc` does not reach or does not expose.
+//!
+//! Included with `#[path]` by the models that use it; each uses a subset.
+#![allow(dead_code)]
 
 use core::ptr::NonNull;
 
-use brisk_refcount::{biased, RcHeader};
+use brisk_refcount::{biased, RcHeader, RcPolicy};
 
 use crate::loom_support::Payload;
 
@@ -50,11 +55,28 @@ unsafe fn free(header: NonNull<RcHeader>) {
 impl Raw {
     /// A new object owned by the calling thread, holding `payload`.
     pub fn new(payload: Payload) -> Raw {
-        let object = Box::new(Object {
-            header: biased::new_header(),
-            payload,
-        });
+        Raw::with_header(biased::new_header(), payload)
+    }
+
+    /// A new object with policy `P`'s header (owned by the calling thread
+    /// under `Biased`, unowned under `Atomic` and `NonAtomic`).
+    pub fn new_in<P: RcPolicy>(payload: Payload) -> Raw {
+        Raw::with_header(P::new_header(), payload)
+    }
+
+    fn with_header(header: RcHeader, payload: Payload) -> Raw {
+        let object = Box::new(Object { header, payload });
         Raw(NonNull::from(Box::leak(object)).cast())
+    }
+
+    /// The object's header.
+    ///
+    /// # Safety
+    ///
+    /// Holding a reference for as long as the header is used.
+    pub unsafe fn header<'a>(self) -> &'a RcHeader {
+        // SAFETY: the caller's reference keeps the object alive.
+        unsafe { self.0.as_ref() }
     }
 
     /// Reads the payload, as a user of the object would.
@@ -110,5 +132,95 @@ impl Raw {
         // SAFETY: forwarded from the caller; `free` frees exactly this
         // object, and `merge_queued` is the biased merge.
         unsafe { biased::shared_decref(self.0, free, biased::merge_queued) }
+    }
+
+    /// Non-owner decrement of `n` references at once
+    /// ([`biased::shared_decref_by`]): queues the object when the shared
+    /// count would pass zero.
+    ///
+    /// # Safety
+    ///
+    /// Off the owner thread, giving up the `n` references this copy stands
+    /// for.
+    pub unsafe fn shared_drop_by(self, n: u32) {
+        // SAFETY: forwarded from the caller; as in `shared_drop`.
+        unsafe { biased::shared_decref_by(self.0, n, free, biased::merge_queued) }
+    }
+
+    /// Increment through policy `P`, from any thread (under `Biased`, the
+    /// full path: owner check, markers, shared count).
+    ///
+    /// # Safety
+    ///
+    /// Holding a reference, and whatever `P` asks of its callers (an outside
+    /// lock for `NonAtomic`).
+    pub unsafe fn clone_in<P: RcPolicy>(self) -> Raw {
+        // SAFETY: forwarded from the caller.
+        unsafe { P::incref(self.0.as_ref()) };
+        self
+    }
+
+    /// Decrement through policy `P`, from any thread.
+    ///
+    /// # Safety
+    ///
+    /// Giving up this reference, and whatever `P` asks of its callers.
+    pub unsafe fn drop_in<P: RcPolicy>(self) {
+        // SAFETY: forwarded from the caller; `free` frees exactly this
+        // object (or, for a forwarded header, its target, also an `Object`).
+        unsafe { P::decref(self.0, free) }
+    }
+
+    /// [`biased::exact_count`] of the object.
+    ///
+    /// # Safety
+    ///
+    /// Holding a reference.
+    pub unsafe fn exact_count(self) -> Option<usize> {
+        // SAFETY: forwarded from the caller.
+        biased::exact_count(unsafe { self.header() })
+    }
+
+    /// [`biased::adopt`]: re-biases the object to the calling thread.
+    ///
+    /// # Safety
+    ///
+    /// As [`biased::adopt`]: nobody else holds or can obtain a reference,
+    /// the count is exact, and the giving thread's writes happen-before.
+    pub unsafe fn adopt(self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { biased::adopt(self.header()) }
+    }
+
+    /// [`RcHeader::forward_to`]: counting on this object lands on `target`.
+    ///
+    /// # Safety
+    ///
+    /// As [`RcHeader::forward_to`]; in particular `target` is an `Object`
+    /// too (decrements forwarded to it carry this object's `free`).
+    pub unsafe fn forward_to(self, target: Raw) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.header().forward_to(target.0) }
+    }
+
+    /// [`RcHeader::make_immortal`].
+    ///
+    /// # Safety
+    ///
+    /// As [`RcHeader::make_immortal`].
+    pub unsafe fn make_immortal(self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { self.header().make_immortal() }
+    }
+
+    /// Frees an object that counting never frees (a forwarded or immortal
+    /// member of a frozen component), as the component's own free would.
+    ///
+    /// # Safety
+    ///
+    /// No reference to the object is used afterwards.
+    pub unsafe fn dispose(self) {
+        // SAFETY: forwarded from the caller.
+        unsafe { free(self.0) }
     }
 }
