@@ -7,7 +7,7 @@ mod loom_support;
 #[path = "loom_support/raw.rs"]
 mod raw;
 
-use brisk_refcount::{safepoint, Brc};
+use brisk_refcount::{safepoint, Brc, SharedState};
 use loom::thread;
 use loom_support::{check, Drops};
 use raw::Raw;
@@ -25,9 +25,14 @@ const LOOM_LOCAL_MAX: u32 = 3;
 /// object is merged, not freed; `e`'s drop goes through the shared path.
 /// The owner joins the non-owner and calls `safepoint()`.
 ///
-/// Property: `local` never counts more than the threshold and the header
-/// never reads as immortal; exactly one free (no leak of the spilled references, no
-/// double free).
+/// Property: the spill moves exactly half of the four references (`local`
+/// counts 2 right after it, 3 after `e`), and `shared` then holds the two
+/// moved, less the non-owner's reference if its decrement subtracted
+/// (`Queued` only with both, since a queueing decrement subtracts nothing);
+/// exactly one free (no leak of the spilled references, no double free).
+///
+/// Mutant caught: `spill_local` moving one reference more than half
+/// (`refs / 2 + 1`): the total is unchanged, so only the split shows it.
 #[test]
 fn spill_races_non_owner_drop() {
     check(|| {
@@ -40,12 +45,19 @@ fn spill_races_non_owner_drop() {
                 b.touch();
                 drop(b);
             });
-            let c = Brc::clone(&a);
-            let d = Brc::clone(&a);
-            let e = Brc::clone(&a);
             let header = Brc::header(&a);
-            assert!(!header.is_immortal(), "spill made the object immortal");
-            assert!(header.local_count() <= LOOM_LOCAL_MAX);
+            let c = Brc::clone(&a);
+            assert_eq!(header.local_count(), LOOM_LOCAL_MAX);
+            let d = Brc::clone(&a);
+            assert_eq!(header.local_count(), 2, "the spill keeps half of four");
+            let e = Brc::clone(&a);
+            assert_eq!(header.local_count(), LOOM_LOCAL_MAX);
+            let word = header.shared_word();
+            match word.state() {
+                SharedState::Queued => assert_eq!(word.count(), 2),
+                SharedState::Private => assert!((1..=2).contains(&word.count()), "{word:?}"),
+                state => panic!("unexpected state after the spill: {state:?}"),
+            }
             drop(a);
             drop(c);
             drop(d);
@@ -65,8 +77,13 @@ fn spill_races_non_owner_drop() {
 /// is settled.
 ///
 /// Property: the spills lose no reference: `strong_count` is exactly the
-/// four references the owner holds, whatever the order, and the object is
-/// still mortal; dropping them frees it exactly once, on the owner.
+/// four references the owner holds, whatever the order, split as the order
+/// dictates — the drop subtracted after the spill (`Private`, 3 in `local`,
+/// 1 in `shared`), or queued before it and was merged (`Merged`, all 4 in
+/// `shared`); dropping them frees it exactly once, on the owner.
+///
+/// Mutant caught: the same `refs / 2 + 1` spill as above, which keeps the
+/// total and the object mortal but leaves the split `(Private, 2, 2)`.
 #[test]
 fn spill_keeps_count_exact() {
     check(|| {
@@ -84,7 +101,13 @@ fn spill_keeps_count_exact() {
             non_owner.join().unwrap();
             safepoint();
             assert_eq!(Brc::strong_count(&a), 4);
-            assert!(!Brc::header(&a).is_immortal());
+            let header = Brc::header(&a);
+            let word = header.shared_word();
+            let split = (word.state(), header.local_count(), word.count());
+            assert!(
+                split == (SharedState::Private, 3, 1) || split == (SharedState::Merged, 0, 4),
+                "unexpected split after the spill and merge: {split:?}"
+            );
             drop(held);
             drop(a);
             assert_eq!(seen.count(), 1);
