@@ -1,0 +1,9 @@
+//! `NonAtomic` counts with plain loads and stores: a slot whose retired
+//! values are released on another thread must not use it.
+
+use brisk_gc::AtomicSlot;
+use brisk_refcount::{Brc, NonAtomic};
+
+fn main() {
+    let _slot: AtomicSlot<u8, NonAtomic> = AtomicSlot::new(Some(Brc::new_in(1)));
+}
