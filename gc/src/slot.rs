@@ -151,6 +151,13 @@ impl core::fmt::Debug for RawSlot {
 /// An atomic `Option<Brc<T, P>>` that any number of threads may load and
 /// replace concurrently.
 ///
+/// The value a slot gives up is released an epoch later by whichever thread
+/// runs that collection step, so a slot only holds handles that may move to
+/// and be shared with another thread: `Brc<T, P>: Send + Sync`, which asks
+/// for `T: Send + Sync` and a thread-safe policy (not
+/// [`NonAtomic`](brisk_refcount::NonAtomic)). A GIL-based object model that
+/// replaces values under its own lock uses [`RawSlot::replace_now`].
+///
 /// ```
 /// use brisk_gc::{AtomicSlot, Deferred};
 /// use brisk_refcount::Brc;
@@ -161,16 +168,16 @@ impl core::fmt::Debug for RawSlot {
 /// assert_eq!(*seen, "a"); // still counted: the old value lives on
 /// assert_eq!(*slot.load().unwrap(), "b");
 /// ```
-pub struct AtomicSlot<T, P: RcPolicy = Deferred> {
+pub struct AtomicSlot<T, P: RcPolicy = Deferred>
+where
+    Brc<T, P>: Send + Sync,
+{
     raw: RawSlot,
     _holds: PhantomData<Option<Brc<T, P>>>,
 }
 
-// SAFETY: the slot holds a `Brc<T, P>`; sharing the slot shares that handle
-// across threads, which is sound exactly when the handle is `Send + Sync`.
-unsafe impl<T, P: RcPolicy> Send for AtomicSlot<T, P> where Brc<T, P>: Send + Sync {}
-// SAFETY: as above.
-unsafe impl<T, P: RcPolicy> Sync for AtomicSlot<T, P> where Brc<T, P>: Send + Sync {}
+// `Send` and `Sync` are the fields': `RawSlot` is an atomic pointer, and
+// the marker stands for the `Send + Sync` handles the slot holds.
 
 /// Drops one reference of a `Brc<T, P>` through its header.
 ///
@@ -182,7 +189,10 @@ unsafe fn drop_brc<T, P: RcPolicy>(header: NonNull<RcHeader>) {
     drop(unsafe { Brc::<T, P>::from_header(header) });
 }
 
-impl<T, P: RcPolicy> AtomicSlot<T, P> {
+impl<T, P: RcPolicy> AtomicSlot<T, P>
+where
+    Brc<T, P>: Send + Sync,
+{
     const OPS: SlotOps = SlotOps {
         incref: P::incref,
         drop_ref: drop_brc::<T, P>,
@@ -241,7 +251,10 @@ impl<T, P: RcPolicy> AtomicSlot<T, P> {
     }
 }
 
-impl<T, P: RcPolicy> Drop for AtomicSlot<T, P> {
+impl<T, P: RcPolicy> Drop for AtomicSlot<T, P>
+where
+    Brc<T, P>: Send + Sync,
+{
     fn drop(&mut self) {
         // A slot being dropped may still have been read by a pinned thread a
         // moment ago (through a shared reference that just ended), so its
@@ -250,13 +263,19 @@ impl<T, P: RcPolicy> Drop for AtomicSlot<T, P> {
     }
 }
 
-impl<T, P: RcPolicy> Default for AtomicSlot<T, P> {
+impl<T, P: RcPolicy> Default for AtomicSlot<T, P>
+where
+    Brc<T, P>: Send + Sync,
+{
     fn default() -> Self {
         Self::new(None)
     }
 }
 
-impl<T, P: RcPolicy> core::fmt::Debug for AtomicSlot<T, P> {
+impl<T, P: RcPolicy> core::fmt::Debug for AtomicSlot<T, P>
+where
+    Brc<T, P>: Send + Sync,
+{
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("AtomicSlot")
             .field("raw", &self.raw)
