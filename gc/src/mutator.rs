@@ -41,7 +41,7 @@
 //! become the object's owner meanwhile: adoption needs a count nobody else
 //! buffers. The same argument lets the buffer keep raw header pointers.
 
-use core::cell::{Cell, OnceCell, UnsafeCell};
+use core::cell::{Cell, OnceCell, RefCell};
 use core::ptr::{self, NonNull};
 
 use brisk_refcount::{biased, stats, Dealloc, RcHeader};
@@ -65,9 +65,11 @@ struct Local {
     /// The hot entry's `Dealloc`, once a decrement was recorded.
     hot_dealloc: Cell<Option<Dealloc>>,
     /// The table behind the hot entry. Borrowed mutably only inside this
-    /// module's functions, none of which runs foreign code (a destructor,
-    /// a callback) while the borrow lives.
-    buffer: UnsafeCell<CoalescingBuffer>,
+    /// module's functions, none of which runs foreign code while the borrow
+    /// lives; a borrow that fails anyway (counting re-entered from code the
+    /// flush calls, such as a `tracing` subscriber) counts the way a
+    /// detached thread does instead of aliasing the table.
+    buffer: RefCell<CoalescingBuffer>,
 }
 
 impl Local {
@@ -77,7 +79,7 @@ impl Local {
             hot_header: Cell::new(ptr::null()),
             hot_delta: Cell::new(0),
             hot_dealloc: Cell::new(None),
-            buffer: UnsafeCell::new(CoalescingBuffer::new()),
+            buffer: RefCell::new(CoalescingBuffer::new()),
         }
     }
 
@@ -91,17 +93,21 @@ impl Local {
     }
 
     /// Applies every pending delta: increments now, decrements one epoch
-    /// later as one batch.
+    /// later as one batch. Returns with the hot entry and the buffer empty,
+    /// even if code it calls (a `tracing` subscriber) counted again: it
+    /// drains until nothing is left. A flush re-entered while an outer one
+    /// drains does nothing; the outer one finishes the work.
     fn flush(&self) {
-        let mut batch = DecrementBatch::new();
-        {
-            // SAFETY: see `buffer`: nothing below runs foreign code.
-            let buffer = unsafe { &mut *self.buffer.get() };
-            self.evict_hot(buffer);
+        loop {
+            let Ok(mut buffer) = self.buffer.try_borrow_mut() else {
+                return;
+            };
+            self.evict_hot(&mut buffer);
             if buffer.is_empty() {
                 return;
             }
-            tracing::trace!(target: "brisk::gc", objects = buffer.len(), "flush coalescing buffer");
+            let objects = buffer.len();
+            let mut batch = DecrementBatch::new();
             buffer.drain(|pending| {
                 if pending.delta == 0 {
                     return;
@@ -123,12 +129,21 @@ impl Local {
                     }
                 }
             });
+            // Foreign code only once the table is released.
+            drop(buffer);
+            tracing::trace!(target: "brisk::gc", objects, "flushed coalescing buffer");
+            if !batch.is_empty() {
+                // SAFETY: the batch's references were given up by this
+                // thread's drops, recorded with their objects' `Dealloc`s.
+                with_guard(|guard| unsafe { batch.defer(guard) });
+            }
         }
-        if !batch.is_empty() {
-            // SAFETY: the batch's references were given up by this thread's
-            // drops, recorded with their objects' `Dealloc`s.
-            with_guard(|guard| unsafe { batch.defer(guard) });
-        }
+    }
+
+    /// Whether nothing is pending: no hot entry, an empty table.
+    fn is_flushed(&self) -> bool {
+        self.hot_header.get().is_null()
+            && self.buffer.try_borrow().is_ok_and(|buffer| buffer.is_empty())
     }
 }
 
@@ -289,9 +304,12 @@ pub(crate) fn record(header: NonNull<RcHeader>, delta: i64, dealloc: Option<Deal
             return false;
         }
         let must_flush = {
-            // SAFETY: see `Local::buffer`: nothing below runs foreign code.
-            let buffer = unsafe { &mut *l.buffer.get() };
-            let must_flush = l.evict_hot(buffer);
+            let Ok(mut buffer) = l.buffer.try_borrow_mut() else {
+                // Re-entered from code that runs while the table is
+                // borrowed: count as a detached thread does.
+                return false;
+            };
+            let must_flush = l.evict_hot(&mut buffer);
             if !buffer.contains(header) {
                 // First touch in this pin period (so also the first touch
                 // ever): publish before the first buffered operation.
@@ -407,14 +425,30 @@ pub fn is_attached() -> bool {
 ///
 /// On a thread that is not attached it still merges the queue and runs a
 /// collection step. Returns how many queued objects were merged.
+///
+/// # Destructors that count
+///
+/// The collection step runs destructors on this thread while it is still
+/// pinned, and a destructor may clone an object this thread does not own:
+/// that increment is buffered in the epoch it is issued in. The buffer is
+/// therefore flushed again after the step and before the repin, so the
+/// invariant of [`crate::deferred`] holds for it too: every increment is
+/// applied before its thread leaves the epoch it was issued in. Leaving it
+/// buffered would let a decrement deferred meanwhile reach zero under the
+/// clone, two epochs on.
 pub fn safepoint() -> usize {
     let merged = brisk_refcount::safepoint();
     let _ = MUTATOR.try_with(|m| {
         m.flush();
         match m.guard.take() {
             Some(mut guard) => {
-                // `flush` runs a collection step; `repin` lets the epoch move.
+                // A collection step: may run destructors on this thread.
                 guard.flush();
+                m.flush();
+                debug_assert!(
+                    m.with_own_local(Local::is_flushed).unwrap_or(true),
+                    "repinning with buffered counts"
+                );
                 guard.repin();
                 m.guard.set(Some(guard));
             }
