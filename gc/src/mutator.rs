@@ -169,8 +169,14 @@ struct Mutator {
     /// The pin held between safepoints; `Some` exactly while attached,
     /// except while a safepoint or a deferral has taken it out.
     guard: Cell<Option<Guard>>,
-    /// Nesting depth of [`attach`] calls; attached while non-zero.
+    /// Live [`Attached`] tokens of this thread.
     depth: Cell<usize>,
+    /// How many of those tokens the enclosing [`blocking`] calls suspend.
+    /// The thread is attached while `depth > suspended`: a token made
+    /// inside `blocking` attaches, and a token dropped there (one of the
+    /// suspended ones) lowers both counts, so leaving `blocking` never
+    /// re-pins for a token that is gone.
+    suspended: Cell<usize>,
     /// Under loom, thread-locals are torn down all at once, so the counting
     /// state lives here, where the exit path can still reach it.
     #[cfg(loom)]
@@ -183,6 +189,7 @@ thread_local! {
             handle: OnceCell::new(),
             guard: Cell::new(None),
             depth: Cell::new(0),
+            suspended: Cell::new(0),
             #[cfg(loom)]
             local: Local::new(),
         }
@@ -225,7 +232,35 @@ impl Mutator {
     }
 
     fn is_attached(&self) -> bool {
-        self.depth.get() > 0
+        self.depth.get() > self.suspended.get()
+    }
+
+    /// Returns the pin held between safepoints after a caller took it out
+    /// to use it. Code that ran meanwhile may have detached (the pin is then
+    /// released here) or attached anew (its own pin is kept instead).
+    fn put_back(&self, guard: Guard) {
+        let attached = self.with_own_local(|l| l.attached.get()).unwrap_or(false);
+        match self.guard.take() {
+            Some(newer) => self.guard.set(Some(newer)),
+            None if attached => self.guard.set(Some(guard)),
+            None => {}
+        }
+    }
+
+    /// Pins or unpins so that the pin matches [`Mutator::is_attached`].
+    fn settle(&self) {
+        let pinned = self.with_own_local(|l| l.attached.get()).unwrap_or(false);
+        match (self.is_attached(), pinned) {
+            (true, false) => {
+                self.pin();
+                tracing::debug!(target: "brisk::gc", "mutator attached");
+            }
+            (false, true) => {
+                self.unpin();
+                tracing::debug!(target: "brisk::gc", "mutator detached");
+            }
+            _ => {}
+        }
     }
 
     fn flush(&self) {
@@ -249,9 +284,11 @@ impl Mutator {
 impl Drop for Mutator {
     fn drop(&mut self) {
         if self.is_attached() {
-            // No tracing here: a subscriber's own thread-locals may already
-            // be gone while thread-locals are torn down.
+            // No tracing here (so not `settle`): a subscriber's own
+            // thread-locals may already be gone while thread-locals are
+            // torn down.
             self.depth.set(0);
+            self.suspended.set(0);
             self.unpin();
         }
     }
@@ -340,7 +377,7 @@ pub(crate) fn with_guard<R>(f: impl FnOnce(&Guard) -> R) -> R {
         match m.guard.take() {
             Some(guard) => {
                 let result = f(&guard);
-                m.guard.set(Some(guard));
+                m.put_back(guard);
                 result
             }
             None => f(&m.handle().pin()),
@@ -358,7 +395,7 @@ pub(crate) fn with_guard<R>(f: impl FnOnce(&Guard) -> R) -> R {
 }
 
 /// A token for an attachment made by [`attach`]; dropping it detaches
-/// (if it was the outermost one).
+/// (if it was the last one alive).
 #[must_use = "the thread detaches when the token is dropped"]
 pub struct Attached {
     /// Not `Send`: the attachment belongs to this thread.
@@ -374,7 +411,8 @@ impl Drop for Attached {
 /// Attaches this thread to the epoch domain as a mutator: it is pinned from
 /// now until the token drops, except inside [`blocking`], and buffers its
 /// non-owner counting under [`Deferred`](crate::Deferred). Nested calls are
-/// allowed; the outermost token detaches.
+/// allowed; the thread detaches when its last token drops. Inside
+/// [`blocking`] a new token attaches until it drops or `blocking` returns.
 ///
 /// Call [`safepoint`] regularly while attached: a pinned thread that never
 /// reaches one holds back every other thread's deferred decrements.
@@ -388,12 +426,8 @@ impl Drop for Attached {
 /// ```
 pub fn attach() -> Attached {
     let _ = MUTATOR.try_with(|m| {
-        let depth = m.depth.get();
-        m.depth.set(depth + 1);
-        if depth == 0 {
-            m.pin();
-            tracing::debug!(target: "brisk::gc", "mutator attached");
-        }
+        m.depth.set(m.depth.get() + 1);
+        m.settle();
     });
     Attached {
         _not_send: core::marker::PhantomData,
@@ -402,15 +436,14 @@ pub fn attach() -> Attached {
 
 fn detach_one() {
     let _ = MUTATOR.try_with(|m| {
-        let depth = m.depth.get();
-        if depth == 0 {
+        let Some(depth) = m.depth.get().checked_sub(1) else {
             return;
-        }
-        m.depth.set(depth - 1);
-        if depth == 1 {
-            m.unpin();
-            tracing::debug!(target: "brisk::gc", "mutator detached");
-        }
+        };
+        m.depth.set(depth);
+        // A suspended token dropped inside `blocking` is no longer there to
+        // resume.
+        m.suspended.set(m.suspended.get().min(depth));
+        m.settle();
     });
 }
 
@@ -450,7 +483,7 @@ pub fn safepoint() -> usize {
                     "repinning with buffered counts"
                 );
                 guard.repin();
-                m.guard.set(Some(guard));
+                m.put_back(guard);
             }
             None => m.handle().pin().flush(),
         }
@@ -460,7 +493,11 @@ pub fn safepoint() -> usize {
 
 /// Runs `f` detached: the buffer is flushed and the thread unpinned for the
 /// duration, so a blocking call (a channel receive, I/O, a lock) never holds
-/// the epoch back; the thread re-attaches afterwards if it was attached.
+/// the epoch back; the thread re-attaches afterwards if one of its tokens
+/// is still alive.
+///
+/// Tokens keep their meaning inside `f`: one dropped there detaches for
+/// good when it was the last, and one made there attaches until it drops.
 ///
 /// ```
 /// let _attached = brisk_gc::attach();
@@ -472,23 +509,29 @@ pub fn safepoint() -> usize {
 /// assert!(brisk_gc::is_attached());
 /// ```
 pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
-    let saved = MUTATOR
-        .try_with(|m| {
-            let depth = m.depth.replace(0);
-            if depth > 0 {
-                m.unpin();
+    /// Resumes the suspended tokens that are still alive, also when `f`
+    /// unwinds.
+    struct Resume(Option<usize>);
+    impl Drop for Resume {
+        fn drop(&mut self) {
+            if let Some(outer) = self.0 {
+                let _ = MUTATOR.try_with(|m| {
+                    m.suspended.set(outer.min(m.depth.get()));
+                    m.settle();
+                });
             }
-            depth
-        })
-        .unwrap_or(0);
-    let result = f();
-    if saved > 0 {
-        let _ = MUTATOR.try_with(|m| {
-            m.depth.set(saved);
-            m.pin();
-        });
+        }
     }
-    result
+    let _resume = Resume(
+        MUTATOR
+            .try_with(|m| {
+                let outer = m.suspended.replace(m.depth.get());
+                m.settle();
+                outer
+            })
+            .ok(),
+    );
+    f()
 }
 
 /// Applies every deferred decrement and retired reference that can be
