@@ -543,10 +543,11 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
 /// protects stays.
 pub fn collect(max_steps: usize) -> crate::Garbage {
     for _ in 0..max_steps {
-        // A step can queue objects back to this thread (a deferred
-        // decrement finding a count of zero), and merging those defers more:
-        // stop only when a step merged nothing and nothing is pending.
-        let merged = safepoint();
+        // A step's collection can queue objects back to this thread (a
+        // deferred decrement finding a count of zero) after the step's own
+        // merge, and merging those defers more: stop only when neither
+        // merge found anything and nothing is pending.
+        let merged = safepoint() + brisk_refcount::safepoint();
         if merged == 0 && crate::garbage().is_empty() {
             break;
         }
