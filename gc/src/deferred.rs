@@ -204,9 +204,17 @@ unsafe fn deferred_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {
     }
     // `local` was already stored as -1 (no local references): add the
     // owner's reference back (+1) and give it up one epoch later.
+    //
+    // The merged count this leaves may be zero or negative: other attached
+    // threads may still buffer increments for references they hold (an
+    // increment is applied only at their next flush), while decrements of
+    // the references those were copied from may already be applied. The
+    // whole count is never below one here; it is spread over the header
+    // and those buffers. Nothing is freed on this count: our reference is
+    // given up one epoch later, after every increment buffered now
+    // (module docs, "The invariant").
     // SAFETY: owner thread.
-    let count = unsafe { biased::explicit_merge(h, 1) };
-    debug_assert!(count >= 1);
+    unsafe { biased::explicit_merge(h, 1) };
     // SAFETY: the owner's last reference, given up one epoch later.
     unsafe { defer_decrement(header, 1, dealloc) };
 }
@@ -226,10 +234,13 @@ pub(crate) unsafe fn deferred_merge_queued(header: NonNull<RcHeader>, dealloc: D
         unsafe { defer_decrement(header, 1, dealloc) };
         return;
     }
+    // The merged count may be zero or negative, for the reason given in
+    // `deferred_zero_local`: increments still buffered elsewhere are part of
+    // the count. The queue's reference keeps the object alive, and it is
+    // given up one epoch later.
     // SAFETY: owner thread (or the owner exited); the queue's reference keeps
     // the object alive.
-    let count = unsafe { biased::explicit_merge(header.as_ref(), 0) };
-    debug_assert!(count >= 1, "the queue's reference is counted");
+    unsafe { biased::explicit_merge(header.as_ref(), 0) };
     // SAFETY: the queue's reference, given up one epoch later.
     unsafe { defer_decrement(header, 1, dealloc) };
 }
