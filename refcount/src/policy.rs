@@ -436,7 +436,8 @@ mod tests {
 
     #[test]
     fn nonatomic_spills_on_overflow_and_refills_before_freeing() {
-        let a: Brc<u8, NonAtomic> = Brc::new_in(0);
+        static SPILL_DROPS: AtomicUsize = AtomicUsize::new(0);
+        let a: Brc<_, NonAtomic> = Brc::new_in(CountsDrop(&SPILL_DROPS));
         let h = Brc::header(&a);
         // Pretend the most references `local` counts are held, and take
         // one more.
@@ -454,7 +455,9 @@ mod tests {
         drop(b); // local 1 -> 0: refill from shared
         assert_eq!(h.local_count(), 1);
         assert_eq!(h.shared_word().count(), 0);
-        drop(a); // freed (miri would flag a leak otherwise)
+        assert_eq!(SPILL_DROPS.load(SeqCst), 0, "freed with a reference left");
+        drop(a); // the last reference: freed here
+        assert_eq!(SPILL_DROPS.load(SeqCst), 1);
     }
 
     #[test]
