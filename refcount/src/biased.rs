@@ -797,7 +797,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::Arc;
 
-    use crate::test_support::{tracked, Tracked};
+    use crate::test_support::{assert_child_aborts, in_child, tracked, Tracked};
 
     fn word<T>(b: &Brc<T>) -> SharedWord {
         Brc::header(b).shared_word()
@@ -1117,5 +1117,39 @@ mod tests {
         // Back on the owner path: the drop frees it here.
         drop(moved);
         assert_eq!(drops.load(SeqCst), 1);
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "spawns a process")]
+    fn a_shared_count_past_its_bound_aborts() {
+        if !in_child() {
+            return assert_child_aborts("biased::tests::a_shared_count_past_its_bound_aborts");
+        }
+        let (a, _drops) = tracked();
+        // Pretend the shared half already counts the most references it may.
+        Brc::header(&a).shared.store(
+            SharedWord::new(crate::header::MAX_SHARED_COUNT, SharedState::Private).raw(),
+            SeqCst,
+        );
+        // A non-owner's increment: must abort rather than count on.
+        std::thread::scope(|s| {
+            s.spawn(|| core::mem::forget(a.clone()));
+        });
+        unreachable!("the increment past the bound returned");
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "spawns a process")]
+    fn an_atomic_count_past_its_bound_aborts() {
+        if !in_child() {
+            return assert_child_aborts("biased::tests::an_atomic_count_past_its_bound_aborts");
+        }
+        let a: Brc<u8, crate::Atomic> = Brc::new_in(0);
+        Brc::header(&a).shared.store(
+            SharedWord::new(crate::header::MAX_SHARED_COUNT, SharedState::Merged).raw(),
+            SeqCst,
+        );
+        core::mem::forget(a.clone());
+        unreachable!("the increment past the bound returned");
     }
 }

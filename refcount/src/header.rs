@@ -118,6 +118,15 @@ const STATE_MASK: i64 = (1 << STATE_BITS) - 1;
 /// One reference in the shared word: `1 << STATE_BITS`.
 pub const SHARED_ONE: i64 = 1 << STATE_BITS;
 
+/// The most references the shared half may count: 2⁶⁰, a quarter of what
+/// its 62 bits hold. An increment that finds the count above it aborts the
+/// process, as `Arc`'s does above `isize::MAX`: a program that holds 2⁶⁰
+/// references leaked them in a loop, and wrapping would free a live object.
+/// The check comes after the `fetch_add`, so threads racing past it add at
+/// most `u32::MAX` each before one of them aborts; the 2⁶¹ references of
+/// headroom above the bound absorb 2²⁹ such threads.
+pub const MAX_SHARED_COUNT: i64 = 1 << 60;
+
 /// The two low bits of the shared word.
 ///
 /// | state | meaning |
