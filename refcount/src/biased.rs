@@ -63,7 +63,7 @@ use core::ptr::NonNull;
 
 use crate::header::{
     leaves_owner_path, local_refs, stored_local, RcHeader, SharedState, SharedWord, DISOWNED,
-    FORWARDED, LOCAL_MAX, SHARED_ONE, UNOWNED,
+    FORWARDED, LOCAL_MAX, MAX_SHARED_COUNT, SHARED_ONE, UNOWNED,
 };
 use crate::queue::{Dealloc, MergeFn, Queued};
 use crate::stats;
@@ -421,7 +421,8 @@ fn spill_local(header: &RcHeader, stored: i32) {
     // Relaxed: the owner holds a reference, so the object stays alive; the
     // total `local + shared` is unchanged once the store below lands, and only
     // the owner reads both halves together.
-    header.shared.fetch_add(moved * SHARED_ONE, Relaxed);
+    let old = header.shared.fetch_add(moved * SHARED_ONE, Relaxed);
+    check_shared_bound(old);
     // Relaxed: as in `owner_incref`.
     header
         .local
@@ -459,7 +460,26 @@ pub unsafe fn shared_incref_by(header: &RcHeader, n: u32) {
     stats::record_shared_op();
     // Relaxed: the caller already holds a reference, so no thread can free the
     // object while we add (the argument of `Arc::clone`).
-    header.shared.fetch_add(i64::from(n) * SHARED_ONE, Relaxed);
+    let old = header.shared.fetch_add(i64::from(n) * SHARED_ONE, Relaxed);
+    check_shared_bound(old);
+}
+
+/// Aborts if the shared word `old`, read by an increment, already counted
+/// [`MAX_SHARED_COUNT`] references or more: the process leaked that many, and
+/// counting on would wrap into a free of a live object. One compare and a
+/// branch never taken, after the increment, as in `Arc::clone`.
+#[inline(always)]
+pub(crate) fn check_shared_bound(old: i64) {
+    if old >= MAX_SHARED_COUNT * SHARED_ONE {
+        shared_count_overflow();
+    }
+}
+
+#[cold]
+#[inline(never)] // never taken
+fn shared_count_overflow() -> ! {
+    eprintln!("brisk: a shared reference count passed 2^60; aborting");
+    std::process::abort()
 }
 
 /// Sets `Published` on a `Private` object (the first non-owner touch under
@@ -1128,7 +1148,7 @@ mod tests {
         let (a, _drops) = tracked();
         // Pretend the shared half already counts the most references it may.
         Brc::header(&a).shared.store(
-            SharedWord::new(crate::header::MAX_SHARED_COUNT, SharedState::Private).raw(),
+            SharedWord::new(MAX_SHARED_COUNT, SharedState::Private).raw(),
             SeqCst,
         );
         // A non-owner's increment: must abort rather than count on.
@@ -1146,7 +1166,7 @@ mod tests {
         }
         let a: Brc<u8, crate::Atomic> = Brc::new_in(0);
         Brc::header(&a).shared.store(
-            SharedWord::new(crate::header::MAX_SHARED_COUNT, SharedState::Merged).raw(),
+            SharedWord::new(MAX_SHARED_COUNT, SharedState::Merged).raw(),
             SeqCst,
         );
         core::mem::forget(a.clone());

@@ -119,8 +119,8 @@ const STATE_MASK: i64 = (1 << STATE_BITS) - 1;
 pub const SHARED_ONE: i64 = 1 << STATE_BITS;
 
 /// The most references the shared half may count: 2⁶⁰, a quarter of what
-/// its 62 bits hold. An increment that finds the count above it aborts the
-/// process, as `Arc`'s does above `isize::MAX`: a program that holds 2⁶⁰
+/// its 62 bits hold. An increment that finds the count at or above it aborts
+/// the process, as `Arc`'s does above `isize::MAX`: a program that holds 2⁶⁰
 /// references leaked them in a loop, and wrapping would free a live object.
 /// The check comes after the `fetch_add`, so threads racing past it add at
 /// most `u32::MAX` each before one of them aborts; the 2⁶¹ references of

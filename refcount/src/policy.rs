@@ -195,9 +195,9 @@ fn nonatomic_spill(header: &RcHeader) {
     // increment: the most `local` counts, plus one.
     let refs = i64::from(local_refs(header.local.load(Relaxed))) + 1;
     let moved = refs / 2;
-    header
-        .shared
-        .store(header.shared.load(Relaxed) + moved * SHARED_ONE, Relaxed);
+    let old = header.shared.load(Relaxed);
+    biased::check_shared_bound(old);
+    header.shared.store(old + moved * SHARED_ONE, Relaxed);
     header
         .local
         .store(stored_local((refs - moved) as u32), Relaxed);
@@ -287,7 +287,8 @@ unsafe impl RcPolicy for Atomic {
         }
         stats::record_shared_op();
         // Relaxed: the caller holds a reference (`Arc::clone`'s argument).
-        header.shared.fetch_add(SHARED_ONE, Relaxed);
+        let old = header.shared.fetch_add(SHARED_ONE, Relaxed);
+        biased::check_shared_bound(old);
     }
 
     #[inline(always)]
