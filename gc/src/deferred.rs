@@ -110,6 +110,28 @@ unsafe impl RcPolicy for Deferred {
         }
     }
 
+    /// Exactly one caller gets `true` only where no buffer can hold an
+    /// unapplied count: the owner's release of a never-published object.
+    /// Every other last release is deferred an epoch (or buffered), and the
+    /// thread that applies it frees the object: `false`.
+    #[inline]
+    unsafe fn release(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool {
+        if mutator::hot_decref(header, dealloc) {
+            return false;
+        }
+        // SAFETY: forwarded from the caller; as in `decref`, with the
+        // releasing variants of the zero-local and non-owner paths.
+        unsafe {
+            biased::release_with(
+                header,
+                dealloc,
+                forwarded_decref::<Deferred>,
+                deferred_zero_local_release,
+                non_owner_release,
+            )
+        }
+    }
+
     fn is_unique(header: &RcHeader) -> bool {
         // Only a never-published object's count is exact: once published,
         // other threads' buffers may hold references not yet applied.
@@ -191,6 +213,21 @@ unsafe fn non_owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
 #[cold]
 #[inline(never)] // last owner reference of an object: frees or defers
 unsafe fn deferred_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: forwarded from the caller.
+    if unsafe { deferred_zero_local_release(header, dealloc) } {
+        // SAFETY: private, count zero.
+        unsafe { biased::free(header, dealloc) };
+    }
+}
+
+/// [`deferred_zero_local`] without the free: returns whether the object was
+/// never published, so that the owner's reference was the last and the
+/// caller frees it; otherwise merges and defers the owner's `-1`.
+///
+/// # Safety
+///
+/// As [`deferred_zero_local`].
+unsafe fn deferred_zero_local_release(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool {
     // SAFETY: the owner's (not yet applied) last reference keeps it alive.
     let h = unsafe { header.as_ref() };
     // Acquire: a non-owner sets `Published` before its first buffered
@@ -198,9 +235,7 @@ unsafe fn deferred_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {
     // synchronisation after that, so a zero here means no other thread
     // ever counted this object.
     if h.shared_word().raw() == 0 {
-        // SAFETY: private, count zero.
-        unsafe { biased::free(header, dealloc) };
-        return;
+        return true;
     }
     // `local` was already stored as -1 (no local references): add the
     // owner's reference back (+1) and give it up one epoch later.
@@ -217,6 +252,19 @@ unsafe fn deferred_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {
     unsafe { biased::explicit_merge(h, 1) };
     // SAFETY: the owner's last reference, given up one epoch later.
     unsafe { defer_decrement(header, 1, dealloc) };
+    false
+}
+
+/// The non-owner path of [`Deferred`]'s release: buffered or deferred, so
+/// never known to be the last here.
+///
+/// # Safety
+///
+/// As [`non_owner_decref`].
+unsafe fn non_owner_release(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool {
+    // SAFETY: forwarded from the caller.
+    unsafe { non_owner_decref(header, dealloc) };
+    false
 }
 
 /// The deferred policy's [`MergeFn`](brisk_refcount::MergeFn): merge a

@@ -143,7 +143,10 @@ impl Local {
     /// Whether nothing is pending: no hot entry, an empty table.
     fn is_flushed(&self) -> bool {
         self.hot_header.get().is_null()
-            && self.buffer.try_borrow().is_ok_and(|buffer| buffer.is_empty())
+            && self
+                .buffer
+                .try_borrow()
+                .is_ok_and(|buffer| buffer.is_empty())
     }
 }
 

@@ -81,7 +81,10 @@ impl Threads {
 /// Property: the reader never counts or reads a value whose last reference
 /// is gone (the retirement waits for its unpin), every read happens-before
 /// the single free, and `v1` and `v2` are each freed exactly once.
-fn reader_loads_while_writer_stores<P: RcPolicy>() {
+fn reader_loads_while_writer_stores<P: RcPolicy>()
+where
+    Brc<Payload, P>: Send + Sync,
+{
     check(|| {
         let (drops1, drops2) = (Drops::default(), Drops::default());
         let slot = Arc::new(AtomicSlot::<Payload, P>::new(None));

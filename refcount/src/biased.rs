@@ -370,22 +370,34 @@ unsafe fn owner_decref_with(
 #[cold]
 #[inline(never)] // last owner reference: frees or merges, never on a hot loop
 pub unsafe fn merge_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {
-    // SAFETY: the object is alive until one of the branches below frees it.
-    let h = unsafe { header.as_ref() };
+    // SAFETY: forwarded from the caller; the object is alive until freed.
+    if unsafe { zero_local_is_last(header.as_ref()) } {
+        // SAFETY: no reference is left anywhere.
+        unsafe { free(header, dealloc) };
+    }
+}
+
+/// [`merge_zero_local`] without the free: returns whether no reference is
+/// left (the caller frees, or takes the value out), after giving the object
+/// up to the shared count if other threads counted it.
+///
+/// # Safety
+///
+/// As [`merge_zero_local`].
+#[inline(always)]
+unsafe fn zero_local_is_last(h: &RcHeader) -> bool {
     // Acquire: pairs with the Release of every non-owner decrement, so their
     // uses of the object happen-before the free below.
     let shared = h.shared.load(Acquire);
     if shared == 0 {
-        // Private, shared count zero: `local` was the whole count.
-        // SAFETY: count zero, never published, so no other thread holds or
-        // can make a reference.
-        unsafe { free(header, dealloc) };
-        return;
+        // Private, shared count zero: `local` was the whole count, and no
+        // other thread holds or can make a reference.
+        return true;
     }
     // Relaxed: from here on the object has no owner; the CAS below publishes
-    // that along with the state. No handle on this thread counts on `local`
-    // any more (the count was zero), but it is left as every unowned
-    // header's is.
+    // that along with the state. A handle on this thread that still counts
+    // on `local` (a `LocalBrc` whose references the owner's count no longer
+    // covers) finds `DISOWNED` there and takes the shared path.
     h.local.store(DISOWNED, Relaxed);
     h.tid.store(UNOWNED, Relaxed);
     let mut current = shared;
@@ -403,10 +415,94 @@ pub unsafe fn merge_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {
         }
     };
     debug_assert!(merged.count() >= 0, "merged count negative: {merged:?}");
-    if merged.count() == 0 {
-        // SAFETY: merged and count zero: no reference is left anywhere.
-        unsafe { free(header, dealloc) };
+    merged.count() == 0
+}
+
+/// Gives up a reference like [`decref`], except that when it was the last
+/// one *and this thread can tell*, nothing is freed and `true` is returned:
+/// the caller owns the object now and frees it itself, typically after
+/// moving its value out (`Brc::into_inner`).
+///
+/// The count decides, so of several threads releasing the last references
+/// exactly one gets `true` — on the owner thread, and from any thread once
+/// the object is merged. A non-owner's last release of an unmerged object
+/// cannot know the owner's count: it queues the object to the owner, whose
+/// merge frees it with `dealloc`, and returns `false`.
+///
+/// # Safety
+///
+/// As [`decref`].
+#[inline]
+pub unsafe fn release(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool {
+    // SAFETY: forwarded from the caller; the biased paths.
+    unsafe {
+        release_with(
+            header,
+            dealloc,
+            forwarded_decref,
+            zero_local_release,
+            non_owner_release,
+        )
     }
+}
+
+/// The [`release`] every owner-biased policy shares, with the policy's own
+/// paths, as [`decref_with`]: `at_zero` after the owner's last local
+/// reference and `off_owner` on another thread's object, each returning
+/// whether the caller now owns the object.
+///
+/// # Safety
+///
+/// As [`decref_with`]; `at_zero` and `off_owner` free nothing when they
+/// return `true`.
+#[inline]
+pub unsafe fn release_with(
+    header: NonNull<RcHeader>,
+    dealloc: Dealloc,
+    forwarded: unsafe fn(NonNull<RcHeader>, Dealloc),
+    at_zero: unsafe fn(NonNull<RcHeader>, Dealloc) -> bool,
+    off_owner: unsafe fn(NonNull<RcHeader>, Dealloc) -> bool,
+) -> bool {
+    // SAFETY: the caller's reference keeps the header alive for these loads.
+    let h = unsafe { header.as_ref() };
+    // Relaxed: as in `incref_with`.
+    let tid = h.tid.load(Relaxed);
+    if tid == thread::current_tid() {
+        stats::record_owner_op();
+        // SAFETY: owner thread, giving up a reference; as the caller's.
+        h.step_local(-1) < 0 && unsafe { at_zero(header, dealloc) }
+    } else if tid == FORWARDED {
+        // SAFETY: the caller gives up a reference; a forwarded member is
+        // never freed by counting.
+        unsafe { forwarded(header, dealloc) };
+        false
+    } else {
+        // SAFETY: the caller gives up a reference. An immortal header
+        // counts nothing.
+        tid < FORWARDED && unsafe { off_owner(header, dealloc) }
+    }
+}
+
+/// The biased `at_zero` of [`release`]: [`merge_zero_local`] without the
+/// free.
+///
+/// # Safety
+///
+/// As [`merge_zero_local`].
+unsafe fn zero_local_release(header: NonNull<RcHeader>, _dealloc: Dealloc) -> bool {
+    // SAFETY: forwarded from the caller.
+    unsafe { zero_local_is_last(header.as_ref()) }
+}
+
+/// The biased `off_owner` of [`release`]: a shared decrement that reports
+/// the last reference instead of freeing.
+///
+/// # Safety
+///
+/// As [`decref`], off the owner thread, on a mortal header.
+unsafe fn non_owner_release(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool {
+    // SAFETY: forwarded from the caller.
+    unsafe { shared_release_by(header, 1, dealloc, merge_queued) }
 }
 
 /// Spills half of the owner's count into `shared` (owner thread), after
@@ -557,11 +653,57 @@ pub unsafe fn shared_decref_by(
         }
         return;
     }
+    // SAFETY: forwarded from the caller; a mortal header.
+    if unsafe { shared_release_by(header, n, dealloc, merge) } {
+        // SAFETY: merged and we took the count to zero.
+        unsafe { free(header, dealloc) }
+    }
+}
+
+/// [`shared_decref_by`] on a header the caller knows is mortal, without the
+/// free: returns whether the count reached zero, in which case the caller
+/// frees (or takes the value out).
+///
+/// # Safety
+///
+/// As [`shared_decref_by`], and the header is neither immortal nor
+/// forwarded.
+#[inline(always)]
+unsafe fn shared_release_by(
+    header: NonNull<RcHeader>,
+    n: u32,
+    dealloc: Dealloc,
+    merge: MergeFn,
+) -> bool {
+    // SAFETY: the caller's references keep the header alive until the CAS
+    // gives them up.
+    let h = unsafe { header.as_ref() };
+    match shared_step(h, n) {
+        SharedDecrement::Done => false,
+        SharedDecrement::Free => {
+            // Acquire: pairs with the Release decrements of every other
+            // thread, as in `Arc::drop`.
+            acquire!(h.shared);
+            true
+        }
+        SharedDecrement::Queue => {
+            // SAFETY: we just set `Queued`; one reference now belongs to the
+            // queue, whose merge frees the object if it is the last.
+            unsafe { queue_to_owner(header, dealloc, merge) };
+            false
+        }
+    }
+}
+
+/// The CAS of a non-owner decrement of `n` references on a mortal header,
+/// and what the caller must do after it (see [`shared_decref_by`]).
+#[inline(always)]
+fn shared_step(h: &RcHeader, n: u32) -> SharedDecrement {
     let n = i64::from(n);
     stats::record_shared_op();
     // Relaxed: the CAS below validates the value.
     let mut current = h.shared.load(Relaxed);
-    let action = loop {
+    loop {
         let word = SharedWord::from_raw(current);
         let (new, action) = match word.state() {
             SharedState::Private | SharedState::Published if (0..n).contains(&word.count()) => {
@@ -575,8 +717,8 @@ pub unsafe fn shared_decref_by(
             _ => (current - n * SHARED_ONE, SharedDecrement::Done),
         };
         // Release: pairs with the Acquire of whichever thread frees (the
-        // fence below, `merge_zero_local`, or the merge CAS), so our uses of
-        // the object happen-before the free.
+        // caller's `acquire!` after a `Free`, `merge_zero_local`, or the
+        // merge CAS), so our uses of the object happen-before the free.
         match h
             .shared
             .compare_exchange_weak(current, new, Release, Relaxed)
@@ -584,18 +726,6 @@ pub unsafe fn shared_decref_by(
             Ok(_) => break action,
             Err(actual) => current = actual,
         }
-    };
-    match action {
-        SharedDecrement::Done => {}
-        SharedDecrement::Free => {
-            // Acquire: pairs with the Release decrements of every other
-            // thread, as in `Arc::drop`.
-            acquire!(h.shared);
-            // SAFETY: merged and we took the count to zero.
-            unsafe { free(header, dealloc) }
-        }
-        // SAFETY: we just set `Queued`; one reference now belongs to the queue.
-        SharedDecrement::Queue => unsafe { queue_to_owner(header, dealloc, merge) },
     }
 }
 
@@ -1171,5 +1301,38 @@ mod tests {
         );
         core::mem::forget(a.clone());
         unreachable!("the increment past the bound returned");
+    }
+
+    #[test]
+    fn a_lone_handle_on_a_non_owner_counts_one_yet_cannot_prove_it() {
+        let (a, drops) = tracked();
+        let (a, refused) = std::thread::spawn(move || {
+            let mut a = a;
+            // The documented gap: the snapshot says one reference, but the
+            // owner's half cannot be read reliably from here.
+            assert_eq!(Brc::strong_count(&a), 1);
+            let refused = Brc::get_mut(&mut a).is_none();
+            let Err(a) = Brc::try_unwrap(a) else {
+                panic!("try_unwrap on a non-owner must refuse");
+            };
+            (a, refused)
+        })
+        .join()
+        .unwrap();
+        assert!(refused, "get_mut on a non-owner must refuse");
+        // On another thread, into_inner hands the last reference to the
+        // owner's queue instead.
+        let value = std::thread::spawn(move || Brc::into_inner(a).is_some())
+            .join()
+            .unwrap();
+        assert!(!value, "a non-owner cannot know it held the last reference");
+        assert_eq!(drops.load(SeqCst), 0);
+        safepoint(); // the owner's merge drops the value
+        assert_eq!(drops.load(SeqCst), 1);
+        // On the owner, into_inner decides by the count.
+        let (b, _) = tracked();
+        let c = b.clone();
+        assert!(Brc::into_inner(b).is_none());
+        assert!(Brc::into_inner(c).is_some());
     }
 }

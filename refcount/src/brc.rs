@@ -18,8 +18,16 @@
 //!   object is reported shared, because its owner's count cannot be read
 //!   reliably from another thread. [`Brc::make_mut`] then clones, which is
 //!   always correct.
-//! * [`Brc::into_inner`] returns `None` when the last reference is released
-//!   through the owner's merge queue; the value is then dropped by the owner.
+//! * [`Brc::strong_count`] on a non-owner thread is a snapshot that may say
+//!   1 while [`Brc::get_mut`] and [`Brc::try_unwrap`] refuse there: the
+//!   owner's half of the count was read without synchronisation with the
+//!   owner, so it proves nothing.
+//! * [`Brc::into_inner`] decides by the count, as `Arc`'s does (exactly one
+//!   of the threads releasing the last references gets the value), on the
+//!   owner thread and for merged objects. A non-owner's release of the last
+//!   reference of an unmerged object goes through the owner's merge queue:
+//!   it returns `None`, and the owner drops the value at its next
+//!   [`safepoint`](crate::safepoint).
 
 use core::borrow::Borrow;
 use core::cmp::Ordering;
@@ -268,9 +276,14 @@ impl<T, P: RcPolicy> Brc<T, P> {
 
     /// Drops this reference and returns the value if it was the last one.
     ///
-    /// Unlike `Arc::into_inner`, when racing threads release the last
-    /// references and the final release goes through the owner's merge
-    /// queue, every caller gets `None` and the owner drops the value.
+    /// The decrement itself decides, as in `Arc::into_inner`: when threads
+    /// call it on the last handles, exactly one gets `Some` — on the owner
+    /// thread, for a merged object on any thread, and always under
+    /// [`Atomic`](crate::Atomic). A non-owner's call on the last reference
+    /// of an unmerged object cannot know the owner's count: it returns
+    /// `None` and the owner drops the value at its next
+    /// [`safepoint`](crate::safepoint) (see the module's "Differences from
+    /// `Arc`").
     ///
     /// ```
     /// use brisk_refcount::Brc;
@@ -280,7 +293,17 @@ impl<T, P: RcPolicy> Brc<T, P> {
     /// assert_eq!(Brc::into_inner(b), Some(1));
     /// ```
     pub fn into_inner(this: Self) -> Option<T> {
-        Self::try_unwrap(this).ok()
+        let this = ManuallyDrop::new(this);
+        // SAFETY: we give up our counted reference; `dealloc_inner::<T>`
+        // frees exactly this block if another thread releases it last.
+        if unsafe { P::release(this.header_ptr(), dealloc_inner::<T>) } {
+            // SAFETY: `release` returned true: ours was the last reference
+            // and nobody else frees the block. The header has no destructor.
+            let inner = unsafe { Box::from_raw(this.ptr.as_ptr()) };
+            Some(inner.value)
+        } else {
+            None
+        }
     }
 }
 

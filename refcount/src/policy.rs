@@ -71,6 +71,22 @@ pub unsafe trait RcPolicy: 'static {
     /// frees exactly that object.
     unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc);
 
+    /// Drops a reference like [`RcPolicy::decref`], except that when it was
+    /// the last one and the calling thread can tell, nothing is freed and
+    /// `true` is returned: the caller owns the object now and frees it
+    /// itself (after moving its value out, as
+    /// [`Brc::into_inner`](crate::Brc::into_inner) does). When several
+    /// threads release the last references, the count decides which one
+    /// gets `true`; a policy may answer `false` to every one of them only
+    /// where it hands the last reference to another thread that frees the
+    /// object with `dealloc` (a merge queue, a deferred decrement), and
+    /// says so.
+    ///
+    /// # Safety
+    ///
+    /// As [`RcPolicy::decref`].
+    unsafe fn release(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool;
+
     /// Whether the caller's reference is the only one (so the payload may be
     /// mutated or moved out). May answer `false` when unsure.
     fn is_unique(header: &RcHeader) -> bool;
@@ -164,6 +180,17 @@ unsafe impl RcPolicy for NonAtomic {
                 unsafe { forwarded_decref::<NonAtomic>(header, dealloc) };
             }
         }
+    }
+
+    unsafe fn release(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool {
+        // SAFETY: the caller's reference keeps the header alive.
+        if Self::is_unique(unsafe { header.as_ref() }) {
+            // Single-threaded by contract: the last reference is ours.
+            return true;
+        }
+        // SAFETY: forwarded from the caller; not the last reference.
+        unsafe { Self::decref(header, dealloc) };
+        false
     }
 
     fn is_unique(header: &RcHeader) -> bool {
@@ -293,8 +320,18 @@ unsafe impl RcPolicy for Atomic {
 
     #[inline(always)]
     unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
+        // SAFETY: forwarded from the caller.
+        if unsafe { Self::release(header, dealloc) } {
+            // SAFETY: count reached zero.
+            unsafe { biased::free(header, dealloc) }
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn release(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool {
         // SAFETY: the caller's reference keeps the header alive until the
-        // `fetch_sub` gives it up; it is not used afterwards unless we free.
+        // `fetch_sub` gives it up; it is not used afterwards unless it was
+        // the last.
         let h = unsafe { header.as_ref() };
         let tid = h.owner();
         if tid >= FORWARDED {
@@ -302,17 +339,17 @@ unsafe impl RcPolicy for Atomic {
                 // SAFETY: forwarded from the caller.
                 unsafe { forwarded_decref::<Atomic>(header, dealloc) };
             }
-            return;
+            return false;
         }
         stats::record_shared_op();
-        // Release: pairs with the Acquire fence of the thread that frees.
+        // Release: pairs with the Acquire of the thread that frees.
         let old = h.shared.fetch_sub(SHARED_ONE, Release);
         if old == SharedWord::new(1, SharedState::Merged).raw() {
             // Acquire: every other thread's uses happen-before the free.
             acquire!(h.shared);
-            // SAFETY: count reached zero.
-            unsafe { biased::free(header, dealloc) }
+            return true;
         }
+        false
     }
 
     fn is_unique(header: &RcHeader) -> bool {
@@ -367,6 +404,12 @@ unsafe impl RcPolicy for Biased {
     unsafe fn decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
         // SAFETY: forwarded from the caller.
         unsafe { biased::decref(header, dealloc) }
+    }
+
+    #[inline]
+    unsafe fn release(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool {
+        // SAFETY: forwarded from the caller.
+        unsafe { biased::release(header, dealloc) }
     }
 
     fn is_unique(header: &RcHeader) -> bool {

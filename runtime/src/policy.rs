@@ -70,6 +70,12 @@ unsafe impl RcPolicy for Gil {
         unsafe { NonAtomic::decref(header, dealloc) }
     }
 
+    #[inline]
+    unsafe fn release(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool {
+        // SAFETY: forwarded; the GIL serialises counting.
+        unsafe { NonAtomic::release(header, dealloc) }
+    }
+
     fn is_unique(header: &RcHeader) -> bool {
         NonAtomic::is_unique(header)
     }
