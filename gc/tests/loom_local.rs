@@ -1,8 +1,9 @@
 //! Loom model of the owner-proven handle under `Deferred`: a
 //! `LocalBrc<Deferred>` held across the queue merge that a non-owner's
 //! deferred decrement causes. The handle trusts `local` alone, so the
-//! merge (which stores 0 there) must send its next clone and drop to the
-//! policy's full paths, and the merge's own `-1` is deferred as usual.
+//! merge (which stores `DISOWNED` there) must send its next clone and drop
+//! to the policy's full paths, and the merge's own `-1` is deferred as
+//! usual.
 #![cfg(loom)]
 
 mod loom_support;

@@ -18,7 +18,8 @@
 //! object is private and dead, and the owner frees it on the spot; otherwise
 //! other threads hold or held references, so the owner gives the object up —
 //! `tid = 0`, state `Merged` — and it is freed when the shared count reaches
-//! zero (CPython: `_Py_MergeZeroLocalRefcount`).
+//! zero (CPython: `_Py_MergeZeroLocalRefcount`). Either way `local` is left
+//! at [`DISOWNED`], as on every header no thread counts on locally.
 //!
 //! # Shared path
 //!
@@ -35,7 +36,7 @@
 //! # Explicit merge
 //!
 //! At a safepoint the owner merges each queued object ([`merge_queued`]):
-//! zero `local` and `tid`, and CAS `shared` to
+//! store [`DISOWNED`] in `local` and zero in `tid`, and CAS `shared` to
 //! `(count + local − 1) << 2 | Merged`. The −1 is the queue's reference.
 //! Whoever makes the count zero frees.
 //!

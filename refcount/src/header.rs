@@ -55,11 +55,20 @@
 //! upward (`Private` → `Published` → `Queued` → `Merged`); the object is freed
 //! from whichever state it is in.
 //!
-//! `local` is written only by the owner thread while it owns the object
-//! (and, for the handles described above, by the former owner while its
-//! value is [`DISOWNED`]). Other threads read it only to merge an object
-//! whose owner has exited, when a lock ordered the owner's last write
-//! before the read, and for diagnostic snapshots.
+//! Who writes `local`:
+//!
+//! * the owner thread while it owns the object (the owner path, spills, its
+//!   merges), and, for the handles described above, the former owner while
+//!   the value is [`DISOWNED`];
+//! * a non-owner merging an object whose owner has exited (the dead-owner
+//!   path), when a lock ordered the owner's last write before its own;
+//! * `adopt`, on the thread that takes the object over, when no other
+//!   thread can reach it;
+//! * `forward_to` and `make_immortal`, while no other thread counts on the
+//!   header.
+//!
+//! Other threads read it only in those merges and for diagnostic
+//! snapshots.
 
 use core::ptr::NonNull;
 
@@ -220,8 +229,9 @@ pub struct RcHeader {
     /// has exited); set to a marker only while no other thread counts on
     /// the header.
     pub(crate) tid: AtomicU32,
-    /// The owner's references minus one, or [`DISOWNED`]. Only the owner
-    /// writes it while the owner is alive (module docs).
+    /// The owner's references minus one, or [`DISOWNED`]. Written by the
+    /// owner while it owns the object, and otherwise only where no other
+    /// thread counts on it (module docs, "Who writes `local`").
     pub(crate) local: AtomicI32,
     /// `(count << 2) | state`, see [`SharedWord`]. Any thread.
     pub(crate) shared: AtomicI64,

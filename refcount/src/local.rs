@@ -37,8 +37,12 @@
 //!
 //! * the owner merging the object from its queue (`explicit_merge`);
 //! * freezing (`RcHeader::forward_to`) and `RcHeader::make_immortal`;
-//! * the owner's own last local reference (`merge_zero_local`), which a
-//!   held `LocalBrc` prevents anyway;
+//! * the owner's own last local reference (`merge_zero_local`): a held
+//!   `LocalBrc` does not prevent it, since the owner may drop a reference
+//!   whose count went to the shared half (one another thread cloned), and
+//!   `local` then reaches zero under the handle; the merge's `DISOWNED` is
+//!   what sends the handle's next clone or drop to the full path
+//!   (`refcount/tests/loom_local_slow_paths.rs`);
 //! * re-biasing to another thread (`biased::adopt`) requires that no other
 //!   thread holds a reference, which the handle is.
 //!
