@@ -51,8 +51,7 @@ use core::ptr::NonNull;
 use brisk_refcount::policy::{forwarded_decref, forwarded_incref};
 use brisk_refcount::{biased, Dealloc, RcHeader, RcPolicy};
 
-use crate::domain::defer_decrement;
-use crate::mutator;
+use crate::mutator::{self, defer_decrement};
 
 /// The epoch-deferred, coalescing policy. See the [module docs](self).
 pub enum Deferred {}
@@ -265,32 +264,6 @@ unsafe fn non_owner_release(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool
     // SAFETY: forwarded from the caller.
     unsafe { non_owner_decref(header, dealloc) };
     false
-}
-
-/// The deferred policy's [`MergeFn`](brisk_refcount::MergeFn): merge a
-/// queued object now, drop the queue's reference one epoch later.
-///
-/// # Safety
-///
-/// See [`MergeFn`](brisk_refcount::MergeFn).
-pub(crate) unsafe fn deferred_merge_queued(header: NonNull<RcHeader>, dealloc: Dealloc) {
-    // SAFETY: the queue's reference keeps the header alive.
-    if unsafe { header.as_ref() }.forward_target().is_some() {
-        // Forwarded while queued: drop the queue's reference through the
-        // forward, one epoch later like any other.
-        // SAFETY: the queue's reference, given up one epoch later.
-        unsafe { defer_decrement(header, 1, dealloc) };
-        return;
-    }
-    // The merged count may be zero or negative, for the reason given in
-    // `deferred_zero_local`: increments still buffered elsewhere are part of
-    // the count. The queue's reference keeps the object alive, and it is
-    // given up one epoch later.
-    // SAFETY: owner thread (or the owner exited); the queue's reference keeps
-    // the object alive.
-    unsafe { biased::explicit_merge(header.as_ref(), 0) };
-    // SAFETY: the queue's reference, given up one epoch later.
-    unsafe { defer_decrement(header, 1, dealloc) };
 }
 
 #[cfg(all(test, not(loom)))]

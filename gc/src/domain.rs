@@ -37,10 +37,9 @@
 
 use core::ptr::NonNull;
 
-use brisk_refcount::{biased, Dealloc, RcHeader};
+use brisk_refcount::{biased, Dealloc, MergeFn, RcHeader};
 use crossbeam_epoch::{Collector, Guard};
 
-use crate::deferred::deferred_merge_queued;
 use crate::sync::{lazy_global, AtomicUsize, Ordering::Relaxed};
 
 /// The process-wide epoch domain.
@@ -124,13 +123,16 @@ impl DecrementBatch {
     }
 
     /// Defers the whole batch through `guard`: it is applied once every
-    /// thread pinned now has repinned.
+    /// thread pinned now has repinned. A decrement that finds an object's
+    /// shared count at zero queues it to its owner, to be merged with
+    /// `merge`.
     ///
     /// # Safety
     ///
     /// Each entry gives up `n` counted references that the caller owned, and
-    /// its `Dealloc` frees that object.
-    pub(crate) unsafe fn defer(self, guard: &Guard) {
+    /// its `Dealloc` frees that object; `merge` upholds
+    /// [`MergeFn`]'s contract.
+    pub(crate) unsafe fn defer(self, guard: &Guard, merge: MergeFn) {
         let domain = domain();
         let objects = self.entries.len();
         let bytes = self.entries.capacity() * core::mem::size_of::<(SendHeader, u32, Dealloc)>();
@@ -145,7 +147,7 @@ impl DecrementBatch {
                 // SAFETY: one epoch has passed since these references were
                 // given up, so every increment buffered before that has been
                 // applied; see `papers/design.md`, "Deferred reconciliation".
-                unsafe { biased::shared_decref_by(header.0, n, dealloc, deferred_merge_queued) };
+                unsafe { biased::shared_decref_by(header.0, n, dealloc, merge) };
             }
             let stats = self::domain();
             // Relaxed: statistics.
@@ -155,39 +157,29 @@ impl DecrementBatch {
     }
 }
 
-/// Defers `n` decrements of one object (the owner's last local reference,
-/// or a merge queue's reference): applied one epoch later.
-///
-/// # Safety
-///
-/// The caller gives up `n` counted references; `dealloc` frees the object.
-pub(crate) unsafe fn defer_decrement(header: NonNull<RcHeader>, n: u32, dealloc: Dealloc) {
-    let mut batch = DecrementBatch::new();
-    batch.push(header, n, dealloc);
-    // SAFETY: forwarded from the caller.
-    crate::mutator::with_guard(|guard| unsafe { batch.defer(guard) });
-}
-
-/// Drops one reference with `drop_ref` once every thread pinned now has
-/// unpinned: delayed reclamation for pointers that other threads may have
-/// loaded without counting yet (slot values).
+/// Drops one reference with `drop_ref` once every thread pinned now (the
+/// caller, through `guard`, among them) has unpinned: delayed reclamation
+/// for pointers that other threads may have loaded without counting yet
+/// (slot values).
 ///
 /// # Safety
 ///
 /// `drop_ref(header)` gives up one counted reference the caller owns and is
 /// sound to call on any thread.
-pub(crate) unsafe fn retire(header: NonNull<RcHeader>, drop_ref: unsafe fn(NonNull<RcHeader>)) {
+pub(crate) unsafe fn retire(
+    guard: &Guard,
+    header: NonNull<RcHeader>,
+    drop_ref: unsafe fn(NonNull<RcHeader>),
+) {
     // Relaxed: statistics.
     domain().retired_objects.fetch_add(1, Relaxed);
     let header = SendHeader(header);
-    crate::mutator::with_guard(|guard| {
-        guard.defer(move || {
-            let header = header;
-            // SAFETY: an epoch has passed, so no reader is between loading the
-            // pointer and counting it; the caller's contract covers the rest.
-            unsafe { drop_ref(header.0) };
-            // Relaxed: statistics.
-            domain().retired_objects.fetch_sub(1, Relaxed);
-        })
+    guard.defer(move || {
+        let header = header;
+        // SAFETY: an epoch has passed, so no reader is between loading the
+        // pointer and counting it; the caller's contract covers the rest.
+        unsafe { drop_ref(header.0) };
+        // Relaxed: statistics.
+        domain().retired_objects.fetch_sub(1, Relaxed);
     });
 }

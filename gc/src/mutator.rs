@@ -22,6 +22,17 @@
 //! before its thread unpins — holds because every path that unpins
 //! ([`safepoint`], detaching, exit) flushes first.
 //!
+//! # Deferred decrements
+//!
+//! Every decrement the [`Deferred`](crate::Deferred) policy defers goes
+//! through this thread's pin: a flushed buffer's negative deltas as one
+//! batch, and single ones (the owner's last local reference, a merge
+//! queue's reference, a detached thread's drop) through `defer_decrement`.
+//! A deferred decrement that finds a count of zero queues the object to its
+//! owner, whose merge (`deferred_merge_queued`) defers the queue's
+//! reference in turn. The batches themselves, and the collector they wait
+//! in, are [`crate::domain`]'s.
+//!
 //! # The hot entry
 //!
 //! In front of the buffer sits one *hot entry*: the last object this thread
@@ -44,7 +55,7 @@
 use core::cell::{Cell, OnceCell, RefCell};
 use core::ptr::{self, NonNull};
 
-use brisk_refcount::{biased, stats, Dealloc, RcHeader};
+use brisk_refcount::{biased, stats, Dealloc, MergeFn, RcHeader};
 use crossbeam_epoch::{Guard, LocalHandle};
 
 use crate::buffer::{CoalescingBuffer, Recorded};
@@ -135,7 +146,7 @@ impl Local {
             if !batch.is_empty() {
                 // SAFETY: the batch's references were given up by this
                 // thread's drops, recorded with their objects' `Dealloc`s.
-                with_guard(|guard| unsafe { batch.defer(guard) });
+                with_guard(|guard| unsafe { batch.defer(guard, QUEUE_MERGE) });
             }
         }
     }
@@ -148,6 +159,49 @@ impl Local {
                 .try_borrow()
                 .is_ok_and(|buffer| buffer.is_empty())
     }
+}
+
+/// How a queued object is merged when one of this crate's deferred
+/// decrements queues it to its owner.
+const QUEUE_MERGE: MergeFn = deferred_merge_queued;
+
+/// Defers `n` decrements of one object (the owner's last local reference,
+/// or a merge queue's reference): applied one epoch later.
+///
+/// # Safety
+///
+/// The caller gives up `n` counted references; `dealloc` frees the object.
+pub(crate) unsafe fn defer_decrement(header: NonNull<RcHeader>, n: u32, dealloc: Dealloc) {
+    let mut batch = DecrementBatch::new();
+    batch.push(header, n, dealloc);
+    // SAFETY: forwarded from the caller.
+    with_guard(|guard| unsafe { batch.defer(guard, QUEUE_MERGE) });
+}
+
+/// The deferred policy's [`MergeFn`](brisk_refcount::MergeFn): merge a
+/// queued object now, drop the queue's reference one epoch later.
+///
+/// # Safety
+///
+/// See [`MergeFn`](brisk_refcount::MergeFn).
+unsafe fn deferred_merge_queued(header: NonNull<RcHeader>, dealloc: Dealloc) {
+    // SAFETY: the queue's reference keeps the header alive.
+    if unsafe { header.as_ref() }.forward_target().is_some() {
+        // Forwarded while queued: drop the queue's reference through the
+        // forward, one epoch later like any other.
+        // SAFETY: the queue's reference, given up one epoch later.
+        unsafe { defer_decrement(header, 1, dealloc) };
+        return;
+    }
+    // The merged count may be zero or negative, for the reason given in
+    // `crate::deferred`'s `deferred_zero_local`: increments still buffered elsewhere are part of
+    // the count. The queue's reference keeps the object alive, and it is
+    // given up one epoch later.
+    // SAFETY: owner thread (or the owner exited); the queue's reference keeps
+    // the object alive.
+    unsafe { biased::explicit_merge(header.as_ref(), 0) };
+    // SAFETY: the queue's reference, given up one epoch later.
+    unsafe { defer_decrement(header, 1, dealloc) };
 }
 
 /// Adds `delta` increments to the shared count, in `u32` steps.

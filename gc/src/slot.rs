@@ -88,7 +88,7 @@ impl RawSlot {
         if let Some(old) = NonNull::new(old) {
             // SAFETY: we took over the slot's reference to `old`; readers may
             // still be about to count it, so it is dropped an epoch later.
-            unsafe { retire(old, ops.drop_ref) };
+            with_guard(|guard| unsafe { retire(guard, old, ops.drop_ref) });
         }
     }
 
@@ -103,13 +103,13 @@ impl RawSlot {
         ops: SlotOps,
     ) -> Option<NonNull<RcHeader>> {
         let new = value.map_or(ptr::null_mut(), NonNull::as_ptr);
-        with_guard(|_pinned| {
+        with_guard(|guard| {
             // AcqRel: as in `store`.
             let old = NonNull::new(self.ptr.swap(new, AcqRel))?;
             // SAFETY: the slot's reference keeps `old` alive until retired.
             unsafe { (ops.incref)(old.as_ref()) };
             // SAFETY: as in `store`.
-            unsafe { retire(old, ops.drop_ref) };
+            unsafe { retire(guard, old, ops.drop_ref) };
             Some(old)
         })
     }
