@@ -13,7 +13,7 @@
 
 mod loom_support;
 
-use brisk_refcount::{Atomic, Brc};
+use brisk_refcount::{Atomic, Brc, RcPolicy};
 use loom::sync::mpsc;
 use loom::thread;
 use loom_support::{check, Drops, Payload};
@@ -27,6 +27,20 @@ fn took(value: Option<Payload>) -> usize {
         }
         None => 0,
     }
+}
+
+/// Calls `into_inner` on `mine` here and on `theirs` on a new thread, and
+/// asserts that exactly one of the two got the value.
+fn exactly_one_takes<P: RcPolicy + Send + Sync>(mine: Brc<Payload, P>, theirs: Brc<Payload, P>) {
+    let other = thread::spawn(move || took(Brc::into_inner(theirs)));
+    let mine = took(Brc::into_inner(mine));
+    let theirs = other.join().unwrap();
+    assert_eq!(
+        mine + theirs,
+        1,
+        "into_inner gave the value {} times",
+        mine + theirs
+    );
 }
 
 /// Interleaving: an `Atomic` object with two handles; this thread and a
