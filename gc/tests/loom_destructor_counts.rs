@@ -74,7 +74,6 @@ impl Drop for Holder {
 #[test]
 fn destructor_clone_in_collection_step_is_applied_before_repin() {
     check(|| {
-        loom_support::init_domain();
         let y_drops = Drops::default();
         let x_drops = Drops::default();
         let (yd, xd) = (y_drops.clone(), x_drops.clone());

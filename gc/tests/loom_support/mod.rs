@@ -112,19 +112,6 @@ impl Drop for Payload {
     }
 }
 
-/// Makes the epoch domain on the calling (main model) thread, before it
-/// spawns the model's threads.
-///
-/// Why: the domain is a `loom::lazy_static`, and a thread that finds it
-/// already made gets no happens-before edge from the thread that made it;
-/// when two model threads reach it first without synchronising with each
-/// other (each registering with the collector, say), loom reports the
-/// collector's atomics as accessed concurrently with their creation. Made
-/// here, every model thread is spawned after it.
-pub fn init_domain() {
-    let _ = brisk_gc::garbage();
-}
-
 /// Safepoints the main thread runs at most while settling.
 const SETTLE_STEPS: usize = 64;
 
