@@ -34,11 +34,11 @@ use brisk_refcount::{Dealloc, RcHeader};
 
 /// Slots in the table (a power of two, at most 256: slot indices are `u8`).
 ///
-/// Under loom the table is 16 slots: it lives inline in a loom
-/// thread-local, which is built on a model thread's small coroutine stack,
-/// and a 6 KiB table copied there overflows it (the models touch a handful
-/// of objects).
-pub(crate) const CAPACITY: usize = if cfg!(loom) { 16 } else { 256 };
+/// Under loom the table is 4 slots, so that a model reaches the flush a
+/// full table forces in the middle of a pin period with four objects
+/// (`gc/tests/loom_forced_flush.rs`); a 6 KiB table would also overflow the
+/// small coroutine stack a loom thread-local is built on.
+pub(crate) const CAPACITY: usize = if cfg!(loom) { 4 } else { 256 };
 
 /// Occupied slots at which the owner of the buffer must flush.
 pub(crate) const FLUSH_AT: usize = CAPACITY / 4 * 3;
