@@ -81,6 +81,14 @@ impl Drop for Canary {
 
 type Obj = Brc<Canary, Deferred>;
 
+/// Joins a scoped thread. Unlike the scope's own wait at its end, a join
+/// returns only once the thread has run its thread-local destructors (the
+/// mutator's exit path, which flushes and unpins), so a collection after it
+/// is held back by nobody.
+fn join(thread: thread::ScopedJoinHandle<'_, ()>) {
+    thread.join().unwrap();
+}
+
 /// Runs collection steps on a detached thread until nothing is left.
 fn drain() {
     let left = brisk_gc::collect(10_000);
@@ -129,7 +137,7 @@ fn safepoint_applies_increments_made_by_the_destructors_it_runs() {
     let (to_main, from_t) = mpsc::channel::<usize>();
     let (to_t, from_main) = mpsc::channel::<()>();
     thread::scope(|s| {
-        s.spawn(move || {
+        let thread = s.spawn(move || {
             let attached = brisk_gc::attach();
             // Made here, so that its last reference is dropped on the owner
             // path, on this thread.
@@ -161,6 +169,7 @@ fn safepoint_applies_increments_made_by_the_destructors_it_runs() {
         );
         registry.assert_alive(0);
         to_t.send(()).unwrap();
+        join(thread);
     });
     drop(x);
     drop(parked.lock().unwrap().drain(..).collect::<Vec<_>>());
@@ -189,7 +198,7 @@ fn merged_count_may_be_zero_while_increments_are_buffered() {
     let (back_tx, back_rx) = mpsc::channel::<Vec<Obj>>();
     let (go_tx, go_rx) = mpsc::channel::<()>();
     thread::scope(|s| {
-        s.spawn(|| {
+        let thread = s.spawn(|| {
             let attached = brisk_gc::attach();
             drop((a, b)); // coalesced: one -2
             let mut steps = 0;
@@ -201,9 +210,10 @@ fn merged_count_may_be_zero_while_increments_are_buffered() {
             assert_eq!(Brc::header(&x).shared_word().count(), -1);
             drop(attached);
         });
+        join(thread);
     });
     thread::scope(|s| {
-        s.spawn(move || {
+        let thread = s.spawn(move || {
             let attached = brisk_gc::attach();
             let (c1, c2) = (c.clone(), c.clone()); // +2 buffered
             back_tx.send(vec![c, c1, c2]).unwrap();
@@ -217,6 +227,7 @@ fn merged_count_may_be_zero_while_increments_are_buffered() {
         drop(back); // the owner's last local reference: merged count 0
         registry.assert_alive(0);
         go_tx.send(()).unwrap();
+        join(thread);
     });
     drain();
     registry.assert_each_dropped_once();
@@ -302,7 +313,7 @@ fn a_subscriber_that_counts_during_a_flush_loses_nothing() {
     let registry = Registry::default();
     let objects: Vec<Obj> = (0..4).map(|_| Brc::new_in(registry.canary())).collect();
     thread::scope(|s| {
-        s.spawn(|| {
+        let thread = s.spawn(|| {
             let attached = brisk_gc::attach();
             let subscriber = CountingSubscriber {
                 targets: vec![objects[0].clone(), objects[1].clone()],
@@ -328,6 +339,7 @@ fn a_subscriber_that_counts_during_a_flush_loses_nothing() {
             drop(subscriber);
             drop(attached);
         });
+        join(thread);
     });
     drop(objects);
     drain();
