@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 fn brisk(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_brisk"))
@@ -29,6 +30,43 @@ fn repl(input: &str, extra: &[&str]) -> Output {
         .write_all(input.as_bytes())
         .unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// How long a program run by [`run_program`] may take before the test
+/// fails. A guard, not a mechanism: every program here finishes (or fails)
+/// in well under a second, and this bound only turns a hang into a failure
+/// instead of a stuck CI job.
+const HANG_GUARD: Duration = Duration::from_secs(60);
+
+/// Runs `source` as the program `name` (in a fresh directory) with `brisk
+/// run`; panics if it has not finished within [`HANG_GUARD`].
+fn run_program(name: &str, source: &str) -> Output {
+    let dir = std::env::temp_dir().join(format!("brisk-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), source).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brisk"))
+        .current_dir(&dir)
+        .args(["run", name])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > HANG_GUARD {
+            child.kill().unwrap();
+            let output = child.wait_with_output().unwrap();
+            std::fs::remove_dir_all(&dir).unwrap();
+            panic!(
+                "{name} hung (killed after {HANG_GUARD:?}); stderr:\n{}",
+                text(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    output
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -139,4 +177,27 @@ fn repl_errors_keep_going_and_fail_the_exit_status() {
         stderr.contains("<repl>:4:1: error: unclosed '('"),
         "{stderr}"
     );
+}
+
+/// An interpreter that is handed its own handle (moved to it over a
+/// channel) and joins it fails with an error, and the program exits 1.
+/// Whether the child's `join` or the parent's end-of-program join takes the
+/// thread first, the child must fail, and its failure is the program's.
+#[test]
+fn an_interpreter_that_joins_itself_fails() {
+    let output = run_program(
+        "join-itself.brisk",
+        "(define ch (channel))\n\
+         (define h (spawn-interpreter (lambda () (join (recv ch)))))\n\
+         (send ch h 'move)\n",
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "join-itself.brisk:2:41: error: join: interpreter 2 cannot join itself (it would wait for itself forever)\n"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
