@@ -33,7 +33,8 @@
 //! waits, so a stop-the-world or the GIL is never held up) and returns the
 //! value `f` returned, shared if frozen, else copied. An error in the child
 //! becomes an error at the `join`, with the child's diagnostic as its cause.
-//! An interpreter nobody joins is joined when its parent finishes.
+//! An interpreter nobody joins is joined when its parent finishes. An
+//! interpreter that joins its own handle gets an error.
 //!
 //! # Channels
 //!
@@ -318,6 +319,17 @@ pub fn join<P: RuntimePolicy>(ctx: &mut Ctx<'_, '_, P>, args: &mut [Ref<P>]) -> 
         ))
     })?;
     let id = handle.child.id;
+    // A handle can reach its own interpreter (moved to it over a channel).
+    // Joining it would wait for the calling thread to finish, which never
+    // happens (std's join panics on it). Checked before the thread is taken,
+    // so the handle keeps it and the parent's end-of-run join still waits
+    // for this interpreter and reports its failure.
+    if id == ctx.host.interpreter_id {
+        return Err(format!(
+            "interpreter {id} cannot join itself (it would wait for itself forever)"
+        )
+        .into());
+    }
     let thread = handle
         .child
         .thread
