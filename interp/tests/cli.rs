@@ -201,3 +201,30 @@ fn an_interpreter_that_joins_itself_fails() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Strings are bounded like every other size a program asks for: doubling
+/// a string stops with an error at the documented limit (2^24 bytes, which
+/// 24 doublings of a one-byte string reach exactly) instead of growing
+/// until the process is killed. The loop is bounded so that, without the
+/// limit, the program ends (with a 64 MiB string) rather than exhausting
+/// memory.
+#[test]
+fn a_string_past_the_size_limit_is_an_error() {
+    let output = run_program(
+        "string-limit.brisk",
+        "(define s \"x\")\n\
+         (for (i 0 26)\n\
+         \x20 (set! s (string-append s s))\n\
+         \x20 (print (string-length s)))\n",
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let lengths: Vec<String> = (1..=24).map(|k| (1u64 << k).to_string()).collect();
+    assert_eq!(text(&output.stdout).lines().collect::<Vec<_>>(), lengths);
+    assert!(
+        stderr.starts_with(
+            "string-limit.brisk:3:11: error: string-append: the string would be 33554432 bytes long (at most 16777216)\n"
+        ),
+        "{stderr}"
+    );
+}
