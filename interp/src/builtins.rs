@@ -9,6 +9,9 @@
 //!
 //! Sizes that a program asks for (`make-list`, `range`) are capped at
 //! [`MAX_LENGTH`], so a typo is an error rather than an abort on allocation.
+//! Strings that builtins compute (`string-append`, `string-join`, `str`,
+//! `repr`, case changes) are capped at [`MAX_STRING_BYTES`], so a loop that
+//! keeps doubling a string fails with an error instead of being killed.
 //!
 //! | group | builtins |
 //! |---|---|
@@ -36,6 +39,30 @@ use crate::value::{
 
 /// Longest list or range a builtin will make.
 pub const MAX_LENGTH: usize = 1 << 24;
+
+/// Longest string, in bytes (UTF-8), a builtin will make: 16 MiB. A string
+/// doubled in a loop reaches it in 24 steps and fails there; without a bound
+/// it would double until the allocator or the OOM killer stopped the
+/// process. The check is made on the length the result would have, before
+/// any of it is built.
+pub const MAX_STRING_BYTES: usize = 1 << 24;
+
+/// Fails unless a string of `len` bytes is within [`MAX_STRING_BYTES`].
+fn check_string_len(len: usize) -> Result<(), Failure> {
+    if len > MAX_STRING_BYTES {
+        return Err(Failure::Message(format!(
+            "the string would be {len} bytes long (at most {MAX_STRING_BYTES})"
+        )));
+    }
+    Ok(())
+}
+
+/// A new string object for `text`, a builtin's computed result, if it is
+/// within [`MAX_STRING_BYTES`].
+fn bounded_str<P: RuntimePolicy>(m: &Mutator<P>, text: &str) -> BuiltinResult<P> {
+    check_string_len(text.len())?;
+    Ok(m.str(text))
+}
 
 /// What a builtin gets besides its arguments.
 pub struct Ctx<'a, 'm, P: RuntimePolicy> {
@@ -281,6 +308,24 @@ fn joined_display<P: RuntimePolicy>(args: &[Ref<P>], separator: &str) -> String 
         .join(separator)
 }
 
+/// [`joined_display`] for a string value: stops as soon as the text passes
+/// [`MAX_STRING_BYTES`], so joining many large strings never builds more
+/// than one string past the limit.
+fn bounded_joined_display<P: RuntimePolicy>(
+    args: &[Ref<P>],
+    separator: &str,
+) -> Result<String, Failure> {
+    let mut out = String::new();
+    for (i, arg) in args.iter().enumerate() {
+        if i > 0 {
+            out.push_str(separator);
+        }
+        out.push_str(&display(arg));
+        check_string_len(out.len())?;
+    }
+    Ok(out)
+}
+
 fn print<P: RuntimePolicy>(ctx: &mut Ctx<'_, '_, P>, args: &mut [Ref<P>]) -> BuiltinResult<P> {
     let mut line = joined_display(args, " ");
     line.push('\n');
@@ -294,11 +339,11 @@ fn display_<P: RuntimePolicy>(ctx: &mut Ctx<'_, '_, P>, args: &mut [Ref<P>]) -> 
 }
 
 fn str_<P: RuntimePolicy>(ctx: &mut Ctx<'_, '_, P>, args: &mut [Ref<P>]) -> BuiltinResult<P> {
-    Ok(ctx.m.str(&joined_display(args, "")))
+    bounded_str(ctx.m, &bounded_joined_display(args, "")?)
 }
 
 fn repr_<P: RuntimePolicy>(ctx: &mut Ctx<'_, '_, P>, args: &mut [Ref<P>]) -> BuiltinResult<P> {
-    Ok(ctx.m.str(&repr(&args[0])))
+    bounded_str(ctx.m, &repr(&args[0]))
 }
 
 fn format_float_<P: RuntimePolicy>(
@@ -342,7 +387,12 @@ fn string_append<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    let mut out = String::new();
+    let mut len = 0usize;
+    for i in 0..args.len() {
+        len = len.saturating_add(str_arg(args, i)?.len());
+    }
+    check_string_len(len)?;
+    let mut out = String::with_capacity(len);
     for i in 0..args.len() {
         out.push_str(str_arg(args, i)?);
     }
@@ -368,21 +418,21 @@ fn string_join<P: RuntimePolicy>(
 ) -> BuiltinResult<P> {
     let items = items_arg(args, 0)?;
     let separator = str_arg(args, 1)?;
-    Ok(ctx.m.str(&joined_display(&items, separator)))
+    bounded_str(ctx.m, &bounded_joined_display(&items, separator)?)
 }
 
 fn string_upcase<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    Ok(ctx.m.str(&str_arg(args, 0)?.to_uppercase()))
+    bounded_str(ctx.m, &str_arg(args, 0)?.to_uppercase())
 }
 
 fn string_downcase<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    Ok(ctx.m.str(&str_arg(args, 0)?.to_lowercase()))
+    bounded_str(ctx.m, &str_arg(args, 0)?.to_lowercase())
 }
 
 fn string_to_number<P: RuntimePolicy>(

@@ -72,7 +72,9 @@
 //!   a finished loop looked at does not pin a graph.
 //! * **Errors never panic.** Lexing, parsing and running report
 //!   `file:line:col: error: message` with the source line and a caret; sizes
-//!   and nesting a program asks for are bounded; the parser/compiler/VM are
+//!   and nesting a program asks for are bounded (lists and ranges by
+//!   [`builtins::MAX_LENGTH`] items, computed strings by
+//!   [`builtins::MAX_STRING_BYTES`] bytes); the parser/compiler/VM are
 //!   fuzzed (`tests/fuzz.rs`).
 //! * **Constants are shared, never moved or copied.** Being immortal and
 //!   frozen, a literal inside a list stays where it is when the list is
