@@ -1,6 +1,9 @@
-//! Biased reference counting: a 16-byte header, an owner fast path as cheap
-//! as `Rc`, merge queues for everyone else, and [`Brc<T>`], a drop-in
-//! alternative to `Arc<T>` built on them.
+//! Biased reference counting: a 16-byte header, an owner fast path made of
+//! `Rc`'s own instructions (through [`LocalBrc`]; [`Brc<T>`] adds an owner
+//! check to each operation), merge queues for everyone else, and
+//! [`Brc<T>`], an `Arc<T>`-like handle built on them. Which of std's own
+//! `Arc` tests `Brc` passes, and which it cannot run yet, is listed in
+//! `refcount/tests/arc_std.rs`.
 //!
 //! # The problem
 //!
