@@ -36,7 +36,7 @@ fn repl(input: &str, extra: &[&str]) -> Output {
 /// fails. A guard, not a mechanism: every program here finishes (or fails)
 /// in well under a second, and this bound only turns a hang into a failure
 /// instead of a stuck CI job.
-const HANG_GUARD: Duration = Duration::from_secs(60);
+const HANG_GUARD: Duration = Duration::from_secs(30);
 
 /// Runs `source` as the program `name` (in a fresh directory) with `brisk
 /// run`; panics if it has not finished within [`HANG_GUARD`].
@@ -224,6 +224,56 @@ fn a_string_past_the_size_limit_is_an_error() {
     assert!(
         stderr.starts_with(
             "string-limit.brisk:3:11: error: string-append: the string would be 33554432 bytes long (at most 16777216)\n"
+        ),
+        "{stderr}"
+    );
+}
+
+/// A worker that fails before it sends does not leave the main interpreter
+/// waiting forever in `recv`: the `recv` fails and names the worker's
+/// failure.
+#[test]
+fn recv_fails_when_the_sender_has_failed() {
+    let output = run_program(
+        "recv-failed-sender.brisk",
+        "(define ch (channel))\n\
+         (define (work) (error \"worker gave up before sending\"))\n\
+         (spawn-interpreter (lambda () (work) (send ch 1 'copy)))\n\
+         (print (recv ch))\n",
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "recv-failed-sender.brisk:4:8: error: recv: interpreter 2 failed: worker gave up before sending\n"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "caused by:\n  recv-failed-sender.brisk:2:16: error: worker gave up before sending\n"
+        ),
+        "{stderr}"
+    );
+}
+
+/// `recv` on an empty channel that no other interpreter can send to any
+/// more (the only other one has finished without sending) fails instead of
+/// waiting forever. The worker is joined first, so it has finished when
+/// `recv` runs.
+#[test]
+fn recv_fails_when_no_other_interpreter_is_left() {
+    let output = run_program(
+        "recv-no-sender.brisk",
+        "(define ch (channel))\n\
+         (join (spawn-interpreter (lambda () (+ 1 2))))\n\
+         (recv ch)\n",
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "recv-no-sender.brisk:3:1: error: recv: the channel is empty and no other interpreter is running to send to it\n"
         ),
         "{stderr}"
     );
