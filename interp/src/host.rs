@@ -15,6 +15,7 @@ use brisk_runtime::{Runtime, RuntimePolicy};
 
 use crate::bytecode::SymbolTable;
 use crate::error::Diagnostic;
+use crate::running::Running;
 
 /// Where `print` writes. Shared by every interpreter of a run; one `print`
 /// call writes its whole line under the lock.
@@ -50,6 +51,9 @@ pub struct ChildThread {
     pub thread: parking_lot::Mutex<Option<JoinHandle<Result<(), Diagnostic>>>>,
 }
 
+/// The id of a run's main interpreter: the first its runtime starts.
+pub const MAIN_INTERPRETER_ID: u32 = 1;
+
 /// One interpreter thread's environment.
 pub struct Host<P: RuntimePolicy> {
     /// The runtime, for starting interpreters.
@@ -69,6 +73,9 @@ pub struct Host<P: RuntimePolicy> {
     pub not_copied: HashMap<u32, String>,
     /// Interpreters spawned here.
     pub children: Vec<Arc<ChildThread>>,
+    /// Which interpreters of the run are running or have failed (shared by
+    /// the whole run; `recv` consults it).
+    pub running: Arc<Running<P>>,
 }
 
 impl<P: RuntimePolicy> Host<P> {
@@ -86,9 +93,10 @@ impl<P: RuntimePolicy> Host<P> {
             output,
             argv: argv.into(),
             limits,
-            interpreter_id: 1,
+            interpreter_id: MAIN_INTERPRETER_ID,
             not_copied: HashMap::new(),
             children: Vec::new(),
+            running: Arc::new(Running::new(MAIN_INTERPRETER_ID)),
         }
     }
 
@@ -103,6 +111,7 @@ impl<P: RuntimePolicy> Host<P> {
             interpreter_id,
             not_copied: HashMap::new(),
             children: Vec::new(),
+            running: Arc::clone(&self.running),
         }
     }
 

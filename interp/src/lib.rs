@@ -85,9 +85,11 @@
 //!
 //! * A failed `(send ch x 'move)` has already emptied `x`; the error stops
 //!   the program (in the REPL, `x` is `nil` afterwards).
-//! * `(recv ch)` on a channel nobody will send to waits forever, as a
-//!   blocking queue does; runs with spawning disabled ([`Limits`]) report
-//!   an error instead.
+//! * `(recv ch)` on an empty channel waits while another interpreter is
+//!   running, even one that will never send to it, as a blocking queue
+//!   does. It fails once no other interpreter is running, or once one has
+//!   failed (see [`running`]); runs with spawning disabled ([`Limits`])
+//!   fail at once.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
@@ -102,6 +104,7 @@ pub mod lexer;
 pub mod ops;
 pub mod parser;
 pub mod repl;
+pub mod running;
 pub mod spawn;
 pub mod syntax;
 pub mod value;
@@ -185,7 +188,14 @@ pub fn run<P: RuntimePolicy>(source: &Arc<Source>, options: RunOptions) -> Resul
             .and_then(|_| vm.run_main(&main))
         {
             Ok(_) => vm.join_children(),
-            Err(error) => Err(error),
+            Err(error) => {
+                // A child waiting in `recv` for the main program stops
+                // waiting (see `running`).
+                vm.host
+                    .running
+                    .finish(host::MAIN_INTERPRETER_ID, Some(&error));
+                Err(error)
+            }
         }
     };
     drop(interpreter);

@@ -42,7 +42,9 @@
 //! handle holds no objects, so it freezes, shares and copies freely (a copy
 //! is another handle to the same channel). `(send ch v 'share|'move|'copy)`
 //! maps to [`SendMode`]; a refused send is a language error carrying the
-//! runtime's message. `(recv ch)` blocks, detached, until a value arrives.
+//! runtime's message. `(recv ch)` blocks, detached, until a value arrives,
+//! or fails once no value can come: no other interpreter is running, or one
+//! has failed (see [`running`](crate::running)).
 
 use core::any::Any;
 use std::sync::Arc;
@@ -56,6 +58,7 @@ use crate::builtins::{take, BuiltinResult, Ctx, Failure};
 use crate::bytecode::Proto;
 use crate::error::Diagnostic;
 use crate::host::{ChildThread, Host};
+use crate::running::Running;
 use crate::value::{downcast, type_name, Builtin, Cell, Channel, Closure};
 use crate::vm::Vm;
 
@@ -178,7 +181,27 @@ pub fn recv<P: RuntimePolicy>(ctx: &mut Ctx<'_, '_, P>, args: &mut [Ref<P>]) -> 
             "the channel is empty and no other interpreter can send to it (spawning is disabled)".into()
         });
     }
-    Ok(channel.receiver.recv(ctx.m).map_err(|e| e.to_string())?)
+    loop {
+        let wake = match ctx.host.running.watch(ctx.host.interpreter_id) {
+            Ok(wake) => wake,
+            // Nobody may ever send: take what has already arrived, else
+            // fail rather than wait forever.
+            Err(stop) => {
+                return channel
+                    .receiver
+                    .try_recv(ctx.m)
+                    .ok_or_else(|| stop.into_failure())
+            }
+        };
+        // Woken when an interpreter finishes: check again.
+        if let Some(value) = channel
+            .receiver
+            .recv_or_wake(ctx.m, &wake)
+            .map_err(|e| e.to_string())?
+        {
+            return Ok(value);
+        }
+    }
 }
 
 /// `(spawn-interpreter f)`
@@ -235,8 +258,24 @@ pub fn spawn_interpreter<P: RuntimePolicy>(
     let id = interpreter.id();
     let host = ctx.host.child(id);
     tracing::debug!(target: "brisk::interp", parent = ctx.host.interpreter_id, child = id, globals = globals.len(), "spawn-interpreter");
-    let thread = interpreter
-        .spawn(move |m| child_main(m, host, receiver, globals, function_transfer, result_sender));
+    // Recorded as running before the thread starts, and as finished however
+    // the thread ends (a panic included), so a `recv` elsewhere never waits
+    // on an interpreter that is gone (see `running`).
+    let running = Arc::clone(&ctx.host.running);
+    running.start(id);
+    let thread = interpreter.spawn(move |m| {
+        let mut finished = Finished {
+            running,
+            id,
+            failure: Some(Diagnostic::without_location(
+                "<brisk>",
+                format!("interpreter {id} panicked"),
+            )),
+        };
+        let result = child_main(m, host, receiver, globals, function_transfer, result_sender);
+        finished.failure = result.as_ref().err().cloned();
+        result
+    });
     let child = Arc::new(ChildThread {
         id,
         thread: Mutex::new(Some(thread)),
@@ -246,6 +285,21 @@ pub fn spawn_interpreter<P: RuntimePolicy>(
         child,
         result: result_receiver,
     })))
+}
+
+/// Records the end of a spawned interpreter's thread when dropped, with
+/// `failure` as its outcome.
+struct Finished<P: RuntimePolicy> {
+    running: Arc<Running<P>>,
+    id: u32,
+    /// The failure to record: a panic until the thread sets its result.
+    failure: Option<Diagnostic>,
+}
+
+impl<P: RuntimePolicy> Drop for Finished<P> {
+    fn drop(&mut self) {
+        self.running.finish(self.id, self.failure.as_ref());
+    }
 }
 
 /// The body of a spawned interpreter's thread.
@@ -343,10 +397,16 @@ pub fn join<P: RuntimePolicy>(ctx: &mut Ctx<'_, '_, P>, args: &mut [Ref<P>]) -> 
             .result
             .try_recv(ctx.m)
             .ok_or_else(|| format!("interpreter {id} finished without a result").into()),
-        Ok(Err(cause)) => Err(Failure::Nested {
-            message: format!("interpreter {id} failed: {}", cause.message),
-            cause: Box::new(cause),
-        }),
-        Err(_) => Err(format!("interpreter {id} panicked").into()),
+        Ok(Err(cause)) => {
+            ctx.host.running.reported(id);
+            Err(Failure::Nested {
+                message: format!("interpreter {id} failed: {}", cause.message),
+                cause: Box::new(cause),
+            })
+        }
+        Err(_) => {
+            ctx.host.running.reported(id);
+            Err(format!("interpreter {id} panicked").into())
+        }
     }
 }

@@ -180,11 +180,17 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
             };
             let failure = match self.m.blocking(|| thread.join()) {
                 Ok(Ok(())) => continue,
-                Ok(Err(diagnostic)) => diagnostic,
-                Err(_) => Diagnostic::without_location(
-                    "<brisk>",
-                    format!("interpreter {} panicked", child.id),
-                ),
+                Ok(Err(diagnostic)) => {
+                    self.host.running.reported(child.id);
+                    diagnostic
+                }
+                Err(_) => {
+                    self.host.running.reported(child.id);
+                    Diagnostic::without_location(
+                        "<brisk>",
+                        format!("interpreter {} panicked", child.id),
+                    )
+                }
             };
             first_failure.get_or_insert(failure);
         }

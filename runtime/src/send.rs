@@ -263,6 +263,51 @@ impl<P: RuntimePolicy> Receiver<P> {
         Ok(accept(message))
     }
 
+    /// Waits for a value on this channel or for `wake` to be ready, whichever
+    /// comes first (detached from the world while it waits). `wake` is ready
+    /// when a message waits on it (which is left there) or when every sender
+    /// of it is gone; `None` means `wake` was ready. This lets an embedder stop
+    /// a receive for a reason of its own, such as the end of every
+    /// interpreter that could send: it drops the senders of `wake`.
+    ///
+    /// ```
+    /// use brisk_runtime::{channel, Biased, Runtime};
+    ///
+    /// let runtime = Runtime::<Biased>::new();
+    /// let main = runtime.new_interpreter("main");
+    /// let (_tx, rx) = channel::<Biased>();
+    /// let (wake_tx, wake_rx) = channel::<Biased>();
+    /// drop(wake_tx);
+    /// let woken = main.spawn(move |m| rx.recv_or_wake(m, &wake_rx).unwrap().is_none());
+    /// assert!(woken.join().unwrap());
+    /// ```
+    pub fn recv_or_wake(
+        &self,
+        m: &Mutator<P>,
+        wake: &Receiver<P>,
+    ) -> Result<Option<Ref<P>>, RecvError> {
+        loop {
+            match self.rx.try_recv() {
+                Ok(message) => return Ok(Some(accept(message))),
+                Err(crossbeam_channel::TryRecvError::Disconnected) => return Err(RecvError),
+                Err(crossbeam_channel::TryRecvError::Empty) => {}
+            }
+            // `ready` only reports (a disconnected channel counts as ready):
+            // this channel's message is taken by `try_recv` on the next turn,
+            // where another receiver may have taken it first, and a message
+            // on `wake` is never taken.
+            let ready = m.blocking(|| {
+                let mut select = crossbeam_channel::Select::new();
+                select.recv(&self.rx);
+                select.recv(&wake.rx);
+                select.ready()
+            });
+            if ready == 1 {
+                return Ok(None);
+            }
+        }
+    }
+
     /// A value if one is waiting.
     pub fn try_recv(&self, _m: &Mutator<P>) -> Option<Ref<P>> {
         self.rx.try_recv().ok().map(accept)
