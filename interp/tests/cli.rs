@@ -278,3 +278,56 @@ fn recv_fails_when_no_other_interpreter_is_left() {
         "{stderr}"
     );
 }
+
+/// Immutable values are shareable wherever else they are referenced, so
+/// whether `move` works does not depend on the size of an integer, or on a
+/// float, a computed string or a tuple of such values being held elsewhere
+/// too (here by the loop variable and by globals). The receiver is another
+/// interpreter, which reads everything after the last send.
+#[test]
+fn move_shares_immutable_values_referenced_elsewhere() {
+    let output = run_program(
+        "move-immutable.brisk",
+        "(define ch (channel))\n\
+         (define h (spawn-interpreter (lambda ()\n\
+         \x20 (define total 0)\n\
+         \x20 (for (j 0 10) (set! total (+ total (first (recv ch)))))\n\
+         \x20 (print total (recv ch) (recv ch) (recv ch))\n\
+         \x20 total)))\n\
+         (for (i 250 260) (send ch (list i) 'move))\n\
+         (define x 2.5)\n\
+         (define s (string-append \"com\" \"puted\"))\n\
+         (define t (tuple 1000 s x))\n\
+         (send ch (list x) 'move)\n\
+         (send ch (list s) 'move)\n\
+         (send ch (list t) 'move)\n\
+         (print (join h) x s t)\n",
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        text(&output.stdout),
+        "2545 [2.5] [\"computed\"] [(1000, \"computed\", 2.5)]\n\
+         2545 2.5 computed (1000, \"computed\", 2.5)\n"
+    );
+}
+
+/// A tuple is shareable only if everything in it is: a tuple held
+/// elsewhere that holds a mutable list still makes the graph not isolated.
+#[test]
+fn move_refuses_a_tuple_held_elsewhere_that_holds_a_mutable_value() {
+    let output = run_program(
+        "move-tuple-of-list.brisk",
+        "(define ch (channel))\n\
+         (define t (tuple 1000 (list 1)))\n\
+         (send ch (list t) 'move)\n",
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "move-tuple-of-list.brisk:3:1: error: send: cannot move a graph that is referenced from outside: 1 external reference(s)\n"
+        ),
+        "{stderr}"
+    );
+}
