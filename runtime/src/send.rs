@@ -9,7 +9,7 @@
 //! | mode | what crosses | cost | precondition |
 //! |---|---|---|---|
 //! | [`SendMode::Share`] | the reference | O(1) | the graph is frozen |
-//! | [`SendMode::Move`] | ownership of an isolated graph | O(n) check, O(n) re-bias | root count 1, every other count explained by edges inside the graph |
+//! | [`SendMode::Move`] | ownership of an isolated graph | O(n) check, O(n) re-bias | root count 1, every other count of a mutable object explained by edges inside the graph |
 //! | [`SendMode::Copy`] | a deep copy | O(n) | no slot and no native object without `copy` |
 //!
 //! A failed send returns the value, untouched, inside the [`SendError`].
@@ -18,6 +18,20 @@
 //! the receiving thread's, so they run on the owner fast path there. Frozen
 //! and immortal objects inside a moved or copied graph are shared, not
 //! moved or copied.
+//!
+//! # Immutable values in a move
+//!
+//! Isolation is a question about mutable state: a move must not leave the
+//! sender a way to reach what the receiver will mutate. An immutable value
+//! (an int, float, string or bytes, or a tuple of nothing but such values
+//! and frozen ones) can be read by both sides at once, as a frozen one can,
+//! so a move does not ask who else holds it. One that only the graph holds
+//! is moved and re-biased like the rest; one held elsewhere too (by a
+//! variable, another container, another thread) is shared: it stays biased
+//! to its owner and the receiver counts it on the non-owner path, as it
+//! counts a frozen object it was sent. Otherwise whether a move worked
+//! would depend on, say, whether an integer was small enough to be one of
+//! the immortal cached ones.
 //!
 //! The transport is a `crossbeam-channel` channel; receiving blocks through
 //! [`Mutator::blocking`], so a waiting receiver never holds up
@@ -376,6 +390,7 @@ fn isolated_members<P: RuntimePolicy>(root: &Ref<P>) -> Result<Members<P>, SendE
     }
     let mut walk = IsolationWalk {
         multi: FxHashMap::default(),
+        tuples: FxHashMap::default(),
         unverifiable: 0,
         pending: Vec::new(),
         held: Vec::new(),
@@ -446,6 +461,10 @@ struct IsolationWalk<P: RuntimePolicy> {
     /// For objects with several references: (count when first met, edges
     /// met); `usize::MAX` for a count this thread cannot read.
     multi: FxHashMap<usize, (usize, usize)>,
+    /// Whether a tuple met in a shared position holds only immutable
+    /// values (see [`IsolationWalk::is_immutable`]), by address. Each tuple
+    /// in it is also in `held`, so the address names one tuple.
+    tuples: FxHashMap<usize, bool>,
     /// Objects counted by another thread, which this thread cannot vouch
     /// for.
     unverifiable: usize,
@@ -520,6 +539,15 @@ impl<P: RuntimePolicy> IsolationWalk<P> {
     #[inline(always)]
     fn meet(&mut self, child: &Object<P>, parent_exclusive: bool, depth: u32) {
         let count = P::exact_count(child.rc_header());
+        // Held by more than the edge just followed (or counted by another
+        // thread): an immutable value is shared rather than moved (see the
+        // module doc, "Immutable values in a move"), so it is neither
+        // tallied nor adopted, and nothing below it is walked. With a count
+        // of 1 it is reached only through this edge and moves with its
+        // parent, as any other object does.
+        if count != Some(1) && self.is_immutable(child) {
+            return;
+        }
         if count != Some(1) && self.met_before(child, count) {
             return;
         }
@@ -548,6 +576,68 @@ impl<P: RuntimePolicy> IsolationWalk<P> {
             }
             _ => {}
         }
+    }
+
+    /// Whether nobody can mutate `object` or anything it reaches: it is
+    /// frozen, an immutable leaf, or a tuple (whose items are fixed at
+    /// birth) of such values. The answer for a tuple is remembered, so a
+    /// tuple met through many edges is looked through once.
+    #[inline]
+    fn is_immutable(&mut self, object: &Object<P>) -> bool {
+        match &object.payload {
+            Payload::Int(_) | Payload::Float(_) | Payload::Str(_) | Payload::Bytes(_) => true,
+            Payload::Tuple(_) => self.is_immutable_tuple(object),
+            _ => stays_shared(object),
+        }
+    }
+
+    /// [`IsolationWalk::is_immutable`] for a tuple: a walk of the tuples it
+    /// reaches (with a stack, not recursion, for deep nesting) that stops at
+    /// the first item that is neither immutable nor a tuple still to look
+    /// through.
+    #[inline(never)] // only for tuples held elsewhere
+    fn is_immutable_tuple(&mut self, tuple: &Object<P>) -> bool {
+        let address = tuple as *const Object<P> as usize;
+        if let Some(&verdict) = self.tuples.get(&address) {
+            return verdict;
+        }
+        let mut verdict = true;
+        let mut stack = vec![tuple];
+        // Tuples already pushed: tuples nested as a diamond share their
+        // items, and would otherwise be looked through once per path.
+        let mut seen = rustc_hash::FxHashSet::default();
+        'walk: while let Some(next) = stack.pop() {
+            let Payload::Tuple(items) = &next.payload else {
+                continue;
+            };
+            for item in items.iter() {
+                let immutable = match &item.payload {
+                    _ if stays_shared(item) => true,
+                    Payload::Int(_) | Payload::Float(_) | Payload::Str(_) | Payload::Bytes(_) => {
+                        true
+                    }
+                    Payload::Tuple(_) => {
+                        let item_address = &**item as *const Object<P> as usize;
+                        let known = self.tuples.get(&item_address).copied();
+                        if known.is_none() && seen.insert(item_address) {
+                            stack.push(item);
+                        }
+                        known.unwrap_or(true)
+                    }
+                    _ => false,
+                };
+                if !immutable {
+                    verdict = false;
+                    break 'walk;
+                }
+            }
+        }
+        // Held until the walk ends, so that no other tuple can take this
+        // address while its verdict is remembered. The tuples below it are
+        // not remembered: this one keeps them alive only while it lives.
+        self.held.push(tuple.to_ref());
+        self.tuples.insert(address, verdict);
+        verdict
     }
 
     /// Tallies an edge to `child`, which has `count` references other than
