@@ -1,7 +1,7 @@
 //! `Brc<T>`: a drop-in alternative to `Arc<T>` on the biased protocol.
 //!
 //! A `Brc` is one pointer to a heap block holding an [`RcHeader`] and the
-//! value. Cloning and dropping it on the thread that created it costs a
+//! value (a wide pointer when `T` is unsized, as with `Arc`). Cloning and dropping it on the thread that created it costs a
 //! Relaxed load and store, as `Rc` does; on any other thread it costs what
 //! `Arc` costs, plus a merge-queue hand-off when that thread drops the last
 //! reference it can see (see [`crate::biased`]).
@@ -12,13 +12,15 @@
 //!
 //! # Differences from `Arc`
 //!
-//! * No weak references, and `T` must be `Sized`.
+//! * No weak references.
 //! * The policy is a type, where `Arc`'s allocator is a value. `Brc::new`,
 //!   [`Brc::pin`], [`Brc::from_raw`], [`Brc::increment_strong_count`] and
 //!   [`Brc::decrement_strong_count`] work on `Brc<T>` (policy [`Biased`]),
 //!   as `Arc`'s work on `Arc<T>`, so code ports by renaming. Their `_in`
 //!   forms serve every policy and take no allocator argument: the policy is
-//!   named in the type, `Brc::<T, Atomic>::from_raw_in(ptr)`.
+//!   named in the type, `Brc::<T, Atomic>::from_raw_in(ptr)`. The
+//!   conversions into unsized handles (`From<Vec<T>>`, `FromIterator`, ...)
+//!   serve every policy.
 //! * Uniqueness ([`Brc::get_mut`], [`Brc::try_unwrap`], [`Brc::make_mut`]) is
 //!   exact on the owner thread and for merged objects; elsewhere an unmerged
 //!   object is reported shared, because its owner's count cannot be read
@@ -34,25 +36,183 @@
 //!   reference of an unmerged object goes through the owner's merge queue:
 //!   it returns `None`, and the owner drops the value at its next
 //!   [`safepoint`](crate::safepoint).
+//! * An unsized handle is made by a conversion (`From<Box<dyn Trait>>`,
+//!   `From<Vec<T>>`, ...), not by unsizing coercion, which needs the
+//!   unstable `CoerceUnsized`.
+//! * Turning an unsized handle into a sized one ([`Brc::downcast`],
+//!   `TryFrom<Brc<[T]>>` for `Brc<[T; N]>`) moves the value into a sized
+//!   block, so it needs the only reference, as [`Brc::try_unwrap`] does;
+//!   a shared handle is given back as the `Err`. `Arc` converts in place
+//!   and succeeds while shared. Why, in "Layout" below.
+//!
+//! # Layout
+//!
+//! A sized `T` lives in a `#[repr(C)] BrcInner<T> { header, value }`
+//! allocated as a `Box`, and the handle is a thin pointer to it: exactly
+//! the block and the code of a `Brc` that knew nothing of unsized values.
+//! Whether `T` is sized is a compile-time constant (a pointer to `T` is one
+//! word), so every branch below folds away for it: a sized `Brc` pays no
+//! byte and no instruction for unsized support.
+//!
+//! An unsized value (`[T]`, `str`, `dyn Trait`) needs its pointer metadata
+//! (the length, or the vtable) to be dropped and freed, and the handle
+//! holds it in a wide pointer, as `Arc` does. But the object may be freed
+//! by a [`Dealloc`](crate::Dealloc) that receives only the thin header
+//! pointer: a merge-queue entry, or a deferred decrement, carries
+//! `dealloc_inner::<T>` and the header, and a plain function pointer
+//! cannot carry the metadata along. So the block keeps it itself, in a
+//! prefix just before the header:
+//!
+//! ```text
+//!  block start                   header (the handle points here)
+//!  |                             |
+//!  [ padding | *const BrcInner<T> ][ RcHeader | padding | value: T ]
+//!             the wide pointer     16 bytes, 8-aligned
+//! ```
+//!
+//! `dealloc_inner::<T>` reads the wide pointer from the word pair before
+//! the header, drops the value in place and frees the block from its start.
+//! The prefix cannot follow the value instead: the value's size is what is
+//! unknown. It is the one stored wide pointer (16 bytes on 64-bit
+//! targets), and it is written once, when the block is made, and only
+//! read after.
+//!
+//! Alignment: the block is aligned to `max(8, align_of_val(value))`, the
+//! alignment of `BrcInner<T>`, and the header starts at the size of the
+//! prefix rounded up to it. So the header stays 8-aligned, the value keeps
+//! its own alignment (an over-aligned element may put padding before the
+//! prefix), and the prefix itself, one wide pointer before an address
+//! aligned to at least 8, is aligned for a wide pointer.
+//!
+//! A sized type has no prefix, and its `dealloc_inner` frees the block as a
+//! `Box` at the header, so a prefixed block can never be handed to a sized
+//! handle: [`Brc::downcast`] and `TryFrom` for arrays move the value into a
+//! new sized block instead, which needs the only reference. (Telling the
+//! two kinds of block apart at the free would cost the sized path a load
+//! and a branch, or a byte.)
 
+use core::any::Any;
 use core::borrow::Borrow;
 use core::cmp::Ordering;
 use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
-use core::mem::{offset_of, ManuallyDrop};
+use core::mem::{self, ManuallyDrop};
 use core::ops::Deref;
 use core::pin::Pin;
-use core::ptr::NonNull;
+use core::ptr::{self, NonNull};
+use std::alloc::{self, Layout};
+use std::borrow::Cow;
 
 use crate::header::RcHeader;
 use crate::policy::{Biased, RcPolicy};
 
-/// The heap block: header first, so a header pointer is a block pointer.
+/// The object: header first, so a header pointer is a pointer to it. For a
+/// sized `T` it is the whole heap block; an unsized one is preceded by the
+/// prefix (see "Layout" in the module docs).
 #[repr(C)]
-struct BrcInner<T> {
+struct BrcInner<T: ?Sized> {
     header: RcHeader,
     value: T,
+}
+
+/// The prefix of an unsized object's block: the wide pointer to its
+/// `BrcInner`, stored just before the header.
+type Prefix<T> = *const BrcInner<T>;
+
+/// Whether `T` is sized: a pointer to it is one word. A constant for each
+/// `T`, so the branches on it fold away.
+const fn is_sized<T: ?Sized>() -> bool {
+    mem::size_of::<*const BrcInner<T>>() == mem::size_of::<*const u8>()
+}
+
+/// Offset of `value` in a `BrcInner` whose value has alignment `align`:
+/// the 16-byte header rounded up to it, as `#[repr(C)]` places the field.
+const fn value_offset(align: usize) -> usize {
+    mem::size_of::<RcHeader>().next_multiple_of(align)
+}
+
+/// The layout of the heap block for a value of `value` layout, and the
+/// offset of the header (the `BrcInner`) in it: the `BrcInner` alone for a
+/// sized `T` (the layout `Box<BrcInner<T>>` uses), the prefix and then the
+/// `BrcInner` for an unsized one.
+fn block_layout<T: ?Sized>(value: Layout) -> (Layout, usize) {
+    let inner = Layout::new::<RcHeader>()
+        .extend(value)
+        .map(|(inner, _)| inner.pad_to_align());
+    let block = if is_sized::<T>() {
+        inner.map(|inner| (inner, 0))
+    } else {
+        inner.and_then(|inner| Layout::new::<Prefix<T>>().extend(inner))
+    };
+    block.unwrap_or_else(|_| panic!("Brc: the value is too large to allocate"))
+}
+
+/// Where the prefix of the unsized object whose header is at `header`
+/// lives: the wide pointer just before it.
+///
+/// # Safety
+///
+/// `header` heads a block laid out by [`block_layout`] for an unsized `T`
+/// (so the prefix is in the same allocation), with that block's provenance.
+unsafe fn prefix_of<T: ?Sized>(header: *mut u8) -> *mut Prefix<T> {
+    debug_assert!(!is_sized::<T>());
+    // SAFETY: the block holds the prefix just before the header (see
+    // `block_layout`: the header's offset is at least the prefix's size).
+    unsafe { header.sub(mem::size_of::<Prefix<T>>()) }.cast()
+}
+
+/// The (wide, for an unsized `T`) pointer to the object headed by `header`.
+///
+/// # Safety
+///
+/// `header` heads a live object made by `Brc<T, _>`, and carries its
+/// block's provenance.
+unsafe fn inner_from_header<T: ?Sized>(header: NonNull<RcHeader>) -> NonNull<BrcInner<T>> {
+    if is_sized::<T>() {
+        // SAFETY: `T` is sized, so `NonNull<BrcInner<T>>` is a thin pointer,
+        // the same size as `header`, and the header starts the object.
+        unsafe { mem::transmute_copy::<NonNull<RcHeader>, NonNull<BrcInner<T>>>(&header) }
+    } else {
+        // SAFETY: an unsized object's block stores the wide pointer to it,
+        // written when the block was made, in the prefix before the header.
+        unsafe { NonNull::new_unchecked(prefix_of::<T>(header.as_ptr().cast()).read().cast_mut()) }
+    }
+}
+
+/// `ptr` with its address (and provenance) replaced by `addr`, keeping its
+/// metadata: std's unstable `with_metadata_of`, on stable. For a sized `T`,
+/// simply `addr`.
+///
+/// rustc lays out every wide pointer as the data address followed by the
+/// metadata (std's own `set_ptr_value` relied on it before
+/// `with_metadata_of` existed), so this overwrites the first word. The
+/// assertion checks that the word was the address.
+fn with_addr_of<T: ?Sized>(mut ptr: *mut T, addr: *mut u8) -> *mut T {
+    // SAFETY: `ptr` is a local at least one word long, aligned for a
+    // pointer; writing a pointer over its first word keeps it initialised.
+    unsafe { (&raw mut ptr).cast::<*mut u8>().write(addr) };
+    assert_eq!(
+        ptr.cast::<u8>(),
+        addr,
+        "wide pointers start with the address"
+    );
+    ptr
+}
+
+/// Frees the block when dropped: keeps an unsized object's block from
+/// leaking when its value's destructor panics.
+struct FreeBlock {
+    block: *mut u8,
+    layout: Layout,
+}
+
+impl Drop for FreeBlock {
+    fn drop(&mut self) {
+        // SAFETY: whoever made the guard owns the block, allocated with
+        // `layout`, and nothing uses it after the guard drops.
+        unsafe { alloc::dealloc(self.block, self.layout) }
+    }
 }
 
 /// A thread-safe reference-counted pointer with biased counting.
@@ -65,7 +225,7 @@ struct BrcInner<T> {
 /// assert_eq!(*b, "hello");
 /// std::thread::spawn(move || assert_eq!(b.len(), 5)).join().unwrap();
 /// ```
-pub struct Brc<T, P: RcPolicy = Biased> {
+pub struct Brc<T: ?Sized, P: RcPolicy = Biased> {
     ptr: NonNull<BrcInner<T>>,
     _owns: PhantomData<BrcInner<T>>,
     _policy: PhantomData<P>,
@@ -74,21 +234,41 @@ pub struct Brc<T, P: RcPolicy = Biased> {
 // SAFETY: as for `Arc`: the value is shared between threads (`Sync`) and may
 // be dropped on any thread (`Send`); the policy must itself be thread-safe,
 // which `NonAtomic` is not.
-unsafe impl<T: Send + Sync, P: RcPolicy + Send + Sync> Send for Brc<T, P> {}
+unsafe impl<T: ?Sized + Send + Sync, P: RcPolicy + Send + Sync> Send for Brc<T, P> {}
 // SAFETY: as above.
-unsafe impl<T: Send + Sync, P: RcPolicy + Send + Sync> Sync for Brc<T, P> {}
+unsafe impl<T: ?Sized + Send + Sync, P: RcPolicy + Send + Sync> Sync for Brc<T, P> {}
 
 /// Frees a `BrcInner<T>` given its header: the [`Dealloc`](crate::Dealloc)
 /// carried by `Brc<T>`'s queue entries.
 ///
+/// A sized object is a `Box<BrcInner<T>>`, freed as one; an unsized one
+/// finds its wide pointer in the prefix (see "Layout" in the module docs).
+///
 /// # Safety
 ///
-/// `header` is the header of a `BrcInner<T>` made by `Brc::new`, with no
+/// `header` is the header of an object made by `Brc<T, _>`, with no
 /// references left.
-unsafe fn dealloc_inner<T>(header: NonNull<RcHeader>) {
-    // SAFETY: the header is the first field of a `#[repr(C)] BrcInner<T>`
-    // allocated by `Box`, and nobody can reach it any more.
-    drop(unsafe { Box::from_raw(header.cast::<BrcInner<T>>().as_ptr()) });
+unsafe fn dealloc_inner<T: ?Sized>(header: NonNull<RcHeader>) {
+    // SAFETY: `header` heads a live object made by `Brc<T, _>`.
+    let inner = unsafe { inner_from_header::<T>(header) }.as_ptr();
+    if is_sized::<T>() {
+        // SAFETY: a sized object is a `BrcInner<T>` allocated by `Box`, and
+        // nobody can reach it any more.
+        drop(unsafe { Box::from_raw(inner) });
+        return;
+    }
+    // SAFETY: the value is alive until the drop below.
+    let value_layout = Layout::for_value(unsafe { &(*inner).value });
+    let (layout, offset) = block_layout::<T>(value_layout);
+    let _free = FreeBlock {
+        // SAFETY: the object starts `offset` bytes into its block.
+        block: unsafe { inner.cast::<u8>().sub(offset) },
+        layout,
+    };
+    // SAFETY: nobody can reach the value any more; it is dropped once, and
+    // `_free` frees the block after it, even if the destructor panics. The
+    // header has no destructor.
+    unsafe { ptr::drop_in_place(&raw mut (*inner).value) };
 }
 
 impl<T> Brc<T> {
@@ -124,7 +304,9 @@ impl<T> Brc<T> {
     pub fn pin(value: T) -> Pin<Self> {
         Self::pin_in(value)
     }
+}
 
+impl<T: ?Sized> Brc<T> {
     /// Rebuilds a handle from a pointer returned by [`Brc::into_raw`],
     /// taking over the reference it gave up. [`Brc::from_raw_in`] does the
     /// same under any policy.
@@ -239,6 +421,139 @@ impl<T, P: RcPolicy> Brc<T, P> {
         unsafe { Pin::new_unchecked(Self::new_in(value)) }
     }
 
+    /// Moves the value out if this is the only reference; otherwise gives
+    /// the handle back.
+    ///
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let a = Brc::new(String::from("x"));
+    /// assert_eq!(Brc::try_unwrap(a).unwrap(), "x");
+    /// let b = Brc::new(4);
+    /// let c = Brc::clone(&b);
+    /// let b = Brc::try_unwrap(b).unwrap_err();
+    /// assert!(Brc::ptr_eq(&b, &c));
+    /// ```
+    pub fn try_unwrap(this: Self) -> Result<T, Self> {
+        if !P::is_unique(Self::header(&this)) {
+            return Err(this);
+        }
+        let this = ManuallyDrop::new(this);
+        // SAFETY: unique, so we may take the block; `ManuallyDrop` stops the
+        // handle's decrement. The header has no destructor.
+        let inner = unsafe { Box::from_raw(this.ptr.as_ptr()) };
+        Ok(inner.value)
+    }
+
+    /// Drops this reference and returns the value if it was the last one.
+    ///
+    /// The decrement itself decides, as in `Arc::into_inner`: when threads
+    /// call it on the last handles, exactly one gets `Some` — on the owner
+    /// thread, for a merged object on any thread, and always under
+    /// [`Atomic`](crate::Atomic). A non-owner's call on the last reference
+    /// of an unmerged object cannot know the owner's count: it returns
+    /// `None` and the owner drops the value at its next
+    /// [`safepoint`](crate::safepoint) (see the module's "Differences from
+    /// `Arc`").
+    ///
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let a = Brc::new(1);
+    /// let b = Brc::clone(&a);
+    /// assert_eq!(Brc::into_inner(a), None);
+    /// assert_eq!(Brc::into_inner(b), Some(1));
+    /// ```
+    pub fn into_inner(this: Self) -> Option<T> {
+        let this = ManuallyDrop::new(this);
+        // SAFETY: we give up our counted reference; `dealloc_inner::<T>`
+        // frees exactly this block if another thread releases it last.
+        if unsafe { P::release(this.header_ptr(), dealloc_inner::<T>) } {
+            // SAFETY: `release` returned true: ours was the last reference
+            // and nobody else frees the block. The header has no destructor.
+            let inner = unsafe { Box::from_raw(this.ptr.as_ptr()) };
+            Some(inner.value)
+        } else {
+            None
+        }
+    }
+}
+
+impl<T: ?Sized, P: RcPolicy> Brc<T, P> {
+    /// Makes a handle for a fresh object holding one reference.
+    ///
+    /// # Safety
+    ///
+    /// `inner` is an object made by [`Brc::allocate`] with its value
+    /// written, and the caller gives its reference to the handle.
+    #[inline(always)]
+    unsafe fn from_inner(inner: NonNull<BrcInner<T>>) -> Self {
+        Brc {
+            ptr: inner,
+            _owns: PhantomData,
+            _policy: PhantomData,
+        }
+    }
+
+    /// Allocates a block for a value of layout `value` (see "Layout" in the
+    /// module docs) and writes the header, holding one reference, and for
+    /// an unsized `T` the prefix. The value is left for the caller to write.
+    ///
+    /// `to_inner` turns the address of the object into the pointer to it:
+    /// for an unsized `T`, a wide pointer whose metadata describes a value
+    /// of layout `value`.
+    ///
+    /// # Safety
+    ///
+    /// `to_inner` returns its argument, with that metadata.
+    unsafe fn allocate(
+        value: Layout,
+        to_inner: impl FnOnce(*mut u8) -> *mut BrcInner<T>,
+    ) -> NonNull<BrcInner<T>> {
+        // First: under `Biased` it is a safepoint, which may run destructors.
+        let header = P::new_header();
+        let (layout, offset) = block_layout::<T>(value);
+        // SAFETY: the layout has a non-zero size: it holds the header.
+        let block = unsafe { alloc::alloc(layout) };
+        if block.is_null() {
+            alloc::handle_alloc_error(layout);
+        }
+        // SAFETY: the object starts `offset` bytes into the block.
+        let inner = to_inner(unsafe { block.add(offset) });
+        // SAFETY: `inner` points into the new block, aligned for a
+        // `BrcInner` (the block is, and `offset` is a multiple of its
+        // alignment); no reference to the uninitialised value is made.
+        unsafe { (&raw mut (*inner).header).write(header) };
+        if !is_sized::<T>() {
+            // SAFETY: the block was laid out with the prefix before the
+            // header, aligned (see "Layout").
+            unsafe { prefix_of::<T>(inner.cast()).write(inner) };
+        }
+        // SAFETY: inside a successful allocation, so not null.
+        unsafe { NonNull::new_unchecked(inner) }
+    }
+
+    /// Moves the value, a `U`, into a new sized block and frees this one
+    /// without dropping the value: how an unsized handle becomes a sized
+    /// one (see "Layout" in the module docs for why it cannot stay).
+    ///
+    /// # Safety
+    ///
+    /// `this` is the only reference ([`RcPolicy::is_unique`]) and its value
+    /// is a `U`.
+    unsafe fn rehome<U>(this: Self) -> Brc<U, P> {
+        let this = ManuallyDrop::new(this);
+        let inner = this.ptr.as_ptr();
+        // SAFETY: our reference keeps the value alive.
+        let value_layout = Layout::for_value(unsafe { &(*inner).value });
+        let (layout, offset) = block_layout::<T>(value_layout);
+        // SAFETY: the value is a `U` (the caller's promise), moved out once;
+        // `ManuallyDrop` keeps the handle from dropping it again.
+        let value = unsafe { (&raw const (*inner).value).cast::<U>().read() };
+        // SAFETY: unique, so nobody else frees or reads the block; it was
+        // allocated with `layout`, `offset` bytes before the header.
+        unsafe { alloc::dealloc(inner.cast::<u8>().sub(offset), layout) };
+        Brc::new_in(value)
+    }
+
     /// Gives up the handle without dropping its reference, returning a
     /// pointer to the value. [`Brc::from_raw`] (or [`Brc::from_raw_in`] for
     /// another policy) takes the reference back; until then the value
@@ -274,6 +589,10 @@ impl<T, P: RcPolicy> Brc<T, P> {
     /// * `ptr` was returned by [`Brc::into_raw`] of a `Brc<T, P>` with the
     ///   same `T` and `P` (`Arc::from_raw` also takes the pointer of an
     ///   `Arc<U>` with `U` of the same size and alignment; this does not).
+    ///   For an unsized `T` the metadata may change only where the value's
+    ///   size and alignment stay the same (the length of a slice of
+    ///   zero-sized elements): the object is freed with the metadata it was
+    ///   made with, which its prefix keeps.
     /// * The caller owns the counted reference it takes over: the one
     ///   `into_raw` gave up, or one added by
     ///   [`Brc::increment_strong_count_in`]. Each is taken back once.
@@ -282,20 +601,20 @@ impl<T, P: RcPolicy> Brc<T, P> {
     ///   `Brc<T, NonAtomic>` must stay on its thread).
     #[inline]
     pub unsafe fn from_raw_in(ptr: *const T) -> Self {
-        // The value is a field of `#[repr(C)] BrcInner<T>`, so the block
-        // starts a fixed number of bytes before it, whatever `P` is.
-        let offset = offset_of!(BrcInner<T>, value);
+        // The value is a field of `#[repr(C)] BrcInner<T>`, at an offset set
+        // by its alignment alone, whatever `P` is: a constant for a sized
+        // `T`, read from the metadata (the vtable) for a trait object.
+        // SAFETY: the caller's reference keeps the value alive.
+        let offset = value_offset(mem::align_of_val(unsafe { &*ptr }));
         // SAFETY: `ptr` points at the `value` field of a live `BrcInner<T>`
         // (it came from `into_raw`, whose pointer keeps the provenance of
         // the whole block), so stepping back by the field's offset stays
-        // in that allocation and lands on its start.
-        let block = unsafe { ptr.byte_sub(offset) }.cast::<BrcInner<T>>();
-        Brc {
-            // SAFETY: the start of a live allocation is not null.
-            ptr: unsafe { NonNull::new_unchecked(block.cast_mut()) },
-            _owns: PhantomData,
-            _policy: PhantomData,
-        }
+        // in that allocation and lands on the header. The cast keeps the
+        // metadata, which describes the same value.
+        let inner = unsafe { ptr.byte_sub(offset) } as *mut BrcInner<T>;
+        // SAFETY: a live object is not at null; the caller gives us its
+        // counted reference.
+        unsafe { Self::from_inner(NonNull::new_unchecked(inner)) }
     }
 
     /// [`Brc::increment_strong_count`] under policy `P`: adds a reference
@@ -379,7 +698,9 @@ impl<T, P: RcPolicy> Brc<T, P> {
     /// ```
     #[inline]
     pub fn ptr_eq(this: &Self, other: &Self) -> bool {
-        this.ptr == other.ptr
+        // The addresses alone, as `Arc::ptr_eq`: two vtables for one type
+        // need not be the same pointer.
+        ptr::addr_eq(this.ptr.as_ptr(), other.ptr.as_ptr())
     }
 
     /// A pointer to the value, valid while any reference lives.
@@ -414,15 +735,15 @@ impl<T, P: RcPolicy> Brc<T, P> {
     ///
     /// # Safety
     ///
-    /// `header` heads an object allocated by `Brc<T, P>::new_in` with the same
-    /// `T` and `P`, and the caller owns one counted reference to it (from
-    /// [`Brc::into_header`], or one it added with `P::incref`).
+    /// `header` heads an object made by a `Brc<T, P>` with the same `T`
+    /// and `P`, and the caller owns one counted reference to it (from
+    /// [`Brc::into_header`], or one it added with `P::incref`). For an
+    /// unsized `T` the metadata comes from the block's prefix (see
+    /// "Layout" in the module docs).
     pub unsafe fn from_header(header: NonNull<RcHeader>) -> Self {
-        Brc {
-            ptr: header.cast(),
-            _owns: PhantomData,
-            _policy: PhantomData,
-        }
+        // SAFETY: forwarded from the caller: a live object of this type,
+        // whose reference we take over.
+        unsafe { Self::from_inner(inner_from_header::<T>(header)) }
     }
 
     /// The `Dealloc` that frees this handle type's allocations, for code
@@ -485,66 +806,52 @@ impl<T, P: RcPolicy> Brc<T, P> {
             None
         }
     }
+}
 
-    /// Moves the value out if this is the only reference; otherwise gives
-    /// the handle back.
-    ///
-    /// ```
-    /// use brisk_refcount::Brc;
-    /// let a = Brc::new(String::from("x"));
-    /// assert_eq!(Brc::try_unwrap(a).unwrap(), "x");
-    /// let b = Brc::new(4);
-    /// let c = Brc::clone(&b);
-    /// let b = Brc::try_unwrap(b).unwrap_err();
-    /// assert!(Brc::ptr_eq(&b, &c));
-    /// ```
-    pub fn try_unwrap(this: Self) -> Result<T, Self> {
-        if !P::is_unique(Self::header(&this)) {
-            return Err(this);
-        }
-        let this = ManuallyDrop::new(this);
-        // SAFETY: unique, so we may take the block; `ManuallyDrop` stops the
-        // handle's decrement. The header has no destructor.
-        let inner = unsafe { Box::from_raw(this.ptr.as_ptr()) };
-        Ok(inner.value)
-    }
+/// The values [`Brc::make_mut`] can clone into a new object: sized
+/// `Clone` types, slices of them, and `str`.
+///
+/// It stands in for std's unstable `CloneToUninit`, the bound of
+/// `Arc::make_mut`, so that one `make_mut` serves all three and
+/// `Brc::make_mut(&mut x)` resolves as `Arc::make_mut(&mut x)` does.
+/// Sealed: implemented here only.
+pub trait CloneIntoBrc: sealed::Sealed {
+    /// A new object, under policy `P`, holding a clone of `self`.
+    #[doc(hidden)]
+    fn clone_into_brc<P: RcPolicy>(&self) -> Brc<Self, P>;
+}
 
-    /// Drops this reference and returns the value if it was the last one.
-    ///
-    /// The decrement itself decides, as in `Arc::into_inner`: when threads
-    /// call it on the last handles, exactly one gets `Some` — on the owner
-    /// thread, for a merged object on any thread, and always under
-    /// [`Atomic`](crate::Atomic). A non-owner's call on the last reference
-    /// of an unmerged object cannot know the owner's count: it returns
-    /// `None` and the owner drops the value at its next
-    /// [`safepoint`](crate::safepoint) (see the module's "Differences from
-    /// `Arc`").
-    ///
-    /// ```
-    /// use brisk_refcount::Brc;
-    /// let a = Brc::new(1);
-    /// let b = Brc::clone(&a);
-    /// assert_eq!(Brc::into_inner(a), None);
-    /// assert_eq!(Brc::into_inner(b), Some(1));
-    /// ```
-    pub fn into_inner(this: Self) -> Option<T> {
-        let this = ManuallyDrop::new(this);
-        // SAFETY: we give up our counted reference; `dealloc_inner::<T>`
-        // frees exactly this block if another thread releases it last.
-        if unsafe { P::release(this.header_ptr(), dealloc_inner::<T>) } {
-            // SAFETY: `release` returned true: ours was the last reference
-            // and nobody else frees the block. The header has no destructor.
-            let inner = unsafe { Box::from_raw(this.ptr.as_ptr()) };
-            Some(inner.value)
-        } else {
-            None
-        }
+mod sealed {
+    /// Keeps [`CloneIntoBrc`](super::CloneIntoBrc) to the types it is
+    /// implemented for here.
+    pub trait Sealed {}
+    impl<T: Clone> Sealed for T {}
+    impl<T: Clone> Sealed for [T] {}
+    impl Sealed for str {}
+}
+
+impl<T: Clone> CloneIntoBrc for T {
+    fn clone_into_brc<P: RcPolicy>(&self) -> Brc<T, P> {
+        Brc::new_in(self.clone())
     }
 }
 
-impl<T: Clone, P: RcPolicy> Brc<T, P> {
+impl<T: Clone> CloneIntoBrc for [T] {
+    fn clone_into_brc<P: RcPolicy>(&self) -> Brc<[T], P> {
+        Brc::from(self)
+    }
+}
+
+impl CloneIntoBrc for str {
+    fn clone_into_brc<P: RcPolicy>(&self) -> Brc<str, P> {
+        Brc::from(self)
+    }
+}
+
+impl<T: ?Sized + CloneIntoBrc, P: RcPolicy> Brc<T, P> {
     /// A mutable reference to the value, cloning it into a new allocation
-    /// first unless this is the only reference (clone-on-write).
+    /// first unless this is the only reference (clone-on-write). For a
+    /// sized `T: Clone`, a slice of them, or `str` (see [`CloneIntoBrc`]).
     ///
     /// ```
     /// use brisk_refcount::Brc;
@@ -553,15 +860,26 @@ impl<T: Clone, P: RcPolicy> Brc<T, P> {
     /// Brc::make_mut(&mut a).push(2);
     /// assert_eq!(*a, [1, 2]);
     /// assert_eq!(*b, [1]);
+    ///
+    /// let mut s: Brc<[i32]> = Brc::from(vec![1, 2]);
+    /// let t = Brc::clone(&s);
+    /// Brc::make_mut(&mut s)[0] = 7;
+    /// assert_eq!((&*s, &*t), (&[7, 2][..], &[1, 2][..]));
+    ///
+    /// let mut u: Brc<str> = Brc::from("abc");
+    /// Brc::make_mut(&mut u).make_ascii_uppercase();
+    /// assert_eq!(&*u, "ABC");
     /// ```
     pub fn make_mut(this: &mut Self) -> &mut T {
         if !P::is_unique(Self::header(this)) {
-            *this = Brc::new_in(T::clone(this));
+            *this = T::clone_into_brc(this);
         }
         // SAFETY: unique now: either it was, or `this` is a fresh allocation.
         unsafe { &mut (*this.ptr.as_ptr()).value }
     }
+}
 
+impl<T: Clone, P: RcPolicy> Brc<T, P> {
     /// The value: moved out if this thread can prove the handle is the only
     /// reference (as [`Brc::try_unwrap`]), cloned otherwise.
     ///
@@ -582,22 +900,56 @@ impl<T: Clone, P: RcPolicy> Brc<T, P> {
     }
 }
 
-impl<T, P: RcPolicy> Clone for Brc<T, P> {
+impl<T, P: RcPolicy> Brc<[T], P> {
+    /// A block for `len` elements, with its header and prefix written and
+    /// its elements not, and a pointer to the first element.
+    fn allocate_slice(len: usize) -> (NonNull<BrcInner<[T]>>, *mut T) {
+        let value = Layout::array::<T>(len)
+            .unwrap_or_else(|_| panic!("Brc: the slice is too large to allocate"));
+        // SAFETY: the wide pointer built is the address given, with the
+        // length that `value` describes.
+        let inner = unsafe {
+            Self::allocate(value, |mem| {
+                ptr::slice_from_raw_parts_mut(mem.cast::<T>(), len) as *mut BrcInner<[T]>
+            })
+        };
+        // SAFETY: in bounds of the new block; no reference is made.
+        let elems = unsafe { &raw mut (*inner.as_ptr()).value }.cast::<T>();
+        (inner, elems)
+    }
+}
+
+impl<P: RcPolicy> Brc<[u8], P> {
+    /// The same object, as the string it holds, with the prefix rewritten
+    /// for the new type.
+    ///
+    /// # Safety
+    ///
+    /// The bytes are UTF-8, and this is the only reference (the prefix is
+    /// written).
+    unsafe fn into_str_unchecked(this: Self) -> Brc<str, P> {
+        let inner = ManuallyDrop::new(this).ptr.as_ptr() as *mut BrcInner<str>;
+        // SAFETY: the block of an unsized object has its prefix; nobody
+        // else reads it while we hold the only reference.
+        unsafe { prefix_of::<str>(inner.cast()).write(inner) };
+        // SAFETY: the same object and reference, valid UTF-8.
+        unsafe { Brc::from_inner(NonNull::new_unchecked(inner)) }
+    }
+}
+
+impl<T: ?Sized, P: RcPolicy> Clone for Brc<T, P> {
     /// Adds a reference: a load and a store on the owner thread, one
     /// `fetch_add` elsewhere.
     #[inline]
     fn clone(&self) -> Self {
         // SAFETY: `self` is a counted reference.
         unsafe { P::incref(Self::header(self)) };
-        Brc {
-            ptr: self.ptr,
-            _owns: PhantomData,
-            _policy: PhantomData,
-        }
+        // SAFETY: the reference just added is the new handle's.
+        unsafe { Self::from_inner(self.ptr) }
     }
 }
 
-impl<T, P: RcPolicy> Drop for Brc<T, P> {
+impl<T: ?Sized, P: RcPolicy> Drop for Brc<T, P> {
     #[inline]
     fn drop(&mut self) {
         // SAFETY: we give up our counted reference; `dealloc_inner::<T>` frees
@@ -606,7 +958,7 @@ impl<T, P: RcPolicy> Drop for Brc<T, P> {
     }
 }
 
-impl<T, P: RcPolicy> Deref for Brc<T, P> {
+impl<T: ?Sized, P: RcPolicy> Deref for Brc<T, P> {
     type Target = T;
 
     #[inline(always)]
@@ -626,7 +978,7 @@ impl<T, P: RcPolicy> Deref for Brc<T, P> {
 /// fn is_unpin<U: Unpin>(_: &U) {}
 /// is_unpin(&Brc::new(PhantomPinned));
 /// ```
-impl<T, P: RcPolicy> Unpin for Brc<T, P> {}
+impl<T: ?Sized, P: RcPolicy> Unpin for Brc<T, P> {}
 
 /// An error in a `Brc` is an error, reporting its source as the value does.
 ///
@@ -653,7 +1005,7 @@ impl<T, P: RcPolicy> Unpin for Brc<T, P> {}
 /// assert_eq!(boxed.to_string(), "outer");
 /// assert_eq!(boxed.source().unwrap().to_string(), "invalid digit found in string");
 /// ```
-impl<T: core::error::Error, P: RcPolicy> core::error::Error for Brc<T, P> {
+impl<T: ?Sized + core::error::Error, P: RcPolicy> core::error::Error for Brc<T, P> {
     #[allow(deprecated)] // forwarded, as `Arc` does, for callers that still use it
     fn description(&self) -> &str {
         core::error::Error::description(&**self)
@@ -669,7 +1021,7 @@ impl<T: core::error::Error, P: RcPolicy> core::error::Error for Brc<T, P> {
     }
 }
 
-impl<T, P: RcPolicy> AsRef<T> for Brc<T, P> {
+impl<T: ?Sized, P: RcPolicy> AsRef<T> for Brc<T, P> {
     /// ```
     /// let a = brisk_refcount::Brc::new(1u8);
     /// let r: &u8 = a.as_ref();
@@ -680,7 +1032,7 @@ impl<T, P: RcPolicy> AsRef<T> for Brc<T, P> {
     }
 }
 
-impl<T, P: RcPolicy> Borrow<T> for Brc<T, P> {
+impl<T: ?Sized, P: RcPolicy> Borrow<T> for Brc<T, P> {
     /// ```
     /// use std::collections::HashSet;
     /// let mut set = HashSet::new();
@@ -712,7 +1064,270 @@ impl<T> From<T> for Brc<T> {
     }
 }
 
-impl<T: fmt::Debug, P: RcPolicy> fmt::Debug for Brc<T, P> {
+impl Default for Brc<str> {
+    /// ```
+    /// let a: brisk_refcount::Brc<str> = Default::default();
+    /// assert_eq!(&*a, "");
+    /// ```
+    fn default() -> Self {
+        Brc::from("")
+    }
+}
+
+impl<T> Default for Brc<[T]> {
+    /// ```
+    /// let a: brisk_refcount::Brc<[u8]> = Default::default();
+    /// assert!(a.is_empty());
+    /// ```
+    fn default() -> Self {
+        Brc::from(Vec::new())
+    }
+}
+
+impl<T, P: RcPolicy> From<Vec<T>> for Brc<[T], P> {
+    /// Moves the elements into a new block and frees the vector's buffer.
+    ///
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let a: Brc<[i32]> = Brc::from(vec![1, 2, 3]);
+    /// assert_eq!(*a, [1, 2, 3]);
+    /// ```
+    fn from(mut v: Vec<T>) -> Self {
+        let len = v.len();
+        let (inner, elems) = Self::allocate_slice(len);
+        // SAFETY: the block has room for `len` elements; the vector's are
+        // moved (its length set to 0 below, so it drops none of them).
+        unsafe {
+            ptr::copy_nonoverlapping(v.as_ptr(), elems, len);
+            v.set_len(0);
+        }
+        // SAFETY: every element is written; the new reference is ours.
+        unsafe { Self::from_inner(inner) }
+    }
+}
+
+impl<T, P: RcPolicy, const N: usize> From<[T; N]> for Brc<[T], P> {
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let a: Brc<[u8]> = Brc::from([1, 2]);
+    /// assert_eq!(*a, [1, 2]);
+    /// ```
+    fn from(array: [T; N]) -> Self {
+        let (inner, elems) = Self::allocate_slice(N);
+        // SAFETY: the block has room for the `N` elements, as an array.
+        unsafe { elems.cast::<[T; N]>().write(array) };
+        // SAFETY: every element is written; the new reference is ours.
+        unsafe { Self::from_inner(inner) }
+    }
+}
+
+/// The elements of a slice being cloned into a new block: if a clone
+/// panics, drops those written so far and frees the block.
+struct PartialSlice<T> {
+    /// Dropped after the elements: frees the memory.
+    _block: FreeBlock,
+    elems: *mut T,
+    written: usize,
+}
+
+impl<T> Drop for PartialSlice<T> {
+    fn drop(&mut self) {
+        // SAFETY: the first `written` elements were written and nothing
+        // else owns them; `_block` frees the memory after.
+        unsafe { ptr::drop_in_place(ptr::slice_from_raw_parts_mut(self.elems, self.written)) }
+    }
+}
+
+impl<T: Clone, P: RcPolicy> From<&[T]> for Brc<[T], P> {
+    /// Clones the elements into a new block.
+    ///
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let a: Brc<[String]> = Brc::from(&[String::from("s")][..]);
+    /// assert_eq!(a[0], "s");
+    /// ```
+    fn from(v: &[T]) -> Self {
+        let (inner, elems) = Self::allocate_slice(v.len());
+        let (layout, offset) = block_layout::<[T]>(Layout::for_value(v));
+        let mut guard = PartialSlice {
+            _block: FreeBlock {
+                // SAFETY: the object starts `offset` bytes into its block.
+                block: unsafe { inner.as_ptr().cast::<u8>().sub(offset) },
+                layout,
+            },
+            elems,
+            written: 0,
+        };
+        for item in v {
+            // SAFETY: `written < v.len()`: in bounds of the block's elements.
+            unsafe { elems.add(guard.written).write(item.clone()) };
+            guard.written += 1;
+        }
+        mem::forget(guard);
+        // SAFETY: every element is written; the new reference is ours.
+        unsafe { Self::from_inner(inner) }
+    }
+}
+
+impl<T: Clone, P: RcPolicy> From<&mut [T]> for Brc<[T], P> {
+    /// As `From<&[T]>`.
+    fn from(v: &mut [T]) -> Self {
+        Brc::from(&*v)
+    }
+}
+
+impl<P: RcPolicy> From<&str> for Brc<str, P> {
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let a: Brc<str> = Brc::from("eggplant");
+    /// assert_eq!(&*a, "eggplant");
+    /// ```
+    fn from(s: &str) -> Self {
+        let bytes = Brc::<[u8], P>::from(s.as_bytes());
+        // SAFETY: copied from a `str`, and the only reference.
+        unsafe { Brc::into_str_unchecked(bytes) }
+    }
+}
+
+impl<P: RcPolicy> From<&mut str> for Brc<str, P> {
+    /// As `From<&str>`.
+    fn from(s: &mut str) -> Self {
+        Brc::from(&*s)
+    }
+}
+
+impl<P: RcPolicy> From<String> for Brc<str, P> {
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let a: Brc<str> = Brc::from(String::from("x"));
+    /// assert_eq!(&*a, "x");
+    /// ```
+    fn from(s: String) -> Self {
+        Brc::from(&s[..])
+    }
+}
+
+impl<T: ?Sized, P: RcPolicy> From<Box<T>> for Brc<T, P> {
+    /// Moves the value out of the box into a new block, and frees the box.
+    /// Works for sized and unsized `T`: a `Box<dyn Trait>` gives a
+    /// `Brc<dyn Trait>`.
+    ///
+    /// ```
+    /// use std::fmt::Display;
+    /// use brisk_refcount::Brc;
+    /// let a: Brc<dyn Display> = Brc::from(Box::new(5) as Box<dyn Display>);
+    /// assert_eq!(a.to_string(), "5");
+    /// ```
+    fn from(b: Box<T>) -> Self {
+        let value = Layout::for_value(&*b);
+        let raw = Box::into_raw(b);
+        // SAFETY: the pointer built is the address given, with the box's
+        // metadata, which describes a value of layout `value`.
+        let inner =
+            unsafe { Self::allocate(value, |mem| with_addr_of(raw as *mut BrcInner<T>, mem)) };
+        // SAFETY: the box's value is moved bytewise into the block, which
+        // has room for it; the box's memory is then freed without dropping
+        // it (`ManuallyDrop<T>` has `T`'s layout).
+        unsafe {
+            ptr::copy_nonoverlapping(
+                raw.cast::<u8>(),
+                (&raw mut (*inner.as_ptr()).value).cast::<u8>(),
+                value.size(),
+            );
+            drop(Box::from_raw(raw as *mut ManuallyDrop<T>));
+        }
+        // SAFETY: the value is written; the new reference is ours.
+        unsafe { Self::from_inner(inner) }
+    }
+}
+
+impl<'a, B, P: RcPolicy> From<Cow<'a, B>> for Brc<B, P>
+where
+    B: ToOwned + ?Sized,
+    Brc<B, P>: From<&'a B> + From<B::Owned>,
+{
+    /// Copies a borrowed value, moves an owned one.
+    ///
+    /// ```
+    /// use std::borrow::Cow;
+    /// use brisk_refcount::Brc;
+    /// let a: Brc<str> = Brc::from(Cow::Borrowed("b"));
+    /// let b: Brc<str> = Brc::from(Cow::<str>::Owned(String::from("o")));
+    /// assert_eq!((&*a, &*b), ("b", "o"));
+    /// ```
+    fn from(cow: Cow<'a, B>) -> Self {
+        match cow {
+            Cow::Borrowed(b) => Brc::from(b),
+            Cow::Owned(o) => Brc::from(o),
+        }
+    }
+}
+
+impl<T, P: RcPolicy> FromIterator<T> for Brc<[T], P> {
+    /// Collects into a `Vec` first, then moves the elements, as `Arc` does
+    /// for an iterator whose length is not known in advance.
+    ///
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let a: Brc<[u32]> = (1..4).collect();
+    /// assert_eq!(*a, [1, 2, 3]);
+    /// ```
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        Brc::from(iter.into_iter().collect::<Vec<T>>())
+    }
+}
+
+impl<T, P: RcPolicy, const N: usize> TryFrom<Brc<[T], P>> for Brc<[T; N], P> {
+    type Error = Brc<[T], P>;
+
+    /// The slice as an array, if it has `N` elements and this is the only
+    /// reference: the elements move into a new, sized block (see the
+    /// module docs, "Differences from `Arc`"). Otherwise the handle is
+    /// given back.
+    ///
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let a: Brc<[u8]> = Brc::from(vec![1, 2]);
+    /// let a: Brc<[u8]> = Brc::<[u8; 3]>::try_from(a).unwrap_err();
+    /// let a: Brc<[u8; 2]> = a.try_into().unwrap();
+    /// assert_eq!(*a, [1, 2]);
+    /// ```
+    fn try_from(slice: Brc<[T], P>) -> Result<Self, Self::Error> {
+        if slice.len() != N || !P::is_unique(Brc::header(&slice)) {
+            return Err(slice);
+        }
+        // SAFETY: the only reference, to `N` elements: an array.
+        Ok(unsafe { Brc::rehome::<[T; N]>(slice) })
+    }
+}
+
+impl<P: RcPolicy> Brc<dyn Any + Send + Sync, P> {
+    /// The value as a `T`, if it is one and this is the only reference: it
+    /// moves into a new, sized block (see the module docs, "Differences
+    /// from `Arc`"). Otherwise the handle is given back. A shared value is
+    /// read through `downcast_ref`, on the `dyn Any` the handle derefs to.
+    ///
+    /// ```
+    /// use std::any::Any;
+    /// use brisk_refcount::Brc;
+    ///
+    /// let a: Brc<dyn Any + Send + Sync> = Brc::from(Box::new(7_i32) as Box<dyn Any + Send + Sync>);
+    /// let a = a.downcast::<u8>().unwrap_err();
+    /// let shared = Brc::clone(&a);
+    /// assert_eq!(shared.downcast_ref::<i32>(), Some(&7));
+    /// drop(shared);
+    /// assert_eq!(*a.downcast::<i32>().unwrap(), 7);
+    /// ```
+    pub fn downcast<T: Any + Send + Sync>(self) -> Result<Brc<T, P>, Self> {
+        if !<dyn Any + Send + Sync>::is::<T>(&*self) || !P::is_unique(Brc::header(&self)) {
+            return Err(self);
+        }
+        // SAFETY: the only reference, to a `T`.
+        Ok(unsafe { Brc::rehome::<T>(self) })
+    }
+}
+
+impl<T: ?Sized + fmt::Debug, P: RcPolicy> fmt::Debug for Brc<T, P> {
     /// ```
     /// assert_eq!(format!("{:?}", brisk_refcount::Brc::new(Some(1))), "Some(1)");
     /// ```
@@ -721,7 +1336,7 @@ impl<T: fmt::Debug, P: RcPolicy> fmt::Debug for Brc<T, P> {
     }
 }
 
-impl<T: fmt::Display, P: RcPolicy> fmt::Display for Brc<T, P> {
+impl<T: ?Sized + fmt::Display, P: RcPolicy> fmt::Display for Brc<T, P> {
     /// ```
     /// assert_eq!(brisk_refcount::Brc::new(1.5).to_string(), "1.5");
     /// ```
@@ -730,7 +1345,7 @@ impl<T: fmt::Display, P: RcPolicy> fmt::Display for Brc<T, P> {
     }
 }
 
-impl<T, P: RcPolicy> fmt::Pointer for Brc<T, P> {
+impl<T: ?Sized, P: RcPolicy> fmt::Pointer for Brc<T, P> {
     /// ```
     /// let a = brisk_refcount::Brc::new(0);
     /// assert_eq!(format!("{a:p}"), format!("{:p}", brisk_refcount::Brc::as_ptr(&a)));
@@ -740,7 +1355,7 @@ impl<T, P: RcPolicy> fmt::Pointer for Brc<T, P> {
     }
 }
 
-impl<T: PartialEq, P: RcPolicy> PartialEq for Brc<T, P> {
+impl<T: ?Sized + PartialEq, P: RcPolicy> PartialEq for Brc<T, P> {
     /// By value, like `Arc`.
     ///
     /// ```
@@ -752,9 +1367,9 @@ impl<T: PartialEq, P: RcPolicy> PartialEq for Brc<T, P> {
     }
 }
 
-impl<T: Eq, P: RcPolicy> Eq for Brc<T, P> {}
+impl<T: ?Sized + Eq, P: RcPolicy> Eq for Brc<T, P> {}
 
-impl<T: PartialOrd, P: RcPolicy> PartialOrd for Brc<T, P> {
+impl<T: ?Sized + PartialOrd, P: RcPolicy> PartialOrd for Brc<T, P> {
     /// ```
     /// use brisk_refcount::Brc;
     /// assert!(Brc::new(1) < Brc::new(2));
@@ -764,7 +1379,7 @@ impl<T: PartialOrd, P: RcPolicy> PartialOrd for Brc<T, P> {
     }
 }
 
-impl<T: Ord, P: RcPolicy> Ord for Brc<T, P> {
+impl<T: ?Sized + Ord, P: RcPolicy> Ord for Brc<T, P> {
     /// ```
     /// use brisk_refcount::Brc;
     /// assert_eq!(Brc::new(3).cmp(&Brc::new(1)), std::cmp::Ordering::Greater);
@@ -774,7 +1389,7 @@ impl<T: Ord, P: RcPolicy> Ord for Brc<T, P> {
     }
 }
 
-impl<T: Hash, P: RcPolicy> Hash for Brc<T, P> {
+impl<T: ?Sized + Hash, P: RcPolicy> Hash for Brc<T, P> {
     /// Hashes the value, like `Arc`.
     ///
     /// ```
@@ -878,6 +1493,65 @@ mod tests {
         assert_eq!(drops.load(SeqCst), 0);
         crate::safepoint();
         assert_eq!(drops.load(SeqCst), 1);
+    }
+
+    /// A sized `T`'s block is exactly `BrcInner<T>`, the block `Box` makes,
+    /// with the value where `#[repr(C)]` puts it: unsized support costs it
+    /// nothing.
+    #[test]
+    fn sized_blocks_are_plain_boxes() {
+        fn check<T>() {
+            assert!(is_sized::<T>());
+            assert_eq!(
+                block_layout::<T>(Layout::new::<T>()),
+                (Layout::new::<BrcInner<T>>(), 0)
+            );
+            assert_eq!(
+                value_offset(mem::align_of::<T>()),
+                mem::offset_of!(BrcInner<T>, value)
+            );
+            assert_eq!(mem::size_of::<Brc<T>>(), mem::size_of::<usize>());
+        }
+        #[repr(align(64))]
+        struct Wide(#[allow(dead_code)] u8);
+        check::<()>();
+        check::<u8>();
+        check::<u64>();
+        check::<u128>();
+        check::<String>();
+        check::<Wide>();
+        check::<[u16; 3]>();
+    }
+
+    /// An unsized object's block puts the prefix just before the header,
+    /// the header 8-aligned and the value at its own alignment.
+    #[test]
+    fn unsized_blocks_keep_the_prefix_before_an_aligned_header() {
+        #[repr(align(64))]
+        struct Wide(#[allow(dead_code)] u8);
+        assert!(!is_sized::<[u8]>() && !is_sized::<str>() && !is_sized::<dyn fmt::Debug>());
+        for value in [
+            Layout::new::<[u8; 0]>(),
+            Layout::new::<[u8; 5]>(),
+            Layout::new::<[u64; 3]>(),
+            Layout::new::<[Wide; 2]>(),
+        ] {
+            let (block, offset) = block_layout::<[u8]>(value);
+            assert!(offset >= mem::size_of::<Prefix<[u8]>>());
+            assert_eq!(offset % 8, 0);
+            assert_eq!(offset % value.align(), 0);
+            assert_eq!((offset - mem::size_of::<Prefix<[u8]>>()) % 8, 0);
+            let value_at = offset + value_offset(value.align());
+            assert!(value_at + value.size() <= block.size());
+            assert_eq!(block.align(), value.align().max(8));
+        }
+        let a: Brc<[u64]> = Brc::from(vec![1, 2, 3]);
+        let header = Brc::header_ptr(&a).as_ptr() as usize;
+        assert_eq!(header % 8, 0);
+        assert_eq!(
+            Brc::as_ptr(&a).cast::<u8>() as usize - header,
+            value_offset(8)
+        );
     }
 
     #[test]

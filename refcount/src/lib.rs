@@ -97,7 +97,7 @@ mod test_support;
 pub mod thread;
 
 pub use biased::safepoint;
-pub use brc::Brc;
+pub use brc::{Brc, CloneIntoBrc};
 pub use header::{RcHeader, SharedState, SharedWord};
 pub use local::{owner_scope, LocalBrc, OwnerBiased, OwnerScope};
 pub use policy::{Atomic, Biased, NonAtomic, RcPolicy};

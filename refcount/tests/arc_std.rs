@@ -19,6 +19,29 @@
 //!   the owner drops the value at its next safepoint, so both threads may
 //!   get `None`. The loop runs unchanged under `Atomic`, in
 //!   [`under_atomic`].
+//! * `slice`, `shared_from_iter_normal`, `shared_from_iter_trustedlen_normal`,
+//!   `test_unsized`: their `Weak` lines.
+//!
+//! # Ported with a conversion in place of unsizing coercion
+//!
+//! Upstream makes `Arc<[T]>` and `Arc<dyn Trait>` by coercing an
+//! `Arc<[T; N]>` or `Arc<U>` (the unstable `CoerceUnsized`). These make the
+//! same handle with `From<[T; N]>` or `From<Box<dyn Trait>>`: `slice`,
+//! `eq_unsized_slice`, `make_mut_unsized`, `test_into_from_raw_unsized`,
+//! `test_unsized`, `test_downcast`.
+//!
+//! # Ported with changes
+//!
+//! * `shared_from_iter_trustedlen_normal`, `shared_from_iter_trustedlen_panic`,
+//!   `shared_from_iter_trustedlen_no_fuse`: without the unstable `TrustedLen`
+//!   (its assertion, and the `unsafe impl` of the last). `Brc` collects
+//!   every iterator through a `Vec`, so these run the same path as
+//!   `shared_from_iter_normal`, with the same expectations.
+//! * `test_array_from_slice`: turning a `Brc<[T]>` into a `Brc<[T; N]>`
+//!   moves the elements into a sized block, so it needs the only reference
+//!   (`Brc`'s docs, "Layout"); upstream converts a clone while the original
+//!   is held. Here the wrong length is tried on a clone, and the right one
+//!   on the only handle.
 //!
 //! # Not ported
 //!
@@ -27,18 +50,11 @@
 //! | test | needs |
 //! |---|---|
 //! | `uninhabited` | `Weak`, and unsizing to `Weak<dyn Any>` |
-//! | `slice` | unsized `Brc<[T]>`, `Weak` |
-//! | `trait_object` | `Brc<dyn Any>`, `Weak` |
+//! | `trait_object` | `Weak`, which is all it checks once the unsizing coercion is a conversion |
 //! | `eq` | `==` that answers `true` on pointer identity without calling `T::eq` for `T: Eq` (std's specialization); `Brc` always compares the values |
-//! | `eq_unsized` | unsized `Brc<TestEq<[u8]>>`, and the same short cut as `eq` |
-//! | `eq_unsized_slice` | `Brc<[()]>` and a fat `from_raw` |
-//! | `shared_from_iter_normal` | `FromIterator` into `Brc<[T]>`, `Weak` |
-//! | `shared_from_iter_trustedlen_normal` | `Brc<[T]>`, the unstable `TrustedLen`, `Weak` |
-//! | `shared_from_iter_trustedlen_panic` | `Brc<[T]>`, `TrustedLen` |
-//! | `shared_from_iter_trustedlen_no_fuse` | `Brc<[T]>`, `TrustedLen` |
+//! | `eq_unsized` | a custom unsized `Brc<TestEq<[u8]>>`, which only unsizing coercion makes, and the same short cut as `eq` |
 //! | `weak_may_dangle` | `Weak` (and the unstable `#[may_dangle]`) |
 //! | `panic_no_leak` | the allocator parameter (it counts allocations through an `Allocator`) |
-//! | `make_mut_unsized` | `Brc<[T]>` |
 //! | `test_unique_arc_weak` | `UniqueArc`, `Weak` |
 //! | module `pin_coerce_unsized` | unsizing coercion of `Pin<Brc<String>>` to `Pin<Brc<dyn Trait>>` (the unstable `CoerceUnsized`), `UniqueArc` |
 //!
@@ -47,28 +63,19 @@
 //! | test | needs |
 //! |---|---|
 //! | `weak_counts` | `Weak` |
-//! | `test_into_from_raw_unsized` | `Brc<str>`, `Brc<dyn Display>` |
 //! | `into_from_weak_raw` | `Weak` |
-//! | `test_into_from_weak_raw_unsized` | `Weak`, `Brc<str>`, `Brc<dyn Display>` |
+//! | `test_into_from_weak_raw_unsized` | `Weak` |
 //! | `test_cowarc_clone_weak` | `Weak` |
 //! | `test_live`, `test_dead` | `Weak` |
 //! | `weak_self_cyclic` | `Weak` |
 //! | `drop_arc_weak` | `Weak` |
 //! | `test_strong_count` | `Weak` (it upgrades one midway) |
 //! | `test_weak_count` | `Weak` |
-//! | `test_unsized` | `Brc<[i32]>`, `Weak` |
-//! | `test_maybe_thin_unsized` | `Brc<CStr>`, `Weak` |
+//! | `test_maybe_thin_unsized` | `Brc<CStr>` (no `From<&CStr>` yet), `Weak` |
 //! | `test_new_weak` | `Weak` |
 //! | `test_weak_count_locked` | `Brc::weak_count` |
-//! | `test_from_str` | `Brc<str>` |
-//! | `test_copy_from_slice`, `test_clone_from_slice`, `test_clone_from_slice_panic` | `Brc<[T]>` |
-//! | `test_from_box` | `From<Box<T>>`, which `Brc` does not implement yet (outside this part of the work) |
-//! | `test_from_box_str`, `test_from_box_slice`, `test_from_vec` | `Brc<str>`, `Brc<[T]>` |
-//! | `test_from_box_trait`, `test_from_box_trait_zero_sized` | `Brc<dyn Display>`, `Brc<dyn Debug>` |
-//! | `test_downcast` | `Brc<dyn Any + Send + Sync>` |
-//! | `test_array_from_slice` | `Brc<[T]>` and its `TryFrom` into arrays |
 //! | `test_arc_cyclic_with_zero_refs`, `test_arc_new_cyclic_one_ref`, `test_arc_cyclic_two_refs` | `Brc::new_cyclic`, `Weak` |
-//! | `arc_doesnt_leak_allocator` | the allocator parameter, `Brc<dyn Any>`, uninitialised slices |
+//! | `arc_doesnt_leak_allocator` | the allocator parameter, the unstable `downcast_unchecked`, uninitialised slices |
 
 use std::cell::RefCell;
 use std::sync::atomic::AtomicUsize;
@@ -105,6 +112,143 @@ fn partial_eq() {
     assert!(!(x != x));
     // Each comparison calls `eq` once, on the same value from both sides.
     assert_eq!(*x.0.borrow(), 4);
+}
+
+#[test]
+fn slice() {
+    let a: Brc<[u32]> = Brc::from([3, 2, 1]); // upstream: unsizing
+    let b: Brc<[u32]> = Brc::from(&[3, 2, 1][..]); // Conversion
+    assert_eq!(a, b);
+}
+
+#[test]
+#[allow(clippy::eq_op, clippy::nonminimal_bool)] // upstream's comparisons, as written
+fn eq_unsized_slice() {
+    let a: Brc<[()]> = Brc::from([(); 3]);
+    let ptr: *const () = Brc::into_raw(a.clone()).cast();
+    // SAFETY: the pointer of a `Brc<[()]>`, with a length that changes
+    // neither the size nor the alignment of its zero-sized elements; its
+    // reference is taken back once.
+    let b: Brc<[()]> = unsafe { Brc::from_raw(core::ptr::slice_from_raw_parts(ptr, 42)) };
+    assert!(a == a);
+    assert!(!(a != a));
+    assert!(a != b);
+    assert!(!(a == b));
+}
+
+const SHARED_ITER_MAX: u16 = 100;
+
+#[test]
+fn shared_from_iter_normal() {
+    // `Filter` is never `TrustedLen`: how many elements it keeps is not
+    // known statically.
+    {
+        let iter = (0..SHARED_ITER_MAX).filter(|x| x % 2 == 0).map(Box::new);
+
+        // Collecting into a `Vec<T>` or `Brc<[T]>` makes no difference.
+        let vec = iter.clone().collect::<Vec<_>>();
+        let rc = iter.collect::<Brc<[_]>>();
+        assert_eq!(&*vec, &*rc);
+
+        // Clone a bit and let these get dropped.
+        {
+            let _rc_2 = rc.clone();
+            let _rc_3 = rc.clone();
+        }
+    } // Drop what hasn't been here.
+}
+
+#[test]
+fn shared_from_iter_trustedlen_normal() {
+    {
+        let iter = (0..SHARED_ITER_MAX).map(Box::new);
+
+        // Collecting into a `Vec<T>` or `Brc<[T]>` makes no difference.
+        let vec = iter.clone().collect::<Vec<_>>();
+        let rc = iter.collect::<Brc<[_]>>();
+        assert_eq!(&*vec, &*rc);
+        assert_eq!(
+            size_of::<Box<u16>>() * SHARED_ITER_MAX as usize,
+            size_of_val(&*rc)
+        );
+
+        // Clone a bit and let these get dropped.
+        {
+            let _rc_2 = rc.clone();
+            let _rc_3 = rc.clone();
+        }
+    } // Drop what hasn't been here.
+
+    // A ZST, to make sure it is handled well.
+    {
+        #[allow(clippy::unit_arg)] // the `()` elements are the point
+        let iter = (0..SHARED_ITER_MAX).map(drop);
+        let vec = iter.clone().collect::<Vec<_>>();
+        let rc = iter.collect::<Brc<[_]>>();
+        assert_eq!(&*vec, &*rc);
+        assert_eq!(0, size_of_val(&*rc));
+        {
+            let _rc_2 = rc.clone();
+            let _rc_3 = rc.clone();
+        }
+    }
+}
+
+#[test]
+#[should_panic = "I've almost got 99 problems."]
+fn shared_from_iter_trustedlen_panic() {
+    // `.next()` panics before the last element.
+    let iter = (0..SHARED_ITER_MAX).map(|val| match val {
+        98 => panic!("I've almost got 99 problems."),
+        _ => Box::new(val),
+    });
+    let _ = iter.collect::<Brc<[_]>>();
+
+    panic!("I am unreachable.");
+}
+
+#[test]
+fn shared_from_iter_trustedlen_no_fuse() {
+    // An iterator that claims an exact length and does not behave in a
+    // fused manner.
+    struct Iter(std::vec::IntoIter<Option<Box<u8>>>);
+
+    impl Iterator for Iter {
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            (2, Some(2))
+        }
+
+        type Item = Box<u8>;
+
+        fn next(&mut self) -> Option<Self::Item> {
+            self.0.next().flatten()
+        }
+    }
+
+    let vec = vec![
+        Some(Box::new(42)),
+        Some(Box::new(24)),
+        None,
+        Some(Box::new(12)),
+    ];
+    let iter = Iter(vec.into_iter());
+    assert_eq!(&[Box::new(42), Box::new(24)], &*iter.collect::<Brc<[_]>>());
+}
+
+/// As the doc example of `make_mut`, on a slice.
+#[test]
+fn make_mut_unsized() {
+    let mut data: Brc<[i32]> = Brc::from([10, 20, 30]);
+
+    Brc::make_mut(&mut data)[0] += 1; // Won't clone anything
+    let mut other_data = Brc::clone(&data); // Won't clone inner data
+    Brc::make_mut(&mut data)[1] += 1; // Clones inner data
+    Brc::make_mut(&mut data)[2] += 1; // Won't clone anything
+    Brc::make_mut(&mut other_data)[0] *= 10; // Won't clone anything
+
+    // Now `data` and `other_data` point to different allocations.
+    assert_eq!(*data, [11, 21, 31]);
+    assert_eq!(*other_data, [110, 20, 30]);
 }
 
 // Ported from `sync.rs`.
@@ -190,6 +334,31 @@ fn into_from_raw() {
 }
 
 #[test]
+fn test_into_from_raw_unsized() {
+    use std::fmt::Display;
+
+    let arc: Brc<str> = Brc::from("foo");
+
+    let ptr = Brc::into_raw(arc.clone());
+    // SAFETY: from `into_raw` of a `Brc<str>`; taken back once.
+    let arc2 = unsafe { Brc::from_raw(ptr) };
+
+    // SAFETY: `arc2` keeps the value alive.
+    assert_eq!(unsafe { &*ptr }, "foo");
+    assert_eq!(arc, arc2);
+
+    let arc: Brc<dyn Display> = Brc::from(Box::new(123) as Box<dyn Display>);
+
+    let ptr = Brc::into_raw(arc.clone());
+    // SAFETY: from `into_raw` of a `Brc<dyn Display>`; taken back once.
+    let arc2 = unsafe { Brc::from_raw(ptr) };
+
+    // SAFETY: `arc2` keeps the value alive.
+    assert_eq!(unsafe { &*ptr }.to_string(), "123");
+    assert_eq!(arc2.to_string(), "123");
+}
+
+#[test]
 fn test_cowarc_clone_make_mut() {
     let mut cow0 = Brc::new(75);
     let mut cow1 = cow0.clone();
@@ -255,6 +424,13 @@ struct _Foo {
 }
 
 #[test]
+fn test_unsized() {
+    let x: Brc<[i32]> = Brc::from([1, 2, 3]);
+    assert_eq!(format!("{x:?}"), "[1, 2, 3]");
+    drop(x);
+}
+
+#[test]
 fn test_from_owned() {
     let foo = 123;
     let foo_arc = Brc::from(foo);
@@ -269,6 +445,143 @@ fn test_ptr_eq() {
 
     assert!(Brc::ptr_eq(&five, &same_five));
     assert!(!Brc::ptr_eq(&five, &other_five));
+}
+
+#[test]
+fn test_from_str() {
+    let r: Brc<str> = Brc::from("foo");
+
+    assert_eq!(&r[..], "foo");
+}
+
+#[test]
+fn test_copy_from_slice() {
+    let s: &[u32] = &[1, 2, 3];
+    let r: Brc<[u32]> = Brc::from(s);
+
+    assert_eq!(&r[..], [1, 2, 3]);
+}
+
+#[test]
+fn test_clone_from_slice() {
+    #[derive(Clone, Debug, Eq, PartialEq)]
+    struct X(u32);
+
+    let s: &[X] = &[X(1), X(2), X(3)];
+    let r: Brc<[X]> = Brc::from(s);
+
+    assert_eq!(&r[..], s);
+}
+
+#[test]
+#[should_panic]
+fn test_clone_from_slice_panic() {
+    struct Fail(u32, String);
+
+    impl Clone for Fail {
+        fn clone(&self) -> Fail {
+            if self.0 == 2 {
+                panic!();
+            }
+            Fail(self.0, self.1.clone())
+        }
+    }
+
+    let s: &[Fail] = &[
+        Fail(0, "foo".to_string()),
+        Fail(1, "bar".to_string()),
+        Fail(2, "baz".to_string()),
+    ];
+
+    // Panics, without corrupting memory.
+    let _r: Brc<[Fail]> = Brc::from(s);
+}
+
+#[test]
+fn test_from_box() {
+    let b: Box<u32> = Box::new(123);
+    let r: Brc<u32> = Brc::from(b);
+
+    assert_eq!(*r, 123);
+}
+
+#[test]
+fn test_from_box_str() {
+    let s = String::from("foo").into_boxed_str();
+    let r: Brc<str> = Brc::from(s);
+
+    assert_eq!(&r[..], "foo");
+}
+
+#[test]
+fn test_from_box_slice() {
+    let s = vec![1, 2, 3].into_boxed_slice();
+    let r: Brc<[u32]> = Brc::from(s);
+
+    assert_eq!(&r[..], [1, 2, 3]);
+}
+
+#[test]
+fn test_from_box_trait() {
+    use std::fmt::Display;
+
+    let b: Box<dyn Display> = Box::new(123);
+    let r: Brc<dyn Display> = Brc::from(b);
+
+    assert_eq!(r.to_string(), "123");
+}
+
+#[test]
+fn test_from_box_trait_zero_sized() {
+    use std::fmt::Debug;
+
+    let b: Box<dyn Debug> = Box::new(());
+    let r: Brc<dyn Debug> = Brc::from(b);
+
+    assert_eq!(format!("{r:?}"), "()");
+}
+
+#[test]
+fn test_from_vec() {
+    let v = vec![1, 2, 3];
+    let r: Brc<[u32]> = Brc::from(v);
+
+    assert_eq!(&r[..], [1, 2, 3]);
+}
+
+#[test]
+fn test_downcast() {
+    use std::any::Any;
+
+    type AnyBox = Box<dyn Any + Send + Sync>;
+    let r1: Brc<dyn Any + Send + Sync> = Brc::from(Box::new(i32::MAX) as AnyBox);
+    let r2: Brc<dyn Any + Send + Sync> = Brc::from(Box::new("abc") as AnyBox);
+
+    assert!(r1.clone().downcast::<u32>().is_err());
+
+    let r1i32 = r1.downcast::<i32>();
+    assert!(r1i32.is_ok());
+    assert_eq!(r1i32.unwrap(), Brc::new(i32::MAX));
+
+    assert!(r2.clone().downcast::<i32>().is_err());
+
+    let r2str = r2.downcast::<&'static str>();
+    assert!(r2str.is_ok());
+    assert_eq!(r2str.unwrap(), Brc::new("abc"));
+}
+
+#[test]
+fn test_array_from_slice() {
+    let v = vec![1, 2, 3];
+    let r: Brc<[u32]> = Brc::from(v);
+
+    let a: Result<Brc<[u32; 2]>, _> = r.clone().try_into();
+    assert!(a.is_err());
+
+    // Upstream converts `r.clone()`; the move needs the only reference.
+    drop(a);
+    let a: Result<Brc<[u32; 3]>, _> = r.try_into();
+    assert!(a.is_ok());
 }
 
 /// rust-lang/rust#55005: a drop must not use the value's memory after its
