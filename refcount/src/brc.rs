@@ -225,6 +225,20 @@ impl Drop for FreeBlock {
 /// assert_eq!(*b, "hello");
 /// std::thread::spawn(move || assert_eq!(b.len(), 5)).join().unwrap();
 /// ```
+///
+/// `T` may be unsized, made by a conversion as with `Arc`:
+///
+/// ```
+/// use std::fmt::Display;
+/// use brisk_refcount::Brc;
+///
+/// let s: Brc<str> = Brc::from("hello");
+/// let v: Brc<[u32]> = (1..4).collect();
+/// let d: Brc<dyn Display + Send + Sync> = Brc::from(Box::new(5) as Box<dyn Display + Send + Sync>);
+/// std::thread::spawn(move || assert_eq!(format!("{s} {v:?} {d}"), "hello [1, 2, 3] 5"))
+///     .join()
+///     .unwrap();
+/// ```
 pub struct Brc<T: ?Sized, P: RcPolicy = Biased> {
     ptr: NonNull<BrcInner<T>>,
     _owns: PhantomData<BrcInner<T>>,
