@@ -55,15 +55,7 @@ fn atomic_last_two_handles_give_the_value_to_exactly_one_caller() {
         let drops = Drops::default();
         let a: Brc<Payload, Atomic> = Brc::new_in(drops.payload());
         let b = a.clone();
-        let other = thread::spawn(move || took(Brc::into_inner(b)));
-        let mine = took(Brc::into_inner(a));
-        let theirs = other.join().unwrap();
-        assert_eq!(
-            mine + theirs,
-            1,
-            "into_inner gave the value {} times",
-            mine + theirs
-        );
+        exactly_one_takes(a, b);
         drops
     });
 }
@@ -94,15 +86,7 @@ fn merged_biased_last_two_handles_give_the_value_to_exactly_one_caller() {
         let d = b.clone();
         to_o.send(b).unwrap();
         owner.join().unwrap();
-        let other = thread::spawn(move || took(Brc::into_inner(d)));
-        let mine = took(Brc::into_inner(c));
-        let theirs = other.join().unwrap();
-        assert_eq!(
-            mine + theirs,
-            1,
-            "into_inner gave the value {} times",
-            mine + theirs
-        );
+        exactly_one_takes(c, d);
         drops
     });
 }
