@@ -6,7 +6,9 @@
 //! (the counter is process-wide); every test here takes it, so none
 //! allocates while another counts.
 
-use std::sync::{Arc, Mutex};
+use std::io::Write;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
 mod common;
 
@@ -375,4 +377,69 @@ fn operands_read_in_place_see_the_value_a_push_would() {
          (f 7 2 (list 4 5 6))",
         "5 #f 12.25 12.5 5 #t\n8 10\n[14, 50, 6] [0]\n",
     );
+}
+
+/// An output whose first write waits until the test opens it, and which
+/// reports when it is dropped (when the last interpreter holding it is
+/// gone).
+struct Gate {
+    /// Taken by the first write, which waits for a message on it.
+    closed: Option<mpsc::Receiver<()>>,
+    /// Told when the gate is dropped.
+    dropped: mpsc::Sender<()>,
+}
+
+impl Write for Gate {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(closed) = self.closed.take() {
+            let _ = closed.recv();
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        let _ = self.dropped.send(());
+    }
+}
+
+/// A program that fails while an interpreter it spawned still runs leaves
+/// that interpreter the last holder of the runtime, so the runtime's
+/// teardown runs on the child's thread, still attached, when it ends: it
+/// must not wait for the world to stop, itself included. The child is held
+/// in `print` by an output the test opens only once the run has returned,
+/// so it always ends last; the output is dropped once the child is gone.
+/// (The deadline only turns a hang into a failure.)
+#[test]
+fn a_child_outliving_a_failed_program_tears_the_runtime_down() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let program = "(spawn-interpreter (lambda () (print \"child\")))\n(error \"main gave up\")\n";
+    for policy in Policy::ALL {
+        let (open, closed) = mpsc::channel();
+        let (dropped_tx, dropped) = mpsc::channel();
+        let options = RunOptions {
+            args: Vec::new(),
+            output: Arc::new(Mutex::new(Gate {
+                closed: Some(closed),
+                dropped: dropped_tx,
+            })),
+            limits: Limits::default(),
+        };
+        let result = run_with_policy(policy, &Source::new("test.brisk", program), options);
+        assert_eq!(
+            result.map_err(|d| d.headline()),
+            Err("test.brisk:2:1: error: main gave up".to_owned()),
+            "{}",
+            policy.name()
+        );
+        open.send(()).unwrap();
+        dropped
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("{}: the child's teardown deadlocked", policy.name()));
+    }
 }

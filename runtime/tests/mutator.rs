@@ -44,6 +44,8 @@ all_policies! {
     objects_released_elsewhere_are_freed,
     /// Interpreter ids, names, policy names, and per-interpreter globals.
     interpreters_and_globals,
+    /// A thread attached to one of a runtime's interpreters drops the last handle to the runtime; the teardown's collection does not wait for that thread to park.
+    runtime_dropped_by_an_attached_mutator,
 }
 
 fn nested_blocking_detaches_once<P: RuntimePolicy + 'static>(runtime: Runtime<P>) {
@@ -267,4 +269,29 @@ fn interpreters_and_globals<P: RuntimePolicy + 'static>(runtime: Runtime<P>) {
         .join()
         .unwrap();
     assert_eq!(b_len, Some(0), "interpreters do not share globals");
+}
+
+fn runtime_dropped_by_an_attached_mutator<P: RuntimePolicy + 'static>(runtime: Runtime<P>) {
+    let runtime = Arc::new(runtime);
+    let child = runtime.new_interpreter("child");
+    let last = Arc::clone(&runtime);
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+    let thread = child.spawn(move |m| {
+        // A cycle, for the teardown's collection to find.
+        let ring = m.list(vec![]);
+        ring.push(ring.clone()).unwrap();
+        drop(ring);
+        // Wait until this thread holds the only handle, then drop it while
+        // attached, as an interpreter thread that outlives its program does.
+        m.blocking(|| go_rx.recv().unwrap());
+        drop(last);
+        done_tx.send(()).unwrap();
+    });
+    drop(runtime);
+    go_tx.send(()).unwrap();
+    done_rx
+        .recv_timeout(DEADLINE)
+        .expect("dropping the runtime on an attached thread deadlocked");
+    thread.join().unwrap();
 }
