@@ -83,9 +83,13 @@ fn clone_drop(c: &mut Criterion) {
     bench_clone_drop_owner(&mut group, "Rc", std::rc::Rc::new(0u64));
     bench_clone_drop_owner(&mut group, "Brc<Biased>", Brc::new(0u64));
     // No safepoints on the owner path, so no garbage samples either.
-    bench_clone_drop_owner(&mut group, "Brc<Deferred>", Brc::<u64, Deferred>::new_in(0));
+    bench_clone_drop_owner(
+        &mut group,
+        "Brc<Deferred>",
+        Brc::<u64, Deferred>::new_with_policy(0),
+    );
     owner_scope(|scope| {
-        let local = scope.localize(Brc::<u64, Deferred>::new_in(0));
+        let local = scope.localize(Brc::<u64, Deferred>::new_with_policy(0));
         let local = local.expect("made on this thread");
         bench_clone_drop_owner(&mut group, "LocalBrc<Deferred>", local);
     });
@@ -94,7 +98,7 @@ fn clone_drop(c: &mut Criterion) {
     bench_clone_drop_non_owner::<_, false>(&mut group, "Brc<Biased>", || Brc::new(0u64));
     Peak::reset();
     bench_clone_drop_non_owner::<_, true>(&mut group, "Brc<Deferred>", || {
-        Brc::<u64, Deferred>::new_in(0)
+        Brc::<u64, Deferred>::new_with_policy(0)
     });
     Peak::report("clone_drop/Brc<Deferred>/non_owner");
     settle_and_check();
@@ -126,7 +130,11 @@ fn contended(c: &mut Criterion) {
     // The helper's last drop queued the object back to us.
     brisk_refcount::safepoint();
     Peak::reset();
-    bench_contended::<_, true>(&mut group, "Brc<Deferred>", Brc::<u64, Deferred>::new_in(0));
+    bench_contended::<_, true>(
+        &mut group,
+        "Brc<Deferred>",
+        Brc::<u64, Deferred>::new_with_policy(0),
+    );
     Peak::report("contended/Brc<Deferred>/2_threads");
     settle_and_check();
     group.finish();

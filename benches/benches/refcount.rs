@@ -69,11 +69,15 @@ fn clone_drop(c: &mut Criterion) {
         let local = scope.localize(Brc::new(0u64)).expect("made here");
         bench_clone_drop_owner(&mut group, "LocalBrc<Biased>", local);
     });
-    bench_clone_drop_owner(&mut group, "Brc<Atomic>", Brc::<u64, Atomic>::new_in(0));
+    bench_clone_drop_owner(
+        &mut group,
+        "Brc<Atomic>",
+        Brc::<u64, Atomic>::new_with_policy(0),
+    );
     bench_clone_drop_owner(
         &mut group,
         "Brc<NonAtomic>",
-        Brc::<u64, NonAtomic>::new_in(0),
+        Brc::<u64, NonAtomic>::new_with_policy(0),
     );
 
     bench_clone_drop_non_owner(&mut group, "Arc", || Arc::new(0u64));

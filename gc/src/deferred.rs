@@ -283,7 +283,7 @@ mod tests {
 
     fn tracked() -> (Brc<Tracked, Deferred>, Arc<AtomicUsize>) {
         let drops = Arc::new(AtomicUsize::new(0));
-        (Brc::new_in(Tracked(Arc::clone(&drops))), drops)
+        (Brc::new_with_policy(Tracked(Arc::clone(&drops))), drops)
     }
 
     /// Runs safepoints (merge, flush, collection step) until `drops`

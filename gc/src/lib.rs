@@ -20,7 +20,7 @@
 //! use brisk_gc::Deferred;
 //! use brisk_refcount::Brc;
 //!
-//! let shared: Brc<Vec<u8>, Deferred> = Brc::new_in(vec![1, 2, 3]);
+//! let shared: Brc<Vec<u8>, Deferred> = Brc::new_with_policy(vec![1, 2, 3]);
 //! std::thread::scope(|s| {
 //!     s.spawn(|| {
 //!         let _mutator = brisk_gc::attach();

@@ -162,9 +162,9 @@ impl core::fmt::Debug for RawSlot {
 /// use brisk_gc::{AtomicSlot, Deferred};
 /// use brisk_refcount::Brc;
 ///
-/// let slot: AtomicSlot<String> = AtomicSlot::new(Some(Brc::new_in("a".into())));
+/// let slot: AtomicSlot<String> = AtomicSlot::new(Some(Brc::new_with_policy("a".into())));
 /// let seen = slot.load().unwrap();
-/// slot.store(Some(Brc::new_in("b".into())));
+/// slot.store(Some(Brc::new_with_policy("b".into())));
 /// assert_eq!(*seen, "a"); // still counted: the old value lives on
 /// assert_eq!(*slot.load().unwrap(), "b");
 /// ```
@@ -232,8 +232,8 @@ where
     ///
     /// ```
     /// use brisk_refcount::Brc;
-    /// let slot = brisk_gc::AtomicSlot::<u8>::new(Some(Brc::new_in(1)));
-    /// let old = slot.swap(Some(Brc::new_in(2)));
+    /// let slot = brisk_gc::AtomicSlot::<u8>::new(Some(Brc::new_with_policy(1)));
+    /// let old = slot.swap(Some(Brc::new_with_policy(2)));
     /// assert_eq!(old.as_deref(), Some(&1));
     /// ```
     pub fn swap(&self, value: Option<Brc<T, P>>) -> Option<Brc<T, P>> {

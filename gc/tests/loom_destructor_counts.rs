@@ -91,7 +91,7 @@ fn destructor_clone_in_collection_step_is_applied_before_repin() {
             let y = y1.clone(); // detached: Published, +1 applied
             give_back.send(y1).unwrap();
             merged.recv().unwrap();
-            let x: Brc<Holder, Deferred> = Brc::new_in(Holder {
+            let x: Brc<Holder, Deferred> = Brc::new_with_policy(Holder {
                 payload: xd.payload(),
                 y: Some(y),
                 hand_over: Mutex::new(hand_over),

@@ -52,7 +52,7 @@ impl Drop for Reentrant {
 }
 
 fn reentrant<P: RcPolicy>(drops: &Drops, merges: &'static AtomicUsize) -> Brc<Reentrant, P> {
-    Brc::new_in(Reentrant {
+    Brc::new_with_policy(Reentrant {
         payload: drops.payload(),
         merges,
     })

@@ -91,8 +91,8 @@ where
         let mut threads = Threads::new::<P>();
         let (s, d1, d2) = (Arc::clone(&slot), drops1.clone(), drops2.clone());
         threads.spawn(move || {
-            s.store(Some(Brc::new_in(d1.payload())));
-            s.store(Some(Brc::new_in(d2.payload()))); // retires v1
+            s.store(Some(Brc::new_with_policy(d1.payload())));
+            s.store(Some(Brc::new_with_policy(d2.payload()))); // retires v1
             brisk_gc::safepoint();
             brisk_gc::safepoint();
         });
@@ -173,8 +173,8 @@ fn replace_now_under_an_outside_lock<P: RcPolicy>() {
         let mut threads = Threads::new::<P>();
         let (l, d1, d2) = (Arc::clone(&locked), drops1.clone(), drops2.clone());
         threads.spawn(move || {
-            let v1 = Brc::<Payload, P>::new_in(d1.payload());
-            let v2 = Brc::<Payload, P>::new_in(d2.payload());
+            let v1 = Brc::<Payload, P>::new_with_policy(d1.payload());
+            let v2 = Brc::<Payload, P>::new_with_policy(d2.payload());
             {
                 let _gil = l.gil.lock().unwrap();
                 // SAFETY: every reader and writer holds the lock; the slot

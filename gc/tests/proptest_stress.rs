@@ -131,7 +131,7 @@ impl Case {
     fn make(self: &Arc<Self>) -> Handle {
         let id = self.made.fetch_add(1, SeqCst);
         assert!(id < self.ledger.len(), "more objects than `New` operations");
-        let object = Brc::new_in(Payload {
+        let object = Brc::new_with_policy(Payload {
             canary: CANARY ^ id as u64,
             id,
             case: Arc::clone(self),

@@ -112,7 +112,7 @@ fn drain() {
 fn safepoint_applies_increments_made_by_the_destructors_it_runs() {
     let _serial = serial();
     let registry = Registry::default();
-    let x: Obj = Brc::new_in(registry.canary());
+    let x: Obj = Brc::new_with_policy(registry.canary());
     thread_local! {
         static KEPT: RefCell<Vec<Obj>> = const { RefCell::new(Vec::new()) };
     }
@@ -193,7 +193,7 @@ fn safepoint_applies_increments_made_by_the_destructors_it_runs() {
 fn merged_count_may_be_zero_while_increments_are_buffered() {
     let _serial = serial();
     let registry = Registry::default();
-    let x: Obj = Brc::new_in(registry.canary());
+    let x: Obj = Brc::new_with_policy(registry.canary());
     let (a, b, c) = (x.clone(), x.clone(), x.clone());
     let (back_tx, back_rx) = mpsc::channel::<Vec<Obj>>();
     let (go_tx, go_rx) = mpsc::channel::<()>();
@@ -247,7 +247,7 @@ fn merged_count_may_be_zero_while_increments_are_buffered() {
 fn collect_merges_what_its_own_steps_queued() {
     let _serial = serial();
     let registry = Registry::default();
-    let x: Obj = Brc::new_in(registry.canary());
+    let x: Obj = Brc::new_with_policy(registry.canary());
     let lent = x.clone();
     drop(x);
     thread::spawn(move || {
@@ -311,7 +311,9 @@ fn blocking_honours_tokens_dropped_or_made_inside_it() {
 fn a_subscriber_that_counts_during_a_flush_loses_nothing() {
     let _serial = serial();
     let registry = Registry::default();
-    let objects: Vec<Obj> = (0..4).map(|_| Brc::new_in(registry.canary())).collect();
+    let objects: Vec<Obj> = (0..4)
+        .map(|_| Brc::new_with_policy(registry.canary()))
+        .collect();
     thread::scope(|s| {
         let thread = s.spawn(|| {
             let attached = brisk_gc::attach();

@@ -171,7 +171,7 @@ fn hot_object_cloned_and_dropped_by_many_threads() {
     const HELD: usize = 8;
     let ops = size(1_000_000, 200);
     let ledger = Ledger::new(1);
-    let hot: Obj = Brc::new_in(Tracked::new(0, &ledger));
+    let hot: Obj = Brc::new_with_policy(Tracked::new(0, &ledger));
     let sampler = GarbageSampler::start();
     let start = Instant::now();
     thread::scope(|s| {
@@ -219,7 +219,7 @@ fn hot_object_cloned_and_dropped_by_many_threads() {
 /// queued back to the producer, whose merge defers the queue's `-1` once
 /// more. Both are attached, block on the channel inside
 /// `brisk_gc::blocking`, and run a safepoint every 100 objects (the
-/// producer also merges its queue at every `Brc::new_in`).
+/// producer also merges its queue at every `Brc::new_with_policy`).
 ///
 /// Sizes: 2·10^5 objects (about 0.4 s optimised, 2 s in a debug build), 100
 /// under Miri.
@@ -240,7 +240,7 @@ fn producer_consumer_through_deferred() {
         thread::spawn(move || {
             let _attached = brisk_gc::attach();
             for id in 0..n {
-                let obj: Obj = Brc::new_in(Tracked::new(id, &ledger));
+                let obj: Obj = Brc::new_with_policy(Tracked::new(id, &ledger));
                 let tx = &tx;
                 brisk_gc::blocking(move || tx.send(obj)).unwrap();
                 if id % 100 == 99 {
@@ -304,8 +304,9 @@ fn atomic_slot_writers_and_readers() {
     let n = size(100_000, 50);
     let total = 1 + WRITERS * n;
     let ledger = Ledger::new(total);
-    let slot: Arc<AtomicSlot<Tracked>> =
-        Arc::new(AtomicSlot::new(Some(Brc::new_in(Tracked::new(0, &ledger)))));
+    let slot: Arc<AtomicSlot<Tracked>> = Arc::new(AtomicSlot::new(Some(Brc::new_with_policy(
+        Tracked::new(0, &ledger),
+    ))));
     let writers_done = Arc::new(AtomicUsize::new(0));
     let sampler = GarbageSampler::start();
     let start = Instant::now();
@@ -317,7 +318,7 @@ fn atomic_slot_writers_and_readers() {
                 let _attached = brisk_gc::attach();
                 for i in 0..n {
                     let id = 1 + w * n + i;
-                    slot.store(Some(Brc::new_in(Tracked::new(id, ledger))));
+                    slot.store(Some(Brc::new_with_policy(Tracked::new(id, ledger))));
                     if i % 100 == 99 {
                         brisk_gc::safepoint();
                     }

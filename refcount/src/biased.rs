@@ -1295,7 +1295,7 @@ mod tests {
         if !in_child() {
             return assert_child_aborts("biased::tests::an_atomic_count_past_its_bound_aborts");
         }
-        let a: Brc<u8, crate::Atomic> = Brc::new_in(0);
+        let a: Brc<u8, crate::Atomic> = Brc::new_with_policy(0);
         Brc::header(&a).shared.store(
             SharedWord::new(MAX_SHARED_COUNT, SharedState::Merged).raw(),
             SeqCst,

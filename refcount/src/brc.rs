@@ -16,9 +16,10 @@
 //! * The policy is a type, where `Arc`'s allocator is a value. `Brc::new`,
 //!   [`Brc::pin`], [`Brc::from_raw`], [`Brc::increment_strong_count`] and
 //!   [`Brc::decrement_strong_count`] work on `Brc<T>` (policy [`Biased`]),
-//!   as `Arc`'s work on `Arc<T>`, so code ports by renaming. Their `_in`
-//!   forms serve every policy and take no allocator argument: the policy is
-//!   named in the type, `Brc::<T, Atomic>::from_raw_in(ptr)`. The
+//!   as `Arc`'s work on `Arc<T>`, so code ports by renaming. Their
+//!   `_with_policy` forms serve every policy, with the policy named in the
+//!   type: `Brc::<T, Atomic>::from_raw_with_policy(ptr)`. They are not
+//!   called `_in`, since `Arc`'s `_in` forms take an allocator. The
 //!   conversions into unsized handles (`From<Vec<T>>`, `FromIterator`, ...)
 //!   serve every policy.
 //! * Uniqueness ([`Brc::get_mut`], [`Brc::try_unwrap`], [`Brc::make_mut`]) is
@@ -298,11 +299,11 @@ impl<T> Brc<T> {
     /// ```
     #[inline]
     pub fn new(value: T) -> Self {
-        Self::new_in(value)
+        Self::new_with_policy(value)
     }
 
     /// Allocates `value` and pins it: the value never moves again, as with
-    /// `Arc::pin`. [`Brc::pin_in`] does the same under any policy.
+    /// `Arc::pin`. [`Brc::pin_with_policy`] does the same under any policy.
     ///
     /// ```
     /// use std::marker::PhantomPinned;
@@ -316,13 +317,13 @@ impl<T> Brc<T> {
     /// ```
     #[inline]
     pub fn pin(value: T) -> Pin<Self> {
-        Self::pin_in(value)
+        Self::pin_with_policy(value)
     }
 }
 
 impl<T: ?Sized> Brc<T> {
     /// Rebuilds a handle from a pointer returned by [`Brc::into_raw`],
-    /// taking over the reference it gave up. [`Brc::from_raw_in`] does the
+    /// taking over the reference it gave up. [`Brc::from_raw_with_policy`] does the
     /// same under any policy.
     ///
     /// ```
@@ -336,11 +337,11 @@ impl<T: ?Sized> Brc<T> {
     ///
     /// # Safety
     ///
-    /// As [`Brc::from_raw_in`] with the default policy, [`Biased`].
+    /// As [`Brc::from_raw_with_policy`] with the default policy, [`Biased`].
     #[inline]
     pub unsafe fn from_raw(ptr: *const T) -> Self {
         // SAFETY: forwarded from the caller.
-        unsafe { Self::from_raw_in(ptr) }
+        unsafe { Self::from_raw_with_policy(ptr) }
     }
 
     /// Adds a reference to the object behind a pointer returned by
@@ -363,12 +364,12 @@ impl<T: ?Sized> Brc<T> {
     ///
     /// # Safety
     ///
-    /// As [`Brc::increment_strong_count_in`] with the default policy,
+    /// As [`Brc::increment_strong_count_with_policy`] with the default policy,
     /// [`Biased`].
     #[inline]
     pub unsafe fn increment_strong_count(ptr: *const T) {
         // SAFETY: forwarded from the caller.
-        unsafe { Self::increment_strong_count_in(ptr) }
+        unsafe { Self::increment_strong_count_with_policy(ptr) }
     }
 
     /// Gives back a reference to the object behind a pointer returned by
@@ -388,12 +389,12 @@ impl<T: ?Sized> Brc<T> {
     ///
     /// # Safety
     ///
-    /// As [`Brc::decrement_strong_count_in`] with the default policy,
+    /// As [`Brc::decrement_strong_count_with_policy`] with the default policy,
     /// [`Biased`].
     #[inline]
     pub unsafe fn decrement_strong_count(ptr: *const T) {
         // SAFETY: forwarded from the caller.
-        unsafe { Self::decrement_strong_count_in(ptr) }
+        unsafe { Self::decrement_strong_count_with_policy(ptr) }
     }
 }
 
@@ -402,11 +403,11 @@ impl<T, P: RcPolicy> Brc<T, P> {
     ///
     /// ```
     /// use brisk_refcount::{Atomic, Brc};
-    /// let x: Brc<u32, Atomic> = Brc::new_in(7);
+    /// let x: Brc<u32, Atomic> = Brc::new_with_policy(7);
     /// assert_eq!(Brc::strong_count(&x), 1);
     /// ```
     #[inline]
-    pub fn new_in(value: T) -> Self {
+    pub fn new_with_policy(value: T) -> Self {
         let inner = Box::new(BrcInner {
             header: P::new_header(),
             value,
@@ -422,17 +423,17 @@ impl<T, P: RcPolicy> Brc<T, P> {
     ///
     /// ```
     /// use brisk_refcount::{Atomic, Brc};
-    /// let a = Brc::<_, Atomic>::pin_in(3);
+    /// let a = Brc::<_, Atomic>::pin_with_policy(3);
     /// assert_eq!(*a, 3);
     /// ```
     #[inline]
-    pub fn pin_in(value: T) -> Pin<Self> {
+    pub fn pin_with_policy(value: T) -> Pin<Self> {
         // SAFETY: the value lives in a heap block that stays where it is
         // until the value is dropped in place by the last reference. Every
         // API that moves the value out (`try_unwrap`, `into_inner`,
         // `unwrap_or_clone`) or borrows it mutably (`get_mut`, `make_mut`)
         // needs the `Brc` itself, which `Pin` hands out only for `T: Unpin`.
-        unsafe { Pin::new_unchecked(Self::new_in(value)) }
+        unsafe { Pin::new_unchecked(Self::new_with_policy(value)) }
     }
 
     /// Moves the value out if this is the only reference; otherwise gives
@@ -565,11 +566,11 @@ impl<T: ?Sized, P: RcPolicy> Brc<T, P> {
         // SAFETY: unique, so nobody else frees or reads the block; it was
         // allocated with `layout`, `offset` bytes before the header.
         unsafe { alloc::dealloc(inner.cast::<u8>().sub(offset), layout) };
-        Brc::new_in(value)
+        Brc::new_with_policy(value)
     }
 
     /// Gives up the handle without dropping its reference, returning a
-    /// pointer to the value. [`Brc::from_raw`] (or [`Brc::from_raw_in`] for
+    /// pointer to the value. [`Brc::from_raw`] (or [`Brc::from_raw_with_policy`] for
     /// another policy) takes the reference back; until then the value
     /// stays alive.
     ///
@@ -591,10 +592,10 @@ impl<T: ?Sized, P: RcPolicy> Brc<T, P> {
     ///
     /// ```
     /// use brisk_refcount::{Atomic, Brc};
-    /// let a: Brc<u64, Atomic> = Brc::new_in(11);
+    /// let a: Brc<u64, Atomic> = Brc::new_with_policy(11);
     /// let ptr = Brc::into_raw(a);
     /// // SAFETY: `ptr` came from `into_raw` of a `Brc<u64, Atomic>`.
-    /// let a = unsafe { Brc::<u64, Atomic>::from_raw_in(ptr) };
+    /// let a = unsafe { Brc::<u64, Atomic>::from_raw_with_policy(ptr) };
     /// assert_eq!(Brc::try_unwrap(a), Ok(11));
     /// ```
     ///
@@ -609,12 +610,12 @@ impl<T: ?Sized, P: RcPolicy> Brc<T, P> {
     ///   made with, which its prefix keeps.
     /// * The caller owns the counted reference it takes over: the one
     ///   `into_raw` gave up, or one added by
-    ///   [`Brc::increment_strong_count_in`]. Each is taken back once.
+    ///   [`Brc::increment_strong_count_with_policy`]. Each is taken back once.
     /// * The new handle is used only where a `Brc<T, P>` could be sent:
     ///   a pointer does not carry the handle's `!Send` (a
     ///   `Brc<T, NonAtomic>` must stay on its thread).
     #[inline]
-    pub unsafe fn from_raw_in(ptr: *const T) -> Self {
+    pub unsafe fn from_raw_with_policy(ptr: *const T) -> Self {
         // The value is a field of `#[repr(C)] BrcInner<T>`, at an offset set
         // by its alignment alone, whatever `P` is: a constant for a sized
         // `T`, read from the metadata (the vtable) for a trait object.
@@ -636,13 +637,13 @@ impl<T: ?Sized, P: RcPolicy> Brc<T, P> {
     ///
     /// ```
     /// use brisk_refcount::{Brc, NonAtomic};
-    /// let ptr = Brc::into_raw(Brc::<_, NonAtomic>::new_in('x'));
+    /// let ptr = Brc::into_raw(Brc::<_, NonAtomic>::new_with_policy('x'));
     /// // SAFETY: `ptr` came from `into_raw` of a `Brc<char, NonAtomic>` on
     /// // this thread; the two references are taken back once each.
     /// unsafe {
-    ///     Brc::<char, NonAtomic>::increment_strong_count_in(ptr);
-    ///     assert_eq!(Brc::strong_count(&Brc::<char, NonAtomic>::from_raw_in(ptr)), 2);
-    ///     Brc::<char, NonAtomic>::decrement_strong_count_in(ptr);
+    ///     Brc::<char, NonAtomic>::increment_strong_count_with_policy(ptr);
+    ///     assert_eq!(Brc::strong_count(&Brc::<char, NonAtomic>::from_raw_with_policy(ptr)), 2);
+    ///     Brc::<char, NonAtomic>::decrement_strong_count_with_policy(ptr);
     /// }
     /// ```
     ///
@@ -651,12 +652,12 @@ impl<T: ?Sized, P: RcPolicy> Brc<T, P> {
     /// `ptr` was returned by [`Brc::into_raw`] of a `Brc<T, P>` with the
     /// same `T` and `P`; the caller holds a counted reference to it for the
     /// whole call, and uses it only where a `Brc<T, P>` could be sent (see
-    /// [`Brc::from_raw_in`]).
+    /// [`Brc::from_raw_with_policy`]).
     #[inline]
-    pub unsafe fn increment_strong_count_in(ptr: *const T) {
+    pub unsafe fn increment_strong_count_with_policy(ptr: *const T) {
         // SAFETY: forwarded from the caller. `ManuallyDrop` keeps the
         // caller's reference where it is: this handle only borrows it.
-        let this = ManuallyDrop::new(unsafe { Self::from_raw_in(ptr) });
+        let this = ManuallyDrop::new(unsafe { Self::from_raw_with_policy(ptr) });
         // The clone's reference is the one added; it is left counted.
         let _added: ManuallyDrop<Self> = ManuallyDrop::clone(&this);
     }
@@ -669,11 +670,11 @@ impl<T: ?Sized, P: RcPolicy> Brc<T, P> {
     ///
     /// ```
     /// use brisk_refcount::{Atomic, Brc};
-    /// let a: Brc<i32, Atomic> = Brc::new_in(1);
+    /// let a: Brc<i32, Atomic> = Brc::new_with_policy(1);
     /// let ptr = Brc::into_raw(Brc::clone(&a));
     /// // SAFETY: `ptr` came from `into_raw` of a `Brc<i32, Atomic>`; its
     /// // reference is given back once.
-    /// unsafe { Brc::<i32, Atomic>::decrement_strong_count_in(ptr) };
+    /// unsafe { Brc::<i32, Atomic>::decrement_strong_count_with_policy(ptr) };
     /// assert_eq!(Brc::strong_count(&a), 1);
     /// ```
     ///
@@ -682,12 +683,12 @@ impl<T: ?Sized, P: RcPolicy> Brc<T, P> {
     /// `ptr` was returned by [`Brc::into_raw`] of a `Brc<T, P>` with the
     /// same `T` and `P`; the caller gives up a counted reference it owns
     /// (so `ptr` may dangle afterwards), and calls this only where a
-    /// `Brc<T, P>` could be sent (see [`Brc::from_raw_in`]).
+    /// `Brc<T, P>` could be sent (see [`Brc::from_raw_with_policy`]).
     #[inline]
-    pub unsafe fn decrement_strong_count_in(ptr: *const T) {
+    pub unsafe fn decrement_strong_count_with_policy(ptr: *const T) {
         // SAFETY: forwarded from the caller; dropping the handle gives the
         // reference back.
-        drop(unsafe { Self::from_raw_in(ptr) });
+        drop(unsafe { Self::from_raw_with_policy(ptr) });
     }
 
     #[inline(always)]
@@ -846,7 +847,7 @@ mod sealed {
 
 impl<T: Clone> CloneIntoBrc for T {
     fn clone_into_brc<P: RcPolicy>(&self) -> Brc<T, P> {
-        Brc::new_in(self.clone())
+        Brc::new_with_policy(self.clone())
     }
 }
 
@@ -1434,26 +1435,26 @@ mod tests {
     /// Every raw operation, under policy `P`, on a value that counts drops.
     fn raw_round_trip<P: RcPolicy>() {
         let drops = Arc::new(AtomicUsize::new(0));
-        let a: Brc<Tracked, P> = Brc::new_in(Tracked(Arc::clone(&drops)));
+        let a: Brc<Tracked, P> = Brc::new_with_policy(Tracked(Arc::clone(&drops)));
         let value = Brc::as_ptr(&a);
         let ptr = Brc::into_raw(Brc::clone(&a));
         assert_eq!(ptr, value, "into_raw points at the value");
         // SAFETY: `ptr` came from `into_raw` of a `Brc<Tracked, P>` on this
         // thread; every reference added is given back once.
         unsafe {
-            Brc::<Tracked, P>::increment_strong_count_in(ptr);
+            Brc::<Tracked, P>::increment_strong_count_with_policy(ptr);
             assert_eq!(Brc::strong_count(&a), 3);
-            let b = Brc::<Tracked, P>::from_raw_in(ptr);
+            let b = Brc::<Tracked, P>::from_raw_with_policy(ptr);
             assert!(Brc::ptr_eq(&a, &b));
             assert_eq!(Brc::strong_count(&a), 3);
             drop(b);
-            Brc::<Tracked, P>::decrement_strong_count_in(ptr);
+            Brc::<Tracked, P>::decrement_strong_count_with_policy(ptr);
         }
         assert_eq!(Brc::strong_count(&a), 1);
         assert_eq!(drops.load(SeqCst), 0);
         let last = Brc::into_raw(a);
         // SAFETY: the last reference, given back once.
-        unsafe { Brc::<Tracked, P>::decrement_strong_count_in(last) };
+        unsafe { Brc::<Tracked, P>::decrement_strong_count_with_policy(last) };
         assert_eq!(drops.load(SeqCst), 1);
     }
 
@@ -1609,7 +1610,7 @@ mod tests {
         assert_eq!(drops.load(SeqCst), 2);
 
         // Under `Atomic` every thread reads the exact count: moved.
-        let b: Brc<String, Atomic> = Brc::new_in(String::from("atomic"));
+        let b: Brc<String, Atomic> = Brc::new_with_policy(String::from("atomic"));
         let buffer = SendPtr(b.as_ptr());
         let moved = std::thread::spawn(move || {
             let buffer = buffer;

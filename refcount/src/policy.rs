@@ -467,7 +467,7 @@ mod tests {
 
     #[test]
     fn nonatomic_counts_in_local_and_frees_at_zero() {
-        let a: Brc<_, NonAtomic> = Brc::new_in(CountsDrop(&NONATOMIC_DROPS));
+        let a: Brc<_, NonAtomic> = Brc::new_with_policy(CountsDrop(&NONATOMIC_DROPS));
         let b = a.clone();
         assert_eq!(Brc::header(&a).local_count(), 2);
         assert_eq!(Brc::strong_count(&a), 2);
@@ -481,7 +481,7 @@ mod tests {
     #[test]
     fn nonatomic_spills_on_overflow_and_refills_before_freeing() {
         static SPILL_DROPS: AtomicUsize = AtomicUsize::new(0);
-        let a: Brc<_, NonAtomic> = Brc::new_in(CountsDrop(&SPILL_DROPS));
+        let a: Brc<_, NonAtomic> = Brc::new_with_policy(CountsDrop(&SPILL_DROPS));
         let h = Brc::header(&a);
         // Pretend the most references `local` counts are held, and take
         // one more.
@@ -506,7 +506,7 @@ mod tests {
 
     #[test]
     fn atomic_counts_in_shared_and_frees_at_zero() {
-        let a: Brc<_, Atomic> = Brc::new_in(CountsDrop(&ATOMIC_DROPS));
+        let a: Brc<_, Atomic> = Brc::new_with_policy(CountsDrop(&ATOMIC_DROPS));
         assert_eq!(Brc::header(&a).owner(), crate::header::UNOWNED);
         let b = a.clone();
         assert_eq!(

@@ -615,7 +615,7 @@ mod under_atomic {
     fn into_inner() {
         // Repeated to give a race more chances to show.
         for _ in 0..100 {
-            let x: Brc<i32, Atomic> = Brc::new_in(3);
+            let x: Brc<i32, Atomic> = Brc::new_with_policy(3);
             let y = Brc::clone(&x);
             let r_thread = std::thread::spawn(|| Brc::into_inner(x));
             let s_thread = std::thread::spawn(|| Brc::into_inner(y));

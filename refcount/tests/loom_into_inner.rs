@@ -53,7 +53,7 @@ fn exactly_one_takes<P: RcPolicy + Send + Sync>(mine: Brc<Payload, P>, theirs: B
 fn atomic_last_two_handles_give_the_value_to_exactly_one_caller() {
     check(|| {
         let drops = Drops::default();
-        let a: Brc<Payload, Atomic> = Brc::new_in(drops.payload());
+        let a: Brc<Payload, Atomic> = Brc::new_with_policy(drops.payload());
         let b = a.clone();
         exactly_one_takes(a, b);
         drops

@@ -39,7 +39,7 @@ use raw::Raw;
 fn atomic_clones_and_drops_race_on_three_threads() {
     check(|| {
         let drops = Drops::default();
-        let a: Brc<_, Atomic> = Brc::new_in(drops.payload());
+        let a: Brc<_, Atomic> = Brc::new_with_policy(drops.payload());
         let b = Brc::clone(&a);
         let c = Brc::clone(&a);
         let t1 = thread::spawn(move || {
@@ -84,7 +84,7 @@ fn nonatomic_counts_taking_turns_under_a_gil() {
         let gil = Arc::new(Mutex::new(()));
         let (x, y) = {
             let _gil = gil.lock().unwrap();
-            let x = Raw::new_in::<NonAtomic>(drops.payload());
+            let x = Raw::new_with_policy::<NonAtomic>(drops.payload());
             // SAFETY: under the GIL; `x` holds a reference. `x` and `y` then
             // stand for two references each.
             unsafe {

@@ -47,7 +47,7 @@ fn run(ctx: &Ctx) -> Outcome {
     for &threads in &counts {
         let arc = Arc::new(0u64);
         let biased = Brc::new(0u64);
-        let deferred = Brc::<u64, Deferred>::new_in(0);
+        let deferred = Brc::<u64, Deferred>::new_with_policy(0);
         let helpers = threads - 1;
         let crews = [
             Crew::spawn::<_, false>(&arc, helpers),

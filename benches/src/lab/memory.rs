@@ -61,9 +61,12 @@ pub fn child_main(kind: &str, live: u64, churn: u64) -> Result<Value, String> {
     match kind {
         "baseline" => {}
         "Arc" => workload::<Arc<Payload>, false>(live, churn, |i| Arc::new([i; 4]), || {}),
-        "Brc<Atomic>" => {
-            workload::<Brc<Payload, Atomic>, false>(live, churn, |i| Brc::new_in([i; 4]), || {})
-        }
+        "Brc<Atomic>" => workload::<Brc<Payload, Atomic>, false>(
+            live,
+            churn,
+            |i| Brc::new_with_policy([i; 4]),
+            || {},
+        ),
         "Brc<Biased>" => workload::<Brc<Payload>, false>(
             live,
             churn,
@@ -75,7 +78,7 @@ pub fn child_main(kind: &str, live: u64, churn: u64) -> Result<Value, String> {
         "Brc<Deferred>" => workload::<Brc<Payload, Deferred>, true>(
             live,
             churn,
-            |i| Brc::new_in([i; 4]),
+            |i| Brc::new_with_policy([i; 4]),
             || {
                 brisk_gc::safepoint();
             },

@@ -133,12 +133,12 @@ pub fn measure(ctx: &Ctx) -> Measured {
     let trc = trc::Trc::new(0u64);
     let hrc = hybrid_rc::Rc::new(0u64);
     let harc = hybrid_rc::Arc::new(0u64);
-    let non_atomic = Brc::<u64, NonAtomic>::new_in(0);
-    let atomic = Brc::<u64, Atomic>::new_in(0);
+    let non_atomic = Brc::<u64, NonAtomic>::new_with_policy(0);
+    let atomic = Brc::<u64, Atomic>::new_with_policy(0);
     let biased = Brc::new(0u64);
     let biased_other = MadeElsewhere::new(|| Brc::new(0u64));
-    let deferred = Brc::<u64, Deferred>::new_in(0);
-    let deferred_other = MadeElsewhere::new(|| Brc::<u64, Deferred>::new_in(0));
+    let deferred = Brc::<u64, Deferred>::new_with_policy(0);
+    let deferred_other = MadeElsewhere::new(|| Brc::<u64, Deferred>::new_with_policy(0));
 
     let units = BATCH as f64;
     let (samples, peak) = owner_scope(|scope| {

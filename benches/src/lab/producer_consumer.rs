@@ -46,7 +46,7 @@ fn run(ctx: &Ctx) -> Outcome {
             })
         }),
         Variant::new(NAMES[2], 1.0, |n| {
-            deferred.run(n, Brc::new_in, || {
+            deferred.run(n, Brc::new_with_policy, || {
                 brisk_gc::safepoint();
             })
         }),

@@ -94,23 +94,23 @@ pub fn pairs_in_this_process(variant: &str, batches: u64) -> Result<(), String> 
             timed_batches::<_, false>(&Arc::new(0u64), batches);
         }
         "Brc<NonAtomic>" => {
-            timed_batches::<_, false>(&Brc::<u64, NonAtomic>::new_in(0), batches);
+            timed_batches::<_, false>(&Brc::<u64, NonAtomic>::new_with_policy(0), batches);
         }
         "Brc<Atomic>" => {
-            timed_batches::<_, false>(&Brc::<u64, Atomic>::new_in(0), batches);
+            timed_batches::<_, false>(&Brc::<u64, Atomic>::new_with_policy(0), batches);
         }
         "Brc<Biased> owner" => {
             timed_batches::<_, false>(&Brc::new(0u64), batches);
         }
         "Brc<Deferred> owner" => {
-            timed_batches::<_, false>(&Brc::<u64, Deferred>::new_in(0), batches);
+            timed_batches::<_, false>(&Brc::<u64, Deferred>::new_with_policy(0), batches);
         }
         "LocalBrc<Biased>" => owner_scope(|scope| {
             let local = scope.localize(Brc::new(0u64)).expect("made here");
             timed_batches::<_, false>(&local, batches);
         }),
         "LocalBrc<Deferred>" => owner_scope(|scope| {
-            let local = scope.localize(Brc::<u64, Deferred>::new_in(0));
+            let local = scope.localize(Brc::<u64, Deferred>::new_with_policy(0));
             timed_batches::<_, false>(&local.expect("made here"), batches);
         }),
         "Brc<Biased> non-owner" => {
@@ -119,7 +119,7 @@ pub fn pairs_in_this_process(variant: &str, batches: u64) -> Result<(), String> 
             other.finish();
         }
         "Brc<Deferred> non-owner" => {
-            let other = MadeElsewhere::new(|| Brc::<u64, Deferred>::new_in(0));
+            let other = MadeElsewhere::new(|| Brc::<u64, Deferred>::new_with_policy(0));
             timed_batches::<_, true>(&other.handle, batches);
             other.finish();
         }

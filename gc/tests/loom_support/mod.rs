@@ -70,7 +70,7 @@ impl Drops {
 
     /// A new object (owned by the calling thread) holding a payload.
     pub fn object(&self) -> Obj {
-        Brc::new_in(self.payload())
+        Brc::new_with_policy(self.payload())
     }
 
     /// How many payloads have been dropped so far.

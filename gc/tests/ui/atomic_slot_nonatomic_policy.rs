@@ -5,5 +5,5 @@ use brisk_gc::AtomicSlot;
 use brisk_refcount::{Brc, NonAtomic};
 
 fn main() {
-    let _slot: AtomicSlot<u8, NonAtomic> = AtomicSlot::new(Some(Brc::new_in(1)));
+    let _slot: AtomicSlot<u8, NonAtomic> = AtomicSlot::new(Some(Brc::new_with_policy(1)));
 }

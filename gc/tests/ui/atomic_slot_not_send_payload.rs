@@ -7,5 +7,5 @@ use brisk_gc::AtomicSlot;
 use brisk_refcount::{Biased, Brc};
 
 fn main() {
-    let _slot: AtomicSlot<Rc<u8>, Biased> = AtomicSlot::new(Some(Brc::new_in(Rc::new(1))));
+    let _slot: AtomicSlot<Rc<u8>, Biased> = AtomicSlot::new(Some(Brc::new_with_policy(Rc::new(1))));
 }

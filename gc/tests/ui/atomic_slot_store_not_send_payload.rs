@@ -8,5 +8,5 @@ use brisk_refcount::{Biased, Brc};
 
 fn main() {
     let slot: AtomicSlot<Rc<u8>, Biased> = AtomicSlot::default();
-    slot.store(Some(Brc::new_in(Rc::new(1))));
+    slot.store(Some(Brc::new_with_policy(Rc::new(1))));
 }

@@ -60,7 +60,7 @@ impl Raw {
 
     /// A new object with policy `P`'s header (owned by the calling thread
     /// under `Biased`, unowned under `Atomic` and `NonAtomic`).
-    pub fn new_in<P: RcPolicy>(payload: Payload) -> Raw {
+    pub fn new_with_policy<P: RcPolicy>(payload: Payload) -> Raw {
         Raw::with_header(P::new_header(), payload)
     }
 
