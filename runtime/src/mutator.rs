@@ -37,6 +37,31 @@ pub const SAFEPOINT_PERIOD: u32 = 1024;
 std::thread_local! {
     /// Runtimes (by key) whose global lock this thread holds.
     static GIL_HELD: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+    /// Runtimes (by key) this thread runs a mutator of, once per mutator
+    /// that is attached and not inside `blocking`: the mutators a stop of
+    /// the world requested from this thread must not wait for.
+    static RUNNING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether the calling thread runs a mutator of runtime `key` (attached,
+/// not inside `blocking`).
+pub(crate) fn runs_mutator_of(key: usize) -> bool {
+    RUNNING
+        .try_with(|running| running.borrow().contains(&key))
+        .unwrap_or(false)
+}
+
+/// Records that the calling thread starts or stops running a mutator of
+/// runtime `key`.
+fn set_running(key: usize, running: bool) {
+    let _ = RUNNING.try_with(|list| {
+        let mut list = list.borrow_mut();
+        if running {
+            list.push(key);
+        } else if let Some(i) = list.iter().position(|&k| k == key) {
+            list.swap_remove(i);
+        }
+    });
 }
 
 /// Whether the calling thread holds the global lock of runtime `key`.
@@ -86,6 +111,7 @@ impl<P: RuntimePolicy> Mutator<P> {
             set_gil_held(runtime.key(), true);
         }
         runtime.stw.attach();
+        set_running(runtime.key(), true);
         let epoch = P::COALESCES.then(brisk_gc::attach);
         Mutator {
             interpreter,
@@ -158,6 +184,7 @@ impl<P: RuntimePolicy> Mutator<P> {
         let runtime = self.runtime();
         brisk_refcount::safepoint();
         runtime.stw.detach();
+        set_running(runtime.key(), false);
         if P::USES_GIL {
             set_gil_held(runtime.key(), false);
             // SAFETY: an attached mutator of a `Gil` runtime holds the lock
@@ -344,6 +371,7 @@ impl<P: RuntimePolicy> Drop for Reattach<'_, P> {
             set_gil_held(runtime.key(), true);
         }
         runtime.stw.attach();
+        set_running(runtime.key(), true);
         self.0.detached.set(false);
     }
 }
@@ -354,6 +382,7 @@ impl<P: RuntimePolicy> Drop for Mutator<P> {
         drop(self.epoch.take());
         let runtime = self.interpreter.runtime();
         runtime.stw.detach();
+        set_running(runtime.key(), false);
         if P::USES_GIL {
             set_gil_held(runtime.key(), false);
             // SAFETY: an attached mutator of a `Gil` runtime holds the lock.

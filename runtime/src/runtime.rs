@@ -115,10 +115,12 @@ impl<P: RuntimePolicy> Runtime<P> {
         self.inner.stw.stop(false)
     }
 
-    /// Runs a cycle collection now (see [`collect`](crate::collect)), from
-    /// a thread that is not attached to this runtime; a mutator calls
-    /// [`Mutator::collect`](crate::Mutator::collect) instead. Returns an
-    /// empty report if another collection is running.
+    /// Runs a cycle collection now (see [`collect`](crate::collect)). Meant
+    /// for a thread that is not attached to this runtime (a mutator calls
+    /// [`Mutator::collect`](crate::Mutator::collect)), but safe from one
+    /// that is: the runtime's teardown collects, and the last handle to a
+    /// runtime may be dropped on one of its interpreters' threads. Returns
+    /// an empty report if another collection is running.
     ///
     /// ```
     /// use brisk_runtime::{live_objects, Biased, Runtime};
@@ -135,7 +137,20 @@ impl<P: RuntimePolicy> Runtime<P> {
     /// assert_eq!(report.unreachable, 1);
     /// ```
     pub fn collect(&self) -> CollectionReport {
-        self.inner.collect(|| self.inner.stw.stop(false))
+        // A mutator of this runtime running on this thread would never park
+        // while this thread waits for the world to stop: the stop must not
+        // wait for it, as `Mutator::stop_the_world` does not wait for its
+        // own. Its counts are flushed first, as that one flushes them, so
+        // that the collection reads them exactly.
+        let caller_attached = crate::mutator::runs_mutator_of(self.inner.key());
+        if caller_attached {
+            if P::COALESCES {
+                brisk_gc::safepoint();
+            } else {
+                brisk_refcount::safepoint();
+            }
+        }
+        self.inner.collect(|| self.inner.stw.stop(caller_attached))
     }
 
     /// Sets how many container allocations trigger an automatic collection
@@ -186,7 +201,9 @@ impl<P: RuntimePolicy> Drop for Runtime<P> {
     /// Tears the runtime down: every interpreter's globals are released
     /// (interpreter handles that outlive the runtime keep working, with
     /// empty globals), then the queued and deferred work this left is
-    /// drained. Objects still referenced elsewhere stay alive.
+    /// drained. Objects still referenced elsewhere stay alive. It may run
+    /// on a thread attached to one of the runtime's interpreters (see
+    /// [`Runtime::collect`]).
     fn drop(&mut self) {
         let interpreters: Vec<_> = lock(&self.inner.interpreters)
             .drain(..)
