@@ -131,6 +131,18 @@ unsafe impl RcPolicy for Deferred {
         }
     }
 
+    /// Applied at once on the header, never through the hot entry or a
+    /// buffer: the upgrade must decide now whether the object lives. A
+    /// merged count of zero or less fails even where increments still sit
+    /// in other threads' buffers (a false `None`, never a false `Some`);
+    /// the object was published by the downgrade, so its owner's last
+    /// decrement goes through the CAS this one races.
+    #[inline]
+    unsafe fn try_incref(header: &RcHeader) -> bool {
+        // SAFETY: forwarded from the caller.
+        unsafe { biased::try_incref(header) }
+    }
+
     fn is_unique(header: &RcHeader) -> bool {
         // Only a never-published object's count is exact: once published,
         // other threads' buffers may hold references not yet applied.

@@ -52,6 +52,14 @@
 //! moves half of the count into `shared` (`spill_local`), so the count never
 //! stays in the negative values that mean "not counted locally".
 //!
+//! # Weak references
+//!
+//! [`try_incref`] adds a reference without holding one (a `Weak`'s
+//! upgrade): an owner increment while the owner holds a local reference,
+//! otherwise a CAS on `shared` that fails on a merged count of zero. It
+//! needs the object published first ([`mark_published`]), so that every
+//! free goes through a CAS on `shared` it races; its doc argues each state.
+//!
 //! # Why an object on a queue is never freed early
 //!
 //! From the `Queued` transition until its merge, the queue's reference is
@@ -606,6 +614,105 @@ pub unsafe fn mark_published(header: &RcHeader) {
     }
 }
 
+/// Adds a reference to an object the caller holds **no** counted reference
+/// to, if it is still alive: how a weak reference is upgraded. Returns
+/// whether it added one. CPython's `_Py_TryIncref` and
+/// `_Py_TryIncRefShared` (`Objects/object.c`), whose `MAYBE_WEAKREF` state
+/// is this crate's `Published`.
+///
+/// * On the owner thread with `local >= 0`, the owner itself holds a local
+///   reference, so the object is alive: an owner increment of `local`.
+/// * Otherwise a CAS loop on `shared` that gives up on a `Merged` word whose
+///   count is zero or less: the object is dead (or, under the epoch-deferred
+///   policy only, its applied count is not positive while increments sit in
+///   other threads' buffers, which only waiting could tell from dead; the
+///   upgrade then fails although the object lives, never the reverse).
+///
+/// Why each state of the shared word is safe to count up:
+///
+/// * `Private` does not occur: the caller's precondition has the object
+///   published. (On a `Private` object the owner's last decrement frees on
+///   the spot when `shared` is exactly zero, without a CAS an upgrader
+///   could race.)
+/// * `Published`, `Queued`: the owner's `local` (or the queue's reference,
+///   counted there) keeps the object alive, and every path that could free
+///   it, the owner's [`merge_zero_local`], the queue's merge and the
+///   dead-owner merge, goes through a CAS on `shared` that reads our
+///   increment, or that we read as `Merged`.
+/// * `Merged` with a count of one or more: alive, and the decrement that
+///   frees needs the count to be exactly what it subtracts, which our
+///   increment changes.
+///
+/// An immortal header needs no count (`true`); a forwarded one is tried on
+/// its target.
+///
+/// # Safety
+///
+/// `header` stays allocated for the call (a weak count keeps the memory,
+/// not the value), and the object was published ([`mark_published`]) before
+/// any thread without a counted reference could reach it.
+pub unsafe fn try_incref(header: &RcHeader) -> bool {
+    // Relaxed: as in `is_owned_by_current_thread`: a thread reads its own id
+    // only if it is the owner.
+    let tid = header.tid.load(Relaxed);
+    if tid == thread::current_tid() {
+        // Relaxed: only this thread writes `local` while it owns the object.
+        // A negative value is the owner's last reference gone (or a
+        // disowned header read by an unregistered thread, whose id reads
+        // as `UNOWNED`): leave it to the shared word.
+        if header.local.load(Relaxed) >= 0 {
+            // SAFETY: owner thread; the owner's local reference keeps the
+            // object alive while we add ours (the same thread, so it cannot
+            // go meanwhile).
+            unsafe { owner_incref(header) };
+            return true;
+        }
+    } else if tid >= FORWARDED {
+        return match header.forward_target() {
+            // SAFETY: a forwarded header's target outlives its references,
+            // and was published when the component was frozen.
+            Some(target) => unsafe { try_incref(target.as_ref()) },
+            None => true,
+        };
+    }
+    try_incref_shared(header)
+}
+
+/// The shared half of [`try_incref`]: counts one up on `shared` unless it
+/// reads `Merged` with a count of zero or less. The whole of an upgrade
+/// under the [`Atomic`](crate::Atomic) policy, whose headers are always
+/// `Merged`.
+pub fn try_incref_shared(header: &RcHeader) -> bool {
+    stats::record_shared_op();
+    // Relaxed: the CAS below validates the value.
+    let mut current = header.shared.load(Relaxed);
+    loop {
+        let word = SharedWord::from_raw(current);
+        if word.state() == SharedState::Merged && word.count() <= 0 {
+            return false;
+        }
+        // Acquire on success: pairs with the Release store that made the
+        // header live in `Brc::new_cyclic` (and with the Release RMWs of
+        // every earlier count change), so the value's initialisation is
+        // visible to the upgraded handle. No Release is needed: the
+        // increment only keeps the object alive, and this thread's uses of
+        // it are published by the decrement that later gives the reference
+        // back. The free cannot come before that decrement: it needs a CAS
+        // or RMW on `shared` that reads our increment (see `try_incref`).
+        // Relaxed on failure: the loop retries with the value read.
+        match header
+            .shared
+            .compare_exchange_weak(current, current + SHARED_ONE, Acquire, Relaxed)
+        {
+            Ok(_) => {
+                check_shared_bound(current);
+                return true;
+            }
+            Err(actual) => current = actual,
+        }
+    }
+}
+
 /// What a non-owner decrement must do after its CAS.
 enum SharedDecrement {
     Done,
@@ -846,7 +953,9 @@ pub fn exact_count(header: &RcHeader) -> Option<usize> {
 ///
 /// # Safety
 ///
-/// No other thread holds or can obtain a reference to the object, its
+/// No other thread holds or can obtain a reference to the object (a
+/// `Weak` on another thread could, by upgrading: adopting resets the
+/// shared word to `Private`, on which [`try_incref`] is not safe), its
 /// count is exact ([`exact_count`] was `Some` on the thread that gave it
 /// up), and that thread's writes happen-before this call.
 #[inline]

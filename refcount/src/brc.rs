@@ -10,9 +10,33 @@
 //! put the same handle over [`Atomic`](crate::Atomic) or
 //! [`NonAtomic`](crate::NonAtomic) counts.
 //!
+//! # Weak references
+//!
+//! [`Weak`] is `std::sync::Weak`'s API. The weak count lives in the block,
+//! after the header, as `Arc`'s does (so a sized block is 8 bytes larger
+//! than the header and value alone; the header stays 16 bytes): the number
+//! of `Weak`s plus one held by all strong references together. The strong
+//! free drops the value and then gives up that one; the last weak reference
+//! frees the memory. [`Brc::downgrade`] publishes the object first, so that
+//! the owner's last local reference never frees it on the spot but goes
+//! through the CAS on the shared word that [`Weak::upgrade`] also makes;
+//! the upgrade ([`RcPolicy::try_incref`], [`biased::try_incref`]) counts up
+//! on the owner thread while the owner holds a local reference, and
+//! otherwise CASes the shared word up unless it reads `Merged` with a count
+//! of zero. The argument for each state is at
+//! [`biased::try_incref`]; `papers/design.md`, "Weak references", has the
+//! whole of it and `refcount/tests/loom_weak.rs` the models.
+//!
 //! # Differences from `Arc`
 //!
-//! * No weak references.
+//! * Under the epoch-deferred policy (`brisk_gc::Deferred`),
+//!   [`Weak::upgrade`] may return `None` for a live object: when its applied
+//!   count is zero while increments still sit in other threads' buffers,
+//!   which only waiting could tell from dead. It never returns `Some` for a
+//!   dead one. Under [`Biased`] and [`Atomic`](crate::Atomic) a `None`
+//!   means dead, as with `Arc`.
+//! * A `Weak<T>` cannot be unsized into a `Weak<dyn Trait>` (that is the
+//!   unstable `CoerceUnsized`); downgrade an unsized `Brc` instead.
 //! * The policy is a type, where `Arc`'s allocator is a value. `Brc::new`,
 //!   [`Brc::pin`], [`Brc::from_raw`], [`Brc::increment_strong_count`] and
 //!   [`Brc::decrement_strong_count`] work on `Brc<T>` (policy [`Biased`]),
@@ -48,7 +72,7 @@
 //!
 //! # Layout
 //!
-//! A sized `T` lives in a `#[repr(C)] BrcInner<T> { header, value }`
+//! A sized `T` lives in a `#[repr(C)] BrcInner<T> { header, weak, value }`
 //! allocated as a `Box`, and the handle is a thin pointer to it: exactly
 //! the block and the code of a `Brc` that knew nothing of unsized values.
 //! Whether `T` is sized is a compile-time constant (a pointer to `T` is one
@@ -67,12 +91,13 @@
 //! ```text
 //!  block start                   header (the handle points here)
 //!  |                             |
-//!  [ padding | *const BrcInner<T> ][ RcHeader | padding | value: T ]
+//!  [ padding | *const BrcInner<T> ][ RcHeader | weak | padding | value: T ]
 //!             the wide pointer     16 bytes, 8-aligned
 //! ```
 //!
 //! `dealloc_inner::<T>` reads the wide pointer from the word pair before
-//! the header, drops the value in place and frees the block from its start.
+//! the header and drops the value in place; the last weak reference frees
+//! the block from its start (a [`Weak`] holds the wide pointer itself).
 //! The prefix cannot follow the value instead: the value's size is what is
 //! unknown. It is the one stored wide pointer (16 bytes on 64-bit
 //! targets), and it is written once, when the block is made, and only
@@ -105,8 +130,13 @@ use core::ptr::{self, NonNull};
 use std::alloc::{self, Layout};
 use std::borrow::Cow;
 
-use crate::header::RcHeader;
+use crate::biased;
+use crate::header::{RcHeader, SharedState, SharedWord, DISOWNED, UNOWNED};
 use crate::policy::{Biased, RcPolicy};
+use crate::sync::{
+    acquire, AtomicI32, AtomicI64, AtomicU32, AtomicUsize,
+    Ordering::{Acquire, Relaxed, Release},
+};
 
 /// The object: header first, so a header pointer is a pointer to it. For a
 /// sized `T` it is the whole heap block; an unsized one is preceded by the
@@ -114,8 +144,22 @@ use crate::policy::{Biased, RcPolicy};
 #[repr(C)]
 struct BrcInner<T: ?Sized> {
     header: RcHeader,
+    /// The [`Weak`] handles, plus one held by all strong references
+    /// together, as in `Arc`; [`WEAK_LOCKED`] while a uniqueness check
+    /// holds it. Any thread: increments Relaxed (or Acquire past the lock),
+    /// decrements Release, and whoever takes it to zero frees the block
+    /// after an Acquire fence.
+    weak: AtomicUsize,
     value: T,
 }
+
+/// `weak` while [`Brc`]'s uniqueness check holds it (`Arc`'s lock): no
+/// [`Brc::downgrade`] can add a `Weak` meanwhile.
+const WEAK_LOCKED: usize = usize::MAX;
+
+/// The most `Weak` handles: an increment that finds more aborts, as
+/// `Arc`'s does past `isize::MAX`.
+const MAX_WEAK: usize = isize::MAX as usize;
 
 /// The prefix of an unsized object's block: the wide pointer to its
 /// `BrcInner`, stored just before the header.
@@ -128,9 +172,11 @@ const fn is_sized<T: ?Sized>() -> bool {
 }
 
 /// Offset of `value` in a `BrcInner` whose value has alignment `align`:
-/// the 16-byte header rounded up to it, as `#[repr(C)]` places the field.
+/// the 16-byte header and the 8-byte weak count, rounded up to it, as
+/// `#[repr(C)]` places the fields.
 const fn value_offset(align: usize) -> usize {
-    mem::size_of::<RcHeader>().next_multiple_of(align)
+    let weak = mem::size_of::<RcHeader>().next_multiple_of(mem::align_of::<AtomicUsize>());
+    (weak + mem::size_of::<AtomicUsize>()).next_multiple_of(align)
 }
 
 /// The layout of the heap block for a value of `value` layout, and the
@@ -138,8 +184,11 @@ const fn value_offset(align: usize) -> usize {
 /// sized `T` (the layout `Box<BrcInner<T>>` uses), the prefix and then the
 /// `BrcInner` for an unsized one.
 fn block_layout<T: ?Sized>(value: Layout) -> (Layout, usize) {
+    // `#[repr(C)]`'s placement: each field at the next multiple of its
+    // alignment, then the whole padded to the largest.
     let inner = Layout::new::<RcHeader>()
-        .extend(value)
+        .extend(Layout::new::<AtomicUsize>())
+        .and_then(|(head, _)| head.extend(value))
         .map(|(inner, _)| inner.pad_to_align());
     let block = if is_sized::<T>() {
         inner.map(|inner| (inner, 0))
@@ -253,11 +302,15 @@ unsafe impl<T: ?Sized + Send + Sync, P: RcPolicy + Send + Sync> Send for Brc<T, 
 // SAFETY: as above.
 unsafe impl<T: ?Sized + Send + Sync, P: RcPolicy + Send + Sync> Sync for Brc<T, P> {}
 
-/// Frees a `BrcInner<T>` given its header: the [`Dealloc`](crate::Dealloc)
-/// carried by `Brc<T>`'s queue entries.
+/// The strong free of a `BrcInner<T>` given its header: the
+/// [`Dealloc`](crate::Dealloc) carried by `Brc<T>`'s queue entries, called
+/// on whichever thread the count reached zero.
 ///
-/// A sized object is a `Box<BrcInner<T>>`, freed as one; an unsized one
-/// finds its wide pointer in the prefix (see "Layout" in the module docs).
+/// Drops the value in place, then gives up the weak reference all strong
+/// references held together; the memory goes with the last weak reference
+/// (here, or in the last [`Weak`]'s drop). An unsized object finds its wide
+/// pointer in the prefix (see "Layout" in the module docs), which stays
+/// readable until the memory is freed.
 ///
 /// # Safety
 ///
@@ -265,25 +318,97 @@ unsafe impl<T: ?Sized + Send + Sync, P: RcPolicy + Send + Sync> Sync for Brc<T, 
 /// references left.
 unsafe fn dealloc_inner<T: ?Sized>(header: NonNull<RcHeader>) {
     // SAFETY: `header` heads a live object made by `Brc<T, _>`.
-    let inner = unsafe { inner_from_header::<T>(header) }.as_ptr();
-    if is_sized::<T>() {
-        // SAFETY: a sized object is a `BrcInner<T>` allocated by `Box`, and
-        // nobody can reach it any more.
-        drop(unsafe { Box::from_raw(inner) });
-        return;
+    let inner = unsafe { inner_from_header::<T>(header) };
+    // Gives up the implicit weak reference after the value's drop, even if
+    // its destructor panics.
+    let _weak = ImplicitWeak(inner);
+    // SAFETY: nobody can reach the value any more (an upgrade fails on a
+    // count of zero); it is dropped once. The header has no destructor.
+    unsafe { ptr::drop_in_place(&raw mut (*inner.as_ptr()).value) };
+}
+
+/// The weak reference every strong reference holds together, given up when
+/// dropped: by the strong free, and by [`Brc::into_inner`] after it moved
+/// the value out.
+struct ImplicitWeak<T: ?Sized>(NonNull<BrcInner<T>>);
+
+impl<T: ?Sized> Drop for ImplicitWeak<T> {
+    fn drop(&mut self) {
+        // SAFETY: the block is alive: this weak reference holds it.
+        let weak = unsafe { &(*self.0.as_ptr()).weak };
+        // Acquire: with no `Weak` left (the count reads 1), none can be made
+        // any more (that needs a strong reference), so the block is ours to
+        // free without a read-modify-write; the Acquire pairs with the
+        // Release decrement of each `Weak` dropped earlier, so their reads
+        // of the block happen-before the free. Otherwise the decrement of
+        // `release_weak`.
+        if weak.load(Acquire) == 1 {
+            // SAFETY: no reference of either kind is left, the value is
+            // dropped or moved out.
+            unsafe { free_block(self.0) };
+        } else {
+            // SAFETY: this weak reference is given up once.
+            unsafe { release_weak(self.0) };
+        }
     }
-    // SAFETY: the value is alive until the drop below.
+}
+
+/// Gives up one weak reference, and frees the block if it was the last.
+///
+/// # Safety
+///
+/// The caller owns one weak reference to the block (a `Weak`, or the
+/// implicit one after the value was dropped or moved out) and does not
+/// use the block afterwards.
+unsafe fn release_weak<T: ?Sized>(inner: NonNull<BrcInner<T>>) {
+    // SAFETY: our weak reference keeps the block allocated.
+    let weak = unsafe { &(*inner.as_ptr()).weak };
+    // Release: pairs with the Acquire fence below on whichever thread takes
+    // the count to zero, so this thread's uses of the block (a failed
+    // upgrade's reads of the header, the strong free's drop of the value)
+    // happen-before the memory is freed.
+    if weak.fetch_sub(1, Release) == 1 {
+        acquire!(weak);
+        // SAFETY: the last weak reference: the value is gone (the strong
+        // references' implicit weak is only given up after that) and
+        // nothing else reaches the block.
+        unsafe { free_block(inner) };
+    }
+}
+
+/// Frees the memory of a block whose value is dropped or moved out, with
+/// the layout of the whole block (the prefix included for an unsized `T`).
+///
+/// # Safety
+///
+/// No reference of either kind is left; `inner` carries the metadata the
+/// object was made with.
+unsafe fn free_block<T: ?Sized>(inner: NonNull<BrcInner<T>>) {
+    let inner = inner.as_ptr();
+    // The value's layout from its metadata alone (a length, a vtable), as
+    // `Arc`'s `Weak` did before `Layout::for_value_raw`: the bytes behind
+    // the reference are not read.
+    // SAFETY: the block is allocated; the reference is only measured.
     let value_layout = Layout::for_value(unsafe { &(*inner).value });
     let (layout, offset) = block_layout::<T>(value_layout);
-    let _free = FreeBlock {
-        // SAFETY: the object starts `offset` bytes into its block.
-        block: unsafe { inner.cast::<u8>().sub(offset) },
-        layout,
-    };
-    // SAFETY: nobody can reach the value any more; it is dropped once, and
-    // `_free` frees the block after it, even if the destructor panics. The
-    // header has no destructor.
-    unsafe { ptr::drop_in_place(&raw mut (*inner).value) };
+    #[cfg(loom)]
+    blocks_freed().fetch_add(1, crate::sync::Ordering::SeqCst);
+    // SAFETY: the object starts `offset` bytes into its block, allocated
+    // with `layout` (`Box` uses the same layout for a sized `BrcInner<T>`).
+    unsafe { alloc::dealloc(inner.cast::<u8>().sub(offset), layout) };
+}
+
+#[cfg(loom)]
+crate::sync::lazy_global!(fn blocks_freed() -> AtomicUsize = AtomicUsize::new(0));
+
+/// Under loom only: how many blocks this execution's [`Weak`]s and strong
+/// frees have given back to the allocator, so that a model can check that
+/// each block is freed exactly once (a leak or a double free of plain
+/// memory is otherwise invisible to loom).
+#[cfg(loom)]
+#[doc(hidden)]
+pub fn loom_blocks_freed() -> usize {
+    blocks_freed().load(crate::sync::Ordering::SeqCst)
 }
 
 impl<T> Brc<T> {
@@ -300,6 +425,31 @@ impl<T> Brc<T> {
     #[inline]
     pub fn new(value: T) -> Self {
         Self::new_with_policy(value)
+    }
+
+    /// Makes a value that holds a [`Weak`] to itself: `data_fn` gets the
+    /// `Weak` before the value exists, as in `Arc::new_cyclic`. Upgrading
+    /// it inside `data_fn` gives `None`; once this returns, it upgrades.
+    /// [`Brc::new_cyclic_with_policy`] does the same under any policy, and
+    /// says how the header is made live.
+    ///
+    /// ```
+    /// use brisk_refcount::{Brc, Weak};
+    /// struct Node {
+    ///     me: Weak<Node>,
+    /// }
+    /// let node = Brc::new_cyclic(|me| {
+    ///     assert!(me.upgrade().is_none());
+    ///     Node { me: me.clone() }
+    /// });
+    /// assert!(Brc::ptr_eq(&node.me.upgrade().unwrap(), &node));
+    /// ```
+    #[inline]
+    pub fn new_cyclic<F>(data_fn: F) -> Self
+    where
+        F: FnOnce(&Weak<T>) -> T,
+    {
+        Self::new_cyclic_with_policy(data_fn)
     }
 
     /// Allocates `value` and pins it: the value never moves again, as with
@@ -410,6 +560,7 @@ impl<T, P: RcPolicy> Brc<T, P> {
     pub fn new_with_policy(value: T) -> Self {
         let inner = Box::new(BrcInner {
             header: P::new_header(),
+            weak: AtomicUsize::new(1),
             value,
         });
         Brc {
@@ -417,6 +568,81 @@ impl<T, P: RcPolicy> Brc<T, P> {
             _owns: PhantomData,
             _policy: PhantomData,
         }
+    }
+
+    /// [`Brc::new_cyclic`] under policy `P`.
+    ///
+    /// The block is made with its header *dead* (merged, count zero) and
+    /// one weak reference, the one `data_fn` borrows. After the value is
+    /// written the header is made live, with one reference owned by the
+    /// calling thread, published (a `Weak` exists): `tid` and `local`
+    /// first, the shared word last, with a Release store. An upgrade
+    /// before that store reads the dead word and fails; one after it reads
+    /// the live word with its Acquire CAS and sees the value written. If
+    /// `data_fn` panics, the `Weak` is dropped and frees the block, unless
+    /// `data_fn` kept a clone, which then holds the memory of a value that
+    /// never lived.
+    ///
+    /// ```
+    /// use brisk_refcount::{Brc, Weak};
+    /// struct Node {
+    ///     me: Weak<Node>,
+    /// }
+    /// let node = Brc::new_cyclic_with_policy(|me| Node { me: me.clone() });
+    /// assert!(Brc::ptr_eq(&node.me.upgrade().unwrap(), &node));
+    /// ```
+    pub fn new_cyclic_with_policy<F>(data_fn: F) -> Self
+    where
+        F: FnOnce(&Weak<T, P>) -> T,
+    {
+        // First: under `Biased` it is a safepoint, which may run destructors.
+        let live = P::new_header();
+        let dead = RcHeader {
+            tid: AtomicU32::new(UNOWNED),
+            local: AtomicI32::new(DISOWNED),
+            shared: AtomicI64::new(SharedWord::new(0, SharedState::Merged).raw()),
+        };
+        let block = Box::new(BrcInner {
+            header: dead,
+            weak: AtomicUsize::new(1),
+            value: mem::MaybeUninit::<T>::uninit(),
+        });
+        // `MaybeUninit<T>` has `T`'s layout, so this is a `BrcInner<T>`
+        // block whose value is not written yet.
+        let ptr = NonNull::from(Box::leak(block)).cast::<BrcInner<T>>();
+        let weak = Weak::<T, P> {
+            ptr,
+            _policy: PhantomData,
+        };
+        // On a panic `weak` is dropped during unwinding: the last weak
+        // reference frees the block, and the unwritten value is not dropped.
+        let data = data_fn(&weak);
+        // SAFETY: our weak reference keeps the block; nobody reads the value
+        // while the header is dead.
+        unsafe { (&raw mut (*ptr.as_ptr()).value).write(data) };
+        // The weak reference becomes the one the strong references hold.
+        mem::forget(weak);
+        // SAFETY: the block is alive (its weak count is at least 1).
+        let header = unsafe { &(*ptr.as_ptr()).header };
+        // Relaxed: a thread-local value not yet shared.
+        let word = SharedWord::from_raw(live.shared.load(Relaxed));
+        let word = if word.state() == SharedState::Private {
+            word.with_state(SharedState::Published)
+        } else {
+            word
+        };
+        // Relaxed: published by the Release store of `shared` below. Another
+        // thread's upgrade reads `tid` only to compare it with its own id;
+        // this thread's reads are its own writes.
+        header.tid.store(live.tid.load(Relaxed), Relaxed);
+        header.local.store(live.local.load(Relaxed), Relaxed);
+        // Release: pairs with the Acquire CAS of an upgrade that reads this
+        // word, so the value written above is visible to the upgraded
+        // handle, and so are `tid` and `local`.
+        header.shared.store(word.raw(), Release);
+        // SAFETY: the value is written and the header holds one reference,
+        // the new handle's.
+        unsafe { Self::from_inner(ptr) }
     }
 
     /// [`Brc::pin`] under policy `P`.
@@ -449,14 +675,43 @@ impl<T, P: RcPolicy> Brc<T, P> {
     /// assert!(Brc::ptr_eq(&b, &c));
     /// ```
     pub fn try_unwrap(this: Self) -> Result<T, Self> {
-        if !P::is_unique(Self::header(&this)) {
+        let header = Self::header(&this);
+        if !P::is_unique(header) {
             return Err(this);
         }
+        // The only strong reference; a `Weak` may still upgrade. As `Arc`
+        // takes its count from 1 to 0 with a CAS, take the header from the
+        // word just read to dead (merged, count zero), so that an upgrade
+        // either came first (the CAS fails: the handle is given back) or
+        // fails.
+        let word = header.shared_word();
+        // Acquire: with the Acquire load in `is_unique`, every other
+        // thread's release of its reference happens-before our move of the
+        // value. Relaxed on failure: nothing is read.
+        if header
+            .shared
+            .compare_exchange(
+                word.raw(),
+                SharedWord::new(0, SharedState::Merged).raw(),
+                Acquire,
+                Relaxed,
+            )
+            .is_err()
+        {
+            return Err(this);
+        }
+        // Relaxed: dead, so nobody counts on `local` any more; only this
+        // thread's own upgrades would read it (as the owner), and they now
+        // find `DISOWNED` and the dead shared word.
+        header.local.store(DISOWNED, Relaxed);
+        header.tid.store(UNOWNED, Relaxed);
         let this = ManuallyDrop::new(this);
-        // SAFETY: unique, so we may take the block; `ManuallyDrop` stops the
-        // handle's decrement. The header has no destructor.
-        let inner = unsafe { Box::from_raw(this.ptr.as_ptr()) };
-        Ok(inner.value)
+        // Gives up the strong references' weak reference after the value is
+        // moved out: frees the block, unless a `Weak` still holds it.
+        let _weak = ImplicitWeak(this.ptr);
+        // SAFETY: the count is dead and was ours alone; the value is moved
+        // out once, and `ManuallyDrop` stops the handle's decrement.
+        Ok(unsafe { ptr::read(&raw const (*this.ptr.as_ptr()).value) })
     }
 
     /// Drops this reference and returns the value if it was the last one.
@@ -482,10 +737,13 @@ impl<T, P: RcPolicy> Brc<T, P> {
         // SAFETY: we give up our counted reference; `dealloc_inner::<T>`
         // frees exactly this block if another thread releases it last.
         if unsafe { P::release(this.header_ptr(), dealloc_inner::<T>) } {
-            // SAFETY: `release` returned true: ours was the last reference
-            // and nobody else frees the block. The header has no destructor.
-            let inner = unsafe { Box::from_raw(this.ptr.as_ptr()) };
-            Some(inner.value)
+            // Gives up the strong references' weak reference after the
+            // value is moved out; a `Weak` may still hold the memory.
+            let _weak = ImplicitWeak(this.ptr);
+            // SAFETY: `release` returned true: ours was the last reference,
+            // the count stays at zero (an upgrade fails on it), and nobody
+            // else drops the value. It is moved out once.
+            Some(unsafe { ptr::read(&raw const (*this.ptr.as_ptr()).value) })
         } else {
             None
         }
@@ -542,6 +800,8 @@ impl<T: ?Sized, P: RcPolicy> Brc<T, P> {
             // header, aligned (see "Layout").
             unsafe { prefix_of::<T>(inner.cast()).write(inner) };
         }
+        // SAFETY: as for the header.
+        unsafe { (&raw mut (*inner).weak).write(AtomicUsize::new(1)) };
         // SAFETY: inside a successful allocation, so not null.
         unsafe { NonNull::new_unchecked(inner) }
     }
@@ -552,8 +812,8 @@ impl<T: ?Sized, P: RcPolicy> Brc<T, P> {
     ///
     /// # Safety
     ///
-    /// `this` is the only reference ([`RcPolicy::is_unique`]) and its value
-    /// is a `U`.
+    /// `this` is the only reference and no `Weak` exists
+    /// ([`Brc::is_unique`]), and its value is a `U`.
     unsafe fn rehome<U>(this: Self) -> Brc<U, P> {
         let this = ManuallyDrop::new(this);
         let inner = this.ptr.as_ptr();
@@ -813,7 +1073,7 @@ impl<T: ?Sized, P: RcPolicy> Brc<T, P> {
     /// ```
     #[inline]
     pub fn get_mut(this: &mut Self) -> Option<&mut T> {
-        if P::is_unique(Self::header(this)) {
+        if Self::is_unique(this) {
             // SAFETY: unique: no other reference exists or can be made, and
             // `this` is borrowed mutably.
             Some(unsafe { &mut (*this.ptr.as_ptr()).value })
@@ -821,6 +1081,109 @@ impl<T: ?Sized, P: RcPolicy> Brc<T, P> {
             None
         }
     }
+
+    /// Whether `this` is the only reference and no [`Weak`] exists, so the
+    /// value may be borrowed mutably or moved out: `Arc`'s `is_unique`.
+    ///
+    /// The weak count is locked first (1 → [`WEAK_LOCKED`]), so that no
+    /// downgrade can add a `Weak` while the policy checks the strong count,
+    /// then put back. Without the lock, another holder could downgrade
+    /// and drop its strong reference between the two reads, and its `Weak`
+    /// would upgrade into a value we believe is ours.
+    fn is_unique(this: &Self) -> bool {
+        let weak = &this.inner().weak;
+        // Acquire: pairs with the Release decrement of the last `Weak`
+        // dropped, so its uses of the block happen-before ours of the value.
+        // Relaxed on failure: a `Weak` exists, nothing is read.
+        if weak
+            .compare_exchange(1, WEAK_LOCKED, Acquire, Relaxed)
+            .is_err()
+        {
+            return false;
+        }
+        let unique = P::is_unique(Self::header(this));
+        // Release: pairs with the Acquire CAS of a `downgrade` that waited
+        // on the lock, as in `Arc`.
+        weak.store(1, Release);
+        unique
+    }
+
+    /// Makes a [`Weak`] reference to the object: it keeps the memory, not
+    /// the value, and [`Weak::upgrade`] gives a `Brc` back while a strong
+    /// reference lives.
+    ///
+    /// The object is published first ([`biased::mark_published`]): from
+    /// then on the owner's last local reference never frees it on the spot,
+    /// but goes through the CAS on the shared word that an upgrader also
+    /// makes, so the two are ordered.
+    ///
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let five = Brc::new(5);
+    /// let weak = Brc::downgrade(&five);
+    /// assert_eq!(weak.upgrade().as_deref(), Some(&5));
+    /// drop(five);
+    /// assert!(weak.upgrade().is_none());
+    /// ```
+    pub fn downgrade(this: &Self) -> Weak<T, P> {
+        // SAFETY: `this` is a counted reference.
+        unsafe { biased::mark_published(Self::header(this)) };
+        let weak = &this.inner().weak;
+        // Relaxed: the strong reference we hold keeps the block alive, as in
+        // `Arc::downgrade`; the CAS only waits out a uniqueness check.
+        let mut current = weak.load(Relaxed);
+        loop {
+            if current == WEAK_LOCKED {
+                core::hint::spin_loop();
+                current = weak.load(Relaxed);
+                continue;
+            }
+            if current > MAX_WEAK {
+                weak_count_overflow();
+            }
+            // Acquire: pairs with the Release store that unlocked the count
+            // in `is_unique`, so that check happens-before this `Weak`.
+            match weak.compare_exchange_weak(current, current + 1, Acquire, Relaxed) {
+                Ok(_) => {
+                    return Weak {
+                        ptr: this.ptr,
+                        _policy: PhantomData,
+                    }
+                }
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// The number of [`Weak`] handles to the object. A snapshot.
+    ///
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let a = Brc::new(0);
+    /// let w = Brc::downgrade(&a);
+    /// assert_eq!(Brc::weak_count(&a), 1);
+    /// drop(w);
+    /// assert_eq!(Brc::weak_count(&a), 0);
+    /// ```
+    #[inline]
+    pub fn weak_count(this: &Self) -> usize {
+        // Relaxed: a snapshot, as `Arc::weak_count`.
+        let count = this.inner().weak.load(Relaxed);
+        // Locked means a uniqueness check found no `Weak`.
+        if count == WEAK_LOCKED {
+            0
+        } else {
+            count - 1
+        }
+    }
+}
+
+/// A weak count past [`MAX_WEAK`]: the program leaked `Weak`s in a loop.
+#[cold]
+#[inline(never)] // never taken
+fn weak_count_overflow() -> ! {
+    eprintln!("brisk: a weak reference count passed isize::MAX; aborting");
+    std::process::abort()
 }
 
 /// The values [`Brc::make_mut`] can clone into a new object: sized
@@ -886,7 +1249,7 @@ impl<T: ?Sized + CloneIntoBrc, P: RcPolicy> Brc<T, P> {
     /// assert_eq!(&*u, "ABC");
     /// ```
     pub fn make_mut(this: &mut Self) -> &mut T {
-        if !P::is_unique(Self::header(this)) {
+        if !Self::is_unique(this) {
             *this = T::clone_into_brc(this);
         }
         // SAFETY: unique now: either it was, or `this` is a fresh allocation.
@@ -1308,7 +1671,7 @@ impl<T, P: RcPolicy, const N: usize> TryFrom<Brc<[T], P>> for Brc<[T; N], P> {
     /// assert_eq!(*a, [1, 2]);
     /// ```
     fn try_from(slice: Brc<[T], P>) -> Result<Self, Self::Error> {
-        if slice.len() != N || !P::is_unique(Brc::header(&slice)) {
+        if slice.len() != N || !Brc::is_unique(&slice) {
             return Err(slice);
         }
         // SAFETY: the only reference, to `N` elements: an array.
@@ -1334,7 +1697,7 @@ impl<P: RcPolicy> Brc<dyn Any + Send + Sync, P> {
     /// assert_eq!(*a.downcast::<i32>().unwrap(), 7);
     /// ```
     pub fn downcast<T: Any + Send + Sync>(self) -> Result<Brc<T, P>, Self> {
-        if !<dyn Any + Send + Sync>::is::<T>(&*self) || !P::is_unique(Brc::header(&self)) {
+        if !<dyn Any + Send + Sync>::is::<T>(&*self) || !Brc::is_unique(&self) {
             return Err(self);
         }
         // SAFETY: the only reference, to a `T`.
@@ -1417,11 +1780,305 @@ impl<T: ?Sized + Hash, P: RcPolicy> Hash for Brc<T, P> {
     }
 }
 
+/// A weak reference to a [`Brc`]'s object: it keeps the memory, not the
+/// value, and [`Weak::upgrade`] gives a `Brc` back while a strong reference
+/// lives. `std::sync::Weak`'s API; made by [`Brc::downgrade`],
+/// [`Brc::new_cyclic`] or [`Weak::new`] (which points nowhere).
+///
+/// The upgrade goes through the policy ([`RcPolicy::try_incref`]): under
+/// [`Biased`], an owner increment on the owner thread while the owner holds
+/// a local reference, and otherwise a CAS on the shared word that fails
+/// once the object is merged with a count of zero (see
+/// [`biased::try_incref`] for why each state is safe).
+///
+/// ```
+/// use brisk_refcount::{Brc, Weak};
+/// let strong = Brc::new(String::from("held"));
+/// let weak: Weak<String> = Brc::downgrade(&strong);
+/// let back = std::thread::spawn(move || weak.upgrade().map(|s| s.len()))
+///     .join()
+///     .unwrap();
+/// assert_eq!(back, Some(4));
+/// ```
+pub struct Weak<T: ?Sized, P: RcPolicy = Biased> {
+    /// The object, or an address of `usize::MAX` for [`Weak::new`]'s
+    /// handle, which points nowhere (as std's).
+    ptr: NonNull<BrcInner<T>>,
+    _policy: PhantomData<P>,
+}
+
+// SAFETY: as for `Brc`: a `Weak` upgrades into a `Brc` on any thread.
+unsafe impl<T: ?Sized + Send + Sync, P: RcPolicy + Send + Sync> Send for Weak<T, P> {}
+// SAFETY: as above.
+unsafe impl<T: ?Sized + Send + Sync, P: RcPolicy + Send + Sync> Sync for Weak<T, P> {}
+
+/// Whether `ptr` is [`Weak::new`]'s address, which no block has.
+fn is_dangling<T: ?Sized>(ptr: *const T) -> bool {
+    ptr.cast::<()>().addr() == usize::MAX
+}
+
+impl<T> Weak<T> {
+    /// A `Weak` that points nowhere: it never upgrades, and its counts are
+    /// zero. [`Weak::new_with_policy`] does the same under any policy.
+    ///
+    /// ```
+    /// let w: brisk_refcount::Weak<u8> = brisk_refcount::Weak::new();
+    /// assert!(w.upgrade().is_none());
+    /// ```
+    #[inline]
+    pub const fn new() -> Self {
+        Self::new_with_policy()
+    }
+}
+
+impl<T, P: RcPolicy> Weak<T, P> {
+    /// [`Weak::new`] under policy `P`.
+    #[inline]
+    pub const fn new_with_policy() -> Self {
+        Weak {
+            // SAFETY: `usize::MAX` is not null.
+            ptr: unsafe { NonNull::new_unchecked(ptr::without_provenance_mut(usize::MAX)) },
+            _policy: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized> Weak<T> {
+    /// Rebuilds a `Weak` from a pointer returned by [`Weak::into_raw`],
+    /// taking over its weak reference. [`Weak::from_raw_with_policy`] does
+    /// the same under any policy.
+    ///
+    /// ```
+    /// use brisk_refcount::{Brc, Weak};
+    /// let a = Brc::new(3);
+    /// let raw = Weak::into_raw(Brc::downgrade(&a));
+    /// // SAFETY: from `into_raw` of a `Weak<i32>`, taken back once.
+    /// let w = unsafe { Weak::from_raw(raw) };
+    /// assert_eq!(*w.upgrade().unwrap(), 3);
+    /// ```
+    ///
+    /// # Safety
+    ///
+    /// As [`Weak::from_raw_with_policy`] with the default policy, [`Biased`].
+    #[inline]
+    pub unsafe fn from_raw(ptr: *const T) -> Self {
+        // SAFETY: forwarded from the caller.
+        unsafe { Self::from_raw_with_policy(ptr) }
+    }
+}
+
+impl<T: ?Sized, P: RcPolicy> Weak<T, P> {
+    /// The object's block, unless this `Weak` points nowhere.
+    #[inline]
+    fn inner(&self) -> Option<&BrcInner<T>> {
+        if is_dangling(self.ptr.as_ptr()) {
+            None
+        } else {
+            // SAFETY: our weak reference keeps the block allocated. Only the
+            // header and the weak count are read through it while the value
+            // may be dropped.
+            Some(unsafe { self.ptr.as_ref() })
+        }
+    }
+
+    /// A `Brc` to the object if a strong reference still lives, `None` once
+    /// the value was dropped (or is being dropped).
+    ///
+    /// Under [`Biased`] and [`Atomic`](crate::Atomic) a `None` means the
+    /// strong count had reached zero. Under the epoch-deferred policy a
+    /// `None` may also come while the applied count is zero and increments
+    /// still sit in other threads' buffers (`Brc`'s module docs,
+    /// "Differences from `Arc`"); a `Some` is never wrong.
+    ///
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let a = Brc::new(1);
+    /// let w = Brc::downgrade(&a);
+    /// let b = w.upgrade().unwrap();
+    /// assert_eq!(Brc::strong_count(&a), 2);
+    /// drop((a, b));
+    /// assert!(w.upgrade().is_none());
+    /// ```
+    pub fn upgrade(&self) -> Option<Brc<T, P>> {
+        let inner = self.inner()?;
+        // SAFETY: our weak reference keeps the header allocated; the object
+        // was published by `downgrade` (or made live published by
+        // `new_cyclic`) before this `Weak` existed.
+        if unsafe { P::try_incref(&inner.header) } {
+            // SAFETY: the reference just added is the new handle's.
+            Some(unsafe { Brc::from_inner(self.ptr) })
+        } else {
+            None
+        }
+    }
+
+    /// The number of strong references: 0 once the value is dropped, or for
+    /// [`Weak::new`]'s handle. A snapshot, as [`Brc::strong_count`].
+    ///
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let a = Brc::new(());
+    /// let w = Brc::downgrade(&a);
+    /// assert_eq!(w.strong_count(), 1);
+    /// drop(a);
+    /// assert_eq!(w.strong_count(), 0);
+    /// ```
+    pub fn strong_count(&self) -> usize {
+        self.inner()
+            .map_or(0, |inner| P::strong_count(&inner.header))
+    }
+
+    /// The number of `Weak` handles, this one included; 0 once no strong
+    /// reference lives (as std's), or for [`Weak::new`]'s handle. A
+    /// snapshot.
+    ///
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let a = Brc::new(());
+    /// let w = Brc::downgrade(&a);
+    /// let v = w.clone();
+    /// assert_eq!(w.weak_count(), 2);
+    /// drop(a);
+    /// assert_eq!(v.weak_count(), 0);
+    /// ```
+    pub fn weak_count(&self) -> usize {
+        let Some(inner) = self.inner() else {
+            return 0;
+        };
+        // Acquire, Relaxed: a snapshot, as std's `Weak::weak_count`.
+        let weak = inner.weak.load(Acquire);
+        if P::strong_count(&inner.header) == 0 {
+            0
+        } else {
+            // The strong references hold one weak reference together. The
+            // count cannot be locked: that needs it at 1, with no `Weak`.
+            weak - 1
+        }
+    }
+
+    /// Whether two `Weak`s point to the same allocation (or both nowhere),
+    /// as `std::sync::Weak::ptr_eq`.
+    ///
+    /// ```
+    /// use brisk_refcount::{Brc, Weak};
+    /// let a = Brc::new(1);
+    /// assert!(Brc::downgrade(&a).ptr_eq(&Brc::downgrade(&a)));
+    /// assert!(!Brc::downgrade(&a).ptr_eq(&Weak::new()));
+    /// ```
+    #[inline]
+    pub fn ptr_eq(&self, other: &Self) -> bool {
+        ptr::addr_eq(self.ptr.as_ptr(), other.ptr.as_ptr())
+    }
+
+    /// A pointer to the value; it may dangle once the value is dropped,
+    /// and points nowhere for [`Weak::new`]'s handle.
+    ///
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// let a = Brc::new(4);
+    /// let w = Brc::downgrade(&a);
+    /// assert_eq!(w.as_ptr(), Brc::as_ptr(&a));
+    /// ```
+    #[inline]
+    pub fn as_ptr(&self) -> *const T {
+        let ptr = self.ptr.as_ptr();
+        if is_dangling(ptr) {
+            // Nowhere: the same address, as std's.
+            ptr as *const T
+        } else {
+            // SAFETY: in bounds of the allocated block; no reference is made.
+            unsafe { &raw const (*ptr).value }
+        }
+    }
+
+    /// Gives up the handle without dropping its weak reference, returning
+    /// [`Weak::as_ptr`]. [`Weak::from_raw`] takes it back.
+    #[inline]
+    #[must_use = "losing the pointer leaks the memory"]
+    pub fn into_raw(self) -> *const T {
+        ManuallyDrop::new(self).as_ptr()
+    }
+
+    /// Rebuilds a `Weak<T, P>` from a pointer returned by
+    /// [`Weak::into_raw`], taking over its weak reference.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` was returned by [`Weak::into_raw`] of a `Weak<T, P>` with the
+    /// same `T` and `P` (for an unsized `T`, the same metadata), and each
+    /// such pointer is taken back once.
+    pub unsafe fn from_raw_with_policy(ptr: *const T) -> Self {
+        let inner = if is_dangling(ptr) {
+            ptr as *mut BrcInner<T>
+        } else {
+            // The value's offset from its alignment, read from the metadata
+            // (a vtable) for a trait object; the bytes are not read, and may
+            // be a dropped value.
+            // SAFETY: our weak reference keeps the block allocated.
+            let offset = value_offset(mem::align_of_val(unsafe { &*ptr }));
+            // SAFETY: as in `Brc::from_raw_with_policy`: `ptr` points at the
+            // `value` field of a block, with the block's provenance.
+            (unsafe { ptr.byte_sub(offset) }) as *mut BrcInner<T>
+        };
+        Weak {
+            // SAFETY: a block, or `usize::MAX`: not null.
+            ptr: unsafe { NonNull::new_unchecked(inner) },
+            _policy: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized, P: RcPolicy> Clone for Weak<T, P> {
+    /// Adds a weak reference.
+    fn clone(&self) -> Self {
+        if let Some(inner) = self.inner() {
+            // Relaxed: our weak reference keeps the block, as in
+            // `Weak::clone` of `Arc`. The count is not locked while a
+            // `Weak` exists.
+            let old = inner.weak.fetch_add(1, Relaxed);
+            if old > MAX_WEAK {
+                weak_count_overflow();
+            }
+        }
+        Weak {
+            ptr: self.ptr,
+            _policy: PhantomData,
+        }
+    }
+}
+
+impl<T: ?Sized, P: RcPolicy> Drop for Weak<T, P> {
+    /// Gives up the weak reference; the last one frees the memory (the
+    /// value was dropped by the last strong reference, which gave up the
+    /// weak reference they held together only after it).
+    fn drop(&mut self) {
+        if is_dangling(self.ptr.as_ptr()) {
+            return;
+        }
+        // SAFETY: our weak reference, given up once.
+        unsafe { release_weak(self.ptr) }
+    }
+}
+
+impl<T, P: RcPolicy> Default for Weak<T, P> {
+    /// [`Weak::new_with_policy`].
+    fn default() -> Self {
+        Self::new_with_policy()
+    }
+}
+
+impl<T: ?Sized, P: RcPolicy> fmt::Debug for Weak<T, P> {
+    /// `(Weak)`, as std's: the value may be gone.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "(Weak)")
+    }
+}
+
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use crate::test_support::{tracked, Tracked};
-    use crate::{Atomic, NonAtomic};
+    use crate::{Atomic, NonAtomic, Weak};
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::Arc;
 
@@ -1567,6 +2224,210 @@ mod tests {
             Brc::as_ptr(&a).cast::<u8>() as usize - header,
             value_offset(8)
         );
+    }
+
+    /// Every `Weak` method under policy `P`, on the thread that made the
+    /// objects.
+    fn weak_suite<P: RcPolicy>() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let a: Brc<Tracked, P> = Brc::new_with_policy(Tracked(Arc::clone(&drops)));
+        assert_eq!(Brc::weak_count(&a), 0);
+
+        // downgrade, clone, counts, ptr_eq, as_ptr.
+        let w = Brc::downgrade(&a);
+        assert_eq!((w.strong_count(), w.weak_count()), (1, 1));
+        assert_eq!(Brc::weak_count(&a), 1);
+        let w2 = w.clone();
+        assert_eq!((w.weak_count(), Brc::weak_count(&a)), (2, 2));
+        assert!(w.ptr_eq(&w2));
+        assert!(!w.ptr_eq(&Weak::new_with_policy()));
+        assert_eq!(w.as_ptr(), Brc::as_ptr(&a));
+        assert_eq!(format!("{w:?}"), "(Weak)");
+
+        // upgrade while alive.
+        let b = w.upgrade().expect("alive");
+        assert!(Brc::ptr_eq(&a, &b));
+        assert_eq!((Brc::strong_count(&a), w.strong_count()), (2, 2));
+        drop(b);
+        assert_eq!(Brc::strong_count(&a), 1);
+
+        // into_raw and from_raw keep the weak reference.
+        let raw = Weak::into_raw(w2);
+        assert_eq!(raw, Brc::as_ptr(&a));
+        // SAFETY: from `into_raw` of a `Weak<Tracked, P>`, taken back once.
+        let w2 = unsafe { Weak::<Tracked, P>::from_raw_with_policy(raw) };
+        assert_eq!(w2.weak_count(), 2);
+
+        // The uniqueness checks refuse while a `Weak` exists.
+        let mut a = a;
+        assert!(Brc::get_mut(&mut a).is_none(), "a Weak could upgrade");
+        drop(w2);
+
+        // The last strong reference drops the value; the memory stays for
+        // the `Weak`, which no longer upgrades.
+        drop(a);
+        assert_eq!(drops.load(SeqCst), 1);
+        assert!(w.upgrade().is_none());
+        assert_eq!((w.strong_count(), w.weak_count()), (0, 0));
+        drop(w); // frees the memory (Miri checks it is freed once)
+        assert_eq!(drops.load(SeqCst), 1);
+
+        // A `Weak` that points nowhere.
+        let nowhere: Weak<Tracked, P> = Weak::default();
+        assert!(nowhere.upgrade().is_none());
+        assert_eq!((nowhere.strong_count(), nowhere.weak_count()), (0, 0));
+        let again = nowhere.clone();
+        assert!(again.ptr_eq(&nowhere));
+        // SAFETY: from `into_raw` of a `Weak<Tracked, P>`, taken back once.
+        let again = unsafe { Weak::<Tracked, P>::from_raw_with_policy(Weak::into_raw(again)) };
+        assert!(again.ptr_eq(&nowhere));
+
+        // get_mut works again once every `Weak` is gone.
+        let mut c: Brc<u32, P> = Brc::new_with_policy(1);
+        drop(Brc::downgrade(&c));
+        *Brc::get_mut(&mut c).expect("no Weak left") += 1;
+
+        // try_unwrap and into_inner take the value with a `Weak` alive, and
+        // the `Weak` then finds the object dead.
+        let w = Brc::downgrade(&c);
+        assert_eq!(Brc::try_unwrap(c), Ok(2));
+        assert!(w.upgrade().is_none());
+        let d: Brc<String, P> = Brc::new_with_policy(String::from("in"));
+        let w = Brc::downgrade(&d);
+        assert_eq!(Brc::into_inner(d).as_deref(), Some("in"));
+        assert!(w.upgrade().is_none());
+        let e: Brc<u8, P> = Brc::new_with_policy(7);
+        let _upgraded = Brc::downgrade(&e).upgrade().unwrap();
+        let e = Brc::try_unwrap(e).expect_err("an upgraded Weak holds it");
+        assert_eq!(*e, 7);
+
+        // Unsized values: the Weak frees the whole block, prefix included.
+        let s: Brc<str, P> = Brc::from("text");
+        let ws = Brc::downgrade(&s);
+        // SAFETY: from `into_raw` of a `Weak<str, P>`, taken back once.
+        let ws = unsafe { Weak::<str, P>::from_raw_with_policy(Weak::into_raw(ws)) };
+        assert_eq!(&*ws.upgrade().unwrap(), "text");
+        drop(s);
+        assert!(ws.upgrade().is_none());
+        let t: Brc<dyn fmt::Debug, P> =
+            Brc::from(Box::new(Shown(Tracked(Arc::clone(&drops)))) as Box<dyn fmt::Debug>);
+        let wt = Brc::downgrade(&t);
+        drop(t);
+        assert_eq!(drops.load(SeqCst), 2);
+        assert!(wt.upgrade().is_none());
+
+        // new_cyclic: the Weak does not upgrade inside, and does after.
+        struct Node<P: RcPolicy> {
+            me: Weak<Node<P>, P>,
+        }
+        let node: Brc<Node<P>, P> = Brc::new_cyclic_with_policy(|me| {
+            assert!(me.upgrade().is_none());
+            assert_eq!(me.strong_count(), 0);
+            Node { me: me.clone() }
+        });
+        assert_eq!((Brc::strong_count(&node), Brc::weak_count(&node)), (1, 1));
+        assert!(Brc::ptr_eq(&node.me.upgrade().unwrap(), &node));
+    }
+
+    /// A `Tracked` that is `Debug`, to be made a trait object.
+    struct Shown(#[allow(dead_code)] Tracked);
+
+    impl fmt::Debug for Shown {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("Shown")
+        }
+    }
+
+    #[test]
+    fn weak_methods_under_biased() {
+        weak_suite::<Biased>();
+    }
+
+    #[test]
+    fn weak_methods_under_atomic() {
+        weak_suite::<Atomic>();
+    }
+
+    #[test]
+    fn weak_methods_under_nonatomic() {
+        weak_suite::<NonAtomic>();
+    }
+
+    /// A `Weak` sent to another thread upgrades there (a shared increment)
+    /// while the owner holds the object, and fails there once the last
+    /// strong reference is gone, on either thread.
+    #[test]
+    fn a_weak_upgrades_on_another_thread() {
+        let (a, drops) = tracked();
+        let w = Brc::downgrade(&a);
+        let (w, kept) = std::thread::spawn(move || {
+            let up = w.upgrade().expect("the owner holds it");
+            assert_eq!(
+                Brc::header(&up).shared_word(),
+                crate::SharedWord::new(1, SharedState::Published)
+            );
+            (w, up)
+        })
+        .join()
+        .unwrap();
+        // The owner's last local reference: merged, the upgraded handle
+        // holds the object.
+        drop(a);
+        assert_eq!(drops.load(SeqCst), 0);
+        assert!(w.upgrade().is_some(), "merged with a count of one");
+        let w = std::thread::spawn(move || {
+            drop(kept); // the last strong reference, on a non-owner
+            assert!(w.upgrade().is_none());
+            w
+        })
+        .join()
+        .unwrap();
+        assert_eq!(drops.load(SeqCst), 1);
+        assert!(w.upgrade().is_none());
+    }
+
+    /// On the owner thread an upgrade is an owner increment of `local`.
+    #[test]
+    fn an_upgrade_on_the_owner_counts_locally() {
+        let (a, _drops) = tracked();
+        let w = Brc::downgrade(&a);
+        let b = w.upgrade().unwrap();
+        assert_eq!(Brc::header(&b).local_count(), 2);
+        assert_eq!(Brc::header(&b).shared_word().count(), 0);
+        drop((a, b));
+        assert!(w.upgrade().is_none());
+    }
+
+    /// A panic in `new_cyclic`'s closure frees the block; a clone of the
+    /// `Weak` kept by the closure keeps the memory, and never upgrades.
+    #[test]
+    fn new_cyclic_frees_the_block_when_the_closure_panics() {
+        let kept: std::sync::Mutex<Option<Weak<u32>>> = std::sync::Mutex::new(None);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Brc::<u32>::new_cyclic(|_| panic!("no value"))
+        }));
+        assert!(result.is_err());
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Brc::<u32>::new_cyclic(|me| {
+                *kept.lock().unwrap() = Some(me.clone());
+                panic!("no value")
+            })
+        }));
+        assert!(result.is_err());
+        let kept = kept.lock().unwrap().take().unwrap();
+        assert!(kept.upgrade().is_none());
+        assert_eq!((kept.strong_count(), kept.weak_count()), (0, 0));
+    }
+
+    /// The block is the header, the weak count, then the value: 8 bytes
+    /// more than the header alone, as `Arc`'s two counts.
+    #[test]
+    fn the_weak_count_follows_the_header() {
+        assert_eq!(mem::offset_of!(BrcInner<u8>, weak), 16);
+        assert_eq!(mem::offset_of!(BrcInner<u8>, value), 24);
+        assert_eq!(mem::size_of::<BrcInner<u64>>(), 32);
+        assert_eq!(value_offset(1), 24);
+        assert_eq!(value_offset(16), 32);
     }
 
     #[test]

@@ -97,7 +97,10 @@ mod test_support;
 pub mod thread;
 
 pub use biased::safepoint;
-pub use brc::{Brc, CloneIntoBrc};
+#[cfg(loom)]
+#[doc(hidden)]
+pub use brc::loom_blocks_freed;
+pub use brc::{Brc, CloneIntoBrc, Weak};
 pub use header::{RcHeader, SharedState, SharedWord};
 pub use local::{owner_scope, LocalBrc, OwnerBiased, OwnerScope};
 pub use policy::{Atomic, Biased, NonAtomic, RcPolicy};

@@ -87,6 +87,21 @@ pub unsafe trait RcPolicy: 'static {
     /// As [`RcPolicy::decref`].
     unsafe fn release(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool;
 
+    /// Adds a reference to an object the caller holds no counted reference
+    /// to, if the object is still alive, and returns whether it did: the
+    /// upgrade of a [`Weak`](crate::Weak). A `true` is never wrong (the
+    /// object was alive and the new reference keeps it so); a policy may
+    /// answer `false` for a live object only where it cannot tell it from a
+    /// dead one without waiting, and says so.
+    ///
+    /// # Safety
+    ///
+    /// The header's memory stays allocated for the call (a weak count holds
+    /// it), and the object was published to the policy's satisfaction
+    /// ([`biased::mark_published`] for the owner-biased ones) before any
+    /// thread holding no counted reference could reach it.
+    unsafe fn try_incref(header: &RcHeader) -> bool;
+
     /// Whether the caller's reference is the only one (so the payload may be
     /// mutated or moved out). May answer `false` when unsure.
     fn is_unique(header: &RcHeader) -> bool;
@@ -184,13 +199,30 @@ unsafe impl RcPolicy for NonAtomic {
 
     unsafe fn release(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool {
         // SAFETY: the caller's reference keeps the header alive.
-        if Self::is_unique(unsafe { header.as_ref() }) {
-            // Single-threaded by contract: the last reference is ours.
+        let h = unsafe { header.as_ref() };
+        if Self::is_unique(h) {
+            // Single-threaded by contract: the last reference is ours. The
+            // count is taken to zero all the same, so that a `Weak` finds
+            // the object dead.
+            // Relaxed: single-threaded by contract.
+            h.local.store(-1, Relaxed);
             return true;
         }
         // SAFETY: forwarded from the caller; not the last reference.
         unsafe { Self::decref(header, dealloc) };
         false
+    }
+
+    unsafe fn try_incref(header: &RcHeader) -> bool {
+        // Single-threaded by contract: the count read is the count. A dead
+        // object's `local` is negative and its shared count zero.
+        if Self::strong_count(header) == 0 {
+            return false;
+        }
+        // SAFETY: alive with a positive count; the new reference is the
+        // caller's.
+        unsafe { Self::incref(header) };
+        true
     }
 
     fn is_unique(header: &RcHeader) -> bool {
@@ -352,6 +384,18 @@ unsafe impl RcPolicy for Atomic {
         false
     }
 
+    #[inline]
+    unsafe fn try_incref(header: &RcHeader) -> bool {
+        if header.is_immortal() {
+            // SAFETY: forwarded from the caller; immortal needs no count, a
+            // forwarded header is tried on its target.
+            return unsafe { biased::try_incref(header) };
+        }
+        // Every header of this policy is `Merged`: fails at count zero,
+        // counts up otherwise (the ordering argument is at the CAS).
+        biased::try_incref_shared(header)
+    }
+
     fn is_unique(header: &RcHeader) -> bool {
         header.shared_word() == SharedWord::new(1, SharedState::Merged)
     }
@@ -412,11 +456,21 @@ unsafe impl RcPolicy for Biased {
         unsafe { biased::release(header, dealloc) }
     }
 
+    #[inline]
+    unsafe fn try_incref(header: &RcHeader) -> bool {
+        // SAFETY: forwarded from the caller.
+        unsafe { biased::try_incref(header) }
+    }
+
     fn is_unique(header: &RcHeader) -> bool {
         if biased::is_owned_by_current_thread(header) {
-            // Exact on the owner: it alone writes `local`, and a zero shared
-            // word (Private, count 0) means no other thread counts a reference.
-            header.local_count() == 1 && header.shared_word().raw() == 0
+            // Exact on the owner: it alone writes `local`, and a shared count
+            // of zero, Private or Published (a `Weak` was made), means no
+            // other thread counts a reference: this policy applies every
+            // non-owner count at once, and a decrement that would take a
+            // count below zero queues instead.
+            let word = header.shared_word();
+            header.local_count() == 1 && word.count() == 0 && word.state() <= SharedState::Published
         } else {
             // Another thread's `local` cannot be read reliably; only a merged
             // object has an exact count here.

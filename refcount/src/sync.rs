@@ -18,7 +18,7 @@
 
 #[cfg(loom)]
 pub(crate) use loom::{
-    sync::atomic::{fence, AtomicBool, AtomicI32, AtomicI64, AtomicU32},
+    sync::atomic::{fence, AtomicBool, AtomicI32, AtomicI64, AtomicU32, AtomicUsize},
     sync::{Arc, Mutex, MutexGuard},
 };
 
@@ -44,7 +44,7 @@ pub(crate) use crate::__brisk_thread_local as thread_local;
 #[cfg(not(loom))]
 #[cfg_attr(brisk_tsan, allow(unused_imports))]
 pub(crate) use std::{
-    sync::atomic::{fence, AtomicBool, AtomicI32, AtomicI64, AtomicU32},
+    sync::atomic::{fence, AtomicBool, AtomicI32, AtomicI64, AtomicU32, AtomicUsize},
     sync::{Arc, Mutex, MutexGuard},
 };
 

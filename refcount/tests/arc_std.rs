@@ -8,19 +8,19 @@
 //! threads, the value is made on the test's thread (its owner) and used or
 //! dropped on another.
 //!
-//! # Ported without their `Weak` lines
+//! # Ported with a part left out
 //!
-//! * `test_arc_get_mut`, `try_unwrap`: the trailing checks with a `Weak`
-//!   outstanding.
-//! * `into_inner`: also without its racing loop (two threads each
+//! * `into_inner`: without its racing loop (two threads each
 //!   `into_inner` one of two handles made on the owner, and exactly one
 //!   must get the value). That is a documented difference: a non-owner
 //!   releasing the last reference of an unmerged object returns `None` and
 //!   the owner drops the value at its next safepoint, so both threads may
 //!   get `None`. The loop runs unchanged under `Atomic`, in
 //!   [`under_atomic`].
-//! * `slice`, `shared_from_iter_normal`, `shared_from_iter_trustedlen_normal`,
-//!   `test_unsized`: their `Weak` lines.
+//! * `uninhabited`, `trait_object`: without the lines that unsize a
+//!   `Weak<T>` into a `Weak<dyn Any>` (the unstable `CoerceUnsized`; `Weak`
+//!   has no conversion that would stand in, since a `Weak` may point to a
+//!   dropped value).
 //!
 //! # Ported with a conversion in place of unsizing coercion
 //!
@@ -28,7 +28,8 @@
 //! `Arc<[T; N]>` or `Arc<U>` (the unstable `CoerceUnsized`). These make the
 //! same handle with `From<[T; N]>` or `From<Box<dyn Trait>>`: `slice`,
 //! `eq_unsized_slice`, `make_mut_unsized`, `test_into_from_raw_unsized`,
-//! `test_unsized`, `test_downcast`.
+//! `test_unsized`, `test_downcast`, `trait_object`,
+//! `test_into_from_weak_raw_unsized`.
 //!
 //! # Ported with changes
 //!
@@ -49,32 +50,18 @@
 //!
 //! | test | needs |
 //! |---|---|
-//! | `uninhabited` | `Weak`, and unsizing to `Weak<dyn Any>` |
-//! | `trait_object` | `Weak`, which is all it checks once the unsizing coercion is a conversion |
 //! | `eq` | `==` that answers `true` on pointer identity without calling `T::eq` for `T: Eq` (std's specialization); `Brc` always compares the values |
 //! | `eq_unsized` | a custom unsized `Brc<TestEq<[u8]>>`, which only unsizing coercion makes, and the same short cut as `eq` |
-//! | `weak_may_dangle` | `Weak` (and the unstable `#[may_dangle]`) |
+//! | `weak_may_dangle` | the unstable `#[may_dangle]` on `Weak`'s `Drop` (without it the test does not compile) |
 //! | `panic_no_leak` | the allocator parameter (it counts allocations through an `Allocator`) |
-//! | `test_unique_arc_weak` | `UniqueArc`, `Weak` |
+//! | `test_unique_arc_weak` | `UniqueArc` |
 //! | module `pin_coerce_unsized` | unsizing coercion of `Pin<Brc<String>>` to `Pin<Brc<dyn Trait>>` (the unstable `CoerceUnsized`), `UniqueArc` |
 //!
 //! From `sync.rs`:
 //!
 //! | test | needs |
 //! |---|---|
-//! | `weak_counts` | `Weak` |
-//! | `into_from_weak_raw` | `Weak` |
-//! | `test_into_from_weak_raw_unsized` | `Weak` |
-//! | `test_cowarc_clone_weak` | `Weak` |
-//! | `test_live`, `test_dead` | `Weak` |
-//! | `weak_self_cyclic` | `Weak` |
-//! | `drop_arc_weak` | `Weak` |
-//! | `test_strong_count` | `Weak` (it upgrades one midway) |
-//! | `test_weak_count` | `Weak` |
-//! | `test_maybe_thin_unsized` | `Brc<CStr>` (no `From<&CStr>` yet), `Weak` |
-//! | `test_new_weak` | `Weak` |
-//! | `test_weak_count_locked` | `Brc::weak_count` |
-//! | `test_arc_cyclic_with_zero_refs`, `test_arc_new_cyclic_one_ref`, `test_arc_cyclic_two_refs` | `Brc::new_cyclic`, `Weak` |
+//! | `test_maybe_thin_unsized` | `Brc<CStr>` (no `From<&CStr>` yet) |
 //! | `arc_doesnt_leak_allocator` | the allocator parameter, the unstable `downcast_unchecked`, uninitialised slices |
 
 use std::cell::RefCell;
@@ -83,9 +70,42 @@ use std::sync::atomic::Ordering::{Acquire, SeqCst};
 use std::sync::mpsc::channel;
 use std::thread;
 
-use brisk_refcount::Brc;
+use brisk_refcount::{Brc, Weak};
 
 // Ported from `arc.rs`.
+
+#[test]
+fn uninhabited() {
+    enum Void {}
+    let mut a = Weak::<Void>::new();
+    #[allow(clippy::redundant_clone)] // the clone is what is tested
+    {
+        a = a.clone();
+    }
+    assert!(a.upgrade().is_none());
+}
+
+#[test]
+fn trait_object() {
+    use std::any::Any;
+
+    let a: Brc<dyn Any> = Brc::from(Box::new(4_u32) as Box<dyn Any>); // upstream: unsizing
+
+    // Exercise is_dangling() with a DST
+    let mut a = Brc::downgrade(&a);
+    #[allow(clippy::redundant_clone)] // as in `uninhabited`
+    {
+        a = a.clone();
+    }
+    assert!(a.upgrade().is_some());
+
+    let mut b = Weak::<u32>::new();
+    #[allow(clippy::redundant_clone)] // as in `uninhabited`
+    {
+        b = b.clone();
+    }
+    assert!(b.upgrade().is_none());
+}
 
 #[test]
 #[allow(clippy::eq_op)] // comparing a handle with itself is the point
@@ -119,6 +139,14 @@ fn slice() {
     let a: Brc<[u32]> = Brc::from([3, 2, 1]); // upstream: unsizing
     let b: Brc<[u32]> = Brc::from(&[3, 2, 1][..]); // Conversion
     assert_eq!(a, b);
+
+    // Exercise is_dangling() with a DST
+    let mut a = Brc::downgrade(&a);
+    #[allow(clippy::redundant_clone)] // as in `uninhabited`
+    {
+        a = a.clone();
+    }
+    assert!(a.upgrade().is_some());
 }
 
 #[test]
@@ -154,6 +182,7 @@ fn shared_from_iter_normal() {
         {
             let _rc_2 = rc.clone();
             let _rc_3 = rc.clone();
+            let _rc_4 = Brc::downgrade(&_rc_3);
         }
     } // Drop what hasn't been here.
 }
@@ -176,6 +205,7 @@ fn shared_from_iter_trustedlen_normal() {
         {
             let _rc_2 = rc.clone();
             let _rc_3 = rc.clone();
+            let _rc_4 = Brc::downgrade(&_rc_3);
         }
     } // Drop what hasn't been here.
 
@@ -190,6 +220,7 @@ fn shared_from_iter_trustedlen_normal() {
         {
             let _rc_2 = rc.clone();
             let _rc_3 = rc.clone();
+            let _rc_4 = Brc::downgrade(&_rc_3);
         }
     }
 }
@@ -292,6 +323,35 @@ fn test_arc_get_mut() {
     assert!(Brc::get_mut(&mut x).is_none());
     drop(y);
     assert!(Brc::get_mut(&mut x).is_some());
+    let _w = Brc::downgrade(&x);
+    assert!(Brc::get_mut(&mut x).is_none());
+}
+
+#[test]
+fn weak_counts() {
+    assert_eq!(Weak::weak_count(&Weak::<u64>::new()), 0);
+    assert_eq!(Weak::strong_count(&Weak::<u64>::new()), 0);
+
+    let a = Brc::new(0);
+    let w = Brc::downgrade(&a);
+    assert_eq!(Weak::strong_count(&w), 1);
+    assert_eq!(Weak::weak_count(&w), 1);
+    let w2 = w.clone();
+    assert_eq!(Weak::strong_count(&w), 1);
+    assert_eq!(Weak::weak_count(&w), 2);
+    assert_eq!(Weak::strong_count(&w2), 1);
+    assert_eq!(Weak::weak_count(&w2), 2);
+    drop(w);
+    assert_eq!(Weak::strong_count(&w2), 1);
+    assert_eq!(Weak::weak_count(&w2), 1);
+    let a2 = a.clone();
+    assert_eq!(Weak::strong_count(&w2), 2);
+    assert_eq!(Weak::weak_count(&w2), 1);
+    drop(a2);
+    drop(a);
+    assert_eq!(Weak::strong_count(&w2), 0);
+    assert_eq!(Weak::weak_count(&w2), 0);
+    drop(w2);
 }
 
 #[test]
@@ -301,6 +361,9 @@ fn try_unwrap() {
     let x = Brc::new(4);
     let _y = x.clone();
     assert_eq!(Brc::try_unwrap(x), Err(Brc::new(4)));
+    let x = Brc::new(5);
+    let _w = Brc::downgrade(&x);
+    assert_eq!(Brc::try_unwrap(x), Ok(5));
 }
 
 #[test]
@@ -312,6 +375,10 @@ fn into_inner() {
     let y = Brc::clone(&x);
     assert_eq!(Brc::into_inner(x), None);
     assert_eq!(Brc::into_inner(y), Some(4));
+
+    let x = Brc::new(5);
+    let _w = Brc::downgrade(&x);
+    assert_eq!(Brc::into_inner(x), Some(5));
 }
 
 #[test]
@@ -356,6 +423,53 @@ fn test_into_from_raw_unsized() {
     // SAFETY: `arc2` keeps the value alive.
     assert_eq!(unsafe { &*ptr }.to_string(), "123");
     assert_eq!(arc2.to_string(), "123");
+}
+
+#[test]
+fn into_from_weak_raw() {
+    let x = Brc::new(Box::new("hello"));
+    let y = Brc::downgrade(&x);
+
+    let y_ptr = Weak::into_raw(y);
+    // SAFETY: `y_ptr` came from `into_raw` of a `Weak<Box<&str>>` whose
+    // value is alive (`x` holds it); `from_raw` takes it back once.
+    unsafe {
+        assert_eq!(**y_ptr, "hello");
+
+        let y = Weak::from_raw(y_ptr);
+        let y_up = Weak::upgrade(&y).unwrap();
+        assert_eq!(**y_up, "hello");
+        drop(y_up);
+
+        assert_eq!(Brc::try_unwrap(x).map(|x| *x), Ok("hello"));
+    }
+}
+
+#[test]
+fn test_into_from_weak_raw_unsized() {
+    use std::fmt::Display;
+
+    let arc: Brc<str> = Brc::from("foo");
+    let weak: Weak<str> = Brc::downgrade(&arc);
+
+    let ptr = Weak::into_raw(weak.clone());
+    // SAFETY: from `into_raw` of a `Weak<str>`; taken back once.
+    let weak2 = unsafe { Weak::from_raw(ptr) };
+
+    // SAFETY: `arc` keeps the value alive.
+    assert_eq!(unsafe { &*ptr }, "foo");
+    assert!(weak.ptr_eq(&weak2));
+
+    let arc: Brc<dyn Display> = Brc::from(Box::new(123) as Box<dyn Display>); // upstream: unsizing
+    let weak: Weak<dyn Display> = Brc::downgrade(&arc);
+
+    let ptr = Weak::into_raw(weak.clone());
+    // SAFETY: from `into_raw` of a `Weak<dyn Display>`; taken back once.
+    let weak2 = unsafe { Weak::from_raw(ptr) };
+
+    // SAFETY: `arc` keeps the value alive.
+    assert_eq!(unsafe { &*ptr }.to_string(), "123");
+    assert!(weak.ptr_eq(&weak2));
 }
 
 #[test]
@@ -404,11 +518,109 @@ fn test_cowarc_clone_unique2() {
 }
 
 #[test]
+fn test_cowarc_clone_weak() {
+    let mut cow0 = Brc::new(75);
+    let cow1_weak = Brc::downgrade(&cow0);
+
+    assert!(75 == *cow0);
+    assert!(75 == *cow1_weak.upgrade().unwrap());
+
+    *Brc::make_mut(&mut cow0) += 1;
+
+    assert!(76 == *cow0);
+    assert!(cow1_weak.upgrade().is_none());
+}
+
+#[test]
+fn test_live() {
+    let x = Brc::new(5);
+    let y = Brc::downgrade(&x);
+    assert!(y.upgrade().is_some());
+}
+
+#[test]
+fn test_dead() {
+    let x = Brc::new(5);
+    let y = Brc::downgrade(&x);
+    drop(x);
+    assert!(y.upgrade().is_none());
+}
+
+#[test]
+fn weak_self_cyclic() {
+    struct Cycle {
+        x: std::sync::Mutex<Option<Weak<Cycle>>>,
+    }
+
+    let a = Brc::new(Cycle {
+        x: std::sync::Mutex::new(None),
+    });
+    let b = Brc::downgrade(&a.clone());
+    *a.x.lock().unwrap() = Some(b);
+
+    // Neither a double free nor a leak (Miri checks both).
+}
+
+#[test]
 fn drop_arc() {
     let mut canary = AtomicUsize::new(0);
     let x = Brc::new(Canary(&mut canary as *mut AtomicUsize));
     drop(x);
     assert!(canary.load(Acquire) == 1);
+}
+
+#[test]
+fn drop_arc_weak() {
+    let mut canary = AtomicUsize::new(0);
+    let arc = Brc::new(Canary(&mut canary as *mut AtomicUsize));
+    let arc_weak = Brc::downgrade(&arc);
+    assert!(canary.load(Acquire) == 0);
+    drop(arc);
+    assert!(canary.load(Acquire) == 1);
+    drop(arc_weak);
+}
+
+#[test]
+fn test_strong_count() {
+    let a = Brc::new(0);
+    assert!(Brc::strong_count(&a) == 1);
+    let w = Brc::downgrade(&a);
+    assert!(Brc::strong_count(&a) == 1);
+    let b = w.upgrade().expect("");
+    assert!(Brc::strong_count(&b) == 2);
+    assert!(Brc::strong_count(&a) == 2);
+    drop(w);
+    drop(a);
+    assert!(Brc::strong_count(&b) == 1);
+    let c = b.clone();
+    assert!(Brc::strong_count(&b) == 2);
+    assert!(Brc::strong_count(&c) == 2);
+}
+
+#[test]
+fn test_weak_count() {
+    let a = Brc::new(0);
+    assert!(Brc::strong_count(&a) == 1);
+    assert!(Brc::weak_count(&a) == 0);
+    let w = Brc::downgrade(&a);
+    assert!(Brc::strong_count(&a) == 1);
+    assert!(Brc::weak_count(&a) == 1);
+    let x = w.clone();
+    assert!(Brc::weak_count(&a) == 2);
+    drop(w);
+    drop(x);
+    assert!(Brc::strong_count(&a) == 1);
+    assert!(Brc::weak_count(&a) == 0);
+    let c = a.clone();
+    assert!(Brc::strong_count(&a) == 2);
+    assert!(Brc::weak_count(&a) == 0);
+    let d = Brc::downgrade(&c);
+    assert!(Brc::weak_count(&c) == 1);
+    assert!(Brc::strong_count(&c) == 2);
+
+    drop(a);
+    drop(c);
+    drop(d);
 }
 
 #[test]
@@ -427,7 +639,104 @@ struct _Foo {
 fn test_unsized() {
     let x: Brc<[i32]> = Brc::from([1, 2, 3]);
     assert_eq!(format!("{x:?}"), "[1, 2, 3]");
+    let y = Brc::downgrade(&x.clone());
     drop(x);
+    assert!(y.upgrade().is_none());
+}
+
+#[test]
+fn test_new_weak() {
+    let foo: Weak<usize> = Weak::new();
+    assert!(foo.upgrade().is_none());
+}
+
+#[test]
+fn test_weak_count_locked() {
+    let mut a = Brc::new(std::sync::atomic::AtomicBool::new(false));
+    let a2 = a.clone();
+    let t = thread::spawn(move || {
+        // Miri is too slow
+        let count = if cfg!(miri) { 1000 } else { 1000000 };
+        for _i in 0..count {
+            Brc::get_mut(&mut a);
+        }
+        a.store(true, SeqCst);
+    });
+
+    while !a2.load(SeqCst) {
+        let n = Brc::weak_count(&a2);
+        assert!(n < 2, "bad weak count: {}", n);
+    }
+    t.join().unwrap();
+}
+
+#[test]
+fn test_arc_cyclic_with_zero_refs() {
+    struct ZeroRefs {
+        inner: Weak<ZeroRefs>,
+    }
+    let zero_refs = Brc::new_cyclic(|inner| {
+        assert_eq!(inner.strong_count(), 0);
+        assert!(inner.upgrade().is_none());
+        ZeroRefs { inner: Weak::new() }
+    });
+
+    assert_eq!(Brc::strong_count(&zero_refs), 1);
+    assert_eq!(Brc::weak_count(&zero_refs), 0);
+    assert_eq!(zero_refs.inner.strong_count(), 0);
+    assert_eq!(zero_refs.inner.weak_count(), 0);
+}
+
+#[test]
+fn test_arc_new_cyclic_one_ref() {
+    struct OneRef {
+        inner: Weak<OneRef>,
+    }
+    let one_ref = Brc::new_cyclic(|inner| {
+        assert_eq!(inner.strong_count(), 0);
+        assert!(inner.upgrade().is_none());
+        OneRef {
+            inner: inner.clone(),
+        }
+    });
+
+    assert_eq!(Brc::strong_count(&one_ref), 1);
+    assert_eq!(Brc::weak_count(&one_ref), 1);
+
+    let one_ref2 = Weak::upgrade(&one_ref.inner).unwrap();
+    assert!(Brc::ptr_eq(&one_ref, &one_ref2));
+
+    assert_eq!(Brc::strong_count(&one_ref), 2);
+    assert_eq!(Brc::weak_count(&one_ref), 1);
+}
+
+#[test]
+fn test_arc_cyclic_two_refs() {
+    struct TwoRefs {
+        inner1: Weak<TwoRefs>,
+        inner2: Weak<TwoRefs>,
+    }
+    let two_refs = Brc::new_cyclic(|inner| {
+        assert_eq!(inner.strong_count(), 0);
+        assert!(inner.upgrade().is_none());
+
+        let inner1 = inner.clone();
+        let inner2 = inner1.clone();
+
+        TwoRefs { inner1, inner2 }
+    });
+
+    assert_eq!(Brc::strong_count(&two_refs), 1);
+    assert_eq!(Brc::weak_count(&two_refs), 2);
+
+    let two_refs1 = Weak::upgrade(&two_refs.inner1).unwrap();
+    assert!(Brc::ptr_eq(&two_refs, &two_refs1));
+
+    let two_refs2 = Weak::upgrade(&two_refs.inner2).unwrap();
+    assert!(Brc::ptr_eq(&two_refs, &two_refs2));
+
+    assert_eq!(Brc::strong_count(&two_refs), 3);
+    assert_eq!(Brc::weak_count(&two_refs), 2);
 }
 
 #[test]

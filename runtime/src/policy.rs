@@ -76,6 +76,12 @@ unsafe impl RcPolicy for Gil {
         unsafe { NonAtomic::release(header, dealloc) }
     }
 
+    #[inline]
+    unsafe fn try_incref(header: &RcHeader) -> bool {
+        // SAFETY: forwarded; the GIL serialises counting.
+        unsafe { NonAtomic::try_incref(header) }
+    }
+
     fn is_unique(header: &RcHeader) -> bool {
         NonAtomic::is_unique(header)
     }

@@ -71,7 +71,19 @@ impl Drop for Payload {
 /// statics are torn down), then asserts that the payload counted by the
 /// returned [`Drops`] was dropped exactly once (a leak fails here, a double
 /// drop already failed in `Payload::drop`).
+#[allow(dead_code)] // `loom_weak.rs` uses `check_then` alone
 pub fn check(model: impl Fn() -> Drops + Sync + Send + 'static) {
+    check_then(model, || {});
+}
+
+/// [`check`], with `after` run at the end of each execution, once every
+/// registered thread has run its exit path: for properties of what the
+/// protocol freed (`loom_weak.rs` counts the freed blocks there).
+#[allow(dead_code)] // not every model file uses it
+pub fn check_then(
+    model: impl Fn() -> Drops + Sync + Send + 'static,
+    after: impl Fn() + Sync + Send + 'static,
+) {
     let mut builder = loom::model::Builder::new();
     if builder.preemption_bound.is_none() {
         builder.preemption_bound = Some(2);
@@ -82,5 +94,6 @@ pub fn check(model: impl Fn() -> Drops + Sync + Send + 'static) {
             loom::thread::yield_now();
         }
         assert_eq!(drops.count(), 1, "payload not dropped exactly once");
+        after();
     });
 }
