@@ -35,6 +35,12 @@
 //!   which only waiting could tell from dead. It never returns `Some` for a
 //!   dead one. Under [`Biased`] and [`Atomic`](crate::Atomic) a `None`
 //!   means dead, as with `Arc`.
+//! * [`Weak::upgrade`] may succeed after the last user handle was dropped
+//!   but before that drop has reached the count: while the last reference
+//!   sits on the owner's merge queue (`Biased`), or in a deferred
+//!   decrement (`Deferred`). The object was not freed, and the upgraded
+//!   handle keeps it alive; `Arc` never upgrades once its strong count has
+//!   reached zero.
 //! * A `Weak<T>` cannot be unsized into a `Weak<dyn Trait>` (that is the
 //!   unstable `CoerceUnsized`); downgrade an unsized `Brc` instead.
 //! * The policy is a type, where `Arc`'s allocator is a value. `Brc::new`,
