@@ -126,6 +126,7 @@
 use core::any::Any;
 use core::borrow::Borrow;
 use core::cmp::Ordering;
+use core::ffi::CStr;
 use core::fmt;
 use core::hash::{Hash, Hasher};
 use core::marker::PhantomData;
@@ -135,6 +136,7 @@ use core::pin::Pin;
 use core::ptr::{self, NonNull};
 use std::alloc::{self, Layout};
 use std::borrow::Cow;
+use std::ffi::CString;
 
 use crate::biased;
 use crate::header::{RcHeader, SharedState, SharedWord, DISOWNED, UNOWNED};
@@ -1312,11 +1314,38 @@ impl<P: RcPolicy> Brc<[u8], P> {
     /// The bytes are UTF-8, and this is the only reference (the prefix is
     /// written).
     unsafe fn into_str_unchecked(this: Self) -> Brc<str, P> {
-        let inner = ManuallyDrop::new(this).ptr.as_ptr() as *mut BrcInner<str>;
+        // SAFETY: forwarded from the caller; `str` is `[u8]`'s layout.
+        unsafe { Self::retype(this, |inner| inner as *mut BrcInner<str>) }
+    }
+
+    /// The same object, as the C string it holds (see
+    /// [`Brc::into_str_unchecked`]).
+    ///
+    /// # Safety
+    ///
+    /// The bytes end with the only NUL, and this is the only reference.
+    unsafe fn into_c_str_unchecked(this: Self) -> Brc<CStr, P> {
+        // SAFETY: forwarded from the caller; `CStr` is `[u8]`'s layout
+        // (`[c_char]` with a length), which is what the cast keeps.
+        unsafe { Self::retype(this, |inner| inner as *mut BrcInner<CStr>) }
+    }
+
+    /// The same block, as a `U` whose layout and wide-pointer metadata are
+    /// `[u8]`'s (`cast` is that pointer cast), with the prefix rewritten so
+    /// that the free reads a `U` pointer.
+    ///
+    /// # Safety
+    ///
+    /// The bytes are a valid `U`, and this is the only reference.
+    unsafe fn retype<U: ?Sized>(
+        this: Self,
+        cast: fn(*mut BrcInner<[u8]>) -> *mut BrcInner<U>,
+    ) -> Brc<U, P> {
+        let inner = cast(ManuallyDrop::new(this).ptr.as_ptr());
         // SAFETY: the block of an unsized object has its prefix; nobody
         // else reads it while we hold the only reference.
-        unsafe { prefix_of::<str>(inner.cast()).write(inner) };
-        // SAFETY: the same object and reference, valid UTF-8.
+        unsafe { prefix_of::<U>(inner.cast()).write(inner) };
+        // SAFETY: the same object and reference, a valid `U`.
         unsafe { Brc::from_inner(NonNull::new_unchecked(inner)) }
     }
 }
@@ -1428,13 +1457,13 @@ impl<T: ?Sized, P: RcPolicy> Borrow<T> for Brc<T, P> {
     }
 }
 
-impl<T: Default> Default for Brc<T> {
+impl<T: Default, P: RcPolicy> Default for Brc<T, P> {
     /// ```
     /// let a: brisk_refcount::Brc<Vec<u8>> = Default::default();
     /// assert!(a.is_empty());
     /// ```
     fn default() -> Self {
-        Brc::new(T::default())
+        Brc::new_with_policy(T::default())
     }
 }
 
@@ -1448,7 +1477,7 @@ impl<T> From<T> for Brc<T> {
     }
 }
 
-impl Default for Brc<str> {
+impl<P: RcPolicy> Default for Brc<str, P> {
     /// ```
     /// let a: brisk_refcount::Brc<str> = Default::default();
     /// assert_eq!(&*a, "");
@@ -1458,7 +1487,7 @@ impl Default for Brc<str> {
     }
 }
 
-impl<T> Default for Brc<[T]> {
+impl<T, P: RcPolicy> Default for Brc<[T], P> {
     /// ```
     /// let a: brisk_refcount::Brc<[u8]> = Default::default();
     /// assert!(a.is_empty());
@@ -1588,6 +1617,32 @@ impl<P: RcPolicy> From<String> for Brc<str, P> {
     /// ```
     fn from(s: String) -> Self {
         Brc::from(&s[..])
+    }
+}
+
+impl<P: RcPolicy> From<&CStr> for Brc<CStr, P> {
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// use std::ffi::CStr;
+    /// let a: Brc<CStr> = Brc::from(c"eggplant");
+    /// assert_eq!(&*a, c"eggplant");
+    /// ```
+    fn from(s: &CStr) -> Self {
+        let bytes = Brc::<[u8], P>::from(s.to_bytes_with_nul());
+        // SAFETY: copied from a `CStr`, and the only reference.
+        unsafe { Brc::into_c_str_unchecked(bytes) }
+    }
+}
+
+impl<P: RcPolicy> From<CString> for Brc<CStr, P> {
+    /// ```
+    /// use brisk_refcount::Brc;
+    /// use std::ffi::{CStr, CString};
+    /// let a: Brc<CStr> = Brc::from(CString::new("x").unwrap());
+    /// assert_eq!(&*a, c"x");
+    /// ```
+    fn from(s: CString) -> Self {
+        Brc::from(s.as_c_str())
     }
 }
 

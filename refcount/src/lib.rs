@@ -3,7 +3,7 @@
 //! check to each operation), merge queues for everyone else, and
 //! [`Brc<T>`], an `Arc<T>`-like handle built on them. Which of std's own
 //! `Arc` tests `Brc` passes, and which it cannot run yet, is listed in
-//! `refcount/tests/arc_std.rs`.
+//! `refcount/tests/suites/arc_std.rs`.
 //!
 //! # The problem
 //!

@@ -483,6 +483,25 @@ fn a_panicking_clone_drops_what_was_cloned() {
     assert_eq!(drops.load(SeqCst), 5);
 }
 
+/// A `Brc<CStr>` copies the string with its NUL, and the owner's merge frees
+/// it after another thread dropped the last reference (through the prefix
+/// that `CStr`'s block shares with `[u8]`'s layout).
+#[test]
+fn c_strings_convert_and_are_freed_through_the_queue() {
+    use std::ffi::{CStr, CString};
+    let a: Brc<CStr> = Brc::from(c"queue");
+    assert_eq!(a.to_bytes_with_nul(), b"queue\0");
+    let b: Brc<CStr> = Brc::from(CString::new("owned").unwrap());
+    assert_eq!(&*b, c"owned");
+    let c = Brc::clone(&a);
+    drop(a);
+    std::thread::spawn(move || drop(c)).join().unwrap();
+    brisk_refcount::safepoint();
+    let atomic: Brc<CStr, brisk_refcount::Atomic> = Brc::from(c"atomic");
+    std::thread::spawn(move || drop(atomic)).join().unwrap();
+    let _: &CStr = &b;
+}
+
 /// A sized `Brc<T>` is one word, an unsized one two, as `Arc`'s.
 #[test]
 fn handle_sizes() {

@@ -118,7 +118,6 @@
 //!
 //! | test | needs |
 //! |---|---|
-//! | `test_maybe_thin_unsized` | `Brc<CStr>` (no `From<&CStr>` yet) |
 //! | `arc_doesnt_leak_allocator` | the allocator parameter, the unstable `downcast_unchecked`, uninitialised slices |
 
 use std::cell::RefCell;
@@ -777,6 +776,21 @@ fn test_unsized() {
     drop(x);
     settle();
     assert!(y.upgrade().is_none());
+}
+
+#[test]
+fn test_maybe_thin_unsized() {
+    use std::ffi::CStr;
+
+    let x: Brc<CStr> = Brc::from(c"swordfish");
+    assert_eq!(format!("{x:?}"), "\"swordfish\"");
+    let y: Weak<CStr> = Brc::downgrade(&x);
+    drop(x);
+    settle();
+    // The value is gone, but the weak handle must still find the block's
+    // layout to free it.
+    assert!(y.upgrade().is_none());
+    drop(y);
 }
 
 #[test]
