@@ -68,8 +68,12 @@
 //!   it returns `None`, and the owner drops the value at its next
 //!   [`safepoint`](crate::safepoint).
 //! * An unsized handle is made by a conversion (`From<Box<dyn Trait>>`,
-//!   `From<Vec<T>>`, ...), not by unsizing coercion, which needs the
-//!   unstable `CoerceUnsized`.
+//!   `From<Vec<T>>`, ...), not by unsizing coercion. No opt-in nightly
+//!   `CoerceUnsized` is offered, because it does not fit the layout: a
+//!   sized block has no prefix, so a `Brc<U>` coerced into a
+//!   `Brc<dyn Trait>` could not be freed through its `Dealloc` (a merge
+//!   queue or a deferred decrement on another thread has only the thin
+//!   header pointer, and would read a prefix that is not there).
 //! * Turning an unsized handle into a sized one ([`Brc::downcast`],
 //!   `TryFrom<Brc<[T]>>` for `Brc<[T; N]>`) moves the value into a sized
 //!   block, so it needs the only reference, as [`Brc::try_unwrap`] does;

@@ -95,11 +95,11 @@
 //!
 //! # Under `Biased` only
 //!
-//! `test_from_owned` and the derive of `_Foo` (`Default` through a `Brc`
-//! field) use `From<T> for Brc<T>` and `Default for Brc<T>`, which, like
-//! `Brc::new`, only the default policy has; and the orphan rule keeps a
-//! test crate from adding them for another. They live in
-//! `refcount/tests/arc_std.rs`.
+//! `test_from_owned` uses `From<T> for Brc<T>`, which, like `Brc::new`,
+//! only the default policy has (a policy-generic `From<T>` would make every
+//! unannotated `Brc::from(value)` ambiguous), and the orphan rule keeps a
+//! test crate from adding it for another. It lives in
+//! `refcount/tests/arc_std.rs`, beside the derive of `_Foo`.
 //!
 //! # Not ported
 //!
