@@ -99,8 +99,42 @@ fn from_header_and_slice<H, T: ?Sized>(header: H, slice: &T) -> Brc<(H, &T)> {
     Brc::new((header, slice))
 }
 
-#[test]
+/// The body both comparison tests share: a handle of each tuple compares
+/// as the tuple does, with itself and with the other.
 #[allow(clippy::eq_op)] // comparing a handle with itself is the point
+fn compares_as_its_tuple<H, S>(lt: &(H, &[S]), rt: &(H, &[S]))
+where
+    H: PartialOrd + Copy + std::fmt::Debug,
+    S: PartialOrd + std::fmt::Debug,
+{
+    let (lh, ls) = *lt;
+    let (rh, rs) = *rt;
+    let l = from_header_and_slice(lh, ls);
+    let r = from_header_and_slice(rh, rs);
+
+    assert_eq!(l, l);
+    assert_eq!(r, r);
+
+    assert_ne!(l, r);
+    assert_ne!(r, l);
+
+    assert_eq!(l <= l, lt <= lt, "{lt:?} <= {lt:?}");
+    assert_eq!(l >= l, lt >= lt, "{lt:?} >= {lt:?}");
+
+    assert_eq!(l < l, lt < lt, "{lt:?} < {lt:?}");
+    assert_eq!(l > l, lt > lt, "{lt:?} > {lt:?}");
+
+    assert_eq!(r <= r, rt <= rt, "{rt:?} <= {rt:?}");
+    assert_eq!(r >= r, rt >= rt, "{rt:?} >= {rt:?}");
+
+    assert_eq!(r < r, rt < rt, "{rt:?} < {rt:?}");
+    assert_eq!(r > r, rt > rt, "{rt:?} > {rt:?}");
+
+    assert_eq!(l < r, lt < rt, "{lt:?} < {rt:?}");
+    assert_eq!(r > l, rt > lt, "{rt:?} > {lt:?}");
+}
+
+#[test]
 fn arc_eq_and_cmp() {
     [
         [("*", &b"AB"[..]), ("*", &b"ab"[..])],
@@ -112,35 +146,10 @@ fn arc_eq_and_cmp() {
         [("A", &b"*"[..]), ("ab", &b"*"[..])],
     ]
     .iter()
-    .for_each(|[lt @ (lh, ls), rt @ (rh, rs)]| {
-        let l = from_header_and_slice(lh, *ls);
-        let r = from_header_and_slice(rh, *rs);
-
-        assert_eq!(l, l);
-        assert_eq!(r, r);
-
-        assert_ne!(l, r);
-        assert_ne!(r, l);
-
-        assert_eq!(l <= l, lt <= lt, "{lt:?} <= {lt:?}");
-        assert_eq!(l >= l, lt >= lt, "{lt:?} >= {lt:?}");
-
-        assert_eq!(l < l, lt < lt, "{lt:?} < {lt:?}");
-        assert_eq!(l > l, lt > lt, "{lt:?} > {lt:?}");
-
-        assert_eq!(r <= r, rt <= rt, "{rt:?} <= {rt:?}");
-        assert_eq!(r >= r, rt >= rt, "{rt:?} >= {rt:?}");
-
-        assert_eq!(r < r, rt < rt, "{rt:?} < {rt:?}");
-        assert_eq!(r > r, rt > rt, "{rt:?} > {rt:?}");
-
-        assert_eq!(l < r, lt < rt, "{lt:?} < {rt:?}");
-        assert_eq!(r > l, rt > lt, "{rt:?} > {lt:?}");
-    })
+    .for_each(|[lt, rt]| compares_as_its_tuple(lt, rt))
 }
 
 #[test]
-#[allow(clippy::eq_op)] // as `arc_eq_and_cmp`
 fn arc_eq_and_partial_cmp() {
     [
         [(0.0, &[0.0, 0.0][..]), (1.0, &[0.0, 0.0][..])],
@@ -150,31 +159,7 @@ fn arc_eq_and_partial_cmp() {
         [(0.0, &[1.0, 2.0][..]), (0.0, &[10.0, 20.0][..])],
     ]
     .iter()
-    .for_each(|[lt @ (lh, ls), rt @ (rh, rs)]| {
-        let l = from_header_and_slice(lh, *ls);
-        let r = from_header_and_slice(rh, *rs);
-
-        assert_eq!(l, l);
-        assert_eq!(r, r);
-
-        assert_ne!(l, r);
-        assert_ne!(r, l);
-
-        assert_eq!(l <= l, lt <= lt, "{lt:?} <= {lt:?}");
-        assert_eq!(l >= l, lt >= lt, "{lt:?} >= {lt:?}");
-
-        assert_eq!(l < l, lt < lt, "{lt:?} < {lt:?}");
-        assert_eq!(l > l, lt > lt, "{lt:?} > {lt:?}");
-
-        assert_eq!(r <= r, rt <= rt, "{rt:?} <= {rt:?}");
-        assert_eq!(r >= r, rt >= rt, "{rt:?} >= {rt:?}");
-
-        assert_eq!(r < r, rt < rt, "{rt:?} < {rt:?}");
-        assert_eq!(r > r, rt > rt, "{rt:?} > {rt:?}");
-
-        assert_eq!(l < r, lt < rt, "{lt:?} < {rt:?}");
-        assert_eq!(r > l, rt > lt, "{rt:?} > {lt:?}");
-    })
+    .for_each(|[lt, rt]| compares_as_its_tuple(lt, rt))
 }
 
 #[test]
