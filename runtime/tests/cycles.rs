@@ -72,6 +72,8 @@ all_policies! {
     random_graph_against_model,
     /// Three interpreters make garbage cycles and keep live chains while each triggers collections.
     concurrent_mutators_collect,
+    /// Four interpreters making only garbage cycles keep the tracked set within a few thresholds.
+    concurrent_garbage_stays_bounded,
     /// A container outlives its interpreter and runtime; its orphaned tracked set goes with it.
     container_outlives_its_runtime,
 }
@@ -450,6 +452,57 @@ fn concurrent_mutators_collect<P: RuntimePolicy + 'static>(runtime: Runtime<P>) 
     }
     let stats = runtime.gc_stats();
     assert!(stats.collections > 0 && stats.unreachable > 0, "{stats:?}");
+}
+
+/// The collector must keep up with several interpreters that make garbage at
+/// once: whatever the policy, no collection may find more containers tracked
+/// than the live ones plus a few thresholds' worth of allocations (those
+/// since the last collection, and the last collection's garbage still
+/// waiting for its owners' merge or its epoch). A threshold that grew with
+/// the garbage would let each collection find more than the last.
+fn concurrent_garbage_stays_bounded<P: RuntimePolicy + 'static>(runtime: Runtime<P>) {
+    const WORKERS: usize = 4;
+    const LIVE: usize = 250;
+    const THRESHOLD: usize = 1_000;
+    const CYCLES: i64 = if cfg!(debug_assertions) {
+        25_000
+    } else {
+        200_000
+    };
+    runtime.set_gc_threshold(Some(THRESHOLD));
+    let start = std::sync::Arc::new(Barrier::new(WORKERS));
+    let threads: Vec<_> = (0..WORKERS)
+        .map(|t| {
+            let start = start.clone();
+            runtime
+                .new_interpreter(&format!("worker-{t}"))
+                .spawn(move |m| {
+                    let live: Vec<_> = (0..LIVE).map(|_| m.list(vec![])).collect();
+                    m.blocking(|| start.wait());
+                    for i in 0..CYCLES {
+                        let (a, b) = (m.list(vec![m.int(i)]), m.list(vec![m.int(i)]));
+                        a.push(b.clone()).unwrap();
+                        b.push(a).unwrap();
+                        m.safepoint();
+                    }
+                    live.len()
+                })
+        })
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().unwrap(), LIVE);
+    }
+    let stats = runtime.gc_stats();
+    let bound = WORKERS * LIVE
+        + 4 * THRESHOLD
+        + 2 * WORKERS * brisk_runtime::collect::ALLOCATION_BATCH as usize;
+    assert!(
+        stats.max_tracked <= bound,
+        "{}: a collection found {} containers tracked, over {bound}: {stats:?}",
+        P::NAME,
+        stats.max_tracked
+    );
+    assert!(stats.collections >= 10, "{}: {stats:?}", P::NAME);
 }
 
 fn container_outlives_its_runtime<P: RuntimePolicy + 'static>(runtime: Runtime<P>) {

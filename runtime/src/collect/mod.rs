@@ -79,6 +79,9 @@ pub struct CollectionReport {
     /// Objects found unreachable and released (freed now, or by their
     /// owner's next merge under biased counting).
     pub unreachable: usize,
+    /// Containers tracked in every interpreter while the world was stopped:
+    /// the live ones, the garbage, and those already being freed.
+    pub tracked: usize,
     /// How long the world was stopped.
     pub pause: Duration,
 }
@@ -96,6 +99,10 @@ pub struct GcStats {
     pub total_pause: Duration,
     /// The longest pause.
     pub max_pause: Duration,
+    /// The most containers tracked at any collection (see
+    /// [`CollectionReport::tracked`]): a bound on the memory the cycle
+    /// garbage took between collections.
+    pub max_tracked: usize,
     /// The latest collection (automatic or on demand).
     pub last: CollectionReport,
 }
@@ -196,6 +203,7 @@ impl<P: RuntimePolicy> RuntimeInner<P> {
             sets.retain(|set| Arc::strong_count(set) > 1 || set.len() > 0);
             sets.clone()
         };
+        let tracked = members(&sets);
         // SAFETY: `stop` stopped the world (the caller's contract).
         let found = unsafe { scan::find_garbage::<P>(&sets) };
         drop(stopped);
@@ -203,6 +211,7 @@ impl<P: RuntimePolicy> RuntimeInner<P> {
         let report = CollectionReport {
             scanned: found.scanned,
             unreachable: found.garbage.len(),
+            tracked,
             pause,
         };
         self.with_gil(|| release(found.garbage, &self.singletons.none));
@@ -215,6 +224,7 @@ impl<P: RuntimePolicy> RuntimeInner<P> {
         stats.unreachable += report.unreachable as u64;
         stats.total_pause += pause;
         stats.max_pause = stats.max_pause.max(pause);
+        stats.max_tracked = stats.max_tracked.max(tracked);
         stats.last = report;
         drop(stats);
         span.record("scanned", report.scanned);
