@@ -251,18 +251,31 @@ impl<P: RuntimePolicy> Mutator<P> {
     }
 
     /// Adds a batch of container allocations to the runtime's total, and
-    /// collects if that made a collection due.
+    /// collects if that made a collection due. If another thread's
+    /// collection is running, this one first waits for it to end (see
+    /// "Back-pressure" in [`collect`](crate::collect)), then collects only
+    /// if a collection is still due.
     #[cold]
     #[inline(never)] // once per `ALLOCATION_BATCH` container allocations
     fn report_allocations(&self) {
         self.allocations.set(0);
-        if self
-            .runtime()
-            .gc
-            .note_allocations(crate::collect::ALLOCATION_BATCH)
-        {
-            self.collect();
+        let gc = &self.runtime().gc;
+        if !gc.note_allocations(crate::collect::ALLOCATION_BATCH) {
+            return;
         }
+        if gc.collecting_elsewhere() && !self.detached.get() {
+            // Detached while waiting, so that a collection that starts
+            // meanwhile does not wait for this mutator to park.
+            self.blocking(|| gc.wait_for_collection());
+            // Merged and flushed now: the collection's garbage that this
+            // thread owns was queued to it while it was detached, and waits
+            // for its merge to be freed.
+            self.full_safepoint();
+            if !gc.is_due() {
+                return;
+            }
+        }
+        self.collect();
     }
 
     /// `None`.

@@ -74,6 +74,8 @@ all_policies! {
     concurrent_mutators_collect,
     /// Four interpreters making only garbage cycles keep the tracked set within a few thresholds.
     concurrent_garbage_stays_bounded,
+    /// The threshold grows with live data, so garbage made beside a large live heap is collected rarely.
+    threshold_grows_with_live_data,
     /// A container outlives its interpreter and runtime; its orphaned tracked set goes with it.
     container_outlives_its_runtime,
 }
@@ -456,10 +458,12 @@ fn concurrent_mutators_collect<P: RuntimePolicy + 'static>(runtime: Runtime<P>) 
 
 /// The collector must keep up with several interpreters that make garbage at
 /// once: whatever the policy, no collection may find more containers tracked
-/// than the live ones plus a few thresholds' worth of allocations (those
-/// since the last collection, and the last collection's garbage still
-/// waiting for its owners' merge or its epoch). A threshold that grew with
-/// the garbage would let each collection find more than the last.
+/// than the live ones plus a few collection intervals' worth of allocations
+/// (an interval is the threshold plus what each worker allocates before it
+/// reports a batch or waits for a running collection): those since the last
+/// collection, and the garbage of the last few still waiting for its
+/// owners' merge or its epoch. A threshold that grew with the garbage would
+/// let each collection find more than the last.
 fn concurrent_garbage_stays_bounded<P: RuntimePolicy + 'static>(runtime: Runtime<P>) {
     const WORKERS: usize = 4;
     const LIVE: usize = 250;
@@ -493,9 +497,8 @@ fn concurrent_garbage_stays_bounded<P: RuntimePolicy + 'static>(runtime: Runtime
         assert_eq!(thread.join().unwrap(), LIVE);
     }
     let stats = runtime.gc_stats();
-    let bound = WORKERS * LIVE
-        + 4 * THRESHOLD
-        + 2 * WORKERS * brisk_runtime::collect::ALLOCATION_BATCH as usize;
+    let interval = THRESHOLD + 2 * WORKERS * brisk_runtime::collect::ALLOCATION_BATCH as usize;
+    let bound = WORKERS * LIVE + 4 * interval;
     assert!(
         stats.max_tracked <= bound,
         "{}: a collection found {} containers tracked, over {bound}: {stats:?}",
@@ -503,6 +506,34 @@ fn concurrent_garbage_stays_bounded<P: RuntimePolicy + 'static>(runtime: Runtime
         stats.max_tracked
     );
     assert!(stats.collections >= 10, "{}: {stats:?}", P::NAME);
+}
+
+/// Collection work stays proportional to allocation: once a live heap many
+/// times the threshold has survived a collection, making twice that much
+/// garbage takes one or two collections, not one per threshold.
+fn threshold_grows_with_live_data<P: RuntimePolicy>(runtime: Runtime<P>) {
+    const THRESHOLD: usize = 500;
+    const LIVE: usize = 40 * THRESHOLD;
+    let m = runtime.new_interpreter("main").attach();
+    runtime.set_gc_threshold(Some(THRESHOLD));
+    let live: Vec<_> = (0..LIVE).map(|_| m.list(vec![])).collect();
+    // Twice, so that the live heap is found alive by two scans in a row.
+    m.collect();
+    m.collect();
+    let before = runtime.gc_stats().collections;
+    for _ in 0..2 * LIVE {
+        let list = m.list(vec![]);
+        list.push(list.clone()).unwrap();
+        m.safepoint();
+    }
+    let collections = runtime.gc_stats().collections - before;
+    assert!(
+        (1..=2).contains(&collections),
+        "{}: {collections} collections for {} garbage beside {LIVE} live",
+        P::NAME,
+        2 * LIVE
+    );
+    drop(live);
 }
 
 fn container_outlives_its_runtime<P: RuntimePolicy + 'static>(runtime: Runtime<P>) {

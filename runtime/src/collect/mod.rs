@@ -12,8 +12,8 @@
 //!   [`ALLOCATION_BATCH`] (the per-thread buffering of CPython's
 //!   free-threaded build, which keeps the shared counter off the allocation
 //!   path). When the total since the last collection passes the threshold —
-//!   [`DEFAULT_THRESHOLD`], or the number of containers that survived the
-//!   last collection if that is larger, so collection work stays
+//!   [`DEFAULT_THRESHOLD`], or the number of live containers the last
+//!   collection found if that is larger, so collection work stays
 //!   proportional to allocation — the allocating mutator collects. Any
 //!   mutator can also call [`Mutator::collect`](crate::Mutator::collect).
 //! * **Collecting** (`collect/scan.rs`): the collector stops the world, so every
@@ -31,6 +31,35 @@
 //! reach the header, so a count can be higher than the truth during a
 //! collection. That is safe: the object looks externally referenced and is
 //! kept; a later collection, after the decrement lands, frees it.
+//!
+//! # Keeping up with several mutators
+//!
+//! The threshold must follow the live data, never the garbage: if garbage
+//! raised it, the next collection would come later and find more garbage,
+//! which would raise it again, and memory would grow without bound while
+//! only one collection in a while ran, with a pause as long as the heap.
+//! One mutator alone never shows this; several allocating while one of
+//! them collects do. Three rules keep the threshold and the garbage
+//! between collections bounded:
+//!
+//! * **Counted in the stopped world.** The survivor count is taken, and the
+//!   allocation count restarted, before the world resumes. Afterwards the
+//!   other mutators allocate while the collector releases the garbage; a
+//!   count taken after the release would take their new containers for
+//!   survivors and forget their allocations.
+//! * **Survivors are long-lived.** A container counts as live data only if
+//!   this scan and an earlier one both found it alive, as CPython counts
+//!   `long_lived_total` from its oldest generation, and never once a scan
+//!   condemned it (`scan.rs`). Garbage can look alive for a collection or
+//!   two after it is made or found: under biased counting its last
+//!   decrement waits in its owner's queue until the owner's merge, and under
+//!   [`Deferred`](crate::Deferred) it waits an epoch.
+//! * **Back-pressure.** A mutator whose allocations make a collection due
+//!   while another thread's collection runs waits (detached) for it to end,
+//!   merges, and then collects if one is still due. Releasing the garbage
+//!   can take longer than the other mutators take to make as much again;
+//!   without the wait, what they allocate during a release would be
+//!   unbounded, and each collection would start with more than the last.
 //!
 //! # What the collector cannot free
 //!
@@ -50,16 +79,14 @@
 pub(crate) mod scan;
 pub(crate) mod tracked;
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
+use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
 use crate::object::Ref;
 use crate::policy::RuntimePolicy;
 use crate::runtime::RuntimeInner;
-use crate::sync::{
-    lock, AtomicBool, AtomicUsize, Mutex,
-    Ordering::{Acquire, Relaxed, Release},
-};
+use crate::sync::{lock, AtomicUsize, Condvar, Mutex, Ordering::Relaxed};
 use tracked::TrackedSet;
 
 /// Container allocations a mutator counts locally before adding them to the
@@ -117,10 +144,15 @@ pub(crate) struct GcState {
     threshold: AtomicUsize,
     /// Container allocations reported since the last collection.
     allocations: AtomicUsize,
-    /// Containers tracked after the last collection.
+    /// The live containers the last collection found (see
+    /// [`scan::Found::survivors`]), counted while the world was stopped.
     survivors: AtomicUsize,
-    /// A collection is running: a second one started meanwhile is skipped.
-    collecting: AtomicBool,
+    /// The thread running a collection, if one is: a second collection
+    /// started meanwhile is skipped, and a mutator whose allocations made a
+    /// collection due waits on `collection_ended` for this one to end.
+    collector: Mutex<Option<ThreadId>>,
+    /// Signalled when `collector` goes back to `None`.
+    collection_ended: Condvar,
     /// Totals, updated after each collection.
     stats: Mutex<GcStats>,
 }
@@ -132,7 +164,8 @@ impl GcState {
             threshold: AtomicUsize::new(DEFAULT_THRESHOLD),
             allocations: AtomicUsize::new(0),
             survivors: AtomicUsize::new(0),
-            collecting: AtomicBool::new(false),
+            collector: Mutex::new(None),
+            collection_ended: Condvar::new(),
             stats: Mutex::new(GcStats::default()),
         }
     }
@@ -163,9 +196,44 @@ impl GcState {
     pub(crate) fn note_allocations(&self, batch: u32) -> bool {
         // Relaxed: counters for a heuristic; no data is published through
         // them.
-        let threshold = self.threshold.load(Relaxed);
         let total = self.allocations.fetch_add(batch as usize, Relaxed) + batch as usize;
+        self.due_after(total)
+    }
+
+    /// Whether the allocations reported since the last collection make one
+    /// due.
+    pub(crate) fn is_due(&self) -> bool {
+        // Relaxed: as in `note_allocations`.
+        self.due_after(self.allocations.load(Relaxed))
+    }
+
+    /// Whether `total` allocations since the last collection make one due.
+    fn due_after(&self, total: usize) -> bool {
+        // Relaxed: as in `note_allocations`.
+        let threshold = self.threshold.load(Relaxed);
         threshold != 0 && total >= threshold.max(self.survivors.load(Relaxed))
+    }
+
+    /// Whether a thread other than the caller is running a collection.
+    pub(crate) fn collecting_elsewhere(&self) -> bool {
+        lock(&self.collector).is_some_and(|id| id != thread::current().id())
+    }
+
+    /// Waits until no thread other than the caller is running a
+    /// collection. Call it detached (inside
+    /// [`Mutator::blocking`](crate::Mutator::blocking)): the collection
+    /// stops the world, and must not wait for the waiter.
+    #[cold]
+    #[inline(never)] // only when allocation outruns a running collection
+    pub(crate) fn wait_for_collection(&self) {
+        let me = thread::current().id();
+        let mut collector = lock(&self.collector);
+        while collector.is_some_and(|id| id != me) {
+            collector = self
+                .collection_ended
+                .wait(collector)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
     }
 }
 
@@ -177,16 +245,16 @@ impl<P: RuntimePolicy> RuntimeInner<P> {
     /// running.
     pub(crate) fn collect<W>(&self, stop: impl FnOnce() -> W) -> CollectionReport {
         let gc = &self.gc;
-        // Acquire: pairs with the Release in `Collecting::drop`, so this
-        // collection starts after the previous one's updates.
-        if gc
-            .collecting
-            .compare_exchange(false, true, Acquire, Relaxed)
-            .is_err()
         {
-            return CollectionReport::default();
+            // The lock orders this collection after the previous one's
+            // updates.
+            let mut collector = lock(&gc.collector);
+            if collector.is_some() {
+                return CollectionReport::default();
+            }
+            *collector = Some(thread::current().id());
         }
-        let _collecting = Collecting(&gc.collecting);
+        let _collecting = Collecting(gc);
         let span = tracing::info_span!(
             target: "brisk::gc",
             "collect",
@@ -206,6 +274,11 @@ impl<P: RuntimePolicy> RuntimeInner<P> {
         let tracked = members(&sets);
         // SAFETY: `stop` stopped the world (the caller's contract).
         let found = unsafe { scan::find_garbage::<P>(&sets) };
+        // Counted here, in the stopped world, not after the release below:
+        // see "Counted in the stopped world" in the module docs. Relaxed:
+        // heuristics (see `note_allocations`).
+        gc.survivors.store(found.survivors, Relaxed);
+        gc.allocations.store(0, Relaxed);
         drop(stopped);
         let pause = start.elapsed();
         let report = CollectionReport {
@@ -214,10 +287,15 @@ impl<P: RuntimePolicy> RuntimeInner<P> {
             tracked,
             pause,
         };
-        self.with_gil(|| release(found.garbage, &self.singletons.none));
-        // Relaxed: heuristics (see `note_allocations`).
-        gc.allocations.store(0, Relaxed);
-        gc.survivors.store(members(&sets), Relaxed);
+        self.with_gil(|| {
+            release(found.garbage, &self.singletons.none);
+            if P::COALESCES {
+                // The release's decrements wait in this thread's buffer, and
+                // then an epoch; flushed now, the garbage is freed a
+                // collection sooner than at this thread's next safepoint.
+                brisk_gc::safepoint();
+            }
+        });
         let mut stats = lock(&gc.stats);
         stats.collections += 1;
         stats.scanned += report.scanned as u64;
@@ -239,13 +317,14 @@ pub(crate) fn members(sets: &[Arc<TrackedSet>]) -> usize {
     sets.iter().map(|set| set.len()).sum()
 }
 
-/// Ends a collection, also when a native type's `trace` or `clear` panics.
-struct Collecting<'a>(&'a AtomicBool);
+/// Ends a collection, also when a native type's `trace` or `clear` panics,
+/// and wakes the mutators waiting for it.
+struct Collecting<'a>(&'a GcState);
 
 impl Drop for Collecting<'_> {
     fn drop(&mut self) {
-        // Release: pairs with the Acquire of the next collection's exchange.
-        self.0.store(false, Release);
+        *lock(&self.0.collector) = None;
+        self.0.collection_ended.notify_all();
     }
 }
 

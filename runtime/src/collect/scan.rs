@@ -37,6 +37,17 @@
 //! frozen objects, so no reference from one can explain a count here, and
 //! frozen cycles are freed by their component count
 //! ([`freeze`](crate::freeze)), not by scanning.
+//!
+//! # Survivors
+//!
+//! The scan also counts the live data the next threshold follows (see
+//! "Keeping up with several mutators" in the [collector's docs](super)):
+//! tracked containers found alive by this scan that an earlier scan also
+//! found alive, plus the frozen ones. Each container's mark remembers the
+//! last scan: a container allocated since then has no mark (it may be
+//! garbage whose decrements have not landed yet), and one a scan found to
+//! be garbage keeps the node number [`CONDEMNED`] for good, however many
+//! scans see it again before the counting protocol frees it.
 
 use core::ptr::NonNull;
 
@@ -47,6 +58,12 @@ use crate::object::{Kind, Object, Ref};
 use crate::policy::RuntimePolicy;
 use crate::sync::{lazy_global, AtomicU32, Ordering::Relaxed};
 
+/// The node number in the mark of a container that a collection found to
+/// be garbage: it is being freed (its last decrements wait in its owner's
+/// queue or for an epoch), so later scans do not count it as live data.
+/// Nothing can reach garbage again, so the mark never needs clearing.
+pub(crate) const CONDEMNED: u32 = u32::MAX;
+
 /// One scanned object.
 struct Node<P: RuntimePolicy> {
     object: NonNull<Object<P>>,
@@ -54,6 +71,12 @@ struct Node<P: RuntimePolicy> {
     gc_refs: isize,
     /// Reachable from a node with `gc_refs > 0` (step 3).
     alive: bool,
+    /// An earlier collection scanned it and found it alive: a container
+    /// that has outlived a collection, as opposed to one allocated since the
+    /// last (which may be garbage whose decrements are still on their way).
+    long_lived: bool,
+    /// An earlier collection found it to be garbage (see [`CONDEMNED`]).
+    condemned: bool,
 }
 
 /// The scanned objects. A container's node number is in its link's
@@ -88,6 +111,10 @@ pub(crate) struct Found<P: RuntimePolicy> {
     pub(crate) scanned: usize,
     /// The garbage, each with a counted reference taken by the scan.
     pub(crate) garbage: Vec<Ref<P>>,
+    /// Tracked containers that are live data: frozen, or found alive by this
+    /// scan and an earlier one (CPython's `long_lived_total`). What the next
+    /// threshold is proportional to.
+    pub(crate) survivors: usize,
 }
 
 /// Whether `object` can be a node: a container or tuple that is not frozen.
@@ -107,17 +134,24 @@ fn count_of<P: RuntimePolicy>(object: &Object<P>) -> Option<isize> {
 
 impl<P: RuntimePolicy> Scan<P> {
     fn add(&mut self, object: NonNull<Object<P>>, gc_refs: isize) {
-        let node = u32::try_from(self.nodes.len()).expect("fewer than 2^32 tracked objects");
+        let node = u32::try_from(self.nodes.len())
+            .ok()
+            .filter(|&node| node != CONDEMNED)
+            .expect("fewer than 2^32 - 1 tracked objects");
         // SAFETY: `object` is alive (its count is not zero) and the world is
         // stopped.
         let object_ref = unsafe { object.as_ref() };
+        let (mut long_lived, mut condemned) = (false, false);
         if object_ref.kind().is_tracked() {
             // SAFETY: a tracked container, world stopped.
-            unsafe {
-                *tracked::mark_of(object_ref) = ScanMark {
-                    stamp: self.stamp,
-                    node,
-                }
+            let mark = unsafe { &mut *tracked::mark_of(object_ref) };
+            // Only this runtime's collections mark its containers, so a
+            // mark of any earlier stamp is one of this runtime's scans.
+            condemned = mark.node == CONDEMNED;
+            long_lived = *mark != ScanMark::NONE && !condemned;
+            *mark = ScanMark {
+                stamp: self.stamp,
+                node,
             };
         } else {
             self.tuples.insert(object.as_ptr() as usize, node);
@@ -126,6 +160,8 @@ impl<P: RuntimePolicy> Scan<P> {
             object,
             gc_refs,
             alive: false,
+            long_lived,
+            condemned,
         });
     }
 
@@ -208,6 +244,7 @@ impl<P: RuntimePolicy> Scan<P> {
 pub(crate) unsafe fn find_garbage<P: RuntimePolicy>(
     sets: &[std::sync::Arc<TrackedSet>],
 ) -> Found<P> {
+    let mut frozen = 0;
     let mut scan = Scan {
         nodes: Vec::with_capacity(super::members(sets)),
         stamp: next_stamp(),
@@ -219,6 +256,7 @@ pub(crate) unsafe fn find_garbage<P: RuntimePolicy>(
             // and unlinking waits for the set's lock, which we hold.
             let member = unsafe { object.as_ref() };
             if member.is_frozen() {
+                frozen += 1;
                 return;
             }
             if let Some(count) = count_of(member) {
@@ -228,16 +266,28 @@ pub(crate) unsafe fn find_garbage<P: RuntimePolicy>(
     }
     scan.subtract_internal();
     scan.mark_alive();
-    let garbage = scan
-        .nodes
-        .iter()
-        .filter(|node| !node.alive)
+    let mut survivors = frozen;
+    let mut garbage = Vec::new();
+    for node in &scan.nodes {
         // SAFETY: garbage is referenced only by other garbage, which nobody
-        // can reach, so it stays allocated until we count it here.
-        .map(|node| unsafe { node.object.as_ref() }.to_ref())
-        .collect();
+        // can reach, and live nodes are alive: either stays allocated while
+        // the world is stopped.
+        let object = unsafe { node.object.as_ref() };
+        let tracked = object.kind().is_tracked();
+        if tracked && (node.condemned || !node.alive) {
+            // Condemned now, or still (this scan overwrote the mark).
+            // SAFETY: a tracked container, world stopped.
+            unsafe { (*tracked::mark_of(object)).node = CONDEMNED };
+        }
+        if node.alive {
+            survivors += usize::from(tracked && node.long_lived);
+        } else {
+            garbage.push(object.to_ref());
+        }
+    }
     Found {
         scanned: scan.nodes.len(),
         garbage,
+        survivors,
     }
 }

@@ -67,7 +67,8 @@ pub(crate) struct GcLink {
     mark: ScanMark,
 }
 
-/// Which node a collection made of an object.
+/// Which node a collection made of an object; a node number of
+/// `scan::CONDEMNED` says that the collection found it to be garbage.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ScanMark {
     /// The collection's stamp (never 0; see `scan`).
@@ -77,7 +78,7 @@ pub(crate) struct ScanMark {
 }
 
 impl ScanMark {
-    const NONE: ScanMark = ScanMark { stamp: 0, node: 0 };
+    pub(crate) const NONE: ScanMark = ScanMark { stamp: 0, node: 0 };
 }
 
 /// A tracked object in memory: its link, then the object a `Ref` points at.
