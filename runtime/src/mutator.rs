@@ -43,44 +43,47 @@ std::thread_local! {
     static RUNNING: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
+/// One of this thread's lists of runtime keys (`GIL_HELD`, `RUNNING`).
+type KeyList = std::thread::LocalKey<RefCell<Vec<usize>>>;
+
+/// Whether `list` holds `key` (false once the thread-local is gone).
+fn lists(list: &'static KeyList, key: usize) -> bool {
+    list.try_with(|keys| keys.borrow().contains(&key))
+        .unwrap_or(false)
+}
+
+/// Adds `key` to `list`, or removes one entry of it.
+fn set_listed(list: &'static KeyList, key: usize, listed: bool) {
+    let _ = list.try_with(|keys| {
+        let mut keys = keys.borrow_mut();
+        if listed {
+            keys.push(key);
+        } else if let Some(i) = keys.iter().position(|&k| k == key) {
+            keys.swap_remove(i);
+        }
+    });
+}
+
 /// Whether the calling thread runs a mutator of runtime `key` (attached,
 /// not inside `blocking`).
 pub(crate) fn runs_mutator_of(key: usize) -> bool {
-    RUNNING
-        .try_with(|running| running.borrow().contains(&key))
-        .unwrap_or(false)
+    lists(&RUNNING, key)
 }
 
 /// Records that the calling thread starts or stops running a mutator of
 /// runtime `key`.
 fn set_running(key: usize, running: bool) {
-    let _ = RUNNING.try_with(|list| {
-        let mut list = list.borrow_mut();
-        if running {
-            list.push(key);
-        } else if let Some(i) = list.iter().position(|&k| k == key) {
-            list.swap_remove(i);
-        }
-    });
+    set_listed(&RUNNING, key, running);
 }
 
 /// Whether the calling thread holds the global lock of runtime `key`.
 pub(crate) fn holds_gil(key: usize) -> bool {
-    GIL_HELD
-        .try_with(|held| held.borrow().contains(&key))
-        .unwrap_or(false)
+    lists(&GIL_HELD, key)
 }
 
 /// Records whether the calling thread holds the global lock of runtime `key`.
 pub(crate) fn set_gil_held(key: usize, held: bool) {
-    let _ = GIL_HELD.try_with(|list| {
-        let mut list = list.borrow_mut();
-        if held {
-            list.push(key);
-        } else if let Some(i) = list.iter().position(|&k| k == key) {
-            list.swap_remove(i);
-        }
-    });
+    set_listed(&GIL_HELD, key, held);
 }
 
 /// A thread attached to an interpreter. Not `Send`: it is this thread's
