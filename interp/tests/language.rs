@@ -114,6 +114,31 @@ fn closures_capture_variables_not_values() {
     );
 }
 
+/// Each iteration of a `for` has its own binding of the loop variable, so
+/// closures made in the body keep the value of their iteration; `set!` of
+/// the variable in the body still steers the loop.
+#[test]
+fn closures_made_in_a_for_loop_keep_their_iteration() {
+    prints(
+        "(define fs (list))
+         (for (i 0 3) (push! fs (lambda () i)))
+         (print (map (lambda (f) (f)) fs))",
+        "[0, 1, 2]\n",
+    );
+    prints(
+        "(define fs (list))
+         (for (i 0 10) (push! fs (lambda () i)) (set! i (+ i 4)))
+         (print (map (lambda (f) (f)) fs))",
+        "[4, 9]\n",
+    );
+    prints(
+        "(define fs (list))
+         (for (i 6 0 -2) (push! fs (lambda () (* i 10))))
+         (print (map (lambda (f) (f)) fs))",
+        "[60, 40, 20]\n",
+    );
+}
+
 #[test]
 fn tail_calls_run_in_constant_stack() {
     prints(
