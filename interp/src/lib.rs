@@ -21,8 +21,9 @@
 //! * **Forms**: `define` (globals at top level, locals in bodies; internal
 //!   defines may call each other), `set!`, `lambda` (closures), `let`,
 //!   `let*`, `if`, `cond` (with `else`), `when`, `unless`, `while`,
-//!   `for` (`(for (i 0 n) …)`), `begin`, `and`, `or`, `quote`. Calls in tail
-//!   position are proper tail calls.
+//!   `for` (`(for (i 0 n) …)`, with a fresh `i` each iteration, so
+//!   closures made in the body keep their own), `begin`, `and`, `or`,
+//!   `quote`. Calls in tail position are proper tail calls.
 //! * **Builtins**: arithmetic and comparison, strings, lists, tuples, dicts
 //!   (see [`builtins`]), and in the prelude `map`, `filter`, `for-each`,
 //!   `reduce`, written in the language.

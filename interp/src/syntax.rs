@@ -751,6 +751,13 @@ impl Lowerer<'_> {
     /// `(for (i start end [step]) body…)`: `i` counts from `start` by
     /// `step` (default 1) up to, not including, `end` (down to, for a
     /// negative step).
+    ///
+    /// Each iteration has its own `i`. When no closure captures `i`, that
+    /// is one slot counted in place. When one does, `i` lives in a cell,
+    /// and the count is kept in a hidden slot instead: each iteration
+    /// declares `i` afresh (a new cell) from the count, and its end copies
+    /// `i` back before stepping, so a closure keeps its iteration's value
+    /// and a `set!` of `i` in the body still steers the loop.
     fn for_form(&mut self, args: &[Sexp], span: Span) -> Lowered {
         let header = args.first().and_then(Sexp::as_list);
         let Some(header @ [var, start, end, ..]) = header else {
@@ -767,18 +774,26 @@ impl Lowerer<'_> {
             None => Expr::Const(Constant::Int(1), span),
         };
         self.push_scope();
-        let counter = self.declare(name);
+        let variable = self.declare(name);
         let limit = self.declare(" for-end");
         let increment = self.declare(" for-step");
         let body = self.exprs(&args[1..]);
+        let counter = if self.current().locals[variable as usize].captured {
+            self.declare(" for-count")
+        } else {
+            variable
+        };
         let slots = self.pop_scope();
         let mut body = body?;
         let get = |slot| Expr::Get(Var::Local(slot), span);
+        if counter != variable {
+            body.insert(0, Expr::Declare(variable, Box::new(get(counter)), span));
+        }
         body.push(Expr::Set(
             Var::Local(counter),
             Box::new(Expr::Prim(
                 Op::Binary(Binary::Add),
-                vec![get(counter), get(increment)],
+                vec![get(variable), get(increment)],
                 span,
             )),
             span,
