@@ -139,6 +139,22 @@ fn closures_made_in_a_for_loop_keep_their_iteration() {
     );
 }
 
+/// `equal?` compares data of any depth: two linked lists 100,000 cells
+/// long, equal and differing only in the last cell.
+#[test]
+fn equal_compares_deeply_nested_data() {
+    prints(
+        "(define (chain n last)
+           (let ((cell (list last)))
+             (for (i 0 n) (set! cell (list i cell)))
+             cell))
+         (print (equal? (chain 100000 'end) (chain 100000 'end))
+                (equal? (chain 100000 'end) (chain 100000 'other))
+                (= (chain 100000 1) (chain 100000 1.0)))",
+        "#t #f #t\n",
+    );
+}
+
 #[test]
 fn tail_calls_run_in_constant_stack() {
     prints(
