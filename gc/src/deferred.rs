@@ -48,15 +48,15 @@
 
 use core::ptr::NonNull;
 
-use brisk_refcount::policy::{forwarded_decref, forwarded_incref};
-use brisk_refcount::{biased, Dealloc, RcHeader, RcPolicy};
+use brisk_refcount::policy_kit::{self, forwarded_decref, forwarded_incref};
+use brisk_refcount::{embed, Dealloc, RcHeader, RcPolicy};
 
 use crate::mutator::{self, defer_decrement};
 
 /// The epoch-deferred, coalescing policy. See the [module docs](self).
 pub enum Deferred {}
 
-// SAFETY: frees happen only through `biased::free` on a count that reached
+// SAFETY: frees happen only through `policy_kit::free` on a count that reached
 // zero, either on the owner thread for a never-published object, or through a
 // decrement applied an epoch after issue (see the module docs and
 // `papers/design.md`); loom models in `gc/tests/loom_*.rs`.
@@ -65,12 +65,12 @@ unsafe impl RcPolicy for Deferred {
 
     #[inline]
     fn new_header() -> RcHeader {
-        biased::new_header()
+        embed::new_header()
     }
 
     #[inline]
     fn new_header_unpolled() -> RcHeader {
-        biased::new_header_unpolled()
+        policy_kit::new_header_unpolled()
     }
 
     #[inline(always)]
@@ -85,7 +85,7 @@ unsafe impl RcPolicy for Deferred {
         // SAFETY: forwarded from the caller; both functions count a
         // reference the caller holds, from any thread (a forwarded header
         // on its target, through this policy).
-        unsafe { biased::incref_with(header, forwarded_incref::<Deferred>, non_owner_incref) }
+        unsafe { policy_kit::incref_with(header, forwarded_incref::<Deferred>, non_owner_incref) }
     }
 
     #[inline(always)]
@@ -99,7 +99,7 @@ unsafe impl RcPolicy for Deferred {
         // `deferred_zero_local` upholds `merge_zero_local`'s contract (it
         // defers what that would apply).
         unsafe {
-            biased::decref_with(
+            policy_kit::decref_with(
                 header,
                 dealloc,
                 forwarded_decref::<Deferred>,
@@ -121,7 +121,7 @@ unsafe impl RcPolicy for Deferred {
         // SAFETY: forwarded from the caller; as in `decref`, with the
         // releasing variants of the zero-local and non-owner paths.
         unsafe {
-            biased::release_with(
+            policy_kit::release_with(
                 header,
                 dealloc,
                 forwarded_decref::<Deferred>,
@@ -140,13 +140,13 @@ unsafe impl RcPolicy for Deferred {
     #[inline]
     unsafe fn try_incref(header: &RcHeader) -> bool {
         // SAFETY: forwarded from the caller.
-        unsafe { biased::try_incref(header) }
+        unsafe { embed::try_incref(header) }
     }
 
     fn is_unique(header: &RcHeader) -> bool {
         // Only a never-published object's count is exact: once published,
         // other threads' buffers may hold references not yet applied.
-        biased::is_owned_by_current_thread(header)
+        embed::is_owned_by_current_thread(header)
             && header.local_count() == 1
             && header.shared_word().raw() == 0
     }
@@ -159,22 +159,22 @@ unsafe impl RcPolicy for Deferred {
     fn exact_count(header: &RcHeader) -> Option<usize> {
         // Exact only where no buffer can hold an unapplied count: an object
         // its owner never let another thread touch.
-        (biased::is_owned_by_current_thread(header) && header.shared_word().raw() == 0)
+        (embed::is_owned_by_current_thread(header) && header.shared_word().raw() == 0)
             .then(|| header.local_count() as usize)
     }
 
     #[inline]
     unsafe fn adopt(header: &RcHeader) {
         // SAFETY: forwarded from the caller.
-        unsafe { biased::adopt(header) }
+        unsafe { policy_kit::adopt(header) }
     }
 }
 
-// SAFETY: the owner path is `Biased`'s (`biased::incref_with` and
+// SAFETY: the owner path is `Biased`'s (`policy_kit::incref_with` and
 // `decref_with` with the owner branch unchanged), so a reference the owner
 // holds may be counted on `local`; the transitions away from the owner are
 // `Biased`'s, and the zero-local and queue merges here end at `local`
-// `DISOWNED` (`biased::explicit_merge`).
+// `DISOWNED` (`policy_kit::explicit_merge`).
 unsafe impl brisk_refcount::OwnerBiased for Deferred {}
 
 /// Non-owner increment of a mortal object: buffer (or publish and apply,
@@ -189,9 +189,9 @@ unsafe fn non_owner_incref(header: &RcHeader) {
         // Detached: publish, then apply at once (an increment may always be
         // applied early).
         // SAFETY: reference held.
-        unsafe { biased::mark_published(header) };
+        unsafe { policy_kit::mark_published(header) };
         // SAFETY: reference held.
-        unsafe { biased::shared_incref_by(header, 1) };
+        unsafe { policy_kit::shared_incref_by(header, 1) };
     }
 }
 
@@ -208,7 +208,7 @@ unsafe fn non_owner_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
     if !mutator::record(header, -1, Some(dealloc)) {
         // Detached: publish, then give the reference up one epoch later.
         // SAFETY: reference held.
-        unsafe { biased::mark_published(h) };
+        unsafe { policy_kit::mark_published(h) };
         // SAFETY: the caller's reference is given up one epoch later.
         unsafe { defer_decrement(header, 1, dealloc) };
     }
@@ -227,7 +227,7 @@ unsafe fn deferred_zero_local(header: NonNull<RcHeader>, dealloc: Dealloc) {
     // SAFETY: forwarded from the caller.
     if unsafe { deferred_zero_local_release(header, dealloc) } {
         // SAFETY: private, count zero.
-        unsafe { biased::free(header, dealloc) };
+        unsafe { policy_kit::free(header, dealloc) };
     }
 }
 
@@ -260,7 +260,7 @@ unsafe fn deferred_zero_local_release(header: NonNull<RcHeader>, dealloc: Deallo
     // given up one epoch later, after every increment buffered now
     // (module docs, "The invariant").
     // SAFETY: owner thread.
-    unsafe { biased::explicit_merge(h, 1) };
+    unsafe { policy_kit::explicit_merge(h, 1) };
     // SAFETY: the owner's last reference, given up one epoch later.
     unsafe { defer_decrement(header, 1, dealloc) };
     false
@@ -281,7 +281,8 @@ unsafe fn non_owner_release(header: NonNull<RcHeader>, dealloc: Dealloc) -> bool
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use brisk_refcount::{Brc, SharedState, SharedWord};
+    use brisk_refcount::policy_kit::{SharedState, SharedWord};
+    use brisk_refcount::Brc;
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::Arc;
 

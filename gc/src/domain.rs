@@ -37,7 +37,8 @@
 
 use core::ptr::NonNull;
 
-use brisk_refcount::{biased, Dealloc, MergeFn, RcHeader};
+use brisk_refcount::policy_kit::{self, MergeFn};
+use brisk_refcount::{Dealloc, RcHeader};
 use crossbeam_epoch::{Collector, Guard};
 
 use crate::sync::{lazy_global, AtomicUsize, Ordering::Relaxed};
@@ -147,7 +148,7 @@ impl DecrementBatch {
                 // SAFETY: one epoch has passed since these references were
                 // given up, so every increment buffered before that has been
                 // applied; see `papers/design.md`, "Deferred reconciliation".
-                unsafe { biased::shared_decref_by(header.0, n, dealloc, merge) };
+                unsafe { policy_kit::shared_decref_by(header.0, n, dealloc, merge) };
             }
             let stats = self::domain();
             // Relaxed: statistics.

@@ -55,7 +55,8 @@
 use core::cell::{Cell, OnceCell, RefCell};
 use core::ptr::{self, NonNull};
 
-use brisk_refcount::{biased, stats, Dealloc, MergeFn, RcHeader};
+use brisk_refcount::policy_kit::{self, MergeFn};
+use brisk_refcount::{stats, Dealloc, RcHeader};
 use crossbeam_epoch::{Guard, LocalHandle};
 
 use crate::buffer::{CoalescingBuffer, Recorded};
@@ -199,7 +200,7 @@ unsafe fn deferred_merge_queued(header: NonNull<RcHeader>, dealloc: Dealloc) {
     // given up one epoch later.
     // SAFETY: owner thread (or the owner exited); the queue's reference keeps
     // the object alive.
-    unsafe { biased::explicit_merge(header.as_ref(), 0) };
+    unsafe { policy_kit::explicit_merge(header.as_ref(), 0) };
     // SAFETY: the queue's reference, given up one epoch later.
     unsafe { defer_decrement(header, 1, dealloc) };
 }
@@ -213,7 +214,7 @@ unsafe fn apply_increments(header: NonNull<RcHeader>, mut delta: i64) {
     while delta > 0 {
         let step = delta.min(i64::from(u32::MAX));
         // SAFETY: forwarded from the caller.
-        unsafe { biased::shared_incref_by(header.as_ref(), step as u32) };
+        unsafe { policy_kit::shared_incref_by(header.as_ref(), step as u32) };
         delta -= step;
     }
 }
@@ -408,7 +409,7 @@ pub(crate) fn record(header: NonNull<RcHeader>, delta: i64, dealloc: Option<Deal
                 // First touch in this pin period (so also the first touch
                 // ever): publish before the first buffered operation.
                 // SAFETY: the caller holds a reference.
-                unsafe { biased::mark_published(header.as_ref()) };
+                unsafe { policy_kit::mark_published(header.as_ref()) };
             }
             must_flush
         };

@@ -12,7 +12,7 @@ mod loom_support;
 
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-use brisk_refcount::SharedState;
+use brisk_refcount::policy_kit::SharedState;
 use loom::sync::mpsc;
 use loom_support::{check, finish, spawn_gated, Drops, Obj};
 

@@ -4,7 +4,7 @@
 //! another collection step before the outer safepoint has finished.
 //!
 //! Two places run destructors inside a safepoint. Under `Biased` the queue
-//! merge itself frees (`biased::merge_queued`), so the inner safepoint runs
+//! merge itself frees (`policy_kit::merge_queued`), so the inner safepoint runs
 //! in the middle of the outer one's merge loop, whose batch vector is taken
 //! out of the thread handle for the duration. Under `Deferred` the merge
 //! only defers the queue's `-1`; the free runs in a later safepoint's

@@ -15,7 +15,8 @@ use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::thread;
 
 use brisk_gc::{AtomicSlot, Deferred};
-use brisk_refcount::{Biased, Brc, SharedState};
+use brisk_refcount::policy_kit::SharedState;
+use brisk_refcount::{Biased, Brc};
 
 /// Serialises the tests of this binary (they share the epoch domain).
 fn serial() -> MutexGuard<'static, ()> {

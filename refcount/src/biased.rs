@@ -1,9 +1,7 @@
 //! The biased protocol: owner fast path, shared slow path, queue, merge.
 //!
-//! This module is also the raw embedding API. An object model that embeds an
-//! [`RcHeader`] as the first field of its `#[repr(C)]` objects calls
-//! [`incref`] and [`decref`] (or goes through the [`Biased`](crate::Biased)
-//! policy) and supplies a [`Dealloc`] that frees one of its objects.
+//! Its functions reach users through two modules: [`crate::embed`] for an
+//! object model, [`crate::policy_kit`] for a counting policy.
 //!
 //! # Owner path
 //!
@@ -215,7 +213,7 @@ unsafe fn non_owner_incref(header: &RcHeader) {
 ///
 /// The caller holds a reference.
 #[inline(never)] // frozen members only; keeps the immortal test small where it is inlined
-pub unsafe fn forwarded_incref(header: &RcHeader) {
+pub(crate) unsafe fn forwarded_incref(header: &RcHeader) {
     if let Some(target) = header.forwarded_target() {
         // SAFETY: a forwarded header's target outlives its references.
         unsafe { shared_incref_by(target.as_ref(), 1) };
@@ -231,7 +229,7 @@ pub unsafe fn forwarded_incref(header: &RcHeader) {
 /// The caller gives up a reference; `dealloc` frees the object model's
 /// objects.
 #[inline(never)] // as `forwarded_incref`
-pub unsafe fn forwarded_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
+pub(crate) unsafe fn forwarded_decref(header: NonNull<RcHeader>, dealloc: Dealloc) {
     // SAFETY: the caller's reference keeps the header alive.
     if let Some(target) = unsafe { header.as_ref() }.forwarded_target() {
         // SAFETY: the reference was counted on the target.

@@ -4,7 +4,7 @@
 //! value (a wide pointer when `T` is unsized, as with `Arc`). Cloning and dropping it on the thread that created it costs a
 //! Relaxed load and store, as `Rc` does; on any other thread it costs what
 //! `Arc` costs, plus a merge-queue hand-off when that thread drops the last
-//! reference it can see (see [`crate::biased`]).
+//! reference it can see (see [`crate::policy_kit`]).
 //!
 //! The policy is a type parameter (default [`Biased`]) so that benchmarks can
 //! put the same handle over [`Atomic`](crate::Atomic) or
@@ -20,11 +20,11 @@
 //! frees the memory. [`Brc::downgrade`] publishes the object first, so that
 //! the owner's last local reference never frees it on the spot but goes
 //! through the CAS on the shared word that [`Weak::upgrade`] also makes;
-//! the upgrade ([`RcPolicy::try_incref`], [`biased::try_incref`]) counts up
+//! the upgrade ([`RcPolicy::try_incref`], [`embed::try_incref`](crate::embed::try_incref)) counts up
 //! on the owner thread while the owner holds a local reference, and
 //! otherwise CASes the shared word up unless it reads `Merged` with a count
 //! of zero. The argument for each state is at
-//! [`biased::try_incref`]; `papers/design.md`, "Weak references", has the
+//! [`embed::try_incref`](crate::embed::try_incref); `papers/design.md`, "Weak references", has the
 //! whole of it and `refcount/tests/loom_weak.rs` the models.
 //!
 //! # Differences from `Arc`
@@ -1124,7 +1124,7 @@ impl<T: ?Sized, P: RcPolicy> Brc<T, P> {
     /// the value, and [`Weak::upgrade`] gives a `Brc` back while a strong
     /// reference lives.
     ///
-    /// The object is published first ([`biased::mark_published`]): from
+    /// The object is published first ([`policy_kit::mark_published`](crate::policy_kit::mark_published)): from
     /// then on the owner's last local reference never frees it on the spot,
     /// but goes through the CAS on the shared word that an upgrader also
     /// makes, so the two are ordered.
@@ -1854,7 +1854,7 @@ impl<T: ?Sized + Hash, P: RcPolicy> Hash for Brc<T, P> {
 /// [`Biased`], an owner increment on the owner thread while the owner holds
 /// a local reference, and otherwise a CAS on the shared word that fails
 /// once the object is merged with a count of zero (see
-/// [`biased::try_incref`] for why each state is safe).
+/// [`embed::try_incref`](crate::embed::try_incref) for why each state is safe).
 ///
 /// ```
 /// use brisk_refcount::{Brc, Weak};
@@ -2429,7 +2429,7 @@ mod tests {
             let up = w.upgrade().expect("the owner holds it");
             assert_eq!(
                 Brc::header(&up).shared_word(),
-                crate::SharedWord::new(1, SharedState::Published)
+                crate::header::SharedWord::new(1, SharedState::Published)
             );
             (w, up)
         })

@@ -69,6 +69,33 @@
 //!
 //! Other threads read it only in those merges and for diagnostic
 //! snapshots.
+//!
+//! # The stable contract
+//!
+//! The layout is a contract with code outside this crate, C included: an
+//! embedder may read `tid` and `local` itself, and write `local`, to inline
+//! the owner's path, as `brisk-capi`'s header does. It holds for every
+//! release of this major version:
+//!
+//! | offset | field | type | meaning |
+//! |---|---|---|---|
+//! | 0 | `tid` | `u32` | owner id (1 ..= 2³² − 4); [`UNOWNED`] = 0; [`FORWARDED`] = 2³² − 3; [`IMMORTAL`] = 2³² − 2; 2³² − 1 is never stored |
+//! | 4 | `local` | `i32` | owner's references − 1 while `tid` is a thread id; [`DISOWNED`] (−2³⁰) otherwise |
+//! | 8 | `shared` | `i64` | bits 2..63: signed count ([`SHARED_ONE`] per reference); bits 0..1: [`SharedState`] (0 private, 1 published, 2 queued, 3 merged) |
+//!
+//! Size 16, alignment 8, native byte order. All three words are accessed
+//! atomically; the owner's accesses to `local` are Relaxed loads and stores.
+//! What an outside owner path may do, and nothing else:
+//!
+//! * read `tid` (Relaxed) and compare it with the calling thread's id
+//!   ([`crate::thread::attach`] returns it);
+//! * if equal, read `local`, add or subtract one, and if the result is not
+//!   negative, store it (Relaxed). A negative result is not stored: the
+//!   caller calls the library's increment or decrement instead, which
+//!   handles the overflow or the last local reference;
+//! * otherwise call the library.
+//!
+//! `shared` is written only by the library.
 
 use core::ptr::NonNull;
 
@@ -220,7 +247,7 @@ impl core::fmt::Debug for SharedWord {
 /// to the object and a pointer to its header are the same address; the
 /// type-erased [`Dealloc`](crate::Dealloc) callbacks rely on that to get back
 /// to the object. See the [crate documentation](crate) for the protocol and
-/// [`crate::biased`] for the operations.
+/// [`crate::embed`] for the operations.
 #[repr(C)]
 pub struct RcHeader {
     /// Owning thread id, [`UNOWNED`], or a marker ([`FORWARDED`],
@@ -237,8 +264,17 @@ pub struct RcHeader {
     pub(crate) shared: AtomicI64,
 }
 
-const _: () = assert!(core::mem::size_of::<RcHeader>() == 16 || cfg!(loom));
-const _: () = assert!(core::mem::align_of::<RcHeader>() == 8 || cfg!(loom));
+// The stable contract (module docs). Loom's atomics are larger.
+#[cfg(not(loom))]
+const _: () = {
+    assert!(core::mem::size_of::<RcHeader>() == 16);
+    assert!(core::mem::align_of::<RcHeader>() == 8);
+    assert!(core::mem::offset_of!(RcHeader, tid) == 0);
+    assert!(core::mem::offset_of!(RcHeader, local) == 4);
+    assert!(core::mem::offset_of!(RcHeader, shared) == 8);
+    assert!(DISOWNED == -(1 << 30));
+    assert!(SharedState::Private as i64 == 0 && SharedState::Merged as i64 == 3);
+};
 
 impl RcHeader {
     /// A header with one reference, owned by thread `tid` (counted in

@@ -28,68 +28,50 @@
 //! the owner's half reaches zero the owner folds it into the shared half and
 //! gives the object up; when another thread finds the shared half at zero it
 //! cannot tell whether the owner's half is zero too, so it queues the object
-//! to the owner, which merges it at its next [`safepoint`]. See
-//! [`biased`] for every step and the ordering argument, and
-//! [`thread`] for thread identity and exit.
+//! to the owner, which merges it at its next [`safepoint`]. The
+//! [`policy_kit`] lists every step, `src/biased.rs` argues each ordering,
+//! and [`thread`] covers thread identity and exit.
+//!
+//! # Two APIs
+//!
+//! * [`embed`]: for an object model (an interpreter's objects): the header,
+//!   counting, safepoints, thread attach and detach. This is all an
+//!   embedder needs; `runtime/examples/embed.rs` is a complete one, and the
+//!   `brisk-capi` crate offers the same to C.
+//! * [`policy_kit`]: for writing a counting policy: the hooks of the owner
+//!   path, the shared word's states, merges and ownership changes.
+//!   `brisk-gc`'s `Deferred` and the runtime's `Gil` are written with it.
+//!
+//! [`Brc`], [`Weak`] and [`LocalBrc`] are handles built on the same
+//! protocol, for Rust code that wants `Arc`'s API.
 //!
 //! # Crate map
 //!
 //! | module | concept |
 //! |---|---|
-//! | [`header`] | the 16-byte header and the shared word's states |
-//! | [`biased`] | the protocol, and the raw embedding API |
+//! | [`header`] | the 16-byte header, a stable `#[repr(C)]` contract |
+//! | `biased` | the protocol, every ordering argued |
 //! | `queue` | per-thread merge queues |
-//! | [`thread`] | never-reused thread ids, registration, thread exit |
-//! | [`policy`] | [`RcPolicy`]: [`NonAtomic`], [`Atomic`], [`Biased`] |
-//! | `brc` | [`Brc<T>`] |
+//! | [`thread`] | never-reused thread ids, attach, detach and exit |
+//! | `policy` | [`RcPolicy`]: [`NonAtomic`], [`Atomic`], [`Biased`] |
+//! | [`embed`] | the object model's API |
+//! | [`policy_kit`] | the policy writer's API |
+//! | `brc` | [`Brc<T>`], [`Weak`] |
 //! | [`local`] | [`LocalBrc`]: the owner path with the owner check made once |
 //! | [`stats`] | per-thread counters behind the `stats` feature |
-//!
-//! # Embedding
-//!
-//! An object model embeds [`RcHeader`] as the first field of its
-//! `#[repr(C)]` objects and counts through an [`RcPolicy`] or the functions
-//! in [`biased`], passing a [`Dealloc`] that frees one object:
-//!
-//! ```
-//! use core::ptr::NonNull;
-//! use brisk_refcount::{Biased, RcHeader, RcPolicy};
-//!
-//! #[repr(C)]
-//! struct Object {
-//!     header: RcHeader,
-//!     payload: u64,
-//! }
-//!
-//! /// # Safety
-//! /// `header` heads a boxed `Object` with no references left.
-//! unsafe fn free_object(header: NonNull<RcHeader>) {
-//!     drop(unsafe { Box::from_raw(header.cast::<Object>().as_ptr()) });
-//! }
-//!
-//! let obj = NonNull::from(Box::leak(Box::new(Object {
-//!     header: Biased::new_header(),
-//!     payload: 42,
-//! })));
-//! let header = obj.cast::<RcHeader>();
-//! unsafe {
-//!     Biased::incref(header.as_ref()); // two references
-//!     Biased::decref(header, free_object);
-//!     assert_eq!(obj.as_ref().payload, 42);
-//!     Biased::decref(header, free_object); // freed here
-//! }
-//! ```
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
 mod sync;
 
-pub mod biased;
+mod biased;
 mod brc;
+pub mod embed;
 pub mod header;
 pub mod local;
-pub mod policy;
+mod policy;
+pub mod policy_kit;
 mod queue;
 pub mod stats;
 #[cfg(all(test, not(loom)))]
@@ -101,7 +83,7 @@ pub use biased::safepoint;
 #[doc(hidden)]
 pub use brc::loom_blocks_freed;
 pub use brc::{Brc, CloneIntoBrc, Weak};
-pub use header::{RcHeader, SharedState, SharedWord};
+pub use header::RcHeader;
 pub use local::{owner_scope, LocalBrc, OwnerBiased, OwnerScope};
 pub use policy::{Atomic, Biased, NonAtomic, RcPolicy};
-pub use queue::{Dealloc, MergeFn};
+pub use queue::Dealloc;

@@ -43,7 +43,7 @@
 //!   `local` then reaches zero under the handle; the merge's `DISOWNED` is
 //!   what sends the handle's next clone or drop to the full path
 //!   (`refcount/tests/loom_local_slow_paths.rs`);
-//! * re-biasing to another thread (`biased::adopt`) requires that no other
+//! * re-biasing to another thread (`policy_kit::adopt`) requires that no other
 //!   thread holds a reference, which the handle is.
 //!
 //! No other thread writes `local` while a handle's thread may be using it:

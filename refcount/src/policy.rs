@@ -98,7 +98,7 @@ pub unsafe trait RcPolicy: 'static {
     ///
     /// The header's memory stays allocated for the call (a weak count holds
     /// it), and the object was published to the policy's satisfaction
-    /// ([`biased::mark_published`] for the owner-biased ones) before any
+    /// ([`mark_published`](crate::policy_kit::mark_published) for the owner-biased ones) before any
     /// thread holding no counted reference could reach it.
     unsafe fn try_incref(header: &RcHeader) -> bool;
 
@@ -420,7 +420,7 @@ unsafe impl RcPolicy for Atomic {
 /// Biased reference counting (Choi, Shull, Torrellas, PACT 2018; CPython's
 /// free-threaded build): the owner thread counts without atomics, other
 /// threads count atomically on `shared` and hand objects back through merge
-/// queues. See [`crate::biased`].
+/// queues. See [`crate::policy_kit`].
 pub enum Biased {}
 
 // SAFETY: see the module documentation of `crate::biased` and the loom models

@@ -26,7 +26,7 @@
 //!
 //! When the owner exits it marks its queue closed under the lock and merges
 //! what is left. A push that finds the queue closed fails, and the pusher
-//! merges the object itself ([`crate::biased`]'s dead-owner path): the
+//! merges the object itself (the biased protocol's dead-owner path): the
 //! owner's `local` can no longer change, and the lock made its last write
 //! visible.
 
@@ -49,7 +49,7 @@ pub type Dealloc = unsafe fn(NonNull<RcHeader>);
 /// when the owner has exited) and drops the reference the queue holds,
 /// calling the [`Dealloc`] if that was the last one.
 ///
-/// [`biased::merge_queued`](crate::biased::merge_queued) does this at once;
+/// [`merge_queued`](crate::policy_kit::merge_queued) does this at once;
 /// a policy that reconciles counts later (the epoch-deferred policy) passes
 /// its own function that merges now and defers the queue's decrement.
 ///

@@ -24,7 +24,20 @@
 //! thread-local holds the thread's handle on it; that handle's destructor is
 //! the thread-exit path.
 //!
+//! # Attaching and detaching
+//!
+//! A thread registers lazily, the first time it makes an object, and
+//! unregisters when its thread-locals are destroyed. An embedder that wants
+//! the id earlier (to mirror it in its own thread-local, as a C embedding
+//! does for an inline owner check) calls [`attach`]; one that wants the
+//! exit path to run at a point of its choosing (before a pthread's own
+//! destructors, or to hand a long-lived thread's objects over) calls
+//! [`detach`]. A thread that attaches again after detaching gets a new id:
+//! objects stamped with the old one behave as those of an exited owner.
+//!
 //! # Thread exit
+//!
+//! The same steps run from [`detach`] and from the thread-local destructor:
 //!
 //! 1. Reset the cached id to [`UNREGISTERED`]. Whatever this thread still
 //!    does (later thread-local destructors dropping handles) goes through the
@@ -35,7 +48,7 @@
 //!    up, or that pushes to a stale handle and finds the queue closed, merges
 //!    the object itself.
 
-use core::cell::{Cell, OnceCell};
+use core::cell::Cell;
 use std::collections::HashMap;
 
 use crate::queue::{MergeQueue, Queued};
@@ -83,8 +96,8 @@ thread_local! {
 
 thread_local! {
     /// This thread's registration, or null: a borrowed copy of the `Arc` in
-    /// `HANDLE`, set at registration and cleared first thing in its
-    /// destructor. No destructor of its own, so the allocation-time queue
+    /// `HANDLE`, set at registration and cleared first thing in the exit
+    /// path. No destructor of its own, so the allocation-time queue
     /// poll costs one TLS load and one flag load, without the lazy
     /// registration check of a thread-local with a destructor.
     static OWN_STATE: Cell<*const ThreadState> = const { Cell::new(core::ptr::null()) };
@@ -93,7 +106,7 @@ thread_local! {
 thread_local! {
     /// The registered thread's handle; its destructor is the exit path.
     static HANDLE: ThreadHandle = const {
-        ThreadHandle { state: OnceCell::new(), spare: Cell::new(Vec::new()) }
+        ThreadHandle { state: Cell::new(None), spare: Cell::new(Vec::new()) }
     };
 }
 
@@ -105,17 +118,28 @@ thread_local! {
 
 /// The owning half of a thread's registration, held in `HANDLE`.
 struct ThreadHandle {
-    /// Set once at registration. Owner thread only.
-    state: OnceCell<Arc<ThreadState>>,
+    /// Set at registration, taken by the exit path. Owner thread only; read
+    /// by taking it out and putting it back, so a merge re-entered from a
+    /// destructor finds it wherever the outer call is.
+    state: Cell<Option<Arc<ThreadState>>>,
     /// A drained batch vector kept for its capacity. Owner thread only;
     /// taken out while merging, so a merge re-entered from a destructor
     /// simply starts with a fresh vector.
     spare: Cell<Vec<Queued>>,
 }
 
-impl Drop for ThreadHandle {
-    fn drop(&mut self) {
-        let Some(state) = self.state.get() else {
+impl ThreadHandle {
+    /// A clone of the registration, if the thread is registered.
+    fn state(&self) -> Option<Arc<ThreadState>> {
+        let state = self.state.take();
+        let copy = state.clone();
+        self.state.set(state);
+        copy
+    }
+
+    /// The exit path (module docs): runs at most once per registration.
+    fn exit(&self) {
+        let Some(state) = self.state.take() else {
             return;
         };
         // Step 1: from here on this thread is nobody's owner.
@@ -133,6 +157,43 @@ impl Drop for ThreadHandle {
         // Step 3: unpublish.
         lock(&registry().threads).remove(&state.tid);
     }
+}
+
+impl Drop for ThreadHandle {
+    fn drop(&mut self) {
+        self.exit();
+    }
+}
+
+/// Registers the calling thread if it is not registered yet, and returns
+/// its id: the value the owner check compares with a header's `tid`.
+/// Returns [`UNOWNED`] on a thread that is already exiting; objects it
+/// makes start out merged.
+///
+/// Not needed in Rust, where the first object a thread makes registers it;
+/// an embedder that mirrors the id in a thread-local of its own calls it
+/// before reading the id.
+///
+/// ```
+/// let id = brisk_refcount::thread::attach();
+/// assert_eq!(brisk_refcount::thread::attach(), id); // already registered
+/// brisk_refcount::thread::detach();
+/// assert_ne!(brisk_refcount::thread::attach(), id); // ids are never reused
+/// ```
+pub fn attach() -> u32 {
+    current_tid_registered()
+}
+
+/// Runs the calling thread's exit path now, if it is registered: merges
+/// what other threads queued to it, and stops being an owner. Objects this
+/// thread made are merged by whichever thread next gives one up, as those
+/// of an exited thread are. A later [`attach`] (or a new object) registers
+/// the thread again, under a new id.
+///
+/// Nothing this thread holds is freed early: detaching changes who counts
+/// where, not how many references there are.
+pub fn detach() {
+    let _ = HANDLE.try_with(ThreadHandle::exit);
 }
 
 /// How many threads are registered: they made an object and have not yet
@@ -172,7 +233,7 @@ pub(crate) fn current_tid_registered() -> u32 {
 fn register_current() -> u32 {
     HANDLE
         .try_with(|handle| {
-            if let Some(state) = handle.state.get() {
+            if let Some(state) = handle.state() {
                 return state.tid;
             }
             let registry = registry();
@@ -191,7 +252,7 @@ fn register_current() -> u32 {
             });
             lock(&registry.threads).insert(tid, Arc::clone(&state));
             let _ = OWN_STATE.try_with(|own| own.set(Arc::as_ptr(&state)));
-            let _ = handle.state.set(state);
+            handle.state.set(Some(state));
             // Set last: an object is stamped with this id only once the
             // thread can be found in the registry.
             let _ = CURRENT_TID.try_with(|current| current.set(tid));
@@ -207,8 +268,8 @@ fn register_current() -> u32 {
 #[inline]
 pub(crate) fn poll_merge_queue() -> usize {
     let own = OWN_STATE.try_with(Cell::get).unwrap_or(core::ptr::null());
-    // SAFETY: non-null only between registration and the start of `HANDLE`'s
-    // destructor, while `HANDLE` holds the `Arc` it points into.
+    // SAFETY: non-null only between registration and the start of the exit
+    // path, while `HANDLE` holds the `Arc` it points into.
     if !own.is_null() && unsafe { (*own).queue.has_pending() } {
         merge_queue()
     } else {
@@ -222,7 +283,7 @@ pub(crate) fn poll_merge_queue() -> usize {
 pub(crate) fn merge_queue() -> usize {
     HANDLE
         .try_with(|handle| {
-            let Some(state) = handle.state.get() else {
+            let Some(state) = handle.state() else {
                 return 0;
             };
             let mut batch = handle.spare.take();

@@ -1,4 +1,4 @@
-//! Loom models of `biased::adopt`: an object made and counted on one
+//! Loom models of `policy_kit::adopt`: an object made and counted on one
 //! thread is handed, with every reference to it, to another, which
 //! re-biases it to itself and then shares it like any object it made.
 //!
@@ -16,7 +16,8 @@ mod loom_support;
 #[path = "loom_support/raw.rs"]
 mod raw;
 
-use brisk_refcount::{biased, safepoint, Biased, SharedState};
+use brisk_refcount::policy_kit::{self, SharedState};
+use brisk_refcount::{embed, safepoint, Biased};
 use loom::sync::mpsc::channel;
 use loom::thread;
 use loom_support::{check, Drops};
@@ -65,7 +66,7 @@ fn adopted_object_queues_to_its_new_owner() {
             // full path (`clone_in`/`drop_in`), which must find B the owner.
             unsafe {
                 x.adopt();
-                assert!(biased::is_owned_by_current_thread(x.header()));
+                assert!(embed::is_owned_by_current_thread(x.header()));
                 assert_eq!(x.exact_count(), Some(2));
                 let z = x.clone_in::<Biased>();
                 to_main.send(y).unwrap();
@@ -145,7 +146,7 @@ fn adopted_merged_object_keeps_its_count_across_both_halves() {
             unsafe {
                 r.adopt();
                 let header = r.header();
-                assert!(biased::is_owned_by_current_thread(header));
+                assert!(embed::is_owned_by_current_thread(header));
                 assert_eq!(header.local_count(), 3);
                 let word = header.shared_word();
                 assert_eq!((word.state(), word.count()), (SharedState::Private, 1));

@@ -73,3 +73,43 @@ fn exiting_owner_races_two_non_owner_drops() {
         drops
     });
 }
+
+/// Interleaving: the owner gives `b` to a non-owner, then detaches
+/// (`thread::detach`) while still holding `a`, and drops `a` afterwards as a
+/// non-owner of its own object. The non-owner's drop lands before the
+/// detach (queued, then merged by the exit path), during it, or after it
+/// (the owner's id is gone from the registry, so the dropping thread merges
+/// the object itself). The owner then makes a second object, registering
+/// again under a new id, and drops it on the owner path.
+///
+/// Property: exactly one free of the first object, whichever thread's drop
+/// comes last; detaching never frees an object its thread still holds.
+#[test]
+fn owner_detaches_while_holding_a_reference() {
+    check(|| {
+        let drops = Drops::default();
+        let payload = drops.payload();
+        let second_drops = Drops::default();
+        let second = second_drops.payload();
+        let owner = thread::spawn(move || {
+            let a = Brc::new(payload);
+            let b = Brc::clone(&a);
+            let first_id = brisk_refcount::thread::attach();
+            let non_owner = thread::spawn(move || {
+                b.touch();
+                drop(b);
+            });
+            brisk_refcount::thread::detach();
+            a.touch();
+            drop(a);
+            let c = Brc::new(second);
+            assert_ne!(brisk_refcount::thread::attach(), first_id);
+            drop(c);
+            assert_eq!(second_drops.count(), 1, "freed on the owner path");
+            non_owner
+        });
+        let non_owner = owner.join().unwrap();
+        non_owner.join().unwrap();
+        drops
+    });
+}

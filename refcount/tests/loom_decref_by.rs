@@ -1,4 +1,4 @@
-//! Loom models of `biased::shared_decref_by` with `n ≥ 2`: a non-owner gives
+//! Loom models of `policy_kit::shared_decref_by` with `n ≥ 2`: a non-owner gives
 //! up several references with one CAS (a flushed batch of coalesced
 //! decrements), while the owner's own count moves.
 //!
@@ -15,7 +15,8 @@ mod loom_support;
 #[path = "loom_support/raw.rs"]
 mod raw;
 
-use brisk_refcount::{safepoint, SharedState};
+use brisk_refcount::policy_kit::SharedState;
+use brisk_refcount::safepoint;
 use loom::thread;
 use loom_support::{check, Drops};
 use raw::Raw;

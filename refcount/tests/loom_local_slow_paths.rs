@@ -16,7 +16,8 @@
 
 mod loom_support;
 
-use brisk_refcount::{owner_scope, safepoint, Brc, LocalBrc, SharedState};
+use brisk_refcount::policy_kit::SharedState;
+use brisk_refcount::{owner_scope, safepoint, Brc, LocalBrc};
 use loom::sync::mpsc::channel;
 use loom::thread;
 use loom_support::{check, Drops};

@@ -7,7 +7,8 @@ mod loom_support;
 #[path = "loom_support/raw.rs"]
 mod raw;
 
-use brisk_refcount::{safepoint, Brc, SharedState};
+use brisk_refcount::policy_kit::SharedState;
+use brisk_refcount::{safepoint, Brc};
 use loom::thread;
 use loom_support::{check, Drops};
 use raw::Raw;

@@ -6,7 +6,7 @@
 //! see the upgrade's increment or be seen by it. `Brc::downgrade` publishes
 //! the object first, so the owner's last local reference never frees on the
 //! spot but goes through the merge CAS on the shared word; the upgrade
-//! (`biased::try_incref`) is a CAS on that same word that gives up on a
+//! (`embed::try_incref`) is a CAS on that same word that gives up on a
 //! merged count of zero. Each model below is one way the count can reach
 //! zero while an upgrade runs.
 //!
@@ -33,7 +33,9 @@
 mod loom_support;
 
 use brisk_refcount::{
-    loom_blocks_freed, safepoint, Atomic, Brc, RcPolicy, SharedState, SharedWord, Weak,
+    loom_blocks_freed,
+    policy_kit::{SharedState, SharedWord},
+    safepoint, Atomic, Brc, RcPolicy, Weak,
 };
 use loom::sync::mpsc;
 use loom::thread;

@@ -1,5 +1,5 @@
-//! Objects counted through the raw embedding API ([`brisk_refcount::biased`]),
-//! for the models whose race involves the owner id in the header.
+//! Objects counted through the raw API ([`brisk_refcount::embed`] and
+//! [`brisk_refcount::policy_kit`]), for the models whose race involves the owner id in the header.
 //!
 //! `Brc`'s clone and drop read the header's `tid` before anything else (the
 //! owner check). Loom's partial-order reduction compares a store only with
@@ -20,7 +20,7 @@
 
 use core::ptr::NonNull;
 
-use brisk_refcount::{biased, RcHeader, RcPolicy};
+use brisk_refcount::{embed, policy_kit, RcHeader, RcPolicy};
 
 use crate::loom_support::Payload;
 
@@ -55,7 +55,7 @@ unsafe fn free(header: NonNull<RcHeader>) {
 impl Raw {
     /// A new object owned by the calling thread, holding `payload`.
     pub fn new(payload: Payload) -> Raw {
-        Raw::with_header(biased::new_header(), payload)
+        Raw::with_header(embed::new_header(), payload)
     }
 
     /// A new object with policy `P`'s header (owned by the calling thread
@@ -97,7 +97,7 @@ impl Raw {
     /// On the owner thread, holding a reference.
     pub unsafe fn owner_clone(self) -> Raw {
         // SAFETY: forwarded from the caller.
-        unsafe { biased::owner_incref(self.0.as_ref()) };
+        unsafe { policy_kit::owner_incref(self.0.as_ref()) };
         self
     }
 
@@ -109,7 +109,7 @@ impl Raw {
     /// reference.
     pub unsafe fn owner_drop(self) {
         // SAFETY: forwarded from the caller; `free` frees exactly this object.
-        unsafe { biased::owner_decref(self.0, free) }
+        unsafe { policy_kit::owner_decref(self.0, free) }
     }
 
     /// Non-owner increment.
@@ -119,7 +119,7 @@ impl Raw {
     /// Off the owner thread, holding a reference.
     pub unsafe fn shared_clone(self) -> Raw {
         // SAFETY: forwarded from the caller.
-        unsafe { biased::shared_incref(self.0.as_ref()) };
+        unsafe { policy_kit::shared_incref(self.0.as_ref()) };
         self
     }
 
@@ -131,11 +131,11 @@ impl Raw {
     pub unsafe fn shared_drop(self) {
         // SAFETY: forwarded from the caller; `free` frees exactly this
         // object, and `merge_queued` is the biased merge.
-        unsafe { biased::shared_decref(self.0, free, biased::merge_queued) }
+        unsafe { policy_kit::shared_decref(self.0, free, policy_kit::merge_queued) }
     }
 
     /// Non-owner decrement of `n` references at once
-    /// ([`biased::shared_decref_by`]): queues the object when the shared
+    /// ([`policy_kit::shared_decref_by`]): queues the object when the shared
     /// count would pass zero.
     ///
     /// # Safety
@@ -144,7 +144,7 @@ impl Raw {
     /// for.
     pub unsafe fn shared_drop_by(self, n: u32) {
         // SAFETY: forwarded from the caller; as in `shared_drop`.
-        unsafe { biased::shared_decref_by(self.0, n, free, biased::merge_queued) }
+        unsafe { policy_kit::shared_decref_by(self.0, n, free, policy_kit::merge_queued) }
     }
 
     /// Increment through policy `P`, from any thread (under `Biased`, the
@@ -171,25 +171,25 @@ impl Raw {
         unsafe { P::decref(self.0, free) }
     }
 
-    /// [`biased::exact_count`] of the object.
+    /// [`embed::exact_count`] of the object.
     ///
     /// # Safety
     ///
     /// Holding a reference.
     pub unsafe fn exact_count(self) -> Option<usize> {
         // SAFETY: forwarded from the caller.
-        biased::exact_count(unsafe { self.header() })
+        embed::exact_count(unsafe { self.header() })
     }
 
-    /// [`biased::adopt`]: re-biases the object to the calling thread.
+    /// [`policy_kit::adopt`]: re-biases the object to the calling thread.
     ///
     /// # Safety
     ///
-    /// As [`biased::adopt`]: nobody else holds or can obtain a reference,
+    /// As [`policy_kit::adopt`]: nobody else holds or can obtain a reference,
     /// the count is exact, and the giving thread's writes happen-before.
     pub unsafe fn adopt(self) {
         // SAFETY: forwarded from the caller.
-        unsafe { biased::adopt(self.header()) }
+        unsafe { policy_kit::adopt(self.header()) }
     }
 
     /// [`RcHeader::forward_to`]: counting on this object lands on `target`.
