@@ -30,6 +30,7 @@
 //! the whole graph can be frozen, so a native must not change on that call.
 
 use core::any::Any;
+use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -38,7 +39,7 @@ use parking_lot::Mutex;
 
 use crate::bytecode::Proto;
 
-/// Deepest nesting that printing and comparison follow.
+/// Deepest nesting that printing follows and a dictionary key may have.
 pub const MAX_DEPTH: usize = 64;
 
 /// Longest text `repr` writes before it cuts the rest to `...`.
@@ -367,68 +368,104 @@ fn write_repr<P: RuntimePolicy>(
 /// Structural equality (`=`, `equal?`): numbers by value across int and
 /// float, strings by text, lists, tuples and dicts item by item, anything
 /// else by identity.
+///
+/// The walk keeps the item pairs still to compare on a heap stack, not the
+/// Rust stack, so data of any depth compares (a linked list a million
+/// cells long is a million levels deep). Each pair of containers is looked
+/// inside once: met again (through sharing or a cycle), it is taken as
+/// equal, since any difference inside it is found on its first visit. So
+/// cyclic data compares too, and shared data costs its size, not the
+/// number of paths through it. [`MAX_COMPARED`] bounds the work.
 pub fn equal<P: RuntimePolicy>(a: &Object<P>, b: &Object<P>) -> Result<bool, String> {
-    let mut budget = MAX_COMPARED;
-    equal_at(a, b, 0, &mut budget)
+    let mut walk = EqualWalk {
+        pending: Vec::new(),
+        visited: HashSet::new(),
+        budget: MAX_COMPARED,
+    };
+    if !walk.compare(a, b)? {
+        return Ok(false);
+    }
+    while let Some((x, y)) = walk.pending.pop() {
+        if !walk.compare(&x, &y)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
-/// Most item pairs one comparison looks at (shared items count once per
-/// path, so a small graph can unfold into a huge tree).
+/// Most item pairs one comparison takes on.
 const MAX_COMPARED: usize = 10_000_000;
 
-fn equal_at<P: RuntimePolicy>(
-    a: &Object<P>,
-    b: &Object<P>,
-    depth: usize,
-    budget: &mut usize,
-) -> Result<bool, String> {
-    if core::ptr::eq(a, b) {
-        return Ok(true);
-    }
-    if depth > MAX_DEPTH {
-        return Err(format!(
-            "values nested more than {MAX_DEPTH} levels deep cannot be compared"
-        ));
-    }
-    *budget = budget
-        .checked_sub(1)
-        .ok_or("values too large to compare (shared items count once per path)")?;
-    Ok(match (a.kind(), b.kind()) {
-        (Kind::Int, Kind::Int) => a.as_int() == b.as_int(),
-        (Kind::Int | Kind::Float, Kind::Int | Kind::Float) => as_number(a) == as_number(b),
-        (Kind::Str, Kind::Str) => a.as_str() == b.as_str(),
-        (Kind::Bytes, Kind::Bytes) => a.as_bytes() == b.as_bytes(),
-        (Kind::None, Kind::None) => true,
-        (Kind::Bool, Kind::Bool) => a.as_bool() == b.as_bool(),
-        (Kind::List, Kind::List) | (Kind::Tuple, Kind::Tuple) => {
-            let (xs, ys) = (a.items().unwrap_or_default(), b.items().unwrap_or_default());
-            if xs.len() != ys.len() {
-                return Ok(false);
-            }
-            for (x, y) in xs.iter().zip(&ys) {
-                if !equal_at(x, y, depth + 1, budget)? {
+/// The state of one [`equal`].
+struct EqualWalk<P: RuntimePolicy> {
+    /// Item pairs still to compare.
+    pending: Vec<(Ref<P>, Ref<P>)>,
+    /// Container pairs already looked inside, by address. Every object
+    /// compared stays reachable from the two values for the whole walk
+    /// (nothing else runs on this thread, and what other threads can reach
+    /// is frozen), so no address is reused while it is in the set.
+    visited: HashSet<(*const Object<P>, *const Object<P>)>,
+    /// Item pairs that may still be taken on.
+    budget: usize,
+}
+
+impl<P: RuntimePolicy> EqualWalk<P> {
+    /// Compares `a` and `b` without looking inside their items: `false` if
+    /// they differ here, else `true` with their item pairs pushed onto
+    /// `pending`.
+    fn compare(&mut self, a: &Object<P>, b: &Object<P>) -> Result<bool, String> {
+        if core::ptr::eq(a, b) {
+            return Ok(true);
+        }
+        Ok(match (a.kind(), b.kind()) {
+            (Kind::Int, Kind::Int) => a.as_int() == b.as_int(),
+            (Kind::Int | Kind::Float, Kind::Int | Kind::Float) => as_number(a) == as_number(b),
+            (Kind::Str, Kind::Str) => a.as_str() == b.as_str(),
+            (Kind::Bytes, Kind::Bytes) => a.as_bytes() == b.as_bytes(),
+            (Kind::None, Kind::None) => true,
+            (Kind::Bool, Kind::Bool) => a.as_bool() == b.as_bool(),
+            (Kind::List, Kind::List) | (Kind::Tuple, Kind::Tuple) => {
+                let (xs, ys) = (a.items().unwrap_or_default(), b.items().unwrap_or_default());
+                if xs.len() != ys.len() {
                     return Ok(false);
                 }
+                if self.first_visit(a, b, xs.len())? {
+                    // Reversed, so that the first items are compared first.
+                    self.pending.extend(xs.into_iter().zip(ys).rev());
+                }
+                true
             }
-            true
-        }
-        (Kind::Dict, Kind::Dict) => {
-            let xs = a.dict_items().unwrap_or_default();
-            if Some(xs.len()) != b.len() {
-                return Ok(false);
-            }
-            for (key, x) in &xs {
-                let Ok(Some(y)) = b.dict_get(key) else {
-                    return Ok(false);
-                };
-                if !equal_at(x, &y, depth + 1, budget)? {
+            (Kind::Dict, Kind::Dict) => {
+                let xs = a.dict_items().unwrap_or_default();
+                if Some(xs.len()) != b.len() {
                     return Ok(false);
                 }
+                if self.first_visit(a, b, xs.len())? {
+                    for (key, x) in xs.into_iter().rev() {
+                        let Ok(Some(y)) = b.dict_get(&key) else {
+                            return Ok(false);
+                        };
+                        self.pending.push((x, y));
+                    }
+                }
+                true
             }
-            true
+            _ => false,
+        })
+    }
+
+    /// Whether the containers `a` and `b` are met for the first time; if
+    /// so, their `items` pairs are taken out of the budget.
+    fn first_visit(&mut self, a: &Object<P>, b: &Object<P>, items: usize) -> Result<bool, String> {
+        if !self.visited.insert((a, b)) {
+            return Ok(false);
         }
-        _ => false,
-    })
+        self.budget = self
+            .budget
+            .checked_sub(items)
+            .ok_or("values too large to compare")?;
+        Ok(true)
+    }
 }
 
 /// Largest dictionary key, counted as the runtime hashes it: a tuple

@@ -258,6 +258,8 @@ fn corpus_edge_cases_report_clean_errors() {
     assert_eq!(message("long-sum"), None);
     assert_eq!(message("nesting-at-the-limit"), None);
     assert_eq!(message("tail-calls"), None);
+    // Cyclic lists compare: a pair met again is taken as equal.
+    assert_eq!(message("self-referential-list"), None);
     assert_eq!(
         message("step-bound").as_deref(),
         Some("step limit exceeded")
@@ -278,9 +280,6 @@ fn corpus_edge_cases_report_clean_errors() {
         .unwrap()
         .contains("nested more than"));
     assert!(message("wide-tuple-dag").unwrap().contains("larger than"));
-    assert!(message("self-referential-list")
-        .unwrap()
-        .contains("cannot be compared"));
     assert!(message("channel-single-interpreter")
         .unwrap()
         .contains("no other interpreter"));
