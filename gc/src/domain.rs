@@ -41,7 +41,7 @@ use brisk_refcount::policy_kit::{self, MergeFn};
 use brisk_refcount::{Dealloc, RcHeader};
 use crossbeam_epoch::{Collector, Guard};
 
-use crate::sync::{lazy_global, AtomicUsize, Ordering::Relaxed};
+use crate::sync::{event, lazy_global, AtomicUsize, Ordering::Relaxed};
 
 /// The process-wide epoch domain.
 pub(crate) struct Domain {
@@ -140,10 +140,10 @@ impl DecrementBatch {
         // Relaxed: statistics.
         domain.deferred_objects.fetch_add(objects, Relaxed);
         domain.deferred_bytes.fetch_add(bytes, Relaxed);
-        tracing::trace!(target: "brisk::gc", objects, "deferred decrements");
+        event!(tracing::trace!(target: "brisk::gc", objects, "deferred decrements"));
         guard.defer(move || {
             let batch = self;
-            tracing::trace!(target: "brisk::gc", objects, "applying deferred decrements");
+            event!(tracing::trace!(target: "brisk::gc", objects, "applying deferred decrements"));
             for (header, n, dealloc) in batch.entries {
                 // SAFETY: one epoch has passed since these references were
                 // given up, so every increment buffered before that has been

@@ -61,7 +61,7 @@ use crossbeam_epoch::{Guard, LocalHandle};
 
 use crate::buffer::{CoalescingBuffer, Recorded};
 use crate::domain::{domain, DecrementBatch};
-use crate::sync::thread_local;
+use crate::sync::{event, thread_local};
 
 /// The per-thread state the counting paths touch: the attached flag, the
 /// hot entry and the buffer. No destructor, so reaching it is a plain
@@ -143,7 +143,7 @@ impl Local {
             });
             // Foreign code only once the table is released.
             drop(buffer);
-            tracing::trace!(target: "brisk::gc", objects, "flushed coalescing buffer");
+            event!(tracing::trace!(target: "brisk::gc", objects, "flushed coalescing buffer"));
             if !batch.is_empty() {
                 // SAFETY: the batch's references were given up by this
                 // thread's drops, recorded with their objects' `Dealloc`s.
@@ -311,11 +311,11 @@ impl Mutator {
         match (self.is_attached(), pinned) {
             (true, false) => {
                 self.pin();
-                tracing::debug!(target: "brisk::gc", "mutator attached");
+                event!(tracing::debug!(target: "brisk::gc", "mutator attached"));
             }
             (false, true) => {
                 self.unpin();
-                tracing::debug!(target: "brisk::gc", "mutator detached");
+                event!(tracing::debug!(target: "brisk::gc", "mutator detached"));
             }
             _ => {}
         }

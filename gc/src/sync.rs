@@ -12,5 +12,6 @@ pub(crate) use std::sync::atomic::{AtomicPtr, AtomicUsize};
 
 pub(crate) use std::sync::atomic::Ordering;
 
+pub(crate) use brisk_refcount::__brisk_event as event;
 pub(crate) use brisk_refcount::__brisk_lazy_global as lazy_global;
 pub(crate) use brisk_refcount::__brisk_thread_local as thread_local;

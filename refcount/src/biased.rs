@@ -75,7 +75,7 @@ use crate::header::{
 use crate::queue::{Dealloc, MergeFn, Queued};
 use crate::stats;
 use crate::sync::{
-    acquire,
+    acquire, event,
     Ordering::{AcqRel, Acquire, Relaxed, Release},
 };
 use crate::thread;
@@ -530,7 +530,9 @@ fn spill_local(header: &RcHeader, stored: i32) {
     header
         .local
         .store(stored_local((refs - moved) as u32), Relaxed);
-    tracing::trace!(target: "brisk::refcount", moved, "local count overflow: spilled into shared");
+    event!(
+        tracing::trace!(target: "brisk::refcount", moved, "local count overflow: spilled into shared")
+    );
 }
 
 /// Non-owner increment: one Relaxed `fetch_add` on `shared`.
@@ -870,18 +872,15 @@ unsafe fn queue_to_owner(header: NonNull<RcHeader>, dealloc: Dealloc, merge: Mer
         dealloc,
         merge,
     };
-    match thread::push_to_owner(owner, entry) {
-        Ok(()) => {
-            tracing::trace!(target: "brisk::refcount", owner, "queued object to owner");
-        }
-        Err(entry) => {
-            tracing::trace!(target: "brisk::refcount", owner, "owner exited: merging queued object here");
-            stats::record_merged(1);
-            // SAFETY: the owner has exited (its queue is closed or it left the
-            // registry, both under a lock that ordered its last write to
-            // `local` before our read).
-            unsafe { entry.merge() }
-        }
+    // No tracing event on this path: it runs wherever a reference is
+    // dropped, thread-local destructors included (`crate::trace`); the
+    // `stats` counters count it instead.
+    if let Err(entry) = thread::push_to_owner(owner, entry) {
+        stats::record_merged(1);
+        // SAFETY: the owner has exited (its queue is closed or it left the
+        // registry, both under a lock that ordered its last write to
+        // `local` before our read).
+        unsafe { entry.merge() }
     }
 }
 

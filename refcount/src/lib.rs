@@ -77,6 +77,8 @@ pub mod stats;
 #[cfg(all(test, not(loom)))]
 mod test_support;
 pub mod thread;
+#[doc(hidden)]
+pub mod trace;
 
 pub use biased::safepoint;
 #[cfg(loom)]

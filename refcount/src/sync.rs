@@ -38,6 +38,7 @@ macro_rules! __brisk_thread_local {
     };
 }
 
+pub(crate) use crate::__brisk_event as event;
 pub(crate) use crate::__brisk_thread_local as thread_local;
 
 // The fence is only named by `acquire!`, which does without it under TSan.

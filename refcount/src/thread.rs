@@ -52,7 +52,9 @@ use core::cell::Cell;
 use std::collections::HashMap;
 
 use crate::queue::{MergeQueue, Queued};
-use crate::sync::{lazy_global, lock, thread_local, Arc, AtomicU32, Mutex, Ordering::Relaxed};
+use crate::sync::{
+    event, lazy_global, lock, thread_local, Arc, AtomicU32, Mutex, Ordering::Relaxed,
+};
 
 /// The id cache's initial value: no header ever holds it, so an unregistered
 /// thread fails every owner check.
@@ -256,7 +258,7 @@ fn register_current() -> u32 {
             // Set last: an object is stamped with this id only once the
             // thread can be found in the registry.
             let _ = CURRENT_TID.try_with(|current| current.set(tid));
-            tracing::debug!(target: "brisk::refcount", tid, "thread registered");
+            event!(tracing::debug!(target: "brisk::refcount", tid, "thread registered"));
             tid
         })
         .unwrap_or(UNOWNED)
@@ -290,7 +292,7 @@ pub(crate) fn merge_queue() -> usize {
             state.queue.take_into(&mut batch);
             let merged = batch.len();
             if merged > 0 {
-                tracing::trace!(target: "brisk::refcount", tid = state.tid, merged, "merge queue");
+                event!(tracing::trace!(target: "brisk::refcount", tid = state.tid, merged, "merge queue"));
                 crate::stats::record_merged(merged);
             }
             for entry in batch.drain(..) {

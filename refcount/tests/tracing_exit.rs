@@ -17,10 +17,22 @@ thread_local! {
     /// A user's thread-local holding another thread's object, dropped
     /// while the thread's thread-locals are torn down.
     static HELD: RefCell<Option<Brc<u64>>> = const { RefCell::new(None) };
+    /// A user's thread-local whose destructor makes the thread's first
+    /// object, so the thread registers (an event) during its teardown.
+    static MAKES_ON_EXIT: MakesOnExit = const { MakesOnExit };
+}
+
+/// Makes and drops an object when dropped.
+struct MakesOnExit;
+
+impl Drop for MakesOnExit {
+    fn drop(&mut self) {
+        assert_eq!(*Brc::new(5u64), 5);
+    }
 }
 
 #[test]
-fn an_object_dropped_by_a_thread_local_destructor_raises_no_event_into_a_torn_down_subscriber() {
+fn an_object_dropped_by_a_thread_local_destructor_does_not_abort_the_thread_exit() {
     tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
         .with_writer(std::io::sink)
@@ -38,6 +50,14 @@ fn an_object_dropped_by_a_thread_local_destructor_raises_no_event_into_a_torn_do
         .join()
         .expect("the worker exits cleanly");
     }
+    // The second case reaches an event: `catch_unwind` keeps the layer's
+    // panic inside the destructor.
+    std::thread::spawn(|| {
+        MAKES_ON_EXIT.with(|_| ());
+        tracing::info!("worker running");
+    })
+    .join()
+    .expect("the worker exits cleanly");
     brisk_refcount::safepoint();
     assert_eq!(*object, 7);
 }

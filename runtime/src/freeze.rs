@@ -43,7 +43,7 @@ use crate::graph::Graph;
 use crate::mutator::Mutator;
 use crate::object::{free_memory, Kind, Object, Payload, Ref, FROZEN, SCC_REP};
 use crate::policy::RuntimePolicy;
-use crate::sync::{lazy_global, lock, Mutex, Ordering::Release};
+use crate::sync::{event, lazy_global, lock, Mutex, Ordering::Release};
 
 /// Why a graph could not be frozen. Nothing was changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -114,7 +114,9 @@ impl<P: RuntimePolicy> Mutator<P> {
         if root.is_frozen() {
             return Ok(());
         }
-        let _span = tracing::info_span!(target: "brisk::runtime", "freeze").entered();
+        let _span =
+            brisk_refcount::trace::span(|| tracing::info_span!(target: "brisk::runtime", "freeze"))
+                .entered();
         let stopped = self.stop_the_world();
         let graph = Graph::walk(root, |o| !o.is_frozen() && !o.rc_header().is_immortal());
         // Slots first: a graph that cannot be frozen because of a slot must
@@ -156,7 +158,7 @@ impl<P: RuntimePolicy> Mutator<P> {
             // mutators observe it after the world resumes.
             node.header.flags.fetch_or(FROZEN, Release);
         }
-        tracing::debug!(target: "brisk::runtime", objects = graph.nodes.len(), "frozen");
+        event!(tracing::debug!(target: "brisk::runtime", objects = graph.nodes.len(), "frozen"));
         drop(stopped);
         Ok(())
     }
@@ -199,7 +201,9 @@ fn collapse_component<P: RuntimePolicy>(
     rep.header.flags.fetch_or(SCC_REP, Release);
     let addresses = members.iter().map(|&v| address(&*graph.nodes[v])).collect();
     lock(components()).insert(address(&**rep), addresses);
-    tracing::trace!(target: "brisk::runtime", members = members.len(), "collapsed a frozen component");
+    event!(
+        tracing::trace!(target: "brisk::runtime", members = members.len(), "collapsed a frozen component")
+    );
 }
 
 /// Frees a frozen component whose representative's count reached zero.

@@ -13,7 +13,7 @@ use crate::mutator::Mutator;
 use crate::object::Ref;
 use crate::policy::RuntimePolicy;
 use crate::runtime::RuntimeInner;
-use crate::sync::{lock, Mutex};
+use crate::sync::{event, lock, Mutex};
 
 /// Shared state of an interpreter.
 pub(crate) struct InterpInner<P: RuntimePolicy> {
@@ -45,7 +45,9 @@ impl<P: RuntimePolicy> InterpInner<P> {
 impl<P: RuntimePolicy> Drop for InterpInner<P> {
     fn drop(&mut self) {
         self.clear_globals();
-        tracing::info!(target: "brisk::runtime", id = self.id, name = %self.name, "interpreter stop");
+        event!(
+            tracing::info!(target: "brisk::runtime", id = self.id, name = %self.name, "interpreter stop")
+        );
     }
 }
 

@@ -207,7 +207,10 @@ impl<P: RuntimePolicy> Mutator<P> {
     /// next safepoint (after merging and flushing); detached ones are not
     /// waited for. The world resumes when the returned guard is dropped.
     pub fn stop_the_world(&self) -> WorldStopped<'_> {
-        let _span = tracing::info_span!(target: "brisk::runtime", "stop_the_world").entered();
+        let _span = brisk_refcount::trace::span(
+            || tracing::info_span!(target: "brisk::runtime", "stop_the_world"),
+        )
+        .entered();
         if P::COALESCES {
             brisk_gc::safepoint();
         } else {

@@ -15,7 +15,7 @@ use crate::object::{Payload, Ref};
 use crate::policy::{Biased, RuntimePolicy};
 use crate::statics::leaked_once;
 use crate::stw::StopTheWorld;
-use crate::sync::{lock, AtomicU32, Mutex, Ordering::Relaxed};
+use crate::sync::{event, lock, AtomicU32, Mutex, Ordering::Relaxed};
 
 /// Smallest and largest cached immortal integer (CPython's range).
 pub(crate) const SMALL_INT_MIN: i64 = -5;
@@ -105,7 +105,9 @@ impl<P: RuntimePolicy> Runtime<P> {
         let id = self.inner.next_interp_id.fetch_add(1, Relaxed);
         let interpreter = Interpreter::new(Arc::clone(&self.inner), id, name);
         lock(&self.inner.interpreters).push(interpreter.downgrade());
-        tracing::info!(target: "brisk::runtime", id, name, policy = P::NAME, "interpreter start");
+        event!(
+            tracing::info!(target: "brisk::runtime", id, name, policy = P::NAME, "interpreter start")
+        );
         interpreter
     }
 

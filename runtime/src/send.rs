@@ -226,7 +226,10 @@ impl<P: RuntimePolicy> Sender<P> {
     /// Sends `value` in `mode`. On error the value comes back in the
     /// [`SendError`], unchanged.
     pub fn send(&self, m: &Mutator<P>, value: Ref<P>, mode: SendMode) -> Result<(), SendError<P>> {
-        let _span = tracing::debug_span!(target: "brisk::runtime", "send", ?mode).entered();
+        let _span = brisk_refcount::trace::span(
+            || tracing::debug_span!(target: "brisk::runtime", "send", ?mode),
+        )
+        .entered();
         // For a copy the original stays with the sender (and is returned if
         // the channel turns out to be closed).
         let (message, original) = match mode {

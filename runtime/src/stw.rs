@@ -21,7 +21,7 @@
 //! so a mutator that reads it stale simply parks at its next safepoint.
 //! `runtime/tests/loom_stw.rs` model-checks the handshake.
 
-use crate::sync::{lock, AtomicBool, Condvar, Mutex, MutexGuard, Ordering::Relaxed};
+use crate::sync::{event, lock, AtomicBool, Condvar, Mutex, MutexGuard, Ordering::Relaxed};
 
 /// The handshake state shared by a runtime's mutators.
 pub struct StopTheWorld {
@@ -143,7 +143,7 @@ impl StopTheWorld {
         while state.running > me {
             state = self.wait(state);
         }
-        tracing::debug!(target: "brisk::runtime", parked = state.parked, "world stopped");
+        event!(tracing::debug!(target: "brisk::runtime", parked = state.parked, "world stopped"));
         WorldStopped { stw: self }
     }
 
@@ -154,7 +154,7 @@ impl StopTheWorld {
         self.requested.store(false, Relaxed);
         drop(state);
         self.changed.notify_all();
-        tracing::debug!(target: "brisk::runtime", "world resumed");
+        event!(tracing::debug!(target: "brisk::runtime", "world resumed"));
     }
 
     /// `(running, parked)`: a snapshot, for tests and diagnostics.

@@ -25,6 +25,7 @@ pub(crate) use std::sync::{
 
 pub(crate) use std::sync::atomic::Ordering;
 
+pub(crate) use brisk_refcount::__brisk_event as event;
 pub(crate) use brisk_refcount::__brisk_lazy_global as lazy_global;
 
 /// The lock inside list and dict objects and the tracked-object rings.

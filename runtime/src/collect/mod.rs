@@ -255,13 +255,15 @@ impl<P: RuntimePolicy> RuntimeInner<P> {
             *collector = Some(thread::current().id());
         }
         let _collecting = Collecting(gc);
-        let span = tracing::info_span!(
-            target: "brisk::gc",
-            "collect",
-            scanned = tracing::field::Empty,
-            unreachable = tracing::field::Empty,
-            pause_us = tracing::field::Empty,
-        )
+        let span = brisk_refcount::trace::span(|| {
+            tracing::info_span!(
+                target: "brisk::gc",
+                "collect",
+                scanned = tracing::field::Empty,
+                unreachable = tracing::field::Empty,
+                pause_us = tracing::field::Empty,
+            )
+        })
         .entered();
         let start = Instant::now();
         let stopped = stop();
