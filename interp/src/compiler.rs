@@ -13,9 +13,11 @@
 //! functions written in the language itself) and numbers every prototype
 //! it compiles; the REPL keeps one session across inputs.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::bytecode::{Binary, Constant, Op, Proto, SymbolTable};
+use crate::constants;
 use crate::error::{Diagnostic, Source, Span};
 use crate::parser::parse;
 use crate::syntax::{lower_program, Expr, Function, Var};
@@ -110,6 +112,7 @@ impl Session {
             code: Vec::new(),
             spans: Vec::new(),
             constants: Vec::new(),
+            constant_index: HashMap::new(),
             children: Vec::new(),
         };
         // Captured parameters move into cells on entry.
@@ -152,6 +155,8 @@ struct Emitter<'a> {
     code: Vec<Op>,
     spans: Vec<Span>,
     constants: Vec<Constant>,
+    /// Each constant's index in `constants`.
+    constant_index: HashMap<constants::Key, u32>,
     children: Vec<Arc<Proto>>,
 }
 
@@ -178,19 +183,14 @@ impl Emitter<'_> {
         };
     }
 
+    /// The index of `constant` in this function's pool, added if new.
     fn constant(&mut self, constant: &Constant) -> u32 {
-        let found = self.constants.iter().position(|c| match (c, constant) {
-            // Bitwise, so 0.0 and -0.0 (and NaNs) stay distinct constants.
-            (Constant::Float(a), Constant::Float(b)) => a.to_bits() == b.to_bits(),
-            (a, b) => a == b,
-        });
-        match found {
-            Some(i) => i as u32,
-            None => {
-                self.constants.push(constant.clone());
-                self.constants.len() as u32 - 1
-            }
+        let next = self.constants.len() as u32;
+        let index = *self.constant_index.entry(constant.into()).or_insert(next);
+        if index == next {
+            self.constants.push(constant.clone());
         }
+        index
     }
 
     fn is_cell(&self, slot: u32) -> bool {

@@ -21,12 +21,23 @@ use parking_lot::Mutex;
 use crate::bytecode::Constant;
 
 /// A constant's value as a table key: floats by their bits, so `0.0` and
-/// `-0.0` stay two constants.
+/// `-0.0` (and NaNs of different bits) stay distinct constants. The
+/// compiler keys each function's constant pool the same way.
 #[derive(PartialEq, Eq, Hash)]
-enum Key {
+pub(crate) enum Key {
     Int(i64),
     Float(u64),
     Str(Box<str>),
+}
+
+impl From<&Constant> for Key {
+    fn from(constant: &Constant) -> Key {
+        match constant {
+            Constant::Int(i) => Key::Int(*i),
+            Constant::Float(x) => Key::Float(x.to_bits()),
+            Constant::Str(s) => Key::Str(s.clone()),
+        }
+    }
 }
 
 /// Every constant made so far under policy `P`.
@@ -41,11 +52,7 @@ struct Table<P: RuntimePolicy>(Mutex<HashMap<Key, Ref<P>>>);
 /// still be moved or copied, as with an immortal constant.
 pub(crate) fn immortal<P: RuntimePolicy>(m: &Mutator<P>, constant: &Constant) -> Ref<P> {
     let table = leaked_once(|| Table::<P>(Mutex::new(HashMap::new())));
-    let key = match constant {
-        Constant::Int(i) => Key::Int(*i),
-        Constant::Float(x) => Key::Float(x.to_bits()),
-        Constant::Str(s) => Key::Str(s.clone()),
-    };
+    let key = Key::from(constant);
     let mut objects = table.0.lock();
     if let Some(object) = objects.get(&key) {
         return object.clone();

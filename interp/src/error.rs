@@ -24,22 +24,36 @@ pub struct Source {
     pub name: String,
     /// The text.
     pub text: String,
+    /// The line number of the text's first line: 1 for a file; for a REPL
+    /// entry, its line in the whole input.
+    pub first_line: usize,
 }
 
 impl Source {
     /// A source with a name, shared by everything compiled from it.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
+        Self::at_line(name, text, 1)
+    }
+
+    /// A source whose text starts at line `first_line` of a longer input.
+    pub fn at_line(
+        name: impl Into<String>,
+        text: impl Into<String>,
+        first_line: usize,
+    ) -> Arc<Self> {
         Arc::new(Source {
             name: name.into(),
             text: text.into(),
+            first_line,
         })
     }
 
-    /// The 1-based line and character column of byte offset `at`.
+    /// The line (counted from [`first_line`](Self::first_line)) and the
+    /// 1-based character column of byte offset `at`.
     pub fn line_col(&self, at: u32) -> (usize, usize) {
         let at = clamp_to_boundary(&self.text, at as usize);
         let before = &self.text[..at];
-        let line = before.matches('\n').count() + 1;
+        let line = before.matches('\n').count() + self.first_line;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let col = self.text[line_start..at].chars().count() + 1;
         (line, col)

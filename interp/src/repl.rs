@@ -81,9 +81,8 @@ pub fn repl<P: RuntimePolicy>(
                 }
                 continue;
             }
-            // Padding keeps line numbers counted over the whole input.
-            let text = "\n".repeat(entry_line - 1) + &entry;
-            let source = Source::new(REPL_SOURCE, text);
+            // Line numbers are counted over the whole input.
+            let source = Source::at_line(REPL_SOURCE, entry.clone(), entry_line);
             if let Err(error) = parse(&source) {
                 let incomplete = error.message.starts_with("unclosed")
                     || error.message.starts_with("unterminated string");

@@ -27,6 +27,7 @@
 //! of the variable (it is `nil` afterwards): a move must hold the only
 //! reference, as Rust's moves do.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::bytecode::{Binary, CaptureFrom, Constant, Op, SymbolTable};
@@ -244,9 +245,27 @@ pub fn lower_program(
 #[derive(Default)]
 struct FunctionState {
     locals: Vec<Local>,
-    /// Block scopes, innermost last: names to slots.
-    scopes: Vec<Vec<(String, u32)>>,
+    /// Block scopes, innermost last.
+    scopes: Vec<Scope>,
     captures: Vec<(Arc<str>, CaptureFrom)>,
+    /// Each captured name's index in `captures`.
+    capture_index: HashMap<Arc<str>, u32>,
+}
+
+/// A block scope: the locals it declared, and its names for lookup.
+#[derive(Default)]
+struct Scope {
+    /// Every slot declared here, in order (a name declared twice, as
+    /// `let*` may, has two).
+    slots: Vec<u32>,
+    /// Each name's latest slot.
+    names: HashMap<String, u32>,
+}
+
+impl Scope {
+    fn get(&self, name: &str) -> Option<u32> {
+        self.names.get(name).copied()
+    }
 }
 
 struct Lowerer<'a> {
@@ -275,13 +294,12 @@ impl Lowerer<'_> {
     }
 
     fn push_scope(&mut self) {
-        self.current().scopes.push(Vec::new());
+        self.current().scopes.push(Scope::default());
     }
 
     /// Pops the innermost scope, returning its slots.
     fn pop_scope(&mut self) -> Vec<u32> {
-        let scope = self.current().scopes.pop().unwrap_or_default();
-        scope.into_iter().map(|(_, slot)| slot).collect()
+        self.current().scopes.pop().unwrap_or_default().slots
     }
 
     /// Declares a local in the innermost scope.
@@ -293,10 +311,11 @@ impl Lowerer<'_> {
             captured: false,
         });
         if state.scopes.is_empty() {
-            state.scopes.push(Vec::new());
+            state.scopes.push(Scope::default());
         }
         let scope = state.scopes.last_mut().expect("a scope was just ensured");
-        scope.push((name.to_owned(), slot));
+        scope.slots.push(slot);
+        scope.names.insert(name.to_owned(), slot);
         slot
     }
 
@@ -310,12 +329,12 @@ impl Lowerer<'_> {
     fn resolve_in(&mut self, depth: usize, name: &str) -> Option<Var> {
         let state = &self.functions[depth];
         for scope in state.scopes.iter().rev() {
-            if let Some(&(_, slot)) = scope.iter().rev().find(|(n, _)| n == name) {
+            if let Some(slot) = scope.get(name) {
                 return Some(Var::Local(slot));
             }
         }
-        if let Some(i) = state.captures.iter().position(|(n, _)| &**n == name) {
-            return Some(Var::Captured(i as u32));
+        if let Some(&i) = state.capture_index.get(name) {
+            return Some(Var::Captured(i));
         }
         if depth == 0 {
             return None;
@@ -328,9 +347,12 @@ impl Lowerer<'_> {
             Var::Captured(i) => CaptureFrom::Captured(i),
             Var::Global(_) => return None,
         };
-        let captures = &mut self.functions[depth].captures;
-        captures.push((name.into(), from));
-        Some(Var::Captured(captures.len() as u32 - 1))
+        let state = &mut self.functions[depth];
+        let index = state.captures.len() as u32;
+        let name: Arc<str> = name.into();
+        state.capture_index.insert(Arc::clone(&name), index);
+        state.captures.push((name, from));
+        Some(Var::Captured(index))
     }
 
     /// A name that may be bound: a symbol, not a keyword.
@@ -570,7 +592,7 @@ impl Lowerer<'_> {
             .current()
             .scopes
             .last()
-            .and_then(|scope| scope.iter().rev().find(|(n, _)| n == name).map(|&(_, s)| s));
+            .and_then(|scope| scope.get(name));
         match existing {
             Some(slot) => Ok(DefineTarget::Local(slot, false)),
             None => Ok(DefineTarget::Local(self.declare(name), true)),
@@ -637,8 +659,7 @@ impl Lowerer<'_> {
                     return Err(e);
                 }
             };
-            let scope = &self.current().scopes[0];
-            if scope.iter().any(|(n, _)| n == param_name) {
+            if self.current().scopes[0].get(param_name).is_some() {
                 self.functions.pop();
                 return Err(self.error(param.span, format!("duplicate parameter '{param_name}'")));
             }
@@ -673,7 +694,7 @@ impl Lowerer<'_> {
                             .current()
                             .scopes
                             .last()
-                            .is_some_and(|scope| scope.iter().any(|(n, _)| n == name));
+                            .is_some_and(|scope| scope.get(name).is_some());
                         if !declared && !KEYWORDS.contains(&name) {
                             predeclared.push(self.declare(name));
                         }
