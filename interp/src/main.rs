@@ -162,14 +162,14 @@ fn run_file(file: &PathBuf, args: Vec<String>, policy: Policy, stats: bool) -> E
 
 /// `--stats`: the process's reference-count counters.
 fn print_stats(policy: Policy) {
-    if !brisk_refcount::stats::ENABLED {
+    if !brisk_refcount::embed::stats::ENABLED {
         eprintln!(
             "note: --stats needs counters compiled in; this binary was built without the `stats` feature.\n\
              note: build with: cargo build --release -p brisk-interp --features stats"
         );
         return;
     }
-    let stats = brisk_refcount::stats::global_snapshot();
+    let stats = brisk_refcount::embed::stats::global_snapshot();
     let operations = stats.owner_ops + stats.shared_ops + stats.buffered_ops;
     let share = |n: u64| {
         if operations == 0 {
@@ -209,38 +209,5 @@ fn install_tracing() {
     let _ = tracing_subscriber::registry()
         .with(filter)
         .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
-        .with(ThreadExitGuard)
         .try_init();
-}
-
-/// Drops events raised while a thread is being torn down.
-///
-/// The runtime logs from thread-local destructors (a thread that exits
-/// merges its queue), but the fmt layer formats into a thread-local buffer
-/// that may already be gone by then, and touching it panics inside a
-/// destructor, which aborts. This layer's marker is a thread-local made on
-/// the thread's first event, after the runtime's own thread state, so it is
-/// destroyed before that state's destructor runs (destructors run in
-/// reverse order of registration) and its absence means "exiting".
-struct ThreadExitGuard;
-
-/// Present while the thread is alive.
-struct AliveMarker;
-
-impl Drop for AliveMarker {
-    fn drop(&mut self) {}
-}
-
-std::thread_local! {
-    static ALIVE: AliveMarker = const { AliveMarker };
-}
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ThreadExitGuard {
-    fn event_enabled(
-        &self,
-        _event: &tracing::Event<'_>,
-        _ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) -> bool {
-        ALIVE.try_with(|_| ()).is_ok()
-    }
 }
