@@ -78,4 +78,4 @@ pub use crate::header::RcHeader;
 pub use crate::policy::{Atomic, Biased, NonAtomic, RcPolicy};
 pub use crate::queue::Dealloc;
 pub use crate::stats;
-pub use crate::thread::{attach, detach};
+pub use crate::thread::{at_detach, attach, detach};

@@ -108,7 +108,11 @@ thread_local! {
 thread_local! {
     /// The registered thread's handle; its destructor is the exit path.
     static HANDLE: ThreadHandle = const {
-        ThreadHandle { state: Cell::new(None), spare: Cell::new(Vec::new()) }
+        ThreadHandle {
+            state: Cell::new(None),
+            spare: Cell::new(Vec::new()),
+            hooks: Cell::new(Vec::new()),
+        }
     };
 }
 
@@ -128,6 +132,8 @@ struct ThreadHandle {
     /// taken out while merging, so a merge re-entered from a destructor
     /// simply starts with a fresh vector.
     spare: Cell<Vec<Queued>>,
+    /// Run at the start of the exit path ([`at_detach`]). Owner thread only.
+    hooks: Cell<Vec<fn()>>,
 }
 
 impl ThreadHandle {
@@ -144,6 +150,10 @@ impl ThreadHandle {
         let Some(state) = self.state.take() else {
             return;
         };
+        // Hooks first, while this thread is still the owner of its objects.
+        for hook in self.hooks.take() {
+            hook();
+        }
         // Step 1: from here on this thread is nobody's owner.
         let _ = CURRENT_TID.try_with(|tid| tid.set(UNREGISTERED));
         let _ = OWN_STATE.try_with(|own| own.set(core::ptr::null()));
@@ -184,6 +194,39 @@ impl Drop for ThreadHandle {
 /// ```
 pub fn attach() -> u32 {
     current_tid_registered()
+}
+
+/// Registers `hook` to run at the start of the calling thread's exit path
+/// ([`detach`], or thread exit), while the thread still owns its objects:
+/// for an embedder that mirrors the id (see [`attach`]) and must stop
+/// using its copy before the id stops being this thread's. Registers the
+/// thread first if needed; runs once, for this registration only.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+/// use brisk_refcount::thread::{at_detach, detach};
+///
+/// static RAN: AtomicUsize = AtomicUsize::new(0);
+/// std::thread::spawn(|| {
+///     at_detach(|| {
+///         RAN.fetch_add(1, Relaxed);
+///     });
+///     detach(); // runs the hook
+///     detach(); // not registered any more: nothing to run
+/// })
+/// .join()
+/// .unwrap(); // exit: the hook ran with the first detach
+/// assert_eq!(RAN.load(Relaxed), 1);
+/// ```
+pub fn at_detach(hook: fn()) {
+    if current_tid_registered() == UNOWNED {
+        return;
+    }
+    let _ = HANDLE.try_with(|handle| {
+        let mut hooks = handle.hooks.take();
+        hooks.push(hook);
+        handle.hooks.set(hooks);
+    });
 }
 
 /// Runs the calling thread's exit path now, if it is registered: merges
