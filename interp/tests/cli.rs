@@ -1,9 +1,12 @@
 //! The `brisk` binary: exit statuses, `--policy`, `--stats`, `--trace`,
 //! program arguments and the REPL on piped input.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::thread;
 use std::time::{Duration, Instant};
 
 fn brisk(args: &[&str]) -> Output {
@@ -329,5 +332,170 @@ fn move_refuses_a_tuple_held_elsewhere_that_holds_a_mutable_value() {
             "move-tuple-of-list.brisk:3:1: error: send: cannot move a graph that is referenced from outside: 1 external reference(s)\n"
         ),
         "{stderr}"
+    );
+}
+
+/// A fresh directory holding `source` as the program `name`.
+fn program_dir(name: &str, source: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("brisk-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), source).unwrap();
+    dir
+}
+
+/// Sends each line `reader` yields (without its line ending) over a
+/// channel, from a thread of its own, until the reader ends or fails.
+fn lines_of(reader: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (send, lines) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(reader).lines() {
+            let Ok(line) = line else { break };
+            if send.send(line.trim_end_matches('\r').to_owned()).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}
+
+/// Waits for the lines in `expected`, in order, from `lines`; kills the
+/// child and fails if they have not all arrived within [`HANG_GUARD`].
+fn await_lines(lines: &mpsc::Receiver<String>, expected: &[&str], child: &mut Child) {
+    let deadline = Instant::now() + HANG_GUARD;
+    let mut seen = Vec::new();
+    while seen.len() < expected.len() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => seen.push(line),
+            Err(_) => {
+                child.kill().unwrap();
+                panic!("only {seen:?} of {expected:?} arrived while the program ran");
+            }
+        }
+    }
+    assert_eq!(seen, expected);
+}
+
+/// Sends `signal` to the child, then waits for it to end (within
+/// [`HANG_GUARD`]) and returns its exit status and what it wrote to
+/// standard error (if that is still the child's to read).
+fn signal_and_wait(mut child: Child, signal: libc::c_int) -> (Option<i32>, String) {
+    let pid = child.id() as libc::pid_t;
+    // SAFETY: `kill` has no memory-safety preconditions; `pid` is our
+    // child, which has not been waited for, so the id is still its own.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    let stderr = child.stderr.take();
+    let (send, ended) = mpsc::channel();
+    thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut stderr) = stderr {
+            let _ = stderr.read_to_string(&mut text);
+        }
+        let _ = send.send((child.wait().unwrap().code(), text));
+    });
+    ended.recv_timeout(HANG_GUARD).unwrap_or_else(|_| {
+        // SAFETY: as above; the child has not been reaped.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        panic!("the program did not end after signal {signal}");
+    })
+}
+
+/// A pseudo-terminal: its (controller, terminal) ends.
+fn pseudo_terminal() -> (OwnedFd, OwnedFd) {
+    let (mut controller, mut terminal) = (-1, -1);
+    // SAFETY: both out-pointers point at live integers; the name, settings
+    // and size may be null.
+    let made = unsafe {
+        libc::openpty(
+            &mut controller,
+            &mut terminal,
+            core::ptr::null_mut(),
+            core::ptr::null(),
+            core::ptr::null(),
+        )
+    };
+    assert_eq!(made, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: `openpty` succeeded, so both are open descriptors that
+    // nothing else owns.
+    unsafe {
+        (
+            OwnedFd::from_raw_fd(controller),
+            OwnedFd::from_raw_fd(terminal),
+        )
+    }
+}
+
+/// A program that prints and then loops forever.
+const PRINT_THEN_LOOP: &str = "(print \"started\")\n\
+     (for (i 0 3) (print i))\n\
+     (define (spin) (spin))\n\
+     (spin)\n";
+
+/// On a terminal, what a program prints shows as it prints it, and Ctrl-C
+/// (SIGINT) ends the program with a message and exit status 130. Standard
+/// output is a pseudo-terminal here; the signal is sent once the lines
+/// printed before the loop have been read from it.
+#[test]
+fn ctrl_c_ends_a_program_whose_output_showed_line_by_line() {
+    let dir = program_dir("ctrl-c.brisk", PRINT_THEN_LOOP);
+    let (controller, terminal) = pseudo_terminal();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brisk"))
+        .current_dir(&dir)
+        .args(["run", "ctrl-c.brisk"])
+        .stdout(Stdio::from(terminal))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let lines = lines_of(std::fs::File::from(controller));
+    await_lines(&lines, &["started", "0", "1", "2"], &mut child);
+    let (code, stderr) = signal_and_wait(child, libc::SIGINT);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, Some(130), "{stderr}");
+    assert_eq!(stderr, "ctrl-c.brisk: error: interrupted\n");
+}
+
+/// Piped, output is buffered, and SIGTERM still ends the program with
+/// everything it printed: the buffer is flushed, the program reports the
+/// signal and exits with 143 (128 + 15). `--trace` gives the point to send
+/// it at: the event of the `spawn-interpreter` that follows the prints.
+#[test]
+fn sigterm_flushes_buffered_output() {
+    let source = PRINT_THEN_LOOP.replace(
+        "(define (spin)",
+        "(spawn-interpreter (lambda () 1))\n(define (spin)",
+    );
+    let dir = program_dir("sigterm.brisk", &source);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brisk"))
+        .current_dir(&dir)
+        .args(["run", "sigterm.brisk", "--trace"])
+        .env("RUST_LOG", "brisk=debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let stdout = lines_of(child.stdout.take().unwrap());
+    let trace = lines_of(child.stderr.take().unwrap());
+    let deadline = Instant::now() + HANG_GUARD;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match trace.recv_timeout(left) {
+            Ok(line) if line.contains("spawn-interpreter") => break,
+            Ok(_) => {}
+            Err(_) => {
+                child.kill().unwrap();
+                panic!("no spawn-interpreter event arrived");
+            }
+        }
+    }
+    let (code, _) = signal_and_wait(child, libc::SIGTERM);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(code, Some(143));
+    let printed: Vec<String> = stdout.iter().collect();
+    assert_eq!(printed, ["started", "0", "1", "2"]);
+    let rest: Vec<String> = trace.iter().collect();
+    assert!(
+        rest.iter()
+            .any(|line| line == "sigterm.brisk: error: terminated"),
+        "{rest:?}"
     );
 }
