@@ -12,8 +12,16 @@
 //! runtime's `tracing` events to standard error (filter with `RUST_LOG`,
 //! default `brisk=debug`).
 //!
+//! What a program prints shows line by line on a terminal; piped or
+//! redirected, it is buffered, and flushed however the run ends. Ctrl-C
+//! (SIGINT) or SIGTERM ends `brisk run` with what was printed so far and
+//! a message (see `interrupt`).
+//!
 //! Exit status: 0 on success, 1 if the program failed (a diagnostic was
-//! printed), 2 if the file could not be read or the command line was wrong.
+//! printed), 2 if the file could not be read or the command line was wrong,
+//! 130 after Ctrl-C and 143 after SIGTERM.
+
+mod interrupt;
 
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
@@ -140,7 +148,27 @@ fn run_file(file: &PathBuf, args: Vec<String>, policy: Policy, stats: bool) -> E
             return ExitCode::from(2);
         }
     };
-    let stdout = Arc::new(Mutex::new(BufWriter::new(std::io::stdout())));
+    let stdout = Arc::new(Mutex::new(program_output()));
+    let ended = interrupt::on_signal({
+        let stdout = Arc::clone(&stdout);
+        let name = name.clone();
+        move |signal| {
+            // Held until the process exits: nothing is printed after the
+            // flush.
+            let mut stdout = stdout.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = stdout.flush();
+            let what = if signal == libc::SIGINT {
+                "interrupted"
+            } else {
+                "terminated"
+            };
+            eprint!("{}", Diagnostic::without_location(name, what));
+            std::process::exit(128 + signal);
+        }
+    });
+    if let Err(error) = ended {
+        eprintln!("note: signals will end the run without flushing its output: {error}");
+    }
     let options = RunOptions {
         args,
         output: Arc::clone(&stdout) as Output,
@@ -157,6 +185,19 @@ fn run_file(file: &PathBuf, args: Vec<String>, policy: Policy, stats: bool) -> E
             eprint!("{diagnostic}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Where `print` writes: on a terminal, standard output, which std buffers
+/// by line, so each line shows as it is printed; otherwise (a pipe, a file)
+/// an 8 KiB buffer in front of it, so a program that prints a lot makes
+/// few writes.
+fn program_output() -> Box<dyn Write + Send> {
+    let stdout = std::io::stdout();
+    if stdout.is_terminal() {
+        Box::new(stdout)
+    } else {
+        Box::new(BufWriter::new(stdout))
     }
 }
 
