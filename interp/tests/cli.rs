@@ -499,3 +499,33 @@ fn sigterm_flushes_buffered_output() {
         "{rest:?}"
     );
 }
+
+/// `--max-depth N` bounds the call depth: a recursion 1,000 calls deep
+/// fails under `--max-depth 100` with a diagnostic and exit status 1, and
+/// runs without it.
+#[test]
+fn max_depth_bounds_recursion() {
+    let dir = program_dir(
+        "deep.brisk",
+        "(define (depth n) (if (= n 0) 0 (+ 1 (depth (- n 1)))))\n(print (depth 1000))\n",
+    );
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_brisk"))
+            .current_dir(&dir)
+            .args(["run", "deep.brisk"])
+            .args(extra)
+            .output()
+            .expect("the binary runs")
+    };
+    let bounded = run(&["--max-depth", "100"]);
+    let unbounded = run(&[]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let stderr = text(&bounded.stderr);
+    assert_eq!(bounded.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("deep.brisk:1:38: error: recursion limit exceeded (100 frames)\n"),
+        "{stderr}"
+    );
+    assert!(unbounded.status.success(), "{}", text(&unbounded.stderr));
+    assert_eq!(text(&unbounded.stdout), "1000\n");
+}

@@ -182,6 +182,16 @@ fn deep_recursion_is_a_clean_error() {
     );
 }
 
+/// Recursion is bounded by memory, not by a small fixed count: 100,000
+/// nested calls run by default.
+#[test]
+fn deep_recursion_runs_by_default() {
+    prints(
+        "(define (depth n) (if (= n 0) 0 (+ 1 (depth (- n 1)))))\n(print (depth 100000))",
+        "100000\n",
+    );
+}
+
 #[test]
 fn let_forms_scope_and_shadow() {
     prints(
