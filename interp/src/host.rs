@@ -31,13 +31,28 @@ pub struct Limits {
     /// the only interpreter, so `recv` on an empty channel is an error
     /// instead of a wait that could never end.
     pub allow_spawn: bool,
+    /// Deepest call nesting before "recursion limit exceeded" (`brisk run
+    /// --max-depth`); [`DEFAULT_MAX_DEPTH`] by default.
+    pub max_depth: usize,
 }
+
+/// The default [`Limits::max_depth`]: a million frames.
+///
+/// A language call costs no Rust stack (the VM keeps its frames in vectors,
+/// see [`vm`](crate::vm)), so the bound is about memory, not the thread's
+/// stack: a frame is a few words of bookkeeping plus its slots, some
+/// 50-100 bytes for a typical function, so a million frames is tens of
+/// megabytes, and a runaway recursion fails long before memory runs out.
+/// Deep but finite recursions (Ackermann's `(ack 3 12)` nests some 32,000
+/// calls; a recursive walk of a 100,000-item list, 100,000) fit.
+pub const DEFAULT_MAX_DEPTH: usize = 1_000_000;
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             steps: None,
             allow_spawn: true,
+            max_depth: DEFAULT_MAX_DEPTH,
         }
     }
 }

@@ -49,8 +49,9 @@
 //!   for the policy named at run time.
 //! * **No Rust recursion per call.** A call pushes a frame and the loop
 //!   continues in the callee; recursion depth is capped at
-//!   [`vm::MAX_FRAMES`] with a clean "recursion limit exceeded" error, the
-//!   same on any thread. Tail calls reuse the frame.
+//!   [`Limits::max_depth`] (a million frames unless `--max-depth` says
+//!   otherwise) with a clean "recursion limit exceeded" error, the same on
+//!   any thread. Tail calls reuse the frame.
 //! * **Safepoints** at loop back-edges and calls, CPython's eval-breaker
 //!   positions.
 //! * **Globals by number.** Global names are numbered at compile time; each

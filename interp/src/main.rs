@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! brisk run FILE [ARGS]... [--policy biased|deferred|atomic|gil] [--stats] [--trace]
+//!           [--max-depth N]
 //! brisk repl [--policy …] [--trace]
 //! ```
 //!
@@ -10,7 +11,8 @@
 //! reference-count counters to standard error after the run (they are
 //! compiled in only with the `stats` feature); `--trace` prints the
 //! runtime's `tracing` events to standard error (filter with `RUST_LOG`,
-//! default `brisk=debug`).
+//! default `brisk=debug`); `--max-depth` bounds the call depth (a million
+//! frames by default).
 //!
 //! What a program prints shows line by line on a terminal; piped or
 //! redirected, it is buffered, and flushed however the run ends. Ctrl-C
@@ -28,6 +30,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
+use brisk_interp::host::DEFAULT_MAX_DEPTH;
 use brisk_interp::{repl, run_with_policy, Diagnostic, Limits, Output, Policy, RunOptions, Source};
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -56,6 +59,10 @@ enum Command {
         /// Print the runtime's tracing events to standard error.
         #[arg(long)]
         trace: bool,
+        /// Deepest call nesting before the run fails with "recursion limit
+        /// exceeded".
+        #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_DEPTH)]
+        max_depth: usize,
     },
     /// Read, evaluate and print, line by line, from standard input.
     Repl {
@@ -97,11 +104,16 @@ fn main() -> ExitCode {
             policy,
             stats,
             trace,
+            max_depth,
         } => {
             if trace {
                 install_tracing();
             }
-            run_file(&file, args, policy.into(), stats)
+            let limits = Limits {
+                max_depth,
+                ..Limits::default()
+            };
+            run_file(&file, args, policy.into(), stats, limits)
         }
         Command::Repl { policy, trace } => {
             if trace {
@@ -127,7 +139,13 @@ fn main() -> ExitCode {
 }
 
 /// Runs one program file; prints its diagnostic if it fails.
-fn run_file(file: &PathBuf, args: Vec<String>, policy: Policy, stats: bool) -> ExitCode {
+fn run_file(
+    file: &PathBuf,
+    args: Vec<String>,
+    policy: Policy,
+    stats: bool,
+    limits: Limits,
+) -> ExitCode {
     let name = file.display().to_string();
     let text = match std::fs::read(file) {
         Ok(bytes) => match String::from_utf8(bytes) {
@@ -172,7 +190,7 @@ fn run_file(file: &PathBuf, args: Vec<String>, policy: Policy, stats: bool) -> E
     let options = RunOptions {
         args,
         output: Arc::clone(&stdout) as Output,
-        limits: Limits::default(),
+        limits,
     };
     let result = run_with_policy(policy, &Source::new(name, text), options);
     let _ = stdout.lock().unwrap_or_else(|e| e.into_inner()).flush();

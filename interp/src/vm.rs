@@ -7,9 +7,10 @@
 //! under the runtime's policy), a stack of frames, and a `match` on the next
 //! [`Op`]. The loop does not recurse on the Rust stack for a language call:
 //! a call pushes a `Frame` and the loop carries on in the callee, so
-//! recursion depth is bounded by [`MAX_FRAMES`] (a clean "recursion limit"
-//! error), not by the thread's stack — the same on the main thread and on a
-//! spawned interpreter's.
+//! recursion depth is bounded by
+//! [`Limits::max_depth`](crate::host::Limits::max_depth) (a clean
+//! "recursion limit" error), not by the thread's stack — the same on the main thread
+//! and on a spawned interpreter's.
 //!
 //! # Safepoints
 //!
@@ -34,13 +35,10 @@ use brisk_runtime::{Mutator, Ref, RuntimePolicy};
 use crate::builtins::{self, Ctx, Failure};
 use crate::bytecode::{CaptureFrom, Op, Proto};
 use crate::constants;
-use crate::error::Diagnostic;
+use crate::error::{Diagnostic, Span};
 use crate::host::Host;
 use crate::ops;
 use crate::value::{downcast, is_truthy, type_name, Builtin, Cell, Closure};
-
-/// Deepest call nesting before "recursion limit exceeded".
-pub const MAX_FRAMES: usize = 10_000;
 
 /// Frames named in an error's traceback.
 const TRACEBACK_FRAMES: usize = 8;
@@ -245,9 +243,10 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
     ) -> Result<(), Failure> {
         let proto = &*closure.proto;
         check_arity(proto, argc)?;
-        if self.frames.len() >= MAX_FRAMES {
+        let max_depth = self.host.limits.max_depth;
+        if self.frames.len() >= max_depth {
             return Err(Failure::Raised(format!(
-                "recursion limit exceeded ({MAX_FRAMES} frames)"
+                "recursion limit exceeded ({max_depth} frames)"
             )));
         }
         self.ensure_constants(proto);
@@ -667,28 +666,34 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
 
 impl<P: RuntimePolicy> Vm<'_, P> {
     /// The call stack, innermost first, one line per frame; a run of
-    /// identical lines (deep recursion) is shown once with its count.
+    /// frames at the same spot (deep recursion) is shown once with its
+    /// count. Only the lines shown are formatted, so a failure a million
+    /// frames deep costs one pass over the frames.
     fn traceback(&self) -> Vec<String> {
-        let mut lines: Vec<(String, usize)> = Vec::new();
+        let mut runs: Vec<(&Proto, Span, usize)> = Vec::new();
         for frame in self.frames.iter().rev() {
             let (proto, span) = locate(frame);
-            let (line, col) = proto.source.line_col(span.start);
-            let text = format!("  in {} at {}:{line}:{col}", proto.name, proto.source.name);
-            match lines.last_mut() {
-                Some((last, count)) if *last == text => *count += 1,
-                _ => lines.push((text, 1)),
+            match runs.last_mut() {
+                Some((last, at, count)) if core::ptr::eq(*last, proto) && *at == span => {
+                    *count += 1
+                }
+                _ => runs.push((proto, span, 1)),
             }
         }
-        let shown = lines.len().min(TRACEBACK_FRAMES);
-        let mut notes: Vec<String> = lines[..shown]
+        let shown = runs.len().min(TRACEBACK_FRAMES);
+        let mut notes: Vec<String> = runs[..shown]
             .iter()
-            .map(|(text, count)| match count {
-                1 => text.clone(),
-                n => format!("{text} ({n} times)"),
+            .map(|&(proto, span, count)| {
+                let (line, col) = proto.source.line_col(span.start);
+                let text = format!("  in {} at {}:{line}:{col}", proto.name, proto.source.name);
+                match count {
+                    1 => text,
+                    n => format!("{text} ({n} times)"),
+                }
             })
             .collect();
-        if lines.len() > shown {
-            notes.push(format!("  ... and {} more", lines.len() - shown));
+        if runs.len() > shown {
+            notes.push(format!("  ... and {} more", runs.len() - shown));
         }
         notes
     }
@@ -698,7 +703,7 @@ impl<P: RuntimePolicy> Vm<'_, P> {
 ///
 /// Only for frames still on the frame stack: the stack is unwound only
 /// after a diagnostic is made.
-fn locate<P: RuntimePolicy>(frame: &Frame<P>) -> (&Proto, crate::error::Span) {
+fn locate<P: RuntimePolicy>(frame: &Frame<P>) -> (&Proto, Span) {
     // SAFETY: the frame is on the frame stack, so its function slot holds a
     // counted reference to the closure's object; the returned borrow is tied
     // to the borrow of the frame, which the caller holds inside `&Vm`.

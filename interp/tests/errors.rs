@@ -87,7 +87,7 @@ fn positions_point_at_the_offending_expression() {
         ),
         (
             "recursion-limit",
-            "recursion-limit.brisk:2:8: error: recursion limit exceeded (10000 frames)",
+            "recursion-limit.brisk:2:8: error: recursion limit exceeded (1000000 frames)",
         ),
         (
             "invalid-number",

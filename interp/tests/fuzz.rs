@@ -25,6 +25,10 @@ use proptest::prelude::*;
 /// Steps (back-edges and calls) each fuzzed program may take.
 const STEP_LIMIT: u64 = 200_000;
 
+/// Call depth each fuzzed program may reach: below [`STEP_LIMIT`], so a
+/// runaway recursion stops at the recursion limit.
+const MAX_DEPTH: usize = 10_000;
+
 fn run_bounded(text: &str, policy: Policy) -> Result<(), Diagnostic> {
     let output = Arc::new(Mutex::new(std::io::sink()));
     let options = RunOptions {
@@ -33,6 +37,7 @@ fn run_bounded(text: &str, policy: Policy) -> Result<(), Diagnostic> {
         limits: Limits {
             steps: Some(STEP_LIMIT),
             allow_spawn: false,
+            max_depth: MAX_DEPTH,
         },
     };
     run_with_policy(policy, &Source::new("fuzz.brisk", text), options)

@@ -174,7 +174,7 @@ fn tail_calls_run_in_constant_stack() {
 fn deep_recursion_is_a_clean_error() {
     fails(
         "(define (down n) (+ 1 (down n)))\n(down 0)",
-        "test.brisk:1:23: error: recursion limit exceeded (10000 frames)",
+        "test.brisk:1:23: error: recursion limit exceeded (1000000 frames)",
     );
     prints(
         "(define (depth n) (if (= n 0) 0 (+ 1 (depth (- n 1)))))\n(print (depth 9000))",
