@@ -206,6 +206,29 @@ fn let_forms_scope_and_shadow() {
     prints("(let ((+ -)) (print (+ 5 3)))", "2\n");
 }
 
+/// Reading an internal define before its definition names the variable,
+/// instead of failing later on the `nil` it holds until then; functions
+/// defined in the same body may still call each other.
+#[test]
+fn an_internal_define_used_before_its_definition_is_named() {
+    fails(
+        "(define (f) (print (helper 1)) (define (helper x) x)) (f)",
+        "test.brisk:1:21: error: 'helper' is used before its definition",
+    );
+    fails(
+        "(define (f) (define x (+ x 1)) x)",
+        "test.brisk:1:25: error: 'x' is used before its definition",
+    );
+    fails(
+        "(let ((a 1)) (print (b)) (define (b) a))",
+        "test.brisk:1:22: error: 'b' is used before its definition",
+    );
+    prints(
+        "(define (f) (define (even? n) (if (= n 0) #t (odd? (- n 1)))) (define (odd? n) (if (= n 0) #f (even? (- n 1)))) (even? 10)) (print (f))",
+        "#t\n",
+    );
+}
+
 #[test]
 fn control_forms() {
     prints(
