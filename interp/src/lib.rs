@@ -19,7 +19,8 @@
 //!   everything else is true. `'sym` is the string `"sym"`; `'(1 2)` is a
 //!   fresh list.
 //! * **Forms**: `define` (globals at top level, locals in bodies; internal
-//!   defines may call each other), `set!`, `lambda` (closures), `let`,
+//!   defines may call each other, but reading one before its definition
+//!   is an error), `set!`, `lambda` (closures), `let`,
 //!   `let*`, `if`, `cond` (with `else`), `when`, `unless`, `while`,
 //!   `for` (`(for (i 0 n) …)`, with a fresh `i` each iteration, so
 //!   closures made in the body keep their own), `begin`, `and`, `or`,

@@ -27,7 +27,7 @@
 //! of the variable (it is `nil` afterwards): a move must hold the only
 //! reference, as Rust's moves do.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::bytecode::{Binary, CaptureFrom, Constant, Op, SymbolTable};
@@ -250,6 +250,11 @@ struct FunctionState {
     captures: Vec<(Arc<str>, CaptureFrom)>,
     /// Each captured name's index in `captures`.
     capture_index: HashMap<Arc<str>, u32>,
+    /// Internal defines declared ahead of their bodies' forms whose
+    /// `define` has not been lowered yet: this function reading one is an
+    /// error, as it would read `nil`. (A nested function may: it can only
+    /// run once made, which may be after the definition.)
+    undefined: HashSet<u32>,
 }
 
 /// A block scope: the locals it declared, and its names for lookup.
@@ -326,6 +331,18 @@ impl Lowerer<'_> {
             .unwrap_or_else(|| Var::Global(self.symbols.intern(name)))
     }
 
+    /// [`resolve`](Self::resolve) for a read of `name` at `span`, which
+    /// fails if it reads an internal define before its definition.
+    fn resolve_read(&mut self, name: &str, span: Span) -> Result<Var, Diagnostic> {
+        let var = self.resolve(name);
+        match var {
+            Var::Local(slot) if self.current().undefined.contains(&slot) => {
+                Err(self.error(span, format!("'{name}' is used before its definition")))
+            }
+            _ => Ok(var),
+        }
+    }
+
     fn resolve_in(&mut self, depth: usize, name: &str) -> Option<Var> {
         let state = &self.functions[depth];
         for scope in state.scopes.iter().rev() {
@@ -385,7 +402,7 @@ impl Lowerer<'_> {
                         format!("'{name}' is a keyword and cannot be used as a value"),
                     ));
                 }
-                Expr::Get(self.resolve(name), span)
+                Expr::Get(self.resolve_read(name, span)?, span)
             }
             SexpKind::List(items) => {
                 let Some(head) = items.first() else {
@@ -414,7 +431,7 @@ impl Lowerer<'_> {
     }
 
     fn call_by_name(&mut self, name: &str, head: &Sexp, args: &[Sexp], span: Span) -> Lowered {
-        let callee = self.resolve(name);
+        let callee = self.resolve_read(name, head.span)?;
         if matches!(callee, Var::Global(_)) {
             if let Some(inline) = self.inline_call(name, args, span)? {
                 return Ok(inline);
@@ -467,7 +484,7 @@ impl Lowerer<'_> {
         let channel = self.expr(&args[0])?;
         let value = match args[1].as_symbol() {
             Some(name) if moves && !KEYWORDS.contains(&name) => {
-                Expr::Take(self.resolve(name), args[1].span)
+                Expr::Take(self.resolve_read(name, args[1].span)?, args[1].span)
             }
             _ => self.expr(&args[1])?,
         };
@@ -599,7 +616,12 @@ impl Lowerer<'_> {
         }
     }
 
+    /// The store of a `define` whose value is lowered: from here on, the
+    /// variable is defined.
     fn define_store(&mut self, target: DefineTarget, value: Expr, span: Span) -> Expr {
+        if let DefineTarget::Local(slot, _) = target {
+            self.current().undefined.remove(&slot);
+        }
         match target {
             DefineTarget::Global(symbol) => Expr::DefineGlobal(symbol, Box::new(value), span),
             DefineTarget::Local(slot, false) => Expr::Set(Var::Local(slot), Box::new(value), span),
@@ -679,7 +701,9 @@ impl Lowerer<'_> {
     }
 
     /// A body: internal `define`s are declared first (so they may call each
-    /// other), then the forms in order. The caller pushed the scope.
+    /// other), then the forms in order; the body itself reading one before
+    /// its `define` is an error (see `FunctionState::undefined`). The
+    /// caller pushed the scope.
     fn body(&mut self, forms: &[Sexp], span: Span) -> Lowered {
         let mut predeclared = Vec::new();
         for form in forms {
@@ -696,7 +720,9 @@ impl Lowerer<'_> {
                             .last()
                             .is_some_and(|scope| scope.get(name).is_some());
                         if !declared && !KEYWORDS.contains(&name) {
-                            predeclared.push(self.declare(name));
+                            let slot = self.declare(name);
+                            self.current().undefined.insert(slot);
+                            predeclared.push(slot);
                         }
                     }
                 }

@@ -217,7 +217,7 @@ fn an_internal_define_used_before_its_definition_is_named() {
     );
     fails(
         "(define (f) (define x (+ x 1)) x)",
-        "test.brisk:1:25: error: 'x' is used before its definition",
+        "test.brisk:1:26: error: 'x' is used before its definition",
     );
     fails(
         "(let ((a 1)) (print (b)) (define (b) a))",
