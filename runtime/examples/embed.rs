@@ -57,22 +57,14 @@ impl Ref {
     fn nil() -> Ref {
         static NIL: OnceLock<usize> = OnceLock::new();
         let addr = *NIL.get_or_init(|| {
-            let obj = Box::leak(Box::new(Obj {
-                header: RcHeader::new_immortal(),
+            let header = RcHeader::new_immortal();
+            Box::leak(Box::new(Obj {
+                header,
                 kind: Kind::Nil,
-            }));
-            obj as *mut Obj as usize
+            })) as *mut Obj as usize
         });
         // The address of a leaked, never-freed box is never null.
         Ref(NonNull::new(addr as *mut Obj).expect("leaked box"))
-    }
-
-    fn int(value: i64) -> Ref {
-        Ref::new(Kind::Int(value))
-    }
-
-    fn cons(car: Ref, cdr: Ref) -> Ref {
-        Ref::new(Kind::Cons(car, cdr))
     }
 
     fn kind(&self) -> &Kind {
@@ -98,7 +90,9 @@ impl Drop for Ref {
 
 /// The list `(1 2 ... n)`.
 fn list_to(n: i64) -> Ref {
-    (1..=n).rev().fold(Ref::nil(), |tail, i| Ref::cons(Ref::int(i), tail))
+    (1..=n).rev().fold(Ref::nil(), |tail, i| {
+        Ref::new(Kind::Cons(Ref::new(Kind::Int(i)), tail))
+    })
 }
 
 /// The sum of a list of integers, walked iteratively.

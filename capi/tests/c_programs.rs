@@ -1,0 +1,186 @@
+//! The C programs: every example in `capi/examples/` and the benchmark in
+//! `capi/bench/`, built with the system C compiler against this crate's
+//! static library and `include/brisk.h`, and run.
+//!
+//! Examples must exit with status 0. `BRISK_CAPI_SANITIZE=address` builds
+//! them with AddressSanitizer, and `BRISK_CAPI_SANITIZE=valgrind` runs them
+//! under valgrind's memcheck instead; CI runs both once. The C compiler is
+//! `$CC`, or `cc`.
+//!
+//! The benchmark runs three rounds here, as a smoke test that makes no
+//! claim. `BRISK_CAPI_BENCH_OUT=<file>` runs it in full (41 rounds) and
+//! writes its report to the file; run it with `--release`, so that the
+//! library's slow paths are optimised too.
+//!
+//! `cargo test` builds this crate as an rlib only, so the static library
+//! the C programs link is built here, by `cargo build` into a target
+//! folder of its own (`<target>/capi-staticlib`), so as not to wait on the
+//! lock of the one this test runs from.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The directory cargo builds this crate's libraries into: the parent of
+/// the `deps/` folder holding this test binary.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test binaries live in <target>/<profile>/deps")
+        .to_path_buf()
+}
+
+/// The static library, built once per test run (module docs).
+fn static_library() -> &'static Path {
+    static LIBRARY: OnceLock<PathBuf> = OnceLock::new();
+    LIBRARY.get_or_init(|| {
+        let profile_dir = profile_dir();
+        let target = profile_dir
+            .parent()
+            .expect("<target>/<profile>")
+            .join("capi-staticlib");
+        let release = profile_dir
+            .file_name()
+            .is_some_and(|name| name == "release");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let mut build = Command::new(cargo);
+        build
+            .args(["build", "-p", "brisk-capi", "--lib"])
+            .env("CARGO_TARGET_DIR", &target)
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        if release {
+            build.arg("--release");
+        }
+        let output = build.output().expect("cargo starts");
+        assert!(
+            output.status.success(),
+            "building libbrisk_capi.a failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        target
+            .join(if release { "release" } else { "debug" })
+            .join("libbrisk_capi.a")
+    })
+}
+
+/// How the examples are checked, from `BRISK_CAPI_SANITIZE`.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+enum Check {
+    Plain,
+    Address,
+    Valgrind,
+}
+
+fn check() -> Check {
+    match std::env::var("BRISK_CAPI_SANITIZE").as_deref() {
+        Err(_) | Ok("") => Check::Plain,
+        Ok("address") => Check::Address,
+        Ok("valgrind") => Check::Valgrind,
+        Ok(other) => panic!("BRISK_CAPI_SANITIZE={other}: use `address` or `valgrind`"),
+    }
+}
+
+/// Compiles `source` into `out` at optimisation level `opt`, returning the
+/// compiler's diagnostics on failure.
+fn compile(source: &Path, out: &Path, check: Check, opt: &str) -> Result<(), String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let compiler = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
+    let mut cc = Command::new(compiler);
+    cc.args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-g", opt])
+        .arg("-I")
+        .arg(dir.join("include"))
+        .arg(source)
+        .arg(static_library())
+        .args(["-lpthread", "-ldl", "-lm"])
+        .arg("-o")
+        .arg(out);
+    if check == Check::Address {
+        cc.args(["-fsanitize=address", "-fno-omit-frame-pointer"]);
+    }
+    let output = cc
+        .output()
+        .map_err(|e| format!("cannot run the C compiler: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+#[test]
+fn every_c_example_builds_and_runs() {
+    let check = check();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&examples)
+        .expect("capi/examples exists")
+        .map(|entry| entry.expect("a directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "c"))
+        .collect();
+    sources.sort();
+    assert!(
+        !sources.is_empty(),
+        "no C examples in {}",
+        examples.display()
+    );
+    let out_dir = profile_dir().join("capi-examples");
+    std::fs::create_dir_all(&out_dir).expect("the output folder");
+    let mut failures = Vec::new();
+    for source in &sources {
+        let name = source.file_stem().expect("a file name").to_string_lossy();
+        let binary = out_dir.join(format!("{name}-{check:?}"));
+        if let Err(diagnostics) = compile(source, &binary, check, "-O1") {
+            failures.push(format!("{name}: does not build:\n{diagnostics}"));
+            continue;
+        }
+        let mut run = if check == Check::Valgrind {
+            let mut valgrind = Command::new("valgrind");
+            valgrind
+                .args(["--error-exitcode=99", "--leak-check=no", "-q"])
+                .arg(&binary);
+            valgrind
+        } else {
+            Command::new(&binary)
+        };
+        let output = run.output().expect("the example starts");
+        if !output.status.success() {
+            failures.push(format!(
+                "{name}: {}\nstdout:\n{}\nstderr:\n{}",
+                output.status,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn the_owner_path_benchmark_runs() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let binary = profile_dir().join("capi-owner-path");
+    let out = std::env::var_os("BRISK_CAPI_BENCH_OUT");
+    compile(
+        &dir.join("bench/owner_path.c"),
+        &binary,
+        Check::Plain,
+        "-O2",
+    )
+    .unwrap_or_else(|diagnostics| panic!("owner_path.c does not build:\n{diagnostics}"));
+    let rounds = if out.is_some() { "41" } else { "3" };
+    let output = Command::new(&binary)
+        .arg(rounds)
+        .output()
+        .expect("the benchmark starts");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}\n{report}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(report.contains("| owner / plain |"), "{report}");
+    if let Some(out) = out {
+        std::fs::write(out, report.as_bytes()).expect("BRISK_CAPI_BENCH_OUT is writable");
+    }
+}
