@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use brisk_interp::{Session, Source};
+
 fn errors_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
@@ -102,4 +104,33 @@ fn positions_point_at_the_offending_expression() {
         let expected = std::fs::read_to_string(errors_dir().join(format!("{name}.err"))).unwrap();
         assert_eq!(expected.lines().next(), Some(headline), "{name}");
     }
+}
+
+/// The excerpt of a very long line is a window around the error, with
+/// `...` where the line goes on: an error in the middle of a 100 KB line
+/// shows a line's worth of it, with the caret under the offending token.
+#[test]
+fn a_long_line_is_shown_around_the_error() {
+    let filler = "1 ".repeat(25_000);
+    let text = format!("(print {filler}12abc {filler})\n");
+    let error = Session::new()
+        .compile(&Source::new("long.brisk", text))
+        .unwrap_err();
+    let rendered = error.to_string();
+    let lines: Vec<&str> = rendered.lines().collect();
+    assert_eq!(
+        lines[0],
+        "long.brisk:1:50008: error: invalid number literal '12abc'"
+    );
+    assert!(
+        lines.iter().all(|line| line.chars().count() <= 100),
+        "{rendered}"
+    );
+    assert!(
+        lines[1].starts_with("   1 | ...") && lines[1].ends_with("..."),
+        "{rendered}"
+    );
+    let at = lines[1].find("12abc").expect("the token is shown");
+    assert_eq!(lines[2].find('^'), Some(at), "{rendered}");
+    assert_eq!(lines[2].matches('^').count(), 5, "{rendered}");
 }
