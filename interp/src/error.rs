@@ -1,5 +1,5 @@
-//! Diagnostics: `file:line:col: error: message`, the offending source line,
-//! and a caret under the spot.
+//! Diagnostics: `file:line:col: error: message`, the offending source line
+//! (a window of it, if it is long), and a caret under the spot.
 //!
 //! Every error the language can report — from the lexer, the parser, the
 //! compiler or the VM — becomes a [`Diagnostic`]. Positions are kept as byte
@@ -70,6 +70,34 @@ impl Source {
     }
 }
 
+/// Most characters of a source line an excerpt shows. A longer line is cut
+/// to a window this wide around the error, with `...` where it was cut, so
+/// an error on a generated 100 KB line prints a line, not the 100 KB.
+const EXCERPT_WIDTH: usize = 80;
+
+/// What an excerpt shows of `line` for an error at 1-based character
+/// column `col`: the text, and the error's column in that text.
+fn window(line: &str, col: usize) -> (String, usize) {
+    let length = line.chars().count();
+    if length <= EXCERPT_WIDTH {
+        return (line.to_owned(), col);
+    }
+    let first = (col - 1)
+        .saturating_sub(EXCERPT_WIDTH / 2)
+        .min(length - EXCERPT_WIDTH);
+    let before = if first > 0 { "..." } else { "" };
+    let after = if first + EXCERPT_WIDTH < length {
+        "..."
+    } else {
+        ""
+    };
+    let shown: String = line.chars().skip(first).take(EXCERPT_WIDTH).collect();
+    (
+        format!("{before}{shown}{after}"),
+        col - first + before.len(),
+    )
+}
+
 /// The largest char boundary of `text` at or before `at`.
 fn clamp_to_boundary(text: &str, at: usize) -> usize {
     let mut at = at.min(text.len());
@@ -137,12 +165,14 @@ impl Diagnostic {
                 1
             }
         };
+        let (shown, shown_col) = window(text, col);
+        let room = shown.chars().count().saturating_sub(shown_col - 1).max(1);
         let gutter = line.to_string().len().max(4);
         let excerpt = format!(
-            "{line:>gutter$} | {text}\n{blank:>gutter$} | {pad}{carets}",
+            "{line:>gutter$} | {shown}\n{blank:>gutter$} | {pad}{carets}",
             blank = "",
-            pad = " ".repeat(col - 1),
-            carets = "^".repeat(width),
+            pad = " ".repeat(shown_col - 1),
+            carets = "^".repeat(width.min(room)),
         );
         Diagnostic {
             file: source.name.clone(),
