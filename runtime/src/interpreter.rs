@@ -8,8 +8,8 @@
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 
-use crate::collect::tracked::TrackedSet;
 use crate::mutator::Mutator;
+use crate::object::tracked::TrackedSet;
 use crate::object::Ref;
 use crate::policy::RuntimePolicy;
 use crate::runtime::RuntimeInner;

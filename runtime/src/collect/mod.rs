@@ -3,7 +3,7 @@
 //!
 //! # Mechanism
 //!
-//! * **Tracking** (`collect/tracked.rs`): every container (`List`, `Dict`, `Slot`,
+//! * **Tracking** (`object/tracked.rs`): every container (`List`, `Dict`, `Slot`,
 //!   `Native`) is linked into its interpreter's tracked set when it is
 //!   allocated and unlinked when it is freed — a lock that only that
 //!   interpreter's threads take, and a 32-byte link in front of the header.
@@ -77,17 +77,16 @@
 //! changes.
 
 pub(crate) mod scan;
-pub(crate) mod tracked;
 
 use std::sync::{Arc, PoisonError};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
+use crate::object::tracked::TrackedSet;
 use crate::object::Ref;
 use crate::policy::RuntimePolicy;
 use crate::runtime::RuntimeInner;
 use crate::sync::{lock, AtomicUsize, Condvar, Mutex, Ordering::Relaxed};
-use tracked::TrackedSet;
 
 /// Container allocations a mutator counts locally before adding them to the
 /// runtime's total.

@@ -53,7 +53,7 @@ use core::ptr::NonNull;
 
 use rustc_hash::FxHashMap;
 
-use super::tracked::{self, ScanMark, TrackedSet};
+use crate::object::tracked::{self, ScanMark, TrackedSet};
 use crate::object::{Kind, Object, Ref};
 use crate::policy::RuntimePolicy;
 use crate::sync::{lazy_global, AtomicU32, Ordering::Relaxed};

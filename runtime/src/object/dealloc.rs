@@ -13,8 +13,8 @@ use core::ptr::{self, NonNull};
 
 use brisk_refcount::RcHeader;
 
+use super::tracked;
 use super::{Object, SCC_REP};
-use crate::collect::tracked;
 use crate::live;
 use crate::policy::RuntimePolicy;
 

@@ -7,8 +7,8 @@ use core::ptr::NonNull;
 use brisk_gc::SlotOps;
 use brisk_refcount::RcHeader;
 
+use super::tracked::TrackedSet;
 use super::{dealloc_object, NativeObject, Object, Payload};
-use crate::collect::tracked::TrackedSet;
 use crate::live;
 use crate::policy::RuntimePolicy;
 use crate::sync::Ordering::Release;

@@ -19,6 +19,9 @@
 //! [`Kind::is_tracked`] holds) also carry the cycle collector's 32-byte
 //! link in front of the header, as CPython's default build puts
 //! `PyGC_Head` in front of `PyObject` (see [`collect`](crate::collect)).
+//! The link, and the per-interpreter set it threads the containers into,
+//! are part of how a container is allocated and freed, so they live here,
+//! in `object/tracked.rs`; the collector walks them.
 //!
 //! # Types
 //!
@@ -43,6 +46,7 @@ mod dict;
 mod handle;
 mod native;
 mod text;
+pub(crate) mod tracked;
 
 use core::fmt;
 

@@ -23,7 +23,7 @@
 //! Leaves (strings, numbers) carry no link and cost nothing. Tuples carry
 //! none either: a tuple's items exist before it, so a cycle always passes
 //! through a mutable container, and the collector finds tuples by walking
-//! out from the tracked objects (see [`scan`](super::scan)).
+//! out from the tracked objects (see [`scan`](crate::collect::scan)).
 //!
 //! # The set
 //!
@@ -48,7 +48,7 @@ use std::sync::Arc;
 
 use crate::sync::ObjectMutex as Mutex;
 
-use crate::object::{Kind, Object};
+use super::{Kind, Object};
 use crate::policy::RuntimePolicy;
 
 /// The link in front of a tracked object's header.
