@@ -17,7 +17,7 @@ fn brisk(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-fn repl(input: &str, extra: &[&str]) -> Output {
+fn repl(input: impl AsRef<[u8]>, extra: &[&str]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_brisk"))
         .arg("repl")
         .args(extra)
@@ -30,7 +30,7 @@ fn repl(input: &str, extra: &[&str]) -> Output {
         .stdin
         .take()
         .unwrap()
-        .write_all(input.as_bytes())
+        .write_all(input.as_ref())
         .unwrap();
     child.wait_with_output().unwrap()
 }
@@ -179,6 +179,24 @@ fn repl_errors_keep_going_and_fail_the_exit_status() {
     assert!(
         stderr.contains("<repl>:4:1: error: unclosed '('"),
         "{stderr}"
+    );
+}
+
+/// A line that is not valid UTF-8 is reported (at its first bad byte) and
+/// skipped, with the entry it was part of; the REPL goes on with the next
+/// line, and the exit status says an entry failed.
+#[test]
+fn the_repl_reports_a_line_that_is_not_utf8_and_goes_on() {
+    let output = repl(
+        b"(print 1)\n(print \"\xff\")\n(print\n\xfe)\n(print 2)\n",
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(text(&output.stdout), "1\n2\n");
+    assert_eq!(
+        text(&output.stderr),
+        "<repl>:2:9: error: the line is not valid UTF-8 (it was skipped)\n\
+         <repl>:4:1: error: the line is not valid UTF-8 (it was skipped)\n"
     );
 }
 
