@@ -37,13 +37,14 @@
 //! of this runtime must not count on the graph while it is frozen.
 
 use core::ptr::NonNull;
-use std::collections::HashMap;
 
 use crate::graph::Graph;
 use crate::mutator::Mutator;
-use crate::object::{free_memory, Kind, Object, Payload, Ref, FROZEN, SCC_REP};
+use crate::object::{
+    dealloc_object, register_component, Kind, Object, Payload, Ref, FROZEN, SCC_REP,
+};
 use crate::policy::RuntimePolicy;
-use crate::sync::{event, lazy_global, lock, Mutex, Ordering::Release};
+use crate::sync::{event, Ordering::Release};
 
 /// Why a graph could not be frozen. Nothing was changed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,10 +70,6 @@ impl core::fmt::Display for FreezeError {
 }
 
 impl std::error::Error for FreezeError {}
-
-// Members of every frozen component with internal edges, by the address of
-// its representative.
-lazy_global!(fn components() -> Mutex<HashMap<usize, Vec<usize>>> = Mutex::new(HashMap::new()));
 
 fn address<P: RuntimePolicy>(object: &Object<P>) -> usize {
     object as *const Object<P> as usize
@@ -184,12 +181,7 @@ fn collapse_component<P: RuntimePolicy>(
     for _ in target..current {
         // SAFETY: as above; `target` ≥ 1 (the graph's own reference), so
         // these decrements never free.
-        unsafe {
-            P::decref(
-                NonNull::from(rep.rc_header()),
-                crate::object::dealloc_object::<P>,
-            )
-        };
+        unsafe { P::decref(NonNull::from(rep.rc_header()), dealloc_object::<P>) };
     }
     let rep_header = NonNull::from(rep.rc_header());
     for &v in &members[1..] {
@@ -200,38 +192,8 @@ fn collapse_component<P: RuntimePolicy>(
     // Release: as for FROZEN.
     rep.header.flags.fetch_or(SCC_REP, Release);
     let addresses = members.iter().map(|&v| address(&*graph.nodes[v])).collect();
-    lock(components()).insert(address(&**rep), addresses);
+    register_component(address(&**rep), addresses);
     event!(
         tracing::trace!(target: "brisk::runtime", members = members.len(), "collapsed a frozen component")
     );
-}
-
-/// Frees a frozen component whose representative's count reached zero.
-///
-/// # Safety
-///
-/// `rep` is a component representative (`SCC_REP`) with count zero.
-pub(crate) unsafe fn free_component<P: RuntimePolicy>(rep: NonNull<Object<P>>) {
-    let members = lock(components())
-        .remove(&(rep.as_ptr() as usize))
-        .unwrap_or_else(|| vec![rep.as_ptr() as usize]);
-    let members: Vec<NonNull<Object<P>>> = members
-        .into_iter()
-        .filter_map(|a| NonNull::new(a as *mut Object<P>))
-        .collect();
-    for member in &members {
-        // SAFETY: the component is unreachable; making every member
-        // immortal turns their references to one another into no-ops.
-        unsafe { member.as_ref().rc_header().make_immortal() };
-    }
-    for member in &members {
-        // SAFETY: each member is dropped once; memory stays until the loop
-        // below, so internal references still point at live headers.
-        unsafe { core::ptr::drop_in_place(&raw mut (*member.as_ptr()).payload) };
-    }
-    for member in members {
-        // SAFETY: the component is unreachable and its payload was dropped
-        // above, so only the memory is released.
-        unsafe { free_memory(member, false) };
-    }
 }

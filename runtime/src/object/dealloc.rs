@@ -6,10 +6,16 @@
 //! "trashcan" (`Py_TRASHCAN_BEGIN`), frees nested deeper than
 //! [`MAX_DEPTH`] are put on a per-thread list and run by the outermost free
 //! in a loop.
+//!
+//! A frozen strongly connected component is counted as one object (see
+//! [`freeze`](crate::freeze)) and freed as a unit when its representative's
+//! count reaches zero. Freezing records each component's members here, by
+//! the address of its representative, for that free to find.
 
 use core::cell::{Cell, RefCell};
 use core::mem::MaybeUninit;
 use core::ptr::{self, NonNull};
+use std::collections::HashMap;
 
 use brisk_refcount::RcHeader;
 
@@ -17,12 +23,24 @@ use super::tracked;
 use super::{Object, SCC_REP};
 use crate::live;
 use crate::policy::RuntimePolicy;
+use crate::sync::{lazy_global, lock, Mutex};
 
 /// Nesting depth after which frees are queued instead of recursing.
 const MAX_DEPTH: usize = 64;
 
 /// A postponed free: the header and the function that frees it.
 type Postponed = (NonNull<RcHeader>, unsafe fn(NonNull<RcHeader>));
+
+// Members of every frozen component with internal edges, by the address of
+// its representative.
+lazy_global!(fn components() -> Mutex<HashMap<usize, Vec<usize>>> = Mutex::new(HashMap::new()));
+
+/// Records the members of a frozen component with internal edges (addresses
+/// of its objects), for [`free_component`] to free them together once the
+/// representative at address `rep` reaches count zero.
+pub(crate) fn register_component(rep: usize, members: Vec<usize>) {
+    lock(components()).insert(rep, members);
+}
 
 std::thread_local! {
     /// Frees in progress on this thread.
@@ -70,7 +88,7 @@ unsafe fn free_now<P: RuntimePolicy>(header: NonNull<RcHeader>) {
     // SAFETY: the object is alive until freed below.
     if unsafe { object.as_ref() }.flags() & SCC_REP != 0 {
         // SAFETY: count zero; the component is freed as a unit.
-        unsafe { crate::freeze::free_component::<P>(object) };
+        unsafe { free_component::<P>(object) };
         return;
     }
     // SAFETY: count zero; nobody touches the object again.
@@ -87,7 +105,7 @@ unsafe fn free_now<P: RuntimePolicy>(header: NonNull<RcHeader>) {
 /// `object` was allocated by `Ref::alloc` or `Ref::alloc_tracked`, its
 /// count reached zero and no thread touches it again; if `drop_payload` is
 /// false its payload was already dropped.
-pub(crate) unsafe fn free_memory<P: RuntimePolicy>(object: NonNull<Object<P>>, drop_payload: bool) {
+unsafe fn free_memory<P: RuntimePolicy>(object: NonNull<Object<P>>, drop_payload: bool) {
     // The caller's pointer may derive from a reference to the object or to
     // its header, which may not write the payload or free the box: take the
     // allocation's own provenance, exposed when it was made (`Ref::alloc`,
@@ -115,4 +133,34 @@ pub(crate) unsafe fn free_memory<P: RuntimePolicy>(object: NonNull<Object<P>>, d
         drop(unsafe { Box::from_raw(object.as_ptr().cast::<MaybeUninit<Object<P>>>()) });
     }
     live::freed();
+}
+
+/// Frees a frozen component whose representative's count reached zero.
+///
+/// # Safety
+///
+/// `rep` is a component representative (`SCC_REP`) with count zero.
+unsafe fn free_component<P: RuntimePolicy>(rep: NonNull<Object<P>>) {
+    let members = lock(components())
+        .remove(&(rep.as_ptr() as usize))
+        .unwrap_or_else(|| vec![rep.as_ptr() as usize]);
+    let members: Vec<NonNull<Object<P>>> = members
+        .into_iter()
+        .filter_map(|a| NonNull::new(a as *mut Object<P>))
+        .collect();
+    for member in &members {
+        // SAFETY: the component is unreachable; making every member
+        // immortal turns their references to one another into no-ops.
+        unsafe { member.as_ref().rc_header().make_immortal() };
+    }
+    for member in &members {
+        // SAFETY: each member is dropped once; memory stays until the loop
+        // below, so internal references still point at live headers.
+        unsafe { core::ptr::drop_in_place(&raw mut (*member.as_ptr()).payload) };
+    }
+    for member in members {
+        // SAFETY: the component is unreachable and its payload was dropped
+        // above, so only the memory is released.
+        unsafe { free_memory(member, false) };
+    }
 }

@@ -60,7 +60,7 @@ use smallvec::SmallVec;
 use crate::policy::RuntimePolicy;
 use crate::sync::{AtomicU32, Ordering::Relaxed};
 
-pub(crate) use dealloc::{dealloc_object, free_memory};
+pub(crate) use dealloc::{dealloc_object, register_component};
 pub use dict::Key;
 pub use handle::Ref;
 pub use native::{NativeFn, NativeObject};
