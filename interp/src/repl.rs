@@ -4,7 +4,9 @@
 //! open is continued on the next ones. Each complete entry is compiled in
 //! one session and run on one VM, so definitions persist, and the value of
 //! an entry is printed unless it is `nil`. Errors are reported (with line
-//! numbers counted over the whole input) and the loop goes on.
+//! numbers counted over the whole input) and the loop goes on. A line that
+//! is not valid UTF-8 is reported and skipped, with the entry it was part
+//! of.
 //!
 //! The loop works the same on a terminal and on piped input; the prompt is
 //! shown only when asked for (the CLI asks when standard input is a
@@ -16,7 +18,7 @@ use std::sync::Arc;
 use brisk_runtime::{Atomic, Biased, Deferred, Gil, Runtime, RuntimePolicy};
 
 use crate::compiler::Session;
-use crate::error::Source;
+use crate::error::{Diagnostic, Source};
 use crate::host::{Host, Limits, Output};
 use crate::parser::parse;
 use crate::value::repr;
@@ -65,14 +67,24 @@ pub fn repl<P: RuntimePolicy>(
             if prompt {
                 show(if entry.is_empty() { "> " } else { "... " });
             }
-            let mut line = String::new();
-            let at_end = !matches!(input.read_line(&mut line), Ok(n) if n > 0);
+            let mut line = Vec::new();
+            let at_end = !matches!(input.read_until(b'\n', &mut line), Ok(n) if n > 0);
             if !at_end {
                 lines_read += 1;
-                if entry.is_empty() {
-                    entry_line = lines_read;
+                match String::from_utf8(line) {
+                    Ok(line) => {
+                        if entry.is_empty() {
+                            entry_line = lines_read;
+                        }
+                        entry.push_str(&line);
+                    }
+                    Err(error) => {
+                        failures += 1;
+                        let _ = write!(errors, "{}", not_utf8(lines_read, &error));
+                        entry.clear();
+                        continue;
+                    }
                 }
-                entry.push_str(&line);
             }
             if entry.trim().is_empty() {
                 entry.clear();
@@ -114,6 +126,17 @@ pub fn repl<P: RuntimePolicy>(
     drop(interpreter);
     drop(runtime);
     failures
+}
+
+/// The report of input line `line`, which is not valid UTF-8: at its first
+/// bad byte.
+fn not_utf8(line: usize, error: &std::string::FromUtf8Error) -> Diagnostic {
+    let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+    let mut diagnostic =
+        Diagnostic::without_location(REPL_SOURCE, "the line is not valid UTF-8 (it was skipped)");
+    diagnostic.line = line;
+    diagnostic.col = String::from_utf8_lossy(valid).chars().count() + 1;
+    diagnostic
 }
 
 /// [`repl`] under the policy named at run time.
