@@ -273,6 +273,30 @@ fn strings_and_collections() {
     prints("(print (argv) (int (nth (argv) 0)))", "[\"5\", \"x\"] 5\n");
 }
 
+/// `substring` far into long strings, ASCII and not, counts characters:
+/// a million-character ASCII string, and the same after 131,072 `é`s (two
+/// bytes each), with and without an end.
+#[test]
+fn substring_counts_characters_in_long_strings() {
+    prints(
+        "(define (double s k) (if (= k 0) s (double (string-append s s) (- k 1))))
+         (define s (double \"0123456789\" 17))
+         (define u (string-append (double \"é\" 17) s))
+         (print (string-length s) (string-length u))
+         (print (substring s 1000000 1000010) (substring s 1310717) (substring s 5 5))
+         (print (substring u 131070 131075) (substring u 1131072 1131082) (substring u 1441789))
+         (print (string-length (substring u 3)) (substring \"héllo wörld\" 4 9))",
+        "1310720 1441792\n\
+         0123456789 789 \n\
+         éé012 0123456789 789\n\
+         1441789 o wör\n",
+    );
+    fails(
+        "(substring \"aé\" 1 3)",
+        "test.brisk:1:1: error: substring: range 1..3 is out of bounds for a string of length 2",
+    );
+}
+
 #[test]
 fn runtime_errors_name_the_problem() {
     fails(
