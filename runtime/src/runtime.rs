@@ -50,10 +50,6 @@ pub(crate) struct RuntimeInner<P: RuntimePolicy> {
     pub(crate) gil: GlobalLock,
     /// The policy's immortal objects.
     pub(crate) singletons: &'static Singletons<P>,
-    /// Interpreters started by this runtime. Locked to start one and at drop.
-    interpreters: Mutex<Vec<Weak<InterpInner<P>>>>,
-    /// The next interpreter id.
-    next_interp_id: AtomicU32,
     /// The cycle collector's tracked sets, threshold and totals.
     pub(crate) gc: GcState,
 }
@@ -70,7 +66,12 @@ pub(crate) struct RuntimeInner<P: RuntimePolicy> {
 /// assert_eq!(answer, 42);
 /// ```
 pub struct Runtime<P: RuntimePolicy = Biased> {
+    /// The state its interpreters and mutators share.
     inner: Arc<RuntimeInner<P>>,
+    /// Interpreters started by this runtime. Locked to start one and at drop.
+    interpreters: Mutex<Vec<Weak<InterpInner<P>>>>,
+    /// The next interpreter id.
+    next_interp_id: AtomicU32,
 }
 
 impl<P: RuntimePolicy> Default for Runtime<P> {
@@ -87,10 +88,10 @@ impl<P: RuntimePolicy> Runtime<P> {
                 stw: StopTheWorld::new(),
                 gil: GlobalLock::new(),
                 singletons: singletons::<P>(),
-                interpreters: Mutex::new(Vec::new()),
-                next_interp_id: AtomicU32::new(1),
                 gc: GcState::new(),
             }),
+            interpreters: Mutex::new(Vec::new()),
+            next_interp_id: AtomicU32::new(1),
         }
     }
 
@@ -102,9 +103,9 @@ impl<P: RuntimePolicy> Runtime<P> {
     /// Starts an interpreter: an isolation domain with its own globals.
     pub fn new_interpreter(&self, name: &str) -> Interpreter<P> {
         // Relaxed: ids only need to be unique.
-        let id = self.inner.next_interp_id.fetch_add(1, Relaxed);
+        let id = self.next_interp_id.fetch_add(1, Relaxed);
         let interpreter = Interpreter::new(Arc::clone(&self.inner), id, name);
-        lock(&self.inner.interpreters).push(interpreter.downgrade());
+        lock(&self.interpreters).push(interpreter.downgrade());
         event!(
             tracing::info!(target: "brisk::runtime", id, name, policy = P::NAME, "interpreter start")
         );
@@ -207,7 +208,7 @@ impl<P: RuntimePolicy> Drop for Runtime<P> {
     /// on a thread attached to one of the runtime's interpreters (see
     /// [`Runtime::collect`]).
     fn drop(&mut self) {
-        let interpreters: Vec<_> = lock(&self.inner.interpreters)
+        let interpreters: Vec<_> = lock(&self.interpreters)
             .drain(..)
             .filter_map(|weak| weak.upgrade())
             .collect();
