@@ -52,6 +52,7 @@
 
 mod sync;
 
+mod attached;
 pub mod collect;
 pub mod freeze;
 mod gil;

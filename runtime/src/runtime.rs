@@ -8,6 +8,7 @@
 
 use std::sync::{Arc, Weak};
 
+use crate::attached::{holds_gil, runs_mutator_of, set_gil_held};
 use crate::collect::{CollectionReport, GcState, GcStats};
 use crate::gil::GlobalLock;
 use crate::interpreter::{InterpInner, Interpreter};
@@ -145,7 +146,7 @@ impl<P: RuntimePolicy> Runtime<P> {
         // wait for it, as `Mutator::stop_the_world` does not wait for its
         // own. Its counts are flushed first, as that one flushes them, so
         // that the collection reads them exactly.
-        let caller_attached = crate::mutator::runs_mutator_of(self.inner.key());
+        let caller_attached = runs_mutator_of(self.inner.key());
         if caller_attached {
             if P::COALESCES {
                 brisk_gc::safepoint();
@@ -179,16 +180,16 @@ impl<P: RuntimePolicy> RuntimeInner<P> {
     /// Runs `f` holding the global lock if the policy uses one (and this
     /// thread does not hold it already).
     pub(crate) fn with_gil<R>(&self, f: impl FnOnce() -> R) -> R {
-        if !P::USES_GIL || crate::mutator::holds_gil(self.key()) {
+        if !P::USES_GIL || holds_gil(self.key()) {
             return f();
         }
         self.gil.acquire();
         // Recorded, so that a nested `with_gil` (as `Runtime::drop` makes
         // through `InterpInner::clear_globals`) does not take the
         // non-reentrant lock a second time and deadlock.
-        crate::mutator::set_gil_held(self.key(), true);
+        set_gil_held(self.key(), true);
         let result = f();
-        crate::mutator::set_gil_held(self.key(), false);
+        set_gil_held(self.key(), false);
         // SAFETY: acquired just above on this thread.
         unsafe { self.gil.release() };
         result
