@@ -12,7 +12,7 @@ use crate::mutator::Mutator;
 use crate::object::tracked::TrackedSet;
 use crate::object::Ref;
 use crate::policy::RuntimePolicy;
-use crate::runtime::RuntimeInner;
+use crate::shared::RuntimeInner;
 use crate::sync::{event, lock, Mutex};
 
 /// Shared state of an interpreter.

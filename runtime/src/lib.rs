@@ -64,6 +64,8 @@ pub mod object;
 pub mod policy;
 mod runtime;
 pub mod send;
+mod shared;
+mod singletons;
 pub mod statics;
 pub mod stw;
 

@@ -29,7 +29,8 @@ use crate::attached::{set_gil_held, set_running};
 use crate::interpreter::Interpreter;
 use crate::object::{NativeFn, NativeObject, Payload, Ref, Text, TupleItems};
 use crate::policy::RuntimePolicy;
-use crate::runtime::{RuntimeInner, SMALL_INT_MAX, SMALL_INT_MIN};
+use crate::shared::RuntimeInner;
+use crate::singletons::{SMALL_INT_MAX, SMALL_INT_MIN};
 use crate::stw::WorldStopped;
 
 /// Cheap safepoints between two full ones.

@@ -8,52 +8,15 @@
 
 use std::sync::{Arc, Weak};
 
-use crate::attached::{holds_gil, runs_mutator_of, set_gil_held};
+use crate::attached::runs_mutator_of;
 use crate::collect::{CollectionReport, GcState, GcStats};
 use crate::gil::GlobalLock;
 use crate::interpreter::{InterpInner, Interpreter};
-use crate::object::{Payload, Ref};
 use crate::policy::{Biased, RuntimePolicy};
-use crate::statics::leaked_once;
+use crate::shared::RuntimeInner;
+use crate::singletons::singletons;
 use crate::stw::StopTheWorld;
 use crate::sync::{event, lock, AtomicU32, Mutex, Ordering::Relaxed};
-
-/// Smallest and largest cached immortal integer (CPython's range).
-pub(crate) const SMALL_INT_MIN: i64 = -5;
-pub(crate) const SMALL_INT_MAX: i64 = 256;
-
-/// The immortal objects of one policy: `None`, the booleans and the small
-/// integers. Created once per policy type and never freed, so handles to
-/// them can outlive any runtime.
-pub(crate) struct Singletons<P: RuntimePolicy> {
-    pub(crate) none: Ref<P>,
-    pub(crate) true_: Ref<P>,
-    pub(crate) false_: Ref<P>,
-    pub(crate) small_ints: Box<[Ref<P>]>,
-}
-
-fn singletons<P: RuntimePolicy>() -> &'static Singletons<P> {
-    leaked_once(|| Singletons {
-        none: Ref::leak_immortal(Payload::None),
-        true_: Ref::leak_immortal(Payload::Bool(true)),
-        false_: Ref::leak_immortal(Payload::Bool(false)),
-        small_ints: (SMALL_INT_MIN..=SMALL_INT_MAX)
-            .map(|i| Ref::leak_immortal(Payload::Int(i)))
-            .collect(),
-    })
-}
-
-/// Shared state of a runtime.
-pub(crate) struct RuntimeInner<P: RuntimePolicy> {
-    /// The stop-the-world handshake of all this runtime's mutators.
-    pub(crate) stw: StopTheWorld,
-    /// The global lock, used only when `P::USES_GIL`.
-    pub(crate) gil: GlobalLock,
-    /// The policy's immortal objects.
-    pub(crate) singletons: &'static Singletons<P>,
-    /// The cycle collector's tracked sets, threshold and totals.
-    pub(crate) gc: GcState,
-}
 
 /// A brisk runtime under counting policy `P`. It is the owner: dropping it
 /// releases every interpreter's globals.
@@ -173,31 +136,6 @@ impl<P: RuntimePolicy> Runtime<P> {
     /// Containers tracked now, in every interpreter of this runtime.
     pub fn tracked_objects(&self) -> usize {
         self.inner.gc.tracked()
-    }
-}
-
-impl<P: RuntimePolicy> RuntimeInner<P> {
-    /// Runs `f` holding the global lock if the policy uses one (and this
-    /// thread does not hold it already).
-    pub(crate) fn with_gil<R>(&self, f: impl FnOnce() -> R) -> R {
-        if !P::USES_GIL || holds_gil(self.key()) {
-            return f();
-        }
-        self.gil.acquire();
-        // Recorded, so that a nested `with_gil` (as `Runtime::drop` makes
-        // through `InterpInner::clear_globals`) does not take the
-        // non-reentrant lock a second time and deadlock.
-        set_gil_held(self.key(), true);
-        let result = f();
-        set_gil_held(self.key(), false);
-        // SAFETY: acquired just above on this thread.
-        unsafe { self.gil.release() };
-        result
-    }
-
-    /// An identity for this runtime (its address).
-    pub(crate) fn key(&self) -> usize {
-        self as *const Self as usize
     }
 }
 

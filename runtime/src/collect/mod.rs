@@ -85,7 +85,7 @@ use std::time::{Duration, Instant};
 use crate::object::tracked::TrackedSet;
 use crate::object::Ref;
 use crate::policy::RuntimePolicy;
-use crate::runtime::RuntimeInner;
+use crate::shared::RuntimeInner;
 use crate::sync::{lock, AtomicUsize, Condvar, Mutex, Ordering::Relaxed};
 
 /// Container allocations a mutator counts locally before adding them to the
