@@ -11,6 +11,8 @@ use std::time::Duration;
 use parking_lot::lock_api::{RawMutex as _, RawMutexFair as _, RawMutexTimed as _};
 use parking_lot::RawMutex;
 
+use crate::attached::{holds_gil, set_gil_held};
+use crate::policy::RuntimePolicy;
 use crate::sync::{AtomicBool, Ordering::Relaxed};
 
 /// CPython's default switch interval.
@@ -59,5 +61,24 @@ impl GlobalLock {
     pub(crate) fn take_drop_request(&self) -> bool {
         // Relaxed: a hint; see `acquire`.
         self.drop_request.load(Relaxed) && self.drop_request.swap(false, Relaxed)
+    }
+
+    /// Runs `f` holding this lock if policy `P` uses one and the calling
+    /// thread does not hold it already. `runtime` is the key (see
+    /// `attached`) of the runtime this lock belongs to.
+    pub(crate) fn with<P: RuntimePolicy, R>(&self, runtime: usize, f: impl FnOnce() -> R) -> R {
+        if !P::USES_GIL || holds_gil(runtime) {
+            return f();
+        }
+        self.acquire();
+        // Recorded, so that a nested `with` (as `Runtime::drop` makes
+        // through `InterpInner::clear_globals`) does not take the
+        // non-reentrant lock a second time and deadlock.
+        set_gil_held(runtime, true);
+        let result = f();
+        set_gil_held(runtime, false);
+        // SAFETY: acquired just above on this thread.
+        unsafe { self.release() };
+        result
     }
 }

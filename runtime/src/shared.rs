@@ -4,8 +4,7 @@
 //! makes it, and every interpreter holds it, so it lives as long as the
 //! runtime or any of its interpreters does.
 
-use crate::attached::{holds_gil, set_gil_held};
-use crate::collect::GcState;
+use crate::collect::{CollectionReport, GcState};
 use crate::gil::GlobalLock;
 use crate::policy::RuntimePolicy;
 use crate::singletons::Singletons;
@@ -27,19 +26,14 @@ impl<P: RuntimePolicy> RuntimeInner<P> {
     /// Runs `f` holding the global lock if the policy uses one (and this
     /// thread does not hold it already).
     pub(crate) fn with_gil<R>(&self, f: impl FnOnce() -> R) -> R {
-        if !P::USES_GIL || holds_gil(self.key()) {
-            return f();
-        }
-        self.gil.acquire();
-        // Recorded, so that a nested `with_gil` (as `Runtime::drop` makes
-        // through `InterpInner::clear_globals`) does not take the
-        // non-reentrant lock a second time and deadlock.
-        set_gil_held(self.key(), true);
-        let result = f();
-        set_gil_held(self.key(), false);
-        // SAFETY: acquired just above on this thread.
-        unsafe { self.gil.release() };
-        result
+        self.gil.with::<P, R>(self.key(), f)
+    }
+
+    /// Runs one collection (see [`GcState::collect`]); `stop` stops the
+    /// world.
+    pub(crate) fn collect<W>(&self, stop: impl FnOnce() -> W) -> CollectionReport {
+        self.gc
+            .collect(stop, &self.gil, self.key(), &self.singletons.none)
     }
 
     /// An identity for this runtime (its address).

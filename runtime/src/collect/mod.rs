@@ -82,10 +82,10 @@ use std::sync::{Arc, PoisonError};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
+use crate::gil::GlobalLock;
 use crate::object::tracked::TrackedSet;
 use crate::object::Ref;
 use crate::policy::RuntimePolicy;
-use crate::shared::RuntimeInner;
 use crate::sync::{lock, AtomicUsize, Condvar, Mutex, Ordering::Relaxed};
 
 /// Container allocations a mutator counts locally before adding them to the
@@ -234,26 +234,31 @@ impl GcState {
                 .unwrap_or_else(PoisonError::into_inner);
         }
     }
-}
 
-impl<P: RuntimePolicy> RuntimeInner<P> {
     /// Runs one collection. `stop` stops the world (as a mutator, or from a
-    /// thread that is not one); the release phase runs under the global lock
-    /// if the policy has one (`with_gil` takes it only if this thread does
-    /// not hold it already). An empty report if another collection is
+    /// thread that is not one); the release phase runs under `gil`, the
+    /// global lock of runtime `runtime` (a key, see `attached`), if the
+    /// policy has one ([`GlobalLock::with`] takes it only if this thread
+    /// does not hold it already); `none` is what a cleared container that
+    /// must hold a value holds. An empty report if another collection is
     /// running.
-    pub(crate) fn collect<W>(&self, stop: impl FnOnce() -> W) -> CollectionReport {
-        let gc = &self.gc;
+    pub(crate) fn collect<P: RuntimePolicy, W>(
+        &self,
+        stop: impl FnOnce() -> W,
+        gil: &GlobalLock,
+        runtime: usize,
+        none: &Ref<P>,
+    ) -> CollectionReport {
         {
             // The lock orders this collection after the previous one's
             // updates.
-            let mut collector = lock(&gc.collector);
+            let mut collector = lock(&self.collector);
             if collector.is_some() {
                 return CollectionReport::default();
             }
             *collector = Some(thread::current().id());
         }
-        let _collecting = Collecting(gc);
+        let _collecting = Collecting(self);
         let span = brisk_refcount::trace::span(|| {
             tracing::info_span!(
                 target: "brisk::gc",
@@ -267,7 +272,7 @@ impl<P: RuntimePolicy> RuntimeInner<P> {
         let start = Instant::now();
         let stopped = stop();
         let sets = {
-            let mut sets = lock(&gc.sets);
+            let mut sets = lock(&self.sets);
             // Sets of dropped interpreters that have emptied are let go.
             sets.retain(|set| Arc::strong_count(set) > 1 || set.len() > 0);
             sets.clone()
@@ -278,8 +283,8 @@ impl<P: RuntimePolicy> RuntimeInner<P> {
         // Counted here, in the stopped world, not after the release below:
         // see "Counted in the stopped world" in the module docs. Relaxed:
         // heuristics (see `note_allocations`).
-        gc.survivors.store(found.survivors, Relaxed);
-        gc.allocations.store(0, Relaxed);
+        self.survivors.store(found.survivors, Relaxed);
+        self.allocations.store(0, Relaxed);
         drop(stopped);
         let pause = start.elapsed();
         let report = CollectionReport {
@@ -288,8 +293,8 @@ impl<P: RuntimePolicy> RuntimeInner<P> {
             tracked,
             pause,
         };
-        self.with_gil(|| {
-            release(found.garbage, &self.singletons.none);
+        gil.with::<P, _>(runtime, || {
+            release(found.garbage, none);
             if P::COALESCES {
                 // The release's decrements wait in this thread's buffer, and
                 // then an epoch; flushed now, the garbage is freed a
@@ -297,7 +302,7 @@ impl<P: RuntimePolicy> RuntimeInner<P> {
                 brisk_gc::safepoint();
             }
         });
-        let mut stats = lock(&gc.stats);
+        let mut stats = lock(&self.stats);
         stats.collections += 1;
         stats.scanned += report.scanned as u64;
         stats.unreachable += report.unreachable as u64;
