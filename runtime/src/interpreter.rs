@@ -6,9 +6,7 @@
 //! through a channel in an explicit [send mode](crate::SendMode).
 
 use std::sync::{Arc, Weak};
-use std::thread::JoinHandle;
 
-use crate::mutator::Mutator;
 use crate::object::tracked::TrackedSet;
 use crate::object::Ref;
 use crate::policy::RuntimePolicy;
@@ -100,47 +98,13 @@ impl<P: RuntimePolicy> Interpreter<P> {
         &self.inner.name
     }
 
-    /// Attaches the calling thread as a mutator of this interpreter.
-    ///
-    /// Under [`Gil`](crate::Gil) this takes the global lock; under
-    /// [`Deferred`](crate::Deferred) it pins the thread to the epoch domain.
-    /// Dropping the mutator detaches.
-    pub fn attach(&self) -> Mutator<P> {
-        Mutator::attach(self.clone())
-    }
-
-    /// Runs `f` on a new thread attached to this interpreter.
-    ///
-    /// ```
-    /// let runtime = brisk_runtime::Runtime::<brisk_runtime::Deferred>::new();
-    /// let worker = runtime.new_interpreter("worker");
-    /// let len = worker.spawn(|m| m.str("hello").len()).join().unwrap();
-    /// assert_eq!(len, Some(5));
-    /// ```
-    pub fn spawn<R, F>(&self, f: F) -> JoinHandle<R>
-    where
-        F: FnOnce(&Mutator<P>) -> R + Send + 'static,
-        R: Send + 'static,
-    {
-        let interpreter = self.clone();
-        std::thread::Builder::new()
-            .name(format!("brisk:{}", self.name()))
-            .spawn(move || {
-                let mutator = interpreter.attach();
-                f(&mutator)
-            })
-            .expect("failed to spawn an interpreter thread")
-    }
-
-    /// The globals dictionary, made on first use (by the calling mutator,
-    /// which then owns it).
-    pub fn globals(&self, m: &Mutator<P>) -> Ref<P> {
+    /// The globals dictionary, or the one `make` returns if there is none
+    /// yet, which becomes the globals. `make` runs outside the lock.
+    pub(crate) fn globals_or_make(&self, make: impl FnOnce() -> Ref<P>) -> Ref<P> {
         if let Some(globals) = lock(&self.inner.globals).as_ref() {
             return globals.clone();
         }
-        // Made outside the lock: an allocation can start a collection, which
-        // waits for every other mutator, and one of them may be waiting here.
-        let fresh = m.dict();
+        let fresh = make();
         lock(&self.inner.globals).get_or_insert(fresh).clone()
     }
 }

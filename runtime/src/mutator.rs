@@ -22,6 +22,7 @@
 
 use core::cell::Cell;
 use core::marker::PhantomData;
+use std::thread::JoinHandle;
 
 use brisk_gc::RawSlot;
 
@@ -325,6 +326,51 @@ impl<P: RuntimePolicy> Mutator<P> {
     /// An embedder's native object.
     pub fn native(&self, object: Box<dyn NativeObject<P>>) -> Ref<P> {
         self.alloc_tracked(Payload::Native(object))
+    }
+}
+
+/// What an interpreter does through a mutator: attach one, run one on a new
+/// thread, make its globals with one.
+impl<P: RuntimePolicy> Interpreter<P> {
+    /// Attaches the calling thread as a mutator of this interpreter.
+    ///
+    /// Under [`Gil`](crate::Gil) this takes the global lock; under
+    /// [`Deferred`](crate::Deferred) it pins the thread to the epoch domain.
+    /// Dropping the mutator detaches.
+    pub fn attach(&self) -> Mutator<P> {
+        Mutator::attach(self.clone())
+    }
+
+    /// Runs `f` on a new thread attached to this interpreter.
+    ///
+    /// ```
+    /// let runtime = brisk_runtime::Runtime::<brisk_runtime::Deferred>::new();
+    /// let worker = runtime.new_interpreter("worker");
+    /// let len = worker.spawn(|m| m.str("hello").len()).join().unwrap();
+    /// assert_eq!(len, Some(5));
+    /// ```
+    pub fn spawn<R, F>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce(&Mutator<P>) -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let interpreter = self.clone();
+        std::thread::Builder::new()
+            .name(format!("brisk:{}", self.name()))
+            .spawn(move || {
+                let mutator = interpreter.attach();
+                f(&mutator)
+            })
+            .expect("failed to spawn an interpreter thread")
+    }
+
+    /// The globals dictionary, made on first use (by the calling mutator,
+    /// which then owns it).
+    pub fn globals(&self, m: &Mutator<P>) -> Ref<P> {
+        // Made outside the interpreter's lock: an allocation can start a
+        // collection, which waits for every other mutator, and one of them
+        // may be waiting for that lock.
+        self.globals_or_make(|| m.dict())
     }
 }
 
