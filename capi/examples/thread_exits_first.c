@@ -12,15 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define CHECK(call)                                                          \
-    do {                                                                     \
-        BriskStatus s_ = (call);                                             \
-        if (s_ != BRISK_STATUS_OK) {                                         \
-            fprintf(stderr, "%s:%d: %s: %s (%s)\n", __FILE__, __LINE__,     \
-                    #call, brisk_status_name(s_), brisk_last_error());       \
-            exit(1);                                                         \
-        }                                                                    \
-    } while (0)
+/* Exits with the error message unless the call succeeded. */
+#define CHECK(call) brisk_check((call), __FILE__ ": " #call)
 
 typedef struct Box {
     BriskObject base;

@@ -193,6 +193,16 @@ const char *brisk_last_error(void);
 // Takes the code as an integer, so any value a C caller holds is valid.
 const char *brisk_status_name(int32_t status);
 
+// For examples and prototypes: returns if `status` is `BRISK_STATUS_OK`;
+// otherwise prints `what`, the status's name and the calling thread's
+// last error message to standard error, and exits the process with
+// status 1. `what` may be null.
+//
+// # Safety
+//
+// `what` is null or a NUL-terminated string.
+void brisk_check(int32_t status, const char *what);
+
 // Initialises `object`'s header with one reference, owned by the calling
 // thread, and records its free function.
 //

@@ -145,6 +145,36 @@ pub extern "C" fn brisk_status_name(status: i32) -> *const c_char {
         .map_or(c"BRISK_STATUS_UNKNOWN".as_ptr(), |name| name.as_ptr())
 }
 
+/// For examples and prototypes: returns if `status` is `BRISK_STATUS_OK`;
+/// otherwise prints `what`, the status's name and the calling thread's
+/// last error message to standard error, and exits the process with
+/// status 1. `what` may be null.
+///
+/// # Safety
+///
+/// `what` is null or a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn brisk_check(status: i32, what: *const c_char) {
+    if status == BriskStatus::Ok as i32 {
+        return;
+    }
+    let what = if what.is_null() {
+        "a brisk call".into()
+    } else {
+        // SAFETY: NUL-terminated by the contract.
+        unsafe { core::ffi::CStr::from_ptr(what) }.to_string_lossy()
+    };
+    // SAFETY: both return NUL-terminated strings that outlive this call.
+    let (name, message) = unsafe {
+        (
+            core::ffi::CStr::from_ptr(brisk_status_name(status)).to_string_lossy(),
+            core::ffi::CStr::from_ptr(brisk_last_error()).to_string_lossy(),
+        )
+    };
+    eprintln!("{what}: {name}: {message}");
+    std::process::exit(1);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

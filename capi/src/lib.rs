@@ -58,7 +58,7 @@ mod runtime;
 mod slot;
 mod thread;
 
-pub use error::{brisk_last_error, brisk_status_name, BriskStatus};
+pub use error::{brisk_check, brisk_last_error, brisk_status_name, BriskStatus};
 pub use object::{
     brisk_decref_slow, brisk_incref_slow, brisk_object_init, brisk_object_init_immortal,
     brisk_object_refcount, BriskDeallocFn, BriskHeader, BriskObject,

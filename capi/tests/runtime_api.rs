@@ -112,6 +112,24 @@ fn channel(runtime: BriskRuntime) -> (BriskSender, BriskReceiver) {
 // SAFETY (every call below): `m` is the running main function's mutator,
 // and the out-parameters are locals.
 
+/// A runtime with interpreters "a" and "b" and one channel.
+fn world(policy: BriskPolicy) -> (BriskRuntime, [BriskInterp; 2], BriskSender, BriskReceiver) {
+    let rt = runtime(policy);
+    let interps = [interp(rt, c"a"), interp(rt, c"b")];
+    let (tx, rx) = channel(rt);
+    (rt, interps, tx, rx)
+}
+
+/// Frees what [`world`] made, checking every call.
+fn free_world(rt: BriskRuntime, interps: [BriskInterp; 2], tx: BriskSender, rx: BriskReceiver) {
+    ok(brisk_sender_free(tx));
+    ok(brisk_receiver_free(rx));
+    for interp in interps {
+        ok(brisk_interp_free(interp));
+    }
+    ok(brisk_runtime_free(rt));
+}
+
 fn int(m: *mut BriskMutator, value: i64) -> BriskValue {
     let mut out = BriskValue { id: 0 };
     // SAFETY: see above.
@@ -370,9 +388,7 @@ fn spawn_and_join_check_their_arguments() {
 fn a_graph_moves_between_interpreters() {
     let _serial = serial();
     for policy in POLICIES {
-        let rt = runtime(policy);
-        let (a, b) = (interp(rt, c"a"), interp(rt, c"b"));
-        let (tx, rx) = channel(rt);
+        let (rt, [a, b], tx, rx) = world(policy);
         let producer = spawn(a, move |m| {
             let graph = list(m, &[]);
             for i in 0..100 {
@@ -408,15 +424,7 @@ fn a_graph_moves_between_interpreters() {
         });
         assert_eq!(join(producer), 0);
         assert_eq!(join(consumer), 4950);
-        for status in [
-            brisk_sender_free(tx),
-            brisk_receiver_free(rx),
-            brisk_interp_free(a),
-            brisk_interp_free(b),
-            brisk_runtime_free(rt),
-        ] {
-            ok(status);
-        }
+        free_world(rt, [a, b], tx, rx);
     }
 }
 
@@ -565,9 +573,7 @@ fn value_calls_refuse_wrong_types_ranges_and_pointers() {
 fn a_refused_send_keeps_the_value() {
     let _serial = serial();
     for policy in POLICIES {
-        let rt = runtime(policy);
-        let (a, b) = (interp(rt, c"a"), interp(rt, c"b"));
-        let (tx, rx) = channel(rt);
+        let (rt, [a, b], tx, rx) = world(policy);
         run(a, move |m| {
             let n = int(m, 5);
             let items = list(m, &[n]);
@@ -618,15 +624,7 @@ fn a_refused_send_keeps_the_value() {
             2
         });
         assert_eq!(received, 2);
-        for status in [
-            brisk_sender_free(tx),
-            brisk_receiver_free(rx),
-            brisk_interp_free(a),
-            brisk_interp_free(b),
-            brisk_runtime_free(rt),
-        ] {
-            ok(status);
-        }
+        free_world(rt, [a, b], tx, rx);
     }
 }
 
