@@ -284,19 +284,34 @@ fn object_error(error: brisk_runtime::ObjectError) -> Failure {
     Failure::Message(error.to_string())
 }
 
-/// The byte range of characters `start..end` of `text`.
+/// Characters `start..end` of `text`, or `None` if it has fewer than `end`.
+///
+/// A string does not record whether it is ASCII or where its characters
+/// start, so finding character `start` takes a walk over the bytes before
+/// it. The walk is kept cheap: where the text is ASCII up to `end`,
+/// characters are bytes, and one check of those bytes (a word at a time)
+/// lets the range be sliced out directly; otherwise `Chars::nth` skips
+/// characters without decoding each one, where decoding them one by one
+/// (as `char_indices` does) costs several times more.
 fn char_range(text: &str, start: usize, end: usize) -> Option<&str> {
     if start > end {
         return None;
     }
-    let mut boundaries = text.char_indices().map(|(i, _)| i).chain([text.len()]);
-    let from = boundaries.nth(start)?;
-    let to = if end == start {
-        from
-    } else {
-        boundaries.nth(end - start - 1)?
-    };
-    text.get(from..to)
+    if text.as_bytes().get(..end).is_some_and(<[u8]>::is_ascii) {
+        return text.get(start..end);
+    }
+    let from_start = skip_chars(text, start)?;
+    let after_end = skip_chars(from_start, end - start)?;
+    Some(&from_start[..from_start.len() - after_end.len()])
+}
+
+/// `text` without its first `n` characters, or `None` if it has fewer.
+fn skip_chars(text: &str, n: usize) -> Option<&str> {
+    let mut chars = text.chars();
+    if n > 0 {
+        chars.nth(n - 1)?;
+    }
+    Some(chars.as_str())
 }
 
 // ----------------------------------------------------------------- output
