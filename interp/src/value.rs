@@ -375,7 +375,8 @@ fn write_repr<P: RuntimePolicy>(
 /// inside once: met again (through sharing or a cycle), it is taken as
 /// equal, since any difference inside it is found on its first visit. So
 /// cyclic data compares too, and shared data costs its size, not the
-/// number of paths through it. [`MAX_COMPARED`] bounds the work.
+/// number of paths through it. A budget of item pairs (`MAX_COMPARED`)
+/// bounds the work.
 pub fn equal<P: RuntimePolicy>(a: &Object<P>, b: &Object<P>) -> Result<bool, String> {
     let mut walk = EqualWalk {
         pending: Vec::new(),
