@@ -5,6 +5,17 @@
 //! owner, which merges and frees it at a safepoint; `Brc<Deferred>` buffers
 //! the consumer's decrement, defers it one epoch, then queues it.
 //!
+//! The three variants are paired by round, as in [`per_op`](super::per_op):
+//! a round times each of them once, the order rotating from round to
+//! round ([`interleave`]), and each type's ratio to `Arc` is taken within a
+//! round before the median over rounds is. The time of one variant alone
+//! moves by a factor of two or more between runs on one quiet machine (the
+//! consumer's wake-ups and the scheduler's placement of two busy threads on
+//! two cores differ from run to run); two samples taken a fraction of a
+//! second apart see the same placement, so their ratio moves much less.
+//! Each ratio comes with the sign test's 95% interval for its median
+//! ([`median_with_interval`]).
+//!
 //! [`workloads::producer_consumer`]: crate::workloads::producer_consumer
 
 use std::sync::Arc;
@@ -13,7 +24,8 @@ use brisk_gc::Deferred;
 use brisk_refcount::Brc;
 
 use super::measure::{interleave, Plan, Variant};
-use super::report::{num, range, ratio, Table};
+use super::paired::median_with_interval;
+use super::report::{key, num, range, ratio, Table};
 use super::{Ctx, Experiment, Outcome, Report};
 use crate::workloads::garbage::{settle, Peak};
 use crate::workloads::producer_consumer::{Consumer, SEND_BATCH};
@@ -66,24 +78,44 @@ fn run(ctx: &Ctx) -> Outcome {
         "The producer (the measuring thread) makes `Arc<u64>` or `Brc<u64>` objects \
          and sends them {SEND_BATCH} at a time over a bounded channel to a consumer \
          thread that drops them. The time runs until the consumer has dropped the \
-         last one and the producer has merged what was queued back. {} rounds, \
-         interleaved; medians.",
+         last one and the producer has merged what was queued back. {} rounds; each \
+         round times every type once, the order rotating by one each round, and a \
+         type's ratio to `Arc` is its sample divided by `Arc`'s in the same round: \
+         the median of those per-round ratios, with a 95% interval for it (the sign \
+         test's, distribution-free).",
         plan.rounds
     ));
-    let arc_ns = samples[0].median();
-    let mut table = Table::new(&["type", "ns per object (median)", "min–max", "ratio to Arc"]);
+    let mut table = Table::new(&[
+        "type",
+        "ns per object (median)",
+        "min–max",
+        "ratio to Arc, paired by round (95% interval)",
+    ]);
+    let mut to_arc = Vec::with_capacity(NAMES.len());
     for (name, s) in NAMES.iter().zip(&samples) {
         let m = s.median();
+        report.metric(format!("{name}/ns_per_object"), m);
+        let ratios = s.paired_ratios(&samples[0]);
+        let paired =
+            median_with_interval(&mut report, &format!("{}/ratio_to_arc", key(name)), &ratios);
+        to_arc.push(ratios.median());
         table.row(vec![
             format!("`{name}`"),
             num(m),
             range(s.min(), s.max()),
-            ratio(m / arc_ns),
+            paired,
         ]);
-        report.metric(format!("{name}/ns_per_object"), m);
-        report.metric(format!("{name}/ratio_to_arc"), m / arc_ns);
     }
     report.table(&table);
+    report.para(format!(
+        "Reading it: an object made on one thread and dropped on another costs {} of \
+         `Arc`'s time under `Biased` (the owner merges and frees it) and {} under \
+         `Deferred` (its last decrement waits an epoch first). The nanoseconds per \
+         object are shown for scale only: they move between runs far more than the \
+         paired ratios do.",
+        ratio(to_arc[1]),
+        ratio(to_arc[2]),
+    ));
     report.metric(
         "deferred/peak_pending_deferred_objects",
         peak.deferred_objects as f64,
