@@ -54,6 +54,7 @@ mod sync;
 
 mod attached;
 pub mod collect;
+mod constructors;
 pub mod freeze;
 mod gil;
 mod graph;
