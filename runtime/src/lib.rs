@@ -29,6 +29,13 @@
 //! | [`send`] | channels with share / move / copy |
 //! | [`live_objects`] | the live-object counter tests use |
 //!
+//! Inside the crate, modules import one another in one direction: the
+//! [`Runtime`] handle above the interpreters, the interpreters above the
+//! state they share with their runtime and mutators (the stop-the-world
+//! handshake, the global lock, the singletons, the collector's state), the
+//! collector above the object model. Only the object model's native
+//! callables look up, to the [`Mutator`] that calls them.
+//!
 //! ```
 //! use brisk_runtime::{channel, Biased, Runtime, SendMode};
 //!
