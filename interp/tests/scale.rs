@@ -1,6 +1,6 @@
 //! Programs with many forms compile and run in time linear in their size:
 //! many literals in one function, many internal defines in one body, many
-//! REPL entries. Nothing here is timed; quadratic work would make these
+//! REPL entries, one REPL entry of many lines. Nothing here is timed; quadratic work would make these
 //! tests take minutes instead of about a second.
 
 use std::fmt::Write as _;
@@ -54,4 +54,27 @@ fn many_repl_entries_run() {
     let printed = String::from_utf8(output.lock().unwrap().clone()).unwrap();
     assert_eq!(printed.lines().count(), 50_000);
     assert_eq!(printed.lines().last(), Some("50000"));
+}
+
+/// One REPL entry 50,000 lines long: the loop waits for the line that
+/// closes it without parsing the whole entry again at every line.
+#[test]
+fn a_long_repl_entry_runs() {
+    let mut input = String::from("(length (list\n");
+    for i in 0..50_000 {
+        writeln!(input, "  {i} ; item {i} (\"of\" the list)").unwrap();
+    }
+    input.push_str("  \"a string\n over ( two lines\"))\n(+ 1 2)\n");
+    let output = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let mut errors = Vec::new();
+    let failures = repl::repl_with_policy(
+        Policy::Biased,
+        &mut input.as_bytes(),
+        output.clone(),
+        &mut errors,
+        false,
+    );
+    assert_eq!(failures, 0, "{}", String::from_utf8_lossy(&errors));
+    let printed = String::from_utf8(output.lock().unwrap().clone()).unwrap();
+    assert_eq!(printed, "50001\n3\n");
 }
