@@ -61,6 +61,7 @@ pub fn repl<P: RuntimePolicy>(
             let _ = out.flush();
         };
         let mut entry = String::new();
+        let mut open = Openness::default();
         let mut entry_line = 1;
         let mut lines_read = 0;
         loop {
@@ -76,12 +77,14 @@ pub fn repl<P: RuntimePolicy>(
                         if entry.is_empty() {
                             entry_line = lines_read;
                         }
+                        open.scan(&line);
                         entry.push_str(&line);
                     }
                     Err(error) => {
                         failures += 1;
                         let _ = write!(errors, "{}", not_utf8(lines_read, &error));
                         entry.clear();
+                        open = Openness::default();
                         continue;
                     }
                 }
@@ -91,6 +94,9 @@ pub fn repl<P: RuntimePolicy>(
                 if at_end {
                     break;
                 }
+                continue;
+            }
+            if open.is_open() && !at_end {
                 continue;
             }
             // Line numbers are counted over the whole input.
@@ -103,6 +109,7 @@ pub fn repl<P: RuntimePolicy>(
                 }
             }
             entry.clear();
+            open = Openness::default();
             let outcome = session.compile(&source).and_then(|main| vm.run_main(&main));
             match outcome {
                 Ok(value) if value.kind() != brisk_runtime::Kind::None => {
@@ -126,6 +133,46 @@ pub fn repl<P: RuntimePolicy>(
     drop(interpreter);
     drop(runtime);
     failures
+}
+
+/// What an entry leaves open so far: lists, and a string. Updated a line
+/// at a time, so that an entry is parsed once its lists and strings are
+/// closed, not again at every line it spans. It follows the lexer's rules
+/// for what opens and closes (brackets; strings, with backslash escapes;
+/// `;` comments outside strings) only to tell when the entry may be
+/// complete: the parser decides.
+#[derive(Default)]
+struct Openness {
+    /// Lists opened minus lists closed.
+    depth: i64,
+    /// Whether the text so far ends inside a string.
+    in_string: bool,
+}
+
+impl Openness {
+    /// Takes in the next line of the entry.
+    fn scan(&mut self, line: &str) {
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match (self.in_string, c) {
+                (true, '\\') => {
+                    chars.next();
+                }
+                (true, '"') => self.in_string = false,
+                (true, _) => {}
+                (false, '"') => self.in_string = true,
+                (false, ';') => break,
+                (false, '(' | '[') => self.depth += 1,
+                (false, ')' | ']') => self.depth -= 1,
+                (false, _) => {}
+            }
+        }
+    }
+
+    /// Whether a list or a string is still open.
+    fn is_open(&self) -> bool {
+        self.in_string || self.depth > 0
+    }
 }
 
 /// The report of input line `line`, which is not valid UTF-8: at its first
