@@ -33,7 +33,7 @@ const SIGNALS: [libc::c_int; 2] = [libc::SIGINT, libc::SIGTERM];
 pub fn on_signal(end: impl FnOnce(libc::c_int) + Send + 'static) -> io::Result<()> {
     let set = signal_set()?;
     mask(libc::SIG_BLOCK, &set)?;
-    std::thread::Builder::new()
+    let waiter = std::thread::Builder::new()
         .name("brisk-signals".into())
         .spawn(move || {
             let mut signal = 0;
@@ -47,7 +47,12 @@ pub fn on_signal(end: impl FnOnce(libc::c_int) + Send + 'static) -> io::Result<(
             if waited == 0 {
                 end(signal);
             }
-        })?;
+        });
+    if let Err(error) = waiter {
+        // Nobody would take the signals: leave them their default action.
+        let _ = mask(libc::SIG_UNBLOCK, &set);
+        return Err(error);
+    }
     Ok(())
 }
 
