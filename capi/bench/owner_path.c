@@ -12,7 +12,7 @@
  *
  * Usage: owner_path [rounds]; prints a Markdown report on stdout.
  */
-#define _POSIX_C_SOURCE 199309L /* clock_gettime */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime, sysconf */
 #include "brisk.h"
 
 #include <stdatomic.h>
@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { OBJECTS = 4096, REPEAT = 2000 };
 
@@ -106,6 +107,15 @@ static void report(const char *name, double *values, int n) {
            quantile(values, n, 0.025), quantile(values, n, 0.975));
 }
 
+/* The first line of /proc/loadavg, or "unknown". */
+static void load_average(char *out, size_t size) {
+    snprintf(out, size, "unknown");
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f == NULL) return;
+    if (fgets(out, (int)size, f) != NULL) out[strcspn(out, "\n")] = '\0';
+    fclose(f);
+}
+
 static void cpu_model(char *out, size_t size) {
     snprintf(out, size, "unknown CPU");
     FILE *f = fopen("/proc/cpuinfo", "r");
@@ -150,10 +160,12 @@ int main(int argc, char **argv) {
         owner_over_plain[r] = o[r] / p[r];
         atomic_over_owner[r] = a[r] / o[r];
     }
-    char cpu[256];
+    char cpu[256], load[128];
     cpu_model(cpu, sizeof cpu);
-    printf("Machine: %s. %d rounds of %d increment+decrement pairs on each of %d objects per variant.\n\n",
-           cpu, rounds, REPEAT, OBJECTS);
+    load_average(load, sizeof load);
+    printf("Machine: %s, %ld cores online, load average %s at the end. %d rounds of %d "
+           "increment+decrement pairs on each of %d objects per variant.\n\n",
+           cpu, sysconf(_SC_NPROCESSORS_ONLN), load, rounds, REPEAT, OBJECTS);
     printf("| measure | median | 95%% of rounds |\n|---|---|---|\n");
     report("plain `++`/`--`, ns per pair", p, rounds);
     report("brisk inline owner path, ns per pair", o, rounds);
