@@ -78,6 +78,19 @@ impl Samples {
         Some((sorted[k - 1], sorted[n - k]))
     }
 
+    /// The `q`-quantile (0 ≤ `q` ≤ 1) by the nearest-rank rule: the
+    /// smallest sample at or above which lie at least a `q` share of them
+    /// (the 0.99-quantile is the p99). NaN when empty.
+    pub fn quantile(&self, q: f64) -> f64 {
+        if self.values.is_empty() {
+            return f64::NAN;
+        }
+        let mut sorted = self.values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let rank = (q.clamp(0.0, 1.0) * sorted.len() as f64).ceil() as usize;
+        sorted[rank.clamp(1, sorted.len()) - 1]
+    }
+
     /// The smallest sample.
     pub fn min(&self) -> f64 {
         self.values.iter().copied().fold(f64::INFINITY, f64::min)
@@ -249,6 +262,17 @@ mod tests {
     fn one_to(n: usize) -> Samples {
         // Shuffled, so that the interval cannot rely on push order.
         Samples::new((1..=n).rev().map(|v| v as f64).collect())
+    }
+
+    #[test]
+    fn quantiles_take_the_nearest_rank() {
+        let s = one_to(100);
+        assert_eq!(s.quantile(0.5), 50.0);
+        assert_eq!(s.quantile(0.99), 99.0);
+        assert_eq!(s.quantile(1.0), 100.0);
+        assert_eq!(s.quantile(0.0), 1.0);
+        assert_eq!(one_to(3).quantile(0.99), 3.0);
+        assert!(Samples::default().quantile(0.5).is_nan());
     }
 
     #[test]

@@ -43,6 +43,7 @@
 //! | per-operation cost | [`per_op`] |
 //! | contention scaling | [`contention`] |
 //! | producer/consumer | [`producer_consumer`] |
+//! | reclamation delay under `Deferred` | [`reclamation_delay`] |
 //! | where operations go | [`where_ops_go`] |
 //! | whole-program overhead | [`whole_program`] |
 //! | the same over random code placements | [`placement`] |
@@ -69,6 +70,7 @@ pub mod per_op;
 pub mod per_op_placement;
 pub mod placement;
 pub mod producer_consumer;
+pub mod reclamation_delay;
 pub mod send_cost;
 pub mod where_ops_go;
 pub mod whole_program;
@@ -196,11 +198,12 @@ pub struct Experiment {
 }
 
 /// Every experiment, in the order the suite runs them.
-pub const EXPERIMENTS: [Experiment; 12] = [
+pub const EXPERIMENTS: [Experiment; 13] = [
     per_op::EXPERIMENT,
     per_op_placement::EXPERIMENT,
     contention::EXPERIMENT,
     producer_consumer::EXPERIMENT,
+    reclamation_delay::EXPERIMENT,
     where_ops_go::EXPERIMENT,
     whole_program::EXPERIMENT,
     placement::EXPERIMENT,

@@ -8,7 +8,10 @@
 //! peak there means work reached an epoch batch that coalescing should have
 //! cancelled. The producer/consumer loops do defer one decrement per object.
 
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use brisk_gc::Garbage;
 
@@ -62,11 +65,77 @@ impl Peak {
     }
 }
 
-/// A safepoint on an attached thread, then a garbage sample.
+/// The longest time any thread went between two calls of
+/// [`safepoint_and_sample`] while [`Gaps`] was on.
+///
+/// The epoch advances only once every attached thread has reached a
+/// safepoint since the last advance, so the slowest thread's gap sets how
+/// long deferred work waits. Off by default: a measured loop then pays one
+/// load per safepoint for it. The gap includes the time a thread spent
+/// detached between two safepoints (a consumer waiting on its channel), so
+/// it bounds the time the thread held the epoch back from above.
+pub struct Gaps;
+
+/// The generation of the current tracking period; 0 while off.
+static GAP_GENERATION: AtomicU64 = AtomicU64::new(0);
+static NEXT_GAP_GENERATION: AtomicU64 = AtomicU64::new(1);
+/// When the current period started, [`clock_ns`].
+static GAPS_STARTED_NS: AtomicU64 = AtomicU64::new(0);
+static LONGEST_GAP_NS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// This thread's last sampled safepoint ([`clock_ns`]), and the
+    /// generation it was in.
+    static LAST_SAFEPOINT: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+/// Nanoseconds since the first call in this process: a clock whose
+/// readings fit in an atomic and compare across threads.
+pub fn clock_ns() -> u64 {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    let origin = *ORIGIN.get_or_init(Instant::now);
+    u64::try_from(origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
+}
+
+impl Gaps {
+    /// Forgets the longest gap and starts tracking. A thread's first gap
+    /// runs from this call to its first safepoint after it: a thread may
+    /// have been pinned all along.
+    pub fn start() {
+        LONGEST_GAP_NS.store(0, Relaxed);
+        GAPS_STARTED_NS.store(clock_ns(), Relaxed);
+        GAP_GENERATION.store(NEXT_GAP_GENERATION.fetch_add(1, Relaxed), Relaxed);
+    }
+
+    /// Stops tracking and returns the longest gap seen since [`Gaps::start`].
+    pub fn stop() -> Duration {
+        GAP_GENERATION.store(0, Relaxed);
+        Duration::from_nanos(LONGEST_GAP_NS.load(Relaxed))
+    }
+
+    #[cold]
+    fn track(generation: u64) {
+        let now = clock_ns();
+        let (g, last) = LAST_SAFEPOINT.replace((generation, now));
+        let since = if g == generation {
+            last
+        } else {
+            GAPS_STARTED_NS.load(Relaxed)
+        };
+        LONGEST_GAP_NS.fetch_max(now.saturating_sub(since), Relaxed);
+    }
+}
+
+/// A safepoint on an attached thread, then a garbage sample (and, while
+/// [`Gaps`] is on, the time since this thread's last one).
 #[inline(never)] // keep the slow path out of the measured loops
 pub fn safepoint_and_sample() {
     brisk_gc::safepoint();
     Peak::sample();
+    let generation = GAP_GENERATION.load(Relaxed);
+    if generation != 0 {
+        Gaps::track(generation);
+    }
 }
 
 /// Receives from `rx`; with `GC` (an attached thread), detached while it

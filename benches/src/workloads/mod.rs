@@ -9,6 +9,7 @@
 //! | [`clone_drop`] | one thread clones and drops a handle (per-operation cost) |
 //! | [`contended`] | N threads clone and drop one hot object |
 //! | [`producer_consumer`] | objects made on one thread, dropped on another |
+//! | [`reclamation`] | objects a non-owner drops under `Deferred`: drop-to-free delay |
 //! | [`send`] | a graph sent between interpreters, or to a subprocess |
 //! | [`garbage`] | the peak of pending deferred garbage, sampled at safepoints |
 //! | [`cycles`] | dumpster's random graph of cycles, and collection pauses |
@@ -18,4 +19,5 @@ pub mod contended;
 pub mod cycles;
 pub mod garbage;
 pub mod producer_consumer;
+pub mod reclamation;
 pub mod send;
