@@ -41,6 +41,30 @@
 //! | compile | [`compiler`], [`bytecode`] | prototypes (code, constants, captures) |
 //! | run | [`vm`], [`ops`], [`builtins`], [`value`], [`spawn`], [`host`] | output, or a [`Diagnostic`] |
 //!
+//! # Crate map
+//!
+//! | module | concept |
+//! |---|---|
+//! | [`error`] | diagnostics: `file:line:col: error:` with an excerpt |
+//! | [`lexer`], [`parser`] | text to S-expressions |
+//! | [`syntax`] | special forms, scopes, variable resolution |
+//! | [`bytecode`], [`compiler`] | the instruction set, code generation, the prelude |
+//! | `constants` | literals as process-wide immortal objects |
+//! | [`value`] | the language's values and the native types it adds |
+//! | [`ops`] | arithmetic, comparison, indexing (shared by VM and builtins) |
+//! | `call` | what a builtin is called with and returns |
+//! | [`builtins`] | the builtin functions, one file per group |
+//! | [`vm`] | the eval loop, frames, tracebacks |
+//! | [`spawn`], [`running`], [`host`] | interpreters, channels, the embedding |
+//! | [`repl`] | the interactive loop |
+//!
+//! Modules import downwards in this order: `error` imports nothing of the
+//! crate; `running` only `error`; `host` only `bytecode`, `error` and
+//! `running`; `call` only `host` and `error`; the builtins, `spawn` and
+//! `vm` import those below them. The
+//! one circle left is the language's own: the VM installs the builtins,
+//! and `spawn-interpreter`, a builtin, starts a VM.
+//!
 //! # Design decisions
 //!
 //! * **Counted stack slots.** Every VM stack slot is a `Ref<P>`, so pushes,
@@ -99,6 +123,7 @@
 
 pub mod builtins;
 pub mod bytecode;
+mod call;
 pub mod compiler;
 mod constants;
 pub mod error;

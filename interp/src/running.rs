@@ -39,7 +39,6 @@
 use brisk_runtime::{Receiver, RuntimePolicy, Sender};
 use parking_lot::Mutex;
 
-use crate::builtins::Failure;
 use crate::error::Diagnostic;
 
 /// The interpreters of one run. Shared by every [`Host`](crate::host::Host)
@@ -69,21 +68,6 @@ pub enum Stop {
     Failed(u32, Diagnostic),
     /// No other interpreter is running.
     Alone,
-}
-
-impl Stop {
-    /// The error `recv` reports.
-    pub fn into_failure(self) -> Failure {
-        match self {
-            Stop::Failed(id, cause) => Failure::Nested {
-                message: format!("recv: interpreter {id} failed: {}", cause.message),
-                cause: Box::new(cause),
-            },
-            Stop::Alone => Failure::Message(
-                "the channel is empty and no other interpreter is running to send to it".into(),
-            ),
-        }
-    }
 }
 
 impl<P: RuntimePolicy> Running<P> {

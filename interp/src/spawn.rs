@@ -54,8 +54,9 @@ use brisk_runtime::{
 };
 use parking_lot::Mutex;
 
-use crate::builtins::{take, BuiltinResult, Ctx, Failure};
+use crate::builtins::take;
 use crate::bytecode::Proto;
+use crate::call::{BuiltinResult, Ctx, Failure};
 use crate::error::Diagnostic;
 use crate::host::{ChildThread, Host};
 use crate::running::Running;
@@ -190,7 +191,7 @@ pub fn recv<P: RuntimePolicy>(ctx: &mut Ctx<'_, '_, P>, args: &mut [Ref<P>]) -> 
                 return channel
                     .receiver
                     .try_recv(ctx.m)
-                    .ok_or_else(|| stop.into_failure())
+                    .ok_or_else(|| Failure::from(stop))
             }
         };
         // Woken when an interpreter finishes: check again.

@@ -132,10 +132,8 @@ impl<P: RuntimePolicy> NativeObject<P> for Cell<P> {
 
 /// The signature of a builtin: the call context and the arguments, which
 /// it may take (`std::mem::replace`) to own them.
-pub type BuiltinFn<P> = fn(
-    &mut crate::builtins::Ctx<'_, '_, P>,
-    &mut [Ref<P>],
-) -> Result<Ref<P>, crate::builtins::Failure>;
+pub type BuiltinFn<P> =
+    fn(&mut crate::call::Ctx<'_, '_, P>, &mut [Ref<P>]) -> Result<Ref<P>, crate::call::Failure>;
 
 /// How many arguments a builtin takes.
 #[derive(Copy, Clone, Debug)]

@@ -32,8 +32,9 @@ use std::sync::Arc;
 use brisk_runtime::statics::leaked_once;
 use brisk_runtime::{Mutator, Ref, RuntimePolicy};
 
-use crate::builtins::{self, Ctx, Failure};
+use crate::builtins;
 use crate::bytecode::{CaptureFrom, Op, Proto};
+use crate::call::{Ctx, Failure};
 use crate::constants;
 use crate::error::{Diagnostic, Span};
 use crate::host::Host;
@@ -60,6 +61,10 @@ impl<P: RuntimePolicy> Clone for Frame<P> {
 }
 
 impl<P: RuntimePolicy> Copy for Frame<P> {}
+
+/// A function about to be called: its stack index, and its closure if it
+/// is a language function.
+type Callee<P> = (usize, Option<NonNull<Closure<P>>>);
 
 /// A VM: one interpreter thread's machine.
 pub struct Vm<'m, P: RuntimePolicy> {
@@ -361,7 +366,109 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
         })
     }
 
+    /// Global `symbol`'s value (a new reference).
+    #[inline(always)]
+    fn load_global(&self, symbol: u32) -> Result<Ref<P>, Failure> {
+        match self.globals.get(symbol as usize) {
+            Some(Some(value)) => Ok(value.clone_immortal_first()),
+            _ => Err(self.undefined(symbol)),
+        }
+    }
+
+    /// `set!` of global `symbol`, which must be defined.
+    #[inline(always)]
+    fn store_global(&mut self, symbol: u32, value: Ref<P>) -> Result<(), Failure> {
+        match self.globals.get_mut(symbol as usize) {
+            Some(slot @ Some(_)) => {
+                *slot = Some(value);
+                Ok(())
+            }
+            _ => {
+                let name = self.host.symbols.name(symbol);
+                Err(Failure::Raised(format!(
+                    "cannot set! undefined variable '{name}' (define it first)"
+                )))
+            }
+        }
+    }
+
+    /// Global `symbol`'s value, leaving `nil` in its place (a move).
+    #[inline(always)]
+    fn take_global(&mut self, symbol: u32) -> Result<Ref<P>, Failure> {
+        let none = self.m.none();
+        match self.globals.get_mut(symbol as usize) {
+            Some(Some(value)) => Ok(core::mem::replace(value, none)),
+            _ => Err(self.undefined(symbol)),
+        }
+    }
+
+    /// A closure over child prototype `index` of the running function
+    /// (`closure`, whose frame starts at `base`), capturing its cells.
+    #[inline]
+    fn make_closure(&self, closure: &Closure<P>, base: usize, index: u32) -> Ref<P> {
+        let child = &closure.proto.children[index as usize];
+        let captures = child
+            .captures
+            .iter()
+            .map(|(_, from)| match *from {
+                CaptureFrom::Local(slot) => self.stack[base + slot as usize].clone(),
+                CaptureFrom::Captured(i) => closure.captures[i as usize].clone(),
+            })
+            .collect();
+        self.m.native(Box::new(Closure {
+            proto: Arc::clone(child),
+            captures,
+        }))
+    }
+
+    /// The eval-breaker check of loop back-edges and calls: a safepoint,
+    /// then one step off the step limit.
+    #[inline(always)]
+    fn eval_breaker(&mut self) -> Result<(), Failure> {
+        self.m.safepoint();
+        self.step()
+    }
+
+    /// What `Call` and `TailCall` share: the eval-breaker check, then the
+    /// callee below the `argc` arguments on top of the stack: its index,
+    /// and its closure if it is a language function (`None`: a builtin or
+    /// a value that cannot be called, which `call_builtin` tells apart).
+    #[inline(always)]
+    fn call_prologue(&mut self, argc: usize) -> Result<Callee<P>, Failure> {
+        self.eval_breaker()?;
+        let callee_index = self.stack.len() - argc - 1;
+        let callee = downcast::<P, Closure<P>>(&self.stack[callee_index]).map(NonNull::from);
+        Ok((callee_index, callee))
+    }
+
+    /// A tail call of `callee`, at `stack[callee_index]` with `argc`
+    /// arguments above it: the callee and its arguments replace the running
+    /// frame, whose function slot is `stack[base - 1]`.
+    #[inline(always)]
+    fn replace_frame(
+        &mut self,
+        callee: NonNull<Closure<P>>,
+        callee_index: usize,
+        argc: usize,
+    ) -> Result<(), Failure> {
+        // SAFETY: `stack[callee_index]` holds a counted reference to the
+        // callee's object; the drain below moves that reference down the
+        // stack, it does not drop it.
+        let callee = unsafe { callee.as_ref() };
+        // Checked while the caller's frame still runs, so that the error
+        // points at the call.
+        check_arity(&callee.proto, argc)?;
+        let frame = self.frames.pop().expect("a frame is running");
+        self.stack.drain(frame.base - 1..callee_index);
+        self.push_frame(callee, frame.base - 1, argc)
+    }
+
     /// Runs until the frame at depth `stop_depth` returns.
+    ///
+    /// One `match` on each instruction. Arms longer than a push or a pop
+    /// call the helpers above, which are inlined into this loop (the hot
+    /// ones with `#[inline(always)]`, so that splitting them out costs
+    /// nothing per instruction).
     fn run(&mut self, stop_depth: usize) -> Result<Ref<P>, Failure> {
         let m = self.m;
         'frames: loop {
@@ -442,24 +549,13 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         let old = tri!(store_cell(&closure.captures[i as usize], value));
                         drop(old);
                     }
-                    Op::LoadGlobal(symbol) => match self.globals.get(symbol as usize) {
-                        Some(Some(value)) => {
-                            let value = value.clone_immortal_first();
-                            self.stack.push(value);
-                        }
-                        _ => fail!(self.undefined(symbol)),
-                    },
+                    Op::LoadGlobal(symbol) => {
+                        let value = tri!(self.load_global(symbol));
+                        self.stack.push(value);
+                    }
                     Op::StoreGlobal(symbol) => {
                         let value = self.pop();
-                        match self.globals.get_mut(symbol as usize) {
-                            Some(slot @ Some(_)) => *slot = Some(value),
-                            _ => {
-                                let name = self.host.symbols.name(symbol);
-                                fail!(Failure::Raised(format!(
-                                    "cannot set! undefined variable '{name}' (define it first)"
-                                )))
-                            }
-                        }
+                        tri!(self.store_global(symbol, value));
                     }
                     Op::DefineGlobal(symbol) => {
                         let value = self.pop();
@@ -478,13 +574,10 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         let value = tri!(store_cell(&closure.captures[i as usize], m.none()));
                         self.stack.push(value);
                     }
-                    Op::TakeGlobal(symbol) => match self.globals.get_mut(symbol as usize) {
-                        Some(Some(value)) => {
-                            let value = core::mem::replace(value, m.none());
-                            self.stack.push(value);
-                        }
-                        _ => fail!(self.undefined(symbol)),
-                    },
+                    Op::TakeGlobal(symbol) => {
+                        let value = tri!(self.take_global(symbol));
+                        self.stack.push(value);
+                    }
                     Op::Pop => drop(self.pop()),
                     Op::Jump(target) => ip = target as usize,
                     Op::JumpIfFalse(target) => {
@@ -509,68 +602,41 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         }
                     }
                     Op::Loop(target) => {
-                        m.safepoint();
-                        tri!(self.step());
+                        tri!(self.eval_breaker());
                         ip = target as usize;
                     }
                     Op::MakeClosure(index) => {
-                        let child = &proto.children[index as usize];
-                        let captures = child
-                            .captures
-                            .iter()
-                            .map(|(_, from)| match *from {
-                                CaptureFrom::Local(slot) => {
-                                    self.stack[base + slot as usize].clone()
-                                }
-                                CaptureFrom::Captured(i) => closure.captures[i as usize].clone(),
-                            })
-                            .collect();
-                        let function = m.native(Box::new(Closure {
-                            proto: Arc::clone(child),
-                            captures,
-                        }));
+                        let function = self.make_closure(closure, base, index);
                         self.stack.push(function);
                     }
                     Op::Call(argc) => {
-                        m.safepoint();
-                        tri!(self.step());
                         let argc = argc as usize;
-                        let callee_index = self.stack.len() - argc - 1;
-                        let callee =
-                            downcast::<P, Closure<P>>(&self.stack[callee_index]).map(NonNull::from);
-                        if let Some(callee) = callee {
-                            if let Some(top) = self.frames.last_mut() {
-                                top.ip = ip;
-                            }
-                            // SAFETY: `stack[callee_index]` holds a counted
-                            // reference to the callee's object.
-                            tri!(self.push_frame(unsafe { callee.as_ref() }, callee_index, argc));
-                            continue 'frames;
+                        let (callee_index, callee) = tri!(self.call_prologue(argc));
+                        let Some(callee) = callee else {
+                            tri!(self.call_builtin(callee_index, argc));
+                            continue;
+                        };
+                        if let Some(top) = self.frames.last_mut() {
+                            top.ip = ip;
                         }
-                        tri!(self.call_builtin(callee_index, argc));
+                        // SAFETY: `stack[callee_index]` holds a counted
+                        // reference to the callee's object.
+                        tri!(self.push_frame(unsafe { callee.as_ref() }, callee_index, argc));
+                        continue 'frames;
                     }
                     Op::TailCall(argc) => {
-                        m.safepoint();
-                        tri!(self.step());
                         let argc = argc as usize;
-                        let callee_index = self.stack.len() - argc - 1;
-                        let callee =
-                            downcast::<P, Closure<P>>(&self.stack[callee_index]).map(NonNull::from);
-                        if let Some(callee) = callee {
-                            // SAFETY: `stack[callee_index]` holds a counted
-                            // reference to the callee's object; the drain
-                            // below moves that reference, it does not drop it.
-                            let callee = unsafe { callee.as_ref() };
-                            tri!(check_arity(&callee.proto, argc));
-                            // The callee and its arguments replace this frame.
-                            self.frames.pop();
-                            self.stack.drain(base - 1..callee_index);
-                            tri!(self.push_frame(callee, base - 1, argc));
-                            continue 'frames;
-                        }
-                        tri!(self.call_builtin(callee_index, argc));
-                        if let Some(result) = self.return_from_frame(stop_depth) {
-                            return Ok(result);
+                        let (callee_index, callee) = tri!(self.call_prologue(argc));
+                        match callee {
+                            Some(callee) => {
+                                tri!(self.replace_frame(callee, callee_index, argc));
+                            }
+                            None => {
+                                tri!(self.call_builtin(callee_index, argc));
+                                if let Some(result) = self.return_from_frame(stop_depth) {
+                                    return Ok(result);
+                                }
+                            }
                         }
                         continue 'frames;
                     }

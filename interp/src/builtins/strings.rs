@@ -1,0 +1,151 @@
+//! Strings: length, slicing, joining and splitting, case, and conversion
+//! to and from numbers. Lengths and positions count characters, not bytes.
+
+use brisk_runtime::{Ref, RuntimePolicy};
+
+use super::output::bounded_joined_display;
+use super::{bounded_str, check_string_len, items_arg, number_arg, str_arg, BuiltinResult, Ctx};
+use crate::ops;
+use crate::value::display;
+
+/// Characters `start..end` of `text`, or `None` if it has fewer than `end`.
+///
+/// A string does not record whether it is ASCII or where its characters
+/// start, so finding character `start` takes a walk over the bytes before
+/// it. The walk is kept cheap: where the text is ASCII up to `end`,
+/// characters are bytes, and one check of those bytes (a word at a time)
+/// lets the range be sliced out directly; otherwise `Chars::nth` skips
+/// characters without decoding each one, where decoding them one by one
+/// (as `char_indices` does) costs several times more.
+fn char_range(text: &str, start: usize, end: usize) -> Option<&str> {
+    if start > end {
+        return None;
+    }
+    if text.as_bytes().get(..end).is_some_and(<[u8]>::is_ascii) {
+        return text.get(start..end);
+    }
+    let from_start = skip_chars(text, start)?;
+    let after_end = skip_chars(from_start, end - start)?;
+    Some(&from_start[..from_start.len() - after_end.len()])
+}
+
+/// `text` without its first `n` characters, or `None` if it has fewer.
+fn skip_chars(text: &str, n: usize) -> Option<&str> {
+    let mut chars = text.chars();
+    if n > 0 {
+        chars.nth(n - 1)?;
+    }
+    Some(chars.as_str())
+}
+
+pub(super) fn string_length<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    Ok(ctx.m.int(str_arg(args, 0)?.chars().count() as i64))
+}
+
+pub(super) fn substring<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    let text = str_arg(args, 0)?;
+    let start = ops::to_index(&args[1])?;
+    let end = match args.get(2) {
+        Some(end) => ops::to_index(end)?,
+        None => text.chars().count(),
+    };
+    let part = char_range(text, start, end).ok_or_else(|| {
+        format!(
+            "range {start}..{end} is out of bounds for a string of length {}",
+            text.chars().count()
+        )
+    })?;
+    Ok(ctx.m.str(part))
+}
+
+pub(super) fn string_append<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    let mut len = 0usize;
+    for i in 0..args.len() {
+        len = len.saturating_add(str_arg(args, i)?.len());
+    }
+    check_string_len(len)?;
+    let mut out = String::with_capacity(len);
+    for i in 0..args.len() {
+        out.push_str(str_arg(args, i)?);
+    }
+    Ok(ctx.m.str(&out))
+}
+
+pub(super) fn string_split<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    let text = str_arg(args, 0)?;
+    let separator = str_arg(args, 1)?;
+    if separator.is_empty() {
+        return Err("the separator must not be empty".into());
+    }
+    let m = ctx.m;
+    Ok(m.list(text.split(separator).map(|part| m.str(part)).collect()))
+}
+
+pub(super) fn string_join<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    let items = items_arg(args, 0)?;
+    let separator = str_arg(args, 1)?;
+    bounded_str(ctx.m, &bounded_joined_display(&items, separator)?)
+}
+
+pub(super) fn string_upcase<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    bounded_str(ctx.m, &str_arg(args, 0)?.to_uppercase())
+}
+
+pub(super) fn string_downcase<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    bounded_str(ctx.m, &str_arg(args, 0)?.to_lowercase())
+}
+
+pub(super) fn string_to_number<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    let text = str_arg(args, 0)?.trim();
+    let m = ctx.m;
+    Ok(match (text.parse::<i64>(), text.parse::<f64>()) {
+        (Ok(i), _) => m.int(i),
+        (_, Ok(x)) => m.float(x),
+        _ => m.none(),
+    })
+}
+
+pub(super) fn number_to_string<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    number_arg(args, 0)?;
+    Ok(ctx.m.str(&display(&args[0])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::char_range;
+
+    #[test]
+    fn char_ranges_count_characters() {
+        assert_eq!(char_range("héllo", 1, 3), Some("él"));
+        assert_eq!(char_range("abc", 3, 3), Some(""));
+        assert_eq!(char_range("abc", 0, 4), None);
+        assert_eq!(char_range("abc", 2, 1), None);
+    }
+}
