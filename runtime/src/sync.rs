@@ -13,13 +13,13 @@
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicBool, AtomicIsize, AtomicU32, AtomicUsize},
+    atomic::{AtomicBool, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize},
     Condvar, Mutex, MutexGuard,
 };
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicIsize, AtomicU32, AtomicUsize},
+    atomic::{AtomicBool, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize},
     Condvar, Mutex, MutexGuard,
 };
 

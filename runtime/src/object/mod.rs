@@ -350,6 +350,27 @@ impl<P: RuntimePolicy> Object<P> {
         }
     }
 
+    /// The text of a `Str` whose every character is one ASCII byte, so that
+    /// character `i` is byte `i`: indexing and slicing by character are
+    /// O(1). `None` for other strings and other types. Whether a string is
+    /// ASCII is recorded when it is made, so this reads one flag.
+    ///
+    /// ```
+    /// use brisk_runtime::{Biased, Runtime};
+    ///
+    /// let runtime = Runtime::<Biased>::new();
+    /// let m = runtime.new_interpreter("main").attach();
+    /// assert_eq!(m.str("brisk").ascii_str(), Some("brisk"));
+    /// assert_eq!(m.str("naïve").ascii_str(), None);
+    /// assert_eq!(m.int(1).ascii_str(), None);
+    /// ```
+    pub fn ascii_str(&self) -> Option<&str> {
+        match &self.payload {
+            Payload::Str(s) if s.is_ascii() => Some(s),
+            _ => None,
+        }
+    }
+
     /// The bytes of a `Bytes`.
     pub fn as_bytes(&self) -> Option<&[u8]> {
         match &self.payload {

@@ -1,4 +1,5 @@
-//! A string's text, and its hash once a dictionary has asked for it.
+//! A string's text, whether it is ASCII, and its hash once a dictionary
+//! has asked for it.
 //!
 //! A dictionary lookup hashes its key. Hashing a string with a keyed hash
 //! (SipHash-1-3, std's `RandomState`, which resists collision attacks)
@@ -15,32 +16,61 @@
 //! compute it compute the same value, which std's `OnceLock` stores once.
 //! The dictionaries then need only a cheap hash of that word
 //! (`rustc_hash::FxBuildHasher` in [`DictTable`](super::DictTable)).
+//!
+//! A language indexes strings by character, and in UTF-8 the n-th
+//! character is found by walking from the start. Most strings a program
+//! makes are ASCII, where character n is byte n; `Text` records that when
+//! the string is made (one pass over bytes the copy touches anyway), so
+//! [`Object::ascii_str`](super::Object::ascii_str) lets an embedder index
+//! and slice those in O(1), as CPython's compact ASCII strings do.
 
 use core::hash::BuildHasher;
 use core::ops::Deref;
 use std::hash::RandomState;
 use std::sync::OnceLock;
 
+use crate::sync::{AtomicU64, Ordering::Relaxed};
+
 /// The text of a `Str` object, with its hash kept after first use.
 pub(crate) struct Text {
     /// Immutable.
     text: Box<str>,
-    /// [`keyed_hash`] of `text`, set by the first thread to ask.
-    hash: OnceLock<u64>,
+    /// [`Text::hash`] of `text`, or 0 before the first thread asks. Threads
+    /// that race compute and store the same value.
+    hash: AtomicU64,
+    /// Whether every byte of `text` is ASCII. Immutable.
+    ascii: bool,
 }
 
 impl Text {
     pub(crate) fn new(text: Box<str>) -> Self {
+        let ascii = text.is_ascii();
         Text {
             text,
-            hash: OnceLock::new(),
+            hash: AtomicU64::new(0),
+            ascii,
         }
     }
 
-    /// The keyed hash of the text, computed once.
+    /// The keyed hash of the text, computed once; never 0, which marks
+    /// "not computed yet" (a keyed hash of 0 is taken as 1).
     #[inline]
     pub(crate) fn hash(&self) -> u64 {
-        *self.hash.get_or_init(|| keyed_hash(self.text.as_bytes()))
+        // Relaxed: the value depends only on the immutable text.
+        match self.hash.load(Relaxed) {
+            0 => {
+                let hash = keyed_hash(self.text.as_bytes()).max(1);
+                self.hash.store(hash, Relaxed);
+                hash
+            }
+            hash => hash,
+        }
+    }
+
+    /// Whether the text is ASCII: character `i` is byte `i`.
+    #[inline]
+    pub(crate) fn is_ascii(&self) -> bool {
+        self.ascii
     }
 }
 
