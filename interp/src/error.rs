@@ -1,21 +1,39 @@
-//! Diagnostics: `file:line:col: error: message`, the offending source line
-//! (a window of it, if it is long), and a caret under the spot.
+//! Diagnostics: `file:line:col: error: message`, then the offending source
+//! line (a window of it, if it is long) with carets under the spot.
 //!
 //! Every error the language can report — from the lexer, the parser, the
 //! compiler or the VM — becomes a [`Diagnostic`]. Positions are kept as byte
 //! [`Span`]s into a [`Source`] while compiling and running, and turned into a
 //! line and a column (both 1-based, the column counted in characters) only
-//! when an error is rendered, so the hot paths never pay for them.
+//! when an error is reported, so the hot paths never pay for them.
 //!
 //! ```text
 //! fib.brisk:3:6: error: undefined variable 'fibb'
-//!     3 | (+ (fibb (- n 1)) (fib (- n 2)))
-//!       |     ^^^^
-//!   in fib (fib.brisk:3:6)
+//!   |
+//! 3 | (+ (fibb (- n 1)) (fib (- n 2)))
+//!   |     ^^^^
+//!   in fib at fib.brisk:3:6
 //! ```
+//!
+//! The first line is the location-first form compilers print and editors
+//! jump to. The excerpt under it is drawn by `annotate-snippets`, the
+//! renderer of rustc's diagnostics: a line longer than [`EXCERPT_WIDTH`]
+//! columns is cut to a window around the error, with `...` where it was
+//! cut, so an error on a generated 100 KB line prints a line, not the
+//! 100 KB.
+//!
+//! A diagnostic keeps the offending line and its span rather than rendered
+//! text, so one value renders plain (its `Display`, for files, pipes and
+//! tests) or with ANSI colours ([`Diagnostic::render`] with `styled`, which
+//! the CLI asks for when standard error is a terminal and `NO_COLOR` is
+//! not set).
 
 use std::fmt;
+use std::ops::Range;
 use std::sync::Arc;
+
+use annotate_snippets::renderer::{DEFAULT_EMPHASIS_STYLE, DEFAULT_ERROR_STYLE};
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 /// A program text and the name it is reported under.
 #[derive(Debug)]
@@ -59,44 +77,21 @@ impl Source {
         (line, col)
     }
 
-    /// The text of the line holding byte offset `at`, without its newline.
-    fn line_text(&self, at: u32) -> &str {
+    /// The byte range of the line holding byte offset `at`, without its
+    /// line ending.
+    fn line_range(&self, at: u32) -> Range<usize> {
         let at = clamp_to_boundary(&self.text, at as usize);
         let start = self.text[..at].rfind('\n').map_or(0, |i| i + 1);
         let end = self.text[at..]
             .find('\n')
             .map_or(self.text.len(), |i| at + i);
-        self.text[start..end].trim_end_matches('\r')
+        start..start + self.text[start..end].trim_end_matches('\r').len()
     }
 }
 
-/// Most characters of a source line an excerpt shows. A longer line is cut
-/// to a window this wide around the error, with `...` where it was cut, so
-/// an error on a generated 100 KB line prints a line, not the 100 KB.
-const EXCERPT_WIDTH: usize = 80;
-
-/// What an excerpt shows of `line` for an error at 1-based character
-/// column `col`: the text, and the error's column in that text.
-fn window(line: &str, col: usize) -> (String, usize) {
-    let length = line.chars().count();
-    if length <= EXCERPT_WIDTH {
-        return (line.to_owned(), col);
-    }
-    let first = (col - 1)
-        .saturating_sub(EXCERPT_WIDTH / 2)
-        .min(length - EXCERPT_WIDTH);
-    let before = if first > 0 { "..." } else { "" };
-    let after = if first + EXCERPT_WIDTH < length {
-        "..."
-    } else {
-        ""
-    };
-    let shown: String = line.chars().skip(first).take(EXCERPT_WIDTH).collect();
-    (
-        format!("{before}{shown}{after}"),
-        col - first + before.len(),
-    )
-}
+/// Most columns of a source line an excerpt shows; a longer line is cut to
+/// a window this wide around the error.
+pub const EXCERPT_WIDTH: usize = 80;
 
 /// The largest char boundary of `text` at or before `at`.
 fn clamp_to_boundary(text: &str, at: usize) -> usize {
@@ -134,8 +129,8 @@ impl Span {
     }
 }
 
-/// A rendered error, ready to print. It owns its text, so it can cross
-/// threads (a spawned interpreter's failure is reported by whoever joins it).
+/// An error, ready to print. It owns its text, so it can cross threads (a
+/// spawned interpreter's failure is reported by whoever joins it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     /// The source's name.
@@ -146,40 +141,40 @@ pub struct Diagnostic {
     pub col: usize,
     /// What went wrong.
     pub message: String,
-    /// The offending line and a caret under the span.
-    excerpt: String,
+    /// The offending line, if the error has a place in a source. Boxed, so
+    /// that a diagnostic, the error of every `Result` in the compiler and
+    /// the VM, stays small.
+    excerpt: Option<Box<Excerpt>>,
     /// Extra lines: the call stack, or the error that caused this one.
     pub notes: Vec<String>,
+}
+
+/// The source line an error is on, and where on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Excerpt {
+    /// The line, without its line ending.
+    text: String,
+    /// The bytes of `text` the error covers: the error's span, cut at the
+    /// end of the line.
+    span: Range<usize>,
 }
 
 impl Diagnostic {
     /// An error at `span` of `source`.
     pub fn new(source: &Source, span: Span, message: impl Into<String>) -> Self {
         let (line, col) = source.line_col(span.start);
-        let text = source.line_text(span.start);
-        let width = {
-            let (end_line, end_col) = source.line_col(span.end);
-            if end_line == line && end_col > col {
-                end_col - col
-            } else {
-                1
-            }
-        };
-        let (shown, shown_col) = window(text, col);
-        let room = shown.chars().count().saturating_sub(shown_col - 1).max(1);
-        let gutter = line.to_string().len().max(4);
-        let excerpt = format!(
-            "{line:>gutter$} | {shown}\n{blank:>gutter$} | {pad}{carets}",
-            blank = "",
-            pad = " ".repeat(shown_col - 1),
-            carets = "^".repeat(width.min(room)),
-        );
+        let range = source.line_range(span.start);
+        let start = clamp_to_boundary(&source.text, span.start as usize);
+        let end = clamp_to_boundary(&source.text, span.end as usize).clamp(start, range.end);
         Diagnostic {
             file: source.name.clone(),
             line,
             col,
             message: message.into(),
-            excerpt,
+            excerpt: Some(Box::new(Excerpt {
+                text: source.text[range.clone()].to_owned(),
+                span: start - range.start..end - range.start,
+            })),
             notes: Vec::new(),
         }
     }
@@ -192,34 +187,63 @@ impl Diagnostic {
             line: 0,
             col: 0,
             message: message.into(),
-            excerpt: String::new(),
+            excerpt: None,
             notes: Vec::new(),
         }
     }
 
     /// The first line: `file:line:col: error: message`.
     pub fn headline(&self) -> String {
+        format!("{}: error: {}", self.location(), self.message)
+    }
+
+    /// `file:line:col`, or only the file for an error with no place.
+    fn location(&self) -> String {
         if self.line == 0 {
-            format!("{}: error: {}", self.file, self.message)
+            self.file.clone()
         } else {
-            format!(
-                "{}:{}:{}: error: {}",
-                self.file, self.line, self.col, self.message
-            )
+            format!("{}:{}:{}", self.file, self.line, self.col)
         }
+    }
+
+    /// The whole report, one line per line, each ending in a newline:
+    /// plain, or with ANSI colours if `styled`.
+    pub fn render(&self, styled: bool) -> String {
+        let mut out = if styled {
+            let (bold, red) = (DEFAULT_EMPHASIS_STYLE, DEFAULT_ERROR_STYLE);
+            format!(
+                "{bold}{location}:{bold:#} {red}error:{red:#} {bold}{message}{bold:#}\n",
+                location = self.location(),
+                message = self.message,
+            )
+        } else {
+            format!("{}\n", self.headline())
+        };
+        if let Some(excerpt) = &self.excerpt {
+            let renderer = if styled {
+                Renderer::styled()
+            } else {
+                Renderer::plain()
+            };
+            let report = [Group::with_level(Level::ERROR).element(
+                Snippet::source(&excerpt.text)
+                    .line_start(self.line)
+                    .annotation(AnnotationKind::Primary.span(excerpt.span.clone())),
+            )];
+            out.push_str(&renderer.term_width(EXCERPT_WIDTH).render(&report));
+            out.push('\n');
+        }
+        for note in &self.notes {
+            out.push_str(note);
+            out.push('\n');
+        }
+        out
     }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}", self.headline())?;
-        if !self.excerpt.is_empty() {
-            writeln!(f, "{}", self.excerpt)?;
-        }
-        for note in &self.notes {
-            writeln!(f, "{note}")?;
-        }
-        Ok(())
+        f.write_str(&self.render(false))
     }
 }
 
@@ -237,8 +261,40 @@ mod tests {
         assert_eq!(d.headline(), "t.brisk:2:8: error: undefined variable 'yy'");
         assert_eq!(
             d.to_string(),
-            "t.brisk:2:8: error: undefined variable 'yy'\n   2 | (print yy)\n     |        ^^\n"
+            "t.brisk:2:8: error: undefined variable 'yy'\n  |\n2 | (print yy)\n  |        ^^\n"
         );
+    }
+
+    #[test]
+    fn a_span_past_its_line_is_cut_at_the_line_end() {
+        let source = Source::new("t.brisk", "(print\n  1)\n");
+        let d = Diagnostic::new(&source, Span::new(0, 11), "unclosed");
+        assert_eq!(
+            d.to_string(),
+            "t.brisk:1:1: error: unclosed\n  |\n1 | (print\n  | ^^^^^^\n"
+        );
+    }
+
+    #[test]
+    fn colours_only_when_styled() {
+        let source = Source::new("t.brisk", "(print yy)\n");
+        let d = Diagnostic::new(&source, Span::new(7, 9), "undefined variable 'yy'");
+        assert!(!d.render(false).contains('\x1b'));
+        let styled = d.render(true);
+        assert!(styled.contains("\x1b["), "{styled:?}");
+        let plain_again: String = {
+            let mut out = String::new();
+            let mut chars = styled.chars();
+            while let Some(c) = chars.next() {
+                if c == '\x1b' {
+                    chars.by_ref().find(|&c| c == 'm');
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        };
+        assert_eq!(plain_again, d.render(false));
     }
 
     #[test]

@@ -4,29 +4,36 @@
 //! brisk run FILE [ARGS]... [--policy biased|deferred|atomic|gil] [--stats] [--trace]
 //!           [--max-depth N]
 //! brisk repl [--policy …] [--trace]
+//! brisk --version, brisk run --version, brisk repl --version
 //! ```
 //!
-//! `ARGS` are the program's `(argv)` (after `--` if one starts with `-`);
-//! options may come before or after them. `--stats` prints the runtime's
-//! reference-count counters to standard error after the run (they are
-//! compiled in only with the `stats` feature); `--trace` prints the
-//! runtime's `tracing` events to standard error (filter with `RUST_LOG`,
-//! default `brisk=debug`); `--max-depth` bounds the call depth (a million
-//! frames by default).
+//! `FILE` is the program's file, or `-` for standard input (its errors
+//! are reported under the name `<stdin>`). `ARGS` are the program's
+//! `(argv)` (after `--` if one starts with `-`); options may come before or
+//! after them. `--stats` prints the runtime's reference-count counters to
+//! standard error after the run (they are compiled in only with the
+//! `stats` feature); `--trace` prints the runtime's `tracing` events to
+//! standard error (filter with `RUST_LOG`, default `brisk=debug`);
+//! `--max-depth` bounds the call depth (a million frames by default).
 //!
 //! What a program prints shows line by line on a terminal; piped or
 //! redirected, it is buffered, and flushed however the run ends. Ctrl-C
 //! (SIGINT) or SIGTERM ends `brisk run` with what was printed so far and
 //! a message (see `interrupt`).
 //!
+//! `brisk run`'s diagnostics are coloured when standard error is a
+//! terminal, unless the `NO_COLOR` environment variable is set to anything
+//! but the empty string; elsewhere they are plain text.
+//!
 //! Exit status: 0 on success, 1 if the program failed (a diagnostic was
 //! printed), 2 if the file could not be read or the command line was wrong,
-//! 130 after Ctrl-C and 143 after SIGTERM.
+//! 130 after Ctrl-C and 143 after SIGTERM. The REPL exits 0 at the end of
+//! its input, or 1 if piped input had an entry that failed.
 
 mod interrupt;
 
-use std::io::{BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::{BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 
@@ -35,7 +42,12 @@ use brisk_interp::{repl, run_with_policy, Diagnostic, Limits, Output, Policy, Ru
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
-#[command(name = "brisk", version, about = "Run programs on the brisk runtime")]
+#[command(
+    name = "brisk",
+    version,
+    propagate_version = true,
+    about = "Run programs on the brisk runtime"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -45,7 +57,7 @@ struct Cli {
 enum Command {
     /// Run a program.
     Run {
-        /// The program's file.
+        /// The program's file, or `-` to read it from standard input.
         file: PathBuf,
         /// Arguments the program reads with (argv); put `--` before any
         /// that start with `-`.
@@ -138,31 +150,19 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs one program file; prints its diagnostic if it fails.
+/// Runs one program file (or standard input, for `-`); prints its
+/// diagnostic if it fails.
 fn run_file(
-    file: &PathBuf,
+    file: &Path,
     args: Vec<String>,
     policy: Policy,
     stats: bool,
     limits: Limits,
 ) -> ExitCode {
-    let name = file.display().to_string();
-    let text = match std::fs::read(file) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(_) => {
-                eprint!(
-                    "{}",
-                    Diagnostic::without_location(name, "the file is not valid UTF-8")
-                );
-                return ExitCode::from(2);
-            }
-        },
-        Err(error) => {
-            eprint!(
-                "{}",
-                Diagnostic::without_location(name, format!("cannot read the file: {error}"))
-            );
+    let (name, text) = match read_program(file) {
+        Ok(program) => program,
+        Err(diagnostic) => {
+            report(&diagnostic);
             return ExitCode::from(2);
         }
     };
@@ -180,7 +180,7 @@ fn run_file(
             } else {
                 "terminated"
             };
-            eprint!("{}", Diagnostic::without_location(name, what));
+            report(&Diagnostic::without_location(name, what));
             std::process::exit(128 + signal);
         }
     });
@@ -200,10 +200,43 @@ fn run_file(
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(diagnostic) => {
-            eprint!("{diagnostic}");
+            report(&diagnostic);
             ExitCode::from(1)
         }
     }
+}
+
+/// The name a program is reported under, and its text: from `file`, or
+/// from standard input for `-`.
+fn read_program(file: &Path) -> Result<(String, String), Diagnostic> {
+    let (name, what, bytes) = if file.as_os_str() == "-" {
+        let mut bytes = Vec::new();
+        let read = std::io::stdin().read_to_end(&mut bytes).map(|_| bytes);
+        ("<stdin>".to_owned(), "standard input", read)
+    } else {
+        (file.display().to_string(), "the file", std::fs::read(file))
+    };
+    let bytes = bytes.map_err(|error| {
+        Diagnostic::without_location(&name, format!("cannot read {what}: {error}"))
+    })?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok((name, text)),
+        Err(_) => Err(Diagnostic::without_location(
+            name,
+            format!("{what} is not valid UTF-8"),
+        )),
+    }
+}
+
+/// Whether diagnostics get ANSI colours: on a terminal, unless `NO_COLOR`
+/// is set to a non-empty value.
+fn styled_errors() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Prints a diagnostic to standard error.
+fn report(diagnostic: &Diagnostic) {
+    eprint!("{}", diagnostic.render(styled_errors()));
 }
 
 /// Where `print` writes: on a terminal, standard output, which std buffers

@@ -1,5 +1,10 @@
 //! The `brisk` binary: exit statuses, `--policy`, `--stats`, `--trace`,
-//! program arguments and the REPL on piped input.
+//! `--version`, program arguments, programs on standard input, coloured
+//! diagnostics on a terminal, and the REPL on piped input.
+//!
+//! Expected outputs written in `str![...]` are snapbox snapshots:
+//! `SNAPSHOTS=overwrite cargo test -p brisk-interp --test cli` rewrites
+//! them in this file to what the binary prints now.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -9,12 +14,21 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use snapbox::str;
+
 fn brisk(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_brisk"))
         .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples"))
         .args(args)
         .output()
         .expect("the binary runs")
+}
+
+/// `brisk` with `args`, to be run by snapbox, in the examples' directory.
+fn snap(args: &[&str]) -> snapbox::cmd::Command {
+    snapbox::cmd::Command::new(env!("CARGO_BIN_EXE_brisk"))
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples"))
+        .args(args)
 }
 
 fn repl(input: impl AsRef<[u8]>, extra: &[&str]) -> Output {
@@ -140,18 +154,17 @@ fn errors_exit_with_status_one_and_no_backtrace() {
         .unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(output.status.code(), Some(1));
-    let stderr = text(&output.stderr);
-    assert!(
-        stderr.starts_with("bad.brisk:2:8: error: undefined variable 'undefined'\n"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("   2 |   (* x undefined))\n     |        ^^^^^^^^^\n"),
-        "{stderr}"
-    );
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("backtrace"),
-        "{stderr}"
+    snapbox::assert_data_eq!(
+        text(&output.stderr),
+        str![[r#"
+bad.brisk:2:8: error: undefined variable 'undefined'
+  |
+2 |   (* x undefined))
+  |        ^^^^^^^^^
+  in f at bad.brisk:2:8
+  in <main> at bad.brisk:3:8
+
+"#]]
     );
 }
 
@@ -162,7 +175,16 @@ fn the_repl_evaluates_piped_lines() {
         &["--policy", "gil"],
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert_eq!(text(&output.stdout), "144\n\"text\"\nhi\n9\n");
+    snapbox::assert_data_eq!(
+        text(&output.stdout),
+        str![[r#"
+144
+"text"
+hi
+9
+
+"#]]
+    );
     assert_eq!(text(&output.stderr), "");
 }
 
@@ -171,14 +193,19 @@ fn repl_errors_keep_going_and_fail_the_exit_status() {
     let output = repl("(define x 1)\n(+ x \"a\")\n(+ x 1)\n(oops\n", &[]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(text(&output.stdout), "2\n");
-    let stderr = text(&output.stderr);
-    assert!(
-        stderr.starts_with("<repl>:2:1: error: cannot add int and string\n"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("<repl>:4:1: error: unclosed '('"),
-        "{stderr}"
+    snapbox::assert_data_eq!(
+        text(&output.stderr),
+        str![[r#"
+<repl>:2:1: error: cannot add int and string
+  |
+2 | (+ x "a")
+  | ^^^^^^^^^
+<repl>:4:1: error: unclosed '('
+  |
+4 | (oops
+  | ^
+
+"#]]
     );
 }
 
@@ -193,10 +220,13 @@ fn the_repl_reports_a_line_that_is_not_utf8_and_goes_on() {
     );
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(text(&output.stdout), "1\n2\n");
-    assert_eq!(
+    snapbox::assert_data_eq!(
         text(&output.stderr),
-        "<repl>:2:9: error: the line is not valid UTF-8 (it was skipped)\n\
-         <repl>:4:1: error: the line is not valid UTF-8 (it was skipped)\n"
+        str![[r#"
+<repl>:2:9: error: the line is not valid UTF-8 (it was skipped)
+<repl>:4:1: error: the line is not valid UTF-8 (it was skipped)
+
+"#]]
     );
 }
 
@@ -546,4 +576,105 @@ fn max_depth_bounds_recursion() {
     );
     assert!(unbounded.status.success(), "{}", text(&unbounded.stderr));
     assert_eq!(text(&unbounded.stdout), "1000\n");
+}
+
+/// `brisk run -` runs the program piped to its standard input, and reports
+/// its errors under the name `<stdin>`.
+#[test]
+fn run_reads_the_program_from_stdin_for_a_dash() {
+    snap(&["run", "-", "--policy", "gil", "7"])
+        .stdin("(print (* 6 (int (first (argv)))))\n")
+        .assert()
+        .success()
+        .stdout_eq(str![[r#"
+42
+
+"#]]);
+    snap(&["run", "-"])
+        .stdin("(print \"a\")\n(print (+ 1 \"a\"))\n")
+        .assert()
+        .code(1)
+        .stdout_eq(str![[r#"
+a
+
+"#]])
+        .stderr_eq(str![[r#"
+<stdin>:2:8: error: cannot add int and string
+  |
+2 | (print (+ 1 "a"))
+  |        ^^^^^^^^^
+
+"#]]);
+}
+
+/// `--version` works on the command and on each subcommand (even where
+/// the subcommand's arguments are missing), prints the crate's version and
+/// exits 0.
+#[test]
+fn every_subcommand_prints_the_version() {
+    let version = env!("CARGO_PKG_VERSION");
+    for (args, name) in [
+        (&["--version"][..], "brisk"),
+        (&["run", "--version"][..], "brisk-run"),
+        (&["repl", "--version"][..], "brisk-repl"),
+    ] {
+        snap(args)
+            .assert()
+            .success()
+            .stdout_eq(format!("{name} {version}\n"));
+    }
+}
+
+/// Usage errors exit with status 2, on the command and on a subcommand.
+#[test]
+fn usage_errors_exit_with_status_two() {
+    snap(&["fly"]).assert().code(2);
+    snap(&["repl", "--no-such-option"]).assert().code(2);
+    snap(&["run"]).assert().code(2);
+}
+
+/// Runs `brisk run bad.brisk` (a program that fails) with standard error on
+/// a pseudo-terminal and `env` set; returns what it wrote there.
+fn diagnostic_on_a_terminal(env: &[(&str, &str)]) -> String {
+    let dir = program_dir("bad.brisk", "(print (+ 1 \"a\"))\n");
+    let (controller, terminal) = pseudo_terminal();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brisk"))
+        .current_dir(&dir)
+        .args(["run", "bad.brisk"])
+        .env_remove("NO_COLOR")
+        .envs(env.iter().copied())
+        .stderr(Stdio::from(terminal))
+        .spawn()
+        .expect("the binary runs");
+    let lines = lines_of(std::fs::File::from(controller));
+    let status = child.wait().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(status.code(), Some(1));
+    let mut seen = String::new();
+    while let Ok(line) = lines.recv_timeout(HANG_GUARD) {
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains('^') {
+            break;
+        }
+    }
+    seen
+}
+
+/// On a terminal a diagnostic is coloured, unless `NO_COLOR` is set to
+/// something; an empty `NO_COLOR` counts as unset (no-color.org). Piped,
+/// it is plain (every other test here reads it through a pipe).
+#[test]
+fn diagnostics_are_coloured_on_a_terminal_unless_no_color_is_set() {
+    let coloured = diagnostic_on_a_terminal(&[]);
+    assert!(coloured.contains("\x1b["), "{coloured:?}");
+    assert!(coloured.contains("bad.brisk:1:8:"), "{coloured:?}");
+    let empty = diagnostic_on_a_terminal(&[("NO_COLOR", "")]);
+    assert!(empty.contains("\x1b["), "{empty:?}");
+    let plain = diagnostic_on_a_terminal(&[("NO_COLOR", "1")]);
+    assert!(!plain.contains('\x1b'), "{plain:?}");
+    assert!(
+        plain.starts_with("bad.brisk:1:8: error: cannot add int and string\n"),
+        "{plain:?}"
+    );
 }

@@ -1,12 +1,19 @@
 //! Error messages: every program in `tests/errors/` fails with exactly the
 //! diagnostic in its `.err` file — `file:line:col: error: message`, the
-//! source line and a caret — and exit status 1, through the real binary.
+//! source line and carets — and exit status 1, through the real binary.
 //! No input may make the binary panic.
+//!
+//! The `.err` files are snapbox snapshots. After an intended change to
+//! the diagnostics, `SNAPSHOTS=overwrite cargo test -p brisk-interp --test
+//! errors` writes what the binary prints now into them (and creates the
+//! `.err` of a new program); review the result with `git diff`.
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use brisk_interp::{Session, Source};
+use snapbox::assert::DEFAULT_ACTION_ENV;
+use snapbox::{Assert, Data};
 
 fn errors_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -33,30 +40,31 @@ fn there_are_at_least_fifteen_malformed_programs() {
 
 #[test]
 fn each_program_fails_with_its_diagnostic() {
+    let assert = Assert::new().action_env(DEFAULT_ACTION_ENV);
     let mut mismatches = Vec::new();
     for name in programs() {
         let file = format!("{name}.brisk");
-        let expected = std::fs::read_to_string(errors_dir().join(format!("{name}.err")))
-            .unwrap_or_else(|_| panic!("{name}.err is missing"));
         let output = Command::new(env!("CARGO_BIN_EXE_brisk"))
             .current_dir(errors_dir())
             .args(["run", &file])
             .output()
             .expect("the binary runs");
-        let stderr = String::from_utf8_lossy(&output.stderr);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         assert!(!stderr.contains("panicked"), "{name} panicked:\n{stderr}");
         assert_eq!(
             output.status.code(),
             Some(1),
             "{name}: exit status\n{stderr}"
         );
-        let first_line = expected.lines().next().unwrap_or_default();
+        let first_line = stderr.lines().next().unwrap_or_default();
         assert!(
             first_line.starts_with(&format!("{file}:")) && first_line.contains(": error: "),
-            "{name}.err must start with file:line:col: error:"
+            "{name}: the diagnostic must start with file:line:col: error:\n{stderr}"
         );
-        if stderr != expected {
-            mismatches.push(format!("--- {name}: expected\n{expected}--- got\n{stderr}"));
+        // Raw: `...` in an excerpt is text, not a snapbox wildcard.
+        let expected = Data::read_from(&errors_dir().join(format!("{name}.err")), None).raw();
+        if let Err(mismatch) = assert.try_eq(Some(&name), stderr.into(), expected) {
+            mismatches.push(mismatch.to_string());
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
@@ -123,14 +131,14 @@ fn a_long_line_is_shown_around_the_error() {
         "long.brisk:1:50008: error: invalid number literal '12abc'"
     );
     assert!(
-        lines.iter().all(|line| line.chars().count() <= 100),
+        lines.iter().all(|line| line.chars().count() <= 80),
         "{rendered}"
     );
     assert!(
-        lines[1].starts_with("   1 | ...") && lines[1].ends_with("..."),
+        lines[2].starts_with("1 | ...") && lines[2].ends_with("..."),
         "{rendered}"
     );
-    let at = lines[1].find("12abc").expect("the token is shown");
-    assert_eq!(lines[2].find('^'), Some(at), "{rendered}");
-    assert_eq!(lines[2].matches('^').count(), 5, "{rendered}");
+    let at = lines[2].find("12abc").expect("the token is shown");
+    assert_eq!(lines[3].find('^'), Some(at), "{rendered}");
+    assert_eq!(lines[3].matches('^').count(), 5, "{rendered}");
 }
