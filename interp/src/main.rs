@@ -21,14 +21,19 @@
 //! (SIGINT) or SIGTERM ends `brisk run` with what was printed so far and
 //! a message (see `interrupt`).
 //!
-//! `brisk run`'s diagnostics are coloured when standard error is a
-//! terminal, unless the `NO_COLOR` environment variable is set to anything
-//! but the empty string; elsewhere they are plain text.
+//! `brisk repl` on a terminal edits its input with a line editor, with a
+//! history in `~/.brisk_history`; piped, it reads lines and prints only
+//! values (see `repl`).
+//!
+//! Diagnostics are coloured when standard error is a terminal, unless the
+//! `NO_COLOR` environment variable is set to anything but the empty
+//! string; elsewhere they are plain text.
 //!
 //! Exit status: 0 on success, 1 if the program failed (a diagnostic was
 //! printed), 2 if the file could not be read or the command line was wrong,
 //! 130 after Ctrl-C and 143 after SIGTERM. The REPL exits 0 at the end of
-//! its input, or 1 if piped input had an entry that failed.
+//! its input (Ctrl-D on a terminal), or 1 if piped input had an entry
+//! that failed.
 
 mod interrupt;
 
@@ -132,16 +137,29 @@ fn main() -> ExitCode {
                 install_tracing();
             }
             let stdin = std::io::stdin();
-            let prompt = stdin.is_terminal();
+            let terminal = stdin.is_terminal();
             let output: Output = Arc::new(Mutex::new(std::io::stdout()));
-            let failures = repl::repl_with_policy(
-                policy.into(),
-                &mut stdin.lock(),
-                output,
-                &mut std::io::stderr(),
-                prompt,
-            );
-            if failures > 0 && !prompt {
+            let run = |input: &mut dyn repl::Input| {
+                repl::repl_with_policy(
+                    policy.into(),
+                    input,
+                    output,
+                    &mut std::io::stderr(),
+                    styled_errors(),
+                )
+            };
+            let failures = if terminal {
+                match repl::Terminal::new() {
+                    Ok(mut editor) => run(&mut editor),
+                    Err(error) => {
+                        eprintln!("brisk: error: cannot start the line editor: {error}");
+                        return ExitCode::from(1);
+                    }
+                }
+            } else {
+                run(&mut stdin.lock())
+            };
+            if failures > 0 && !terminal {
                 ExitCode::from(1)
             } else {
                 ExitCode::SUCCESS

@@ -1,6 +1,7 @@
 //! The `brisk` binary: exit statuses, `--policy`, `--stats`, `--trace`,
 //! `--version`, program arguments, programs on standard input, coloured
-//! diagnostics on a terminal, and the REPL on piped input.
+//! diagnostics on a terminal, and the REPL on piped input and on a
+//! terminal.
 //!
 //! Expected outputs written in `str![...]` are snapbox snapshots:
 //! `SNAPSHOTS=overwrite cargo test -p brisk-interp --test cli` rewrites
@@ -11,6 +12,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -448,18 +450,25 @@ fn signal_and_wait(mut child: Child, signal: libc::c_int) -> (Option<i32>, Strin
     })
 }
 
-/// A pseudo-terminal: its (controller, terminal) ends.
+/// A pseudo-terminal of 24 lines of 80 columns: its (controller,
+/// terminal) ends.
 fn pseudo_terminal() -> (OwnedFd, OwnedFd) {
     let (mut controller, mut terminal) = (-1, -1);
-    // SAFETY: both out-pointers point at live integers; the name, settings
-    // and size may be null.
+    let size = libc::winsize {
+        ws_row: 24,
+        ws_col: 80,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: both out-pointers point at live integers and `size` at a
+    // live window size; the name and settings may be null.
     let made = unsafe {
         libc::openpty(
             &mut controller,
             &mut terminal,
             core::ptr::null_mut(),
             core::ptr::null(),
-            core::ptr::null(),
+            &size,
         )
     };
     assert_eq!(made, 0, "openpty: {}", std::io::Error::last_os_error());
@@ -677,4 +686,114 @@ fn diagnostics_are_coloured_on_a_terminal_unless_no_color_is_set() {
         plain.starts_with("bad.brisk:1:8: error: cannot add int and string\n"),
         "{plain:?}"
     );
+}
+
+/// A `brisk repl` whose standard streams are a pseudo-terminal, with the
+/// screen as it has been written so far. The line editor asks the terminal
+/// where its cursor is; the reading thread answers as a terminal would
+/// (column 1).
+struct TerminalRepl {
+    child: Child,
+    input: std::fs::File,
+    screen: Arc<Mutex<Vec<u8>>>,
+    /// How much of the screen [`TerminalRepl::expect`] has passed over.
+    seen: usize,
+}
+
+impl TerminalRepl {
+    fn start(home: &std::path::Path) -> Self {
+        let (controller, terminal) = pseudo_terminal();
+        let child = Command::new(env!("CARGO_BIN_EXE_brisk"))
+            .arg("repl")
+            .env("HOME", home)
+            .env("TERM", "xterm")
+            .stdin(Stdio::from(terminal.try_clone().unwrap()))
+            .stdout(Stdio::from(terminal.try_clone().unwrap()))
+            .stderr(Stdio::from(terminal))
+            .spawn()
+            .expect("the binary runs");
+        let input = std::fs::File::from(controller);
+        let mut answers = input.try_clone().unwrap();
+        let mut output = input.try_clone().unwrap();
+        let screen = Arc::new(Mutex::new(Vec::new()));
+        let written = Arc::clone(&screen);
+        thread::spawn(move || {
+            let mut buffer = [0; 4096];
+            while let Ok(n @ 1..) = output.read(&mut buffer) {
+                let mut screen = written.lock().unwrap();
+                screen.extend_from_slice(&buffer[..n]);
+                if buffer[..n].windows(4).any(|w| w == b"\x1b[6n") {
+                    let _ = answers.write_all(b"\x1b[1;1R");
+                }
+            }
+        });
+        TerminalRepl {
+            child,
+            input,
+            screen,
+            seen: 0,
+        }
+    }
+
+    /// Waits (within [`HANG_GUARD`]) for `text` to appear on the screen
+    /// after what earlier calls have passed over, and passes over it.
+    fn expect(&mut self, text: &str) {
+        let deadline = Instant::now() + HANG_GUARD;
+        loop {
+            {
+                let screen = self.screen.lock().unwrap();
+                let rest = String::from_utf8_lossy(&screen[self.seen..]).into_owned();
+                if let Some(at) = rest.find(text) {
+                    self.seen += at + text.len();
+                    return;
+                }
+                if Instant::now() > deadline {
+                    drop(screen);
+                    self.child.kill().unwrap();
+                    panic!("{text:?} did not appear; the screen after what was seen: {rest:?}");
+                }
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Types `keys` once the prompt is on the screen.
+    fn type_at_prompt(&mut self, keys: &str) {
+        self.expect("> ");
+        self.input.write_all(keys.as_bytes()).unwrap();
+    }
+}
+
+/// On a terminal the REPL reads with a line editor: Enter inside an open
+/// list goes on with the same entry (whose lines count in the line numbers
+/// of later errors), Ctrl-C drops what is being typed and prompts again,
+/// errors are coloured, Ctrl-D ends the REPL with status 0 (even after an
+/// entry failed), and the entries are kept in `~/.brisk_history` for the
+/// next session.
+#[test]
+fn the_repl_on_a_terminal_edits_entries_and_keeps_history() {
+    let home = std::env::temp_dir().join(format!("brisk-cli-{}-home", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let mut repl = TerminalRepl::start(&home);
+    repl.type_at_prompt("(+ 1\r");
+    repl.input.write_all(b"2)\r").unwrap();
+    repl.expect("3\r\n");
+    repl.type_at_prompt("(print 99");
+    repl.expect("(print 99");
+    repl.input.write_all(b"\x03").unwrap();
+    repl.type_at_prompt("(+ 1 \"a\")\r");
+    repl.expect("<repl>:3:1:");
+    repl.expect("cannot add int and string");
+    repl.type_at_prompt("(* 7 6)\r");
+    repl.expect("42\r\n");
+    repl.type_at_prompt("\x04");
+    let status = repl.child.wait().unwrap();
+    let history = std::fs::read_to_string(home.join(".brisk_history")).unwrap_or_default();
+    std::fs::remove_dir_all(&home).unwrap();
+    assert_eq!(status.code(), Some(0));
+    let screen = String::from_utf8_lossy(&repl.screen.lock().unwrap()).into_owned();
+    assert!(!screen.contains("99\r\n"), "{screen:?}");
+    assert!(history.contains("(* 7 6)"), "{history:?}");
+    assert!(history.contains("(+ 1"), "{history:?}");
+    assert!(!history.contains("(print 99"), "{history:?}");
 }
