@@ -89,6 +89,9 @@ fn run(ctx: &Ctx) -> Outcome {
     ));
     // Owner-path shares of the single-interpreter programs under `biased`.
     let mut single_owner: Vec<f64> = Vec::new();
+    // The crossing program's non-owner share per policy: shared-path
+    // operations under `biased`, buffered ones under `deferred`.
+    let mut crossing: Vec<(&str, f64)> = Vec::new();
     for policy in POLICIES {
         report.heading(format!("`{policy}`"));
         let mut table = Table::new(&[
@@ -124,6 +127,9 @@ fn run(ctx: &Ctx) -> Outcome {
             };
             if policy == "biased" && program.is_single() {
                 single_owner.push(share(c.owner));
+            }
+            if program.name == programs::CROSSING {
+                crossing.push((policy, share(c.shared + c.buffered)));
             }
             let k = format!("{}/{policy}", program.name);
             report.metric(format!("{k}/operations"), total);
@@ -171,6 +177,18 @@ fn run(ctx: &Ctx) -> Outcome {
         report.para(format!(
             "Under `biased`, the programs with one interpreter took the owner path for \
              {range} of their counting operations."
+        ));
+    }
+    if !crossing.is_empty() {
+        let shares: Vec<String> = crossing
+            .iter()
+            .map(|(policy, share)| format!("{} under `{policy}`", percent(*share)))
+            .collect();
+        report.para(format!(
+            "`{}`, whose later stages keep and reread records another interpreter made, \
+             counted {} of its operations as a non-owner (shared path plus buffered).",
+            programs::CROSSING,
+            shares.join(" and ")
         ));
     }
     Outcome::Ran(report)

@@ -9,6 +9,11 @@
 //! `parallel-map` runs with one and with two worker interpreters, which
 //! gives its speedup per policy (under `gil` the workers take turns).
 //!
+//! `window` is the example whose objects really cross: its later stages
+//! keep the records another interpreter made and read them over and over,
+//! so most of its counting is a non-owner's ([`programs::CROSSING`]); its
+//! own section gives each policy's ratio to `gil` paired by round.
+//!
 //! Two views of the single-interpreter programs: each policy's median time
 //! over `gil`'s median, and the median of the ratios paired by round, with
 //! a 95% confidence interval. Both are of one build, whose code placement
@@ -166,6 +171,10 @@ fn run(ctx: &Ctx) -> Outcome {
         ));
     }
 
+    if let Some(i) = list.iter().position(|p| p.name == programs::CROSSING) {
+        crossing_table(&mut report, &runs, i, rounds);
+    }
+
     report.heading("Peak resident memory per policy");
     let mut table = Table::new(
         &std::iter::once("program".to_owned())
@@ -199,4 +208,45 @@ fn run(ctx: &Ctx) -> Outcome {
         );
     }
     Outcome::Ran(report)
+}
+
+/// The section on [`programs::CROSSING`] (program `i` of the runs): each
+/// policy's time over `gil`'s in the same round, as a median with its 95%
+/// interval, recorded as `{program}/{policy}/paired_ratio_to_gil`.
+fn crossing_table(report: &mut Report, runs: &PolicyRuns, i: usize, rounds: usize) {
+    let name = programs::CROSSING;
+    report.heading(format!("Objects that cross: `{name}`"));
+    let mut table = Table::new(&[
+        "policy",
+        "median time",
+        "÷ `gil`, paired by round (95% interval)",
+    ]);
+    for (j, policy) in POLICIES.iter().enumerate() {
+        let paired = if j == 0 {
+            "1 (the baseline)".to_owned()
+        } else {
+            median_with_interval(
+                report,
+                &format!("{name}/{policy}/paired_ratio_to_gil"),
+                &runs.paired(i, j),
+            )
+        };
+        table.row(vec![
+            format!("`{policy}`"),
+            format!("{} s", num(runs.samples[&(i, j)].median())),
+            paired,
+        ]);
+    }
+    report.para(format!(
+        "In `{name}.brisk` a producer shares frozen records with a matcher and a \
+         reporter, which keep the last records they received in a window and read \
+         them against every new one: most counting operations are a non-owner's, \
+         on records another interpreter owns (`where_ops_go.md` gives the share). \
+         This is where the policies part: a non-owner's operation is an atomic \
+         read-modify-write under `biased` and `atomic`, a buffered entry that \
+         mostly cancels under `deferred`, and a plain one under `gil`, whose \
+         stages take turns. The median of the {rounds} per-round ratios, with \
+         the sign test's interval."
+    ));
+    report.table(&table);
 }
