@@ -20,7 +20,9 @@
 //! `send_cost`), `measure` (a program's wall time and peak memory),
 //! `pairs-child` (clone+drop pairs for `instructions` to count),
 //! `per-op-child` (`per_op` timed in a placed build, for
-//! `per_op_placement`) and `memory-child` (one policy's run of `memory`).
+//! `per_op_placement`), `memory-child` (one policy's run of `memory`) and
+//! `cycles-child` (one configuration of `cycle_pause`'s interpreters
+//! making garbage cycles).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -111,6 +113,17 @@ enum Helper {
         live: u64,
         #[arg(long)]
         churn: u64,
+    },
+    /// Interpreters making garbage cycles under one policy, for
+    /// `cycle_pause`; prints a JSON object.
+    #[command(hide = true)]
+    CyclesChild {
+        #[arg(long)]
+        policy: String,
+        #[arg(long)]
+        interpreters: usize,
+        #[arg(long)]
+        cycles: u64,
     },
 }
 
@@ -214,6 +227,24 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("brisk-lab memory-child: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Helper::CyclesChild {
+            policy,
+            interpreters,
+            cycles,
+        }) => {
+            let run = brisk_bench::lab::cycle_pause::child_main(&policy, interpreters, cycles)
+                .and_then(|run| serde_json::to_string(&run).map_err(|e| e.to_string()));
+            return match run {
+                Ok(json) => {
+                    println!("{json}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("brisk-lab cycles-child: {e}");
                     ExitCode::FAILURE
                 }
             };

@@ -28,30 +28,49 @@
 //!   count of the run's objects brisk left alive after its final
 //!   collection shows whether it reclaimed every cycle.
 //!
+//! * **Does the collector keep up with several allocating interpreters,
+//!   and at what memory?** [`concurrent_garbage`]: 1, 2 and 4 interpreters
+//!   of one runtime make garbage cycles of two lists at once (the pattern
+//!   of the runtime test `concurrent_garbage_stays_bounded`), under each
+//!   policy. Each configuration runs in a fresh process
+//!   (`brisk-lab cycles-child`, [`child_main`], read back as a
+//!   [`ConcurrentRun`]), so that its peak RSS is its own; the pauses are
+//!   the runtime's [`GcStats`]. The check: 4 interpreters under each
+//!   policy peak within 2× the resident memory of 4 under `gil`.
+//!
 //! [`workloads::cycles`]: crate::workloads::cycles
+//! [`concurrent_garbage`]: crate::workloads::cycles::concurrent_garbage
+//! [`GcStats`]: brisk_runtime::GcStats
 //! [`rings`]: crate::workloads::cycles::rings
 //! [`CollectionReport::pause`]: brisk_runtime::CollectionReport::pause
 
 use std::cell::Cell;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use brisk_runtime::{Biased, CollectionReport, Deferred, RuntimePolicy};
+use brisk_runtime::{Atomic, Biased, CollectionReport, Deferred, Gil, RuntimePolicy};
+use serde::{Deserialize, Serialize};
 
-use super::measure::{interleave, Samples, Variant};
+use super::child;
+use super::measure::{interleave, rotation, Samples, Variant};
+use super::memory::max_rss_self;
 use super::plot::{Chart, Series};
+use super::programs::POLICIES;
 use super::report::{int, key, nanos, num, range, ratio, Table};
 use super::{Ctx, Experiment, Outcome, Report, Suite};
 use crate::workloads::cycles::{
-    timed_runs, ArcGraph, BaconRajanGraph, BriskLists, DumpsterSyncGraph, DumpsterUnsyncGraph,
-    Graph, Heap, PauseProbe, RcGraph, Tally, Workload, RING,
+    concurrent_garbage, timed_runs, ArcGraph, BaconRajanGraph, BriskLists, DumpsterSyncGraph,
+    DumpsterUnsyncGraph, Graph, Heap, PauseProbe, RcGraph, Tally, Workload, LIVE_PER_INTERPRETER,
+    RING,
 };
 
 /// The experiment.
 pub const EXPERIMENT: Experiment = Experiment {
     name: "cycle_pause",
     title: "Cycle collector: pause versus heap size, and dumpster's cycle benchmark",
-    question: "How long does a cycle collection stop the world as the heap grows, and \
-               what does collecting cost a program that makes cycles all along?",
+    question: "How long does a cycle collection stop the world as the heap grows, what \
+               does collecting cost a program that makes cycles all along, and does the \
+               collector keep the memory of several allocating interpreters within 2× of \
+               a GIL's?",
     run,
 };
 
@@ -59,6 +78,9 @@ fn run(ctx: &Ctx) -> Outcome {
     let mut report = Report::new();
     pauses(ctx, &mut report);
     dumpster(ctx, &mut report);
+    if let Err(why) = concurrent(ctx, &mut report) {
+        report.note(format!("Several interpreters: not measured, {why}"));
+    }
     if ctx.suite == Suite::Smoke {
         report.note("Smoke suite: tiny heaps and short runs; no timing claim.");
     }
@@ -380,4 +402,186 @@ fn dumpster(ctx: &Ctx, report: &mut Report) {
             ));
         }
     }
+}
+
+/// Interpreter counts of part three.
+const INTERPRETERS: [usize; 3] = [1, 2, 4];
+
+/// What one `cycles-child` process measured: one policy, one interpreter
+/// count.
+#[derive(Copy, Clone, Debug, Serialize, Deserialize)]
+pub struct ConcurrentRun {
+    /// The process's peak resident set, bytes (`VmHWM`).
+    pub max_rss: u64,
+    /// Collections run.
+    pub collections: u64,
+    /// The longest pause, ns.
+    pub max_pause_ns: u64,
+    /// All pauses, summed, ns.
+    pub total_pause_ns: u64,
+    /// The most containers tracked at any collection.
+    pub max_tracked: usize,
+    /// Wall time of the whole run, seconds.
+    pub seconds: f64,
+}
+
+/// The `cycles-child` subcommand: `interpreters` interpreters under
+/// `policy` (a [`POLICIES`] name) each make `cycles` garbage cycles
+/// ([`concurrent_garbage`]) in this process.
+pub fn child_main(policy: &str, interpreters: usize, cycles: u64) -> Result<ConcurrentRun, String> {
+    if interpreters == 0 {
+        return Err("at least one interpreter".to_owned());
+    }
+    let start = Instant::now();
+    let stats = match policy {
+        "gil" => concurrent_garbage::<Gil>(interpreters, cycles),
+        "atomic" => concurrent_garbage::<Atomic>(interpreters, cycles),
+        "biased" => concurrent_garbage::<Biased>(interpreters, cycles),
+        "deferred" => concurrent_garbage::<Deferred>(interpreters, cycles),
+        other => return Err(format!("unknown policy {other:?}; one of {POLICIES:?}")),
+    };
+    let ns = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+    Ok(ConcurrentRun {
+        max_rss: max_rss_self(),
+        collections: stats.collections,
+        max_pause_ns: ns(stats.max_pause),
+        total_pause_ns: ns(stats.total_pause),
+        max_tracked: stats.max_tracked,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// One configuration's runs, one per round.
+#[derive(Default)]
+struct Config {
+    rss_mib: Samples,
+    max_pause: Samples,
+    mean_pause: Samples,
+    collections: Samples,
+    max_tracked: usize,
+    seconds: Samples,
+}
+
+/// Part three: 1, 2 and 4 allocating interpreters per policy, each
+/// configuration in a process of its own.
+fn concurrent(ctx: &Ctx, report: &mut Report) -> Result<(), String> {
+    let cycles: u64 = ctx.suite.pick(6_000, 200_000, 500_000);
+    let rounds = ctx.suite.pick(1, 3, 5);
+    let configs: Vec<(usize, usize)> = (0..POLICIES.len())
+        .flat_map(|p| INTERPRETERS.iter().map(move |&n| (p, n)))
+        .collect();
+    let mut runs: Vec<Config> = configs.iter().map(|_| Config::default()).collect();
+    for round in 0..rounds {
+        for c in rotation(round, configs.len()) {
+            let (p, n) = configs[c];
+            ctx.step(format!(
+                "round {}/{rounds}: {n} interpreter(s) under {}",
+                round + 1,
+                POLICIES[p]
+            ));
+            let args = [
+                "cycles-child".to_owned(),
+                "--policy".to_owned(),
+                POLICIES[p].to_owned(),
+                "--interpreters".to_owned(),
+                n.to_string(),
+                "--cycles".to_owned(),
+                cycles.to_string(),
+            ];
+            let r: ConcurrentRun = child::run_json(ctx, &args)?;
+            let run = &mut runs[c];
+            run.rss_mib.push(r.max_rss as f64 / (1 << 20) as f64);
+            run.max_pause.push(r.max_pause_ns as f64);
+            run.mean_pause
+                .push(r.total_pause_ns as f64 / r.collections.max(1) as f64);
+            run.collections.push(r.collections as f64);
+            run.max_tracked = run.max_tracked.max(r.max_tracked);
+            run.seconds.push(r.seconds);
+        }
+    }
+    let config = |p: usize, n: usize| {
+        let c = configs
+            .iter()
+            .position(|&k| k == (p, n))
+            .expect("every policy and count is configured");
+        &runs[c]
+    };
+
+    report.heading("Several interpreters making garbage cycles");
+    report.para(format!(
+        "N interpreters of one runtime, each keeping {LIVE_PER_INTERPRETER} live lists and \
+         then making {} garbage cycles of two lists (each holds the other and an \
+         integer) with a safepoint per cycle, all at once (the pattern of the runtime \
+         test `concurrent_garbage_stays_bounded`); automatic collection at the default \
+         threshold. Each configuration is a process of its own (`brisk-lab cycles-child \
+         --policy P --interpreters N --cycles {cycles}`), so its peak RSS (`VmHWM`) is \
+         its own. {rounds} rounds, the configurations in a rotating order; medians over \
+         the rounds, and the largest tracked set seen.",
+        int(cycles)
+    ));
+    let mut table = Table::new(&[
+        "policy",
+        "interpreters",
+        "peak RSS MiB",
+        "÷ `gil`'s, same N",
+        "collections",
+        "mean pause",
+        "longest pause",
+        "most tracked",
+        "wall time",
+    ]);
+    for (p, policy) in POLICIES.iter().enumerate() {
+        for &n in &INTERPRETERS {
+            let run = config(p, n);
+            let rss = run.rss_mib.median();
+            let to_gil = rss / config(0, n).rss_mib.median();
+            let prefix = format!("concurrent/{policy}/{n}");
+            report.metric(format!("{prefix}/max_rss_mib"), rss);
+            report.metric(format!("{prefix}/rss_to_gil"), to_gil);
+            report.metric(format!("{prefix}/collections"), run.collections.median());
+            report.metric(format!("{prefix}/mean_pause_ns"), run.mean_pause.median());
+            report.metric(format!("{prefix}/max_pause_ns"), run.max_pause.median());
+            report.metric(format!("{prefix}/max_tracked"), run.max_tracked as f64);
+            report.metric(format!("{prefix}/seconds"), run.seconds.median());
+            table.row(vec![
+                format!("`{policy}`"),
+                n.to_string(),
+                num(rss),
+                ratio(to_gil),
+                int(run.collections.median() as u64),
+                nanos(run.mean_pause.median()),
+                nanos(run.max_pause.median()),
+                int(run.max_tracked as u64),
+                format!("{} s", num(run.seconds.median())),
+            ]);
+        }
+    }
+    report.table(&table);
+
+    let most = INTERPRETERS[INTERPRETERS.len() - 1];
+    let gil = config(0, most).rss_mib.median();
+    let mut verdicts = Vec::new();
+    for (p, policy) in POLICIES.iter().enumerate().skip(1) {
+        let to_gil = config(p, most).rss_mib.median() / gil;
+        let within = to_gil <= 2.0;
+        report.metric(
+            format!("concurrent/{policy}/rss_{most}_within_2x_gil"),
+            f64::from(u8::from(within)),
+        );
+        verdicts.push(format!(
+            "`{policy}` {} ({})",
+            ratio(to_gil),
+            if within { "within 2×" } else { "OVER 2×" }
+        ));
+    }
+    report.para(format!(
+        "With {most} interpreters, peak RSS as a multiple of `gil`'s ({} MiB): {}. \
+         Under `gil` the interpreters take turns, so its garbage comes from one thread \
+         at a time; the other policies allocate from {most} threads at once while one \
+         collector, stopping them all, must keep up. The \"most tracked\" column bounds \
+         the cycle garbage a collection found waiting.",
+        num(gil),
+        verdicts.join(", ")
+    ));
+    Ok(())
 }

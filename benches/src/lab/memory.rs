@@ -17,7 +17,6 @@
 //!
 //! [`workloads::producer_consumer`]: crate::workloads::producer_consumer
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,6 +24,7 @@ use brisk_gc::Deferred;
 use brisk_refcount::{Atomic, Brc, RcHeader};
 use serde_json::{json, Value};
 
+use super::child;
 use super::measure::Samples;
 use super::report::{num, Table};
 use super::{Ctx, Experiment, Outcome, Report};
@@ -144,26 +144,18 @@ fn run(ctx: &Ctx) -> Outcome {
     for round in 0..rounds {
         for (k, kind) in KINDS.iter().enumerate() {
             ctx.step(format!("round {}/{rounds}: {kind}", round + 1));
-            let output = Command::new(&ctx.exe)
-                .args(["memory-child", "--kind", kind])
-                .args(["--live", &live.to_string(), "--churn", &churn.to_string()])
-                .output();
-            let output = match output {
-                Ok(o) if o.status.success() => o,
-                Ok(o) => {
-                    return Outcome::Skipped(format!(
-                        "memory-child {kind} failed ({}): {}",
-                        o.status,
-                        String::from_utf8_lossy(&o.stderr).trim()
-                    ))
-                }
-                Err(e) => return Outcome::Skipped(format!("could not start memory-child: {e}")),
-            };
-            let v: Value = match serde_json::from_slice(&output.stdout) {
+            let args = [
+                "memory-child".to_owned(),
+                "--kind".to_owned(),
+                (*kind).to_owned(),
+                "--live".to_owned(),
+                live.to_string(),
+                "--churn".to_owned(),
+                churn.to_string(),
+            ];
+            let v: Value = match child::run_json(ctx, &args) {
                 Ok(v) => v,
-                Err(e) => {
-                    return Outcome::Skipped(format!("memory-child {kind} printed no JSON: {e}"))
-                }
+                Err(e) => return Outcome::Skipped(e),
             };
             let get = |k: &str| v.get(k).and_then(Value::as_u64).unwrap_or(0);
             rss[k].push(get("max_rss") as f64 / (1 << 20) as f64);

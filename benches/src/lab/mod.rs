@@ -52,6 +52,7 @@
 //! | memory | [`memory`] |
 //! | cycle collector pause | [`cycle_pause`] |
 
+pub mod child;
 pub mod env;
 pub mod headline;
 pub mod measure;

@@ -49,17 +49,31 @@
 //! collection scans it and frees nothing; a [`Heap::Garbage`] heap is
 //! rebuilt and dropped before each collection, which then finds and frees
 //! every ring.
+//!
+//! # Several interpreters making garbage
+//!
+//! [`concurrent_garbage`] is the pattern of the runtime's test
+//! `concurrent_garbage_stays_bounded` (`runtime/tests/cycles.rs`), sized by
+//! its caller: `N` interpreters of one runtime, each keeping a few live
+//! lists and then making garbage cycles of two lists (each list holds the
+//! other and an integer), with a safepoint per cycle as an interpreter's
+//! eval loop reaches them. Automatic collection runs at the default
+//! threshold, so the collector must keep up with `N` allocating threads;
+//! the runtime's [`GcStats`] say how long it stopped the world and how
+//! large the tracked set grew.
 
 use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Barrier, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use bacon_rajan_cc::Cc;
-use brisk_runtime::{live_objects, CollectionReport, Mutator, Ref, Runtime, RuntimePolicy};
+use brisk_runtime::{
+    live_objects, CollectionReport, GcStats, Mutator, Ref, Runtime, RuntimePolicy,
+};
 use dumpster::sync::Gc as SyncGc;
 use dumpster::unsync::Gc as UnsyncGc;
 use fastrand::Rng;
@@ -488,6 +502,47 @@ impl PauseProbe {
         drop(self.requests.take());
         self.thread.join().expect("the probe thread panicked");
     }
+}
+
+/// Live lists each interpreter of [`concurrent_garbage`] keeps (as the
+/// runtime test does), so that every collection also scans a live heap.
+pub const LIVE_PER_INTERPRETER: usize = 250;
+
+/// Runs `interpreters` interpreters of a fresh runtime under `P`, each
+/// keeping [`LIVE_PER_INTERPRETER`] lists and making `cycles` garbage
+/// cycles of two lists, all starting together; automatic collection at
+/// the default threshold. Returns the runtime's collection totals once all
+/// have finished.
+pub fn concurrent_garbage<P: RuntimePolicy + 'static>(interpreters: usize, cycles: u64) -> GcStats {
+    let runtime = Runtime::<P>::new();
+    let start = Arc::new(Barrier::new(interpreters));
+    let threads: Vec<_> = (0..interpreters)
+        .map(|t| {
+            let start = start.clone();
+            runtime
+                .new_interpreter(&format!("garbage-{t}"))
+                .spawn(move |m| {
+                    let live: Vec<_> = (0..LIVE_PER_INTERPRETER)
+                        .map(|_| m.list(Vec::new()))
+                        .collect();
+                    m.blocking(|| start.wait());
+                    for i in 0..cycles {
+                        let i = i64::try_from(i).unwrap_or(i64::MAX);
+                        let (a, b) = (m.list(vec![m.int(i)]), m.list(vec![m.int(i)]));
+                        a.push(b.clone()).expect("a list");
+                        b.push(a).expect("a list");
+                        m.safepoint();
+                    }
+                    drop(live);
+                })
+        })
+        .collect();
+    for thread in threads {
+        thread
+            .join()
+            .expect("a garbage-making interpreter panicked");
+    }
+    runtime.gc_stats()
 }
 
 #[cfg(test)]
