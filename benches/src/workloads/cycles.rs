@@ -589,5 +589,30 @@ mod tests {
         }
         live.finish();
         garbage.finish();
+
+        // Several interpreters: enough cycles to pass the default threshold
+        // twice, every one of them reclaimed once the runtime is gone.
+        let before = live_objects();
+        let cycles = (brisk_runtime::collect::DEFAULT_THRESHOLD as u64).div_ceil(2) * 2;
+        let stats = concurrent_garbage::<Deferred>(2, cycles);
+        assert!(stats.collections >= 2, "{stats:?}");
+        assert!(stats.unreachable > 0, "{stats:?}");
+        assert!(settled(before), "{} objects left", live_objects() - before);
+    }
+
+    /// Whether the live-object count comes back to `before` within a
+    /// second of safepoints and epoch collections (deferred work a runtime's
+    /// teardown left).
+    fn settled(before: usize) -> bool {
+        let _attached = brisk_gc::attach();
+        for _ in 0..1000 {
+            brisk_gc::safepoint();
+            brisk_gc::collect(64);
+            if live_objects() <= before {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        false
     }
 }
