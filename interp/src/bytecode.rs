@@ -106,6 +106,11 @@ pub enum Op {
     Call(u32),
     /// Call in tail position: the callee's frame replaces this one.
     TailCall(u32),
+    /// `apply`: pop a list (or tuple, or pair chain) and push its items,
+    /// then call the callee below them and the `n` values under the list.
+    Apply(u32),
+    /// `apply` in tail position.
+    TailApply(u32),
     /// Return the top of the stack.
     Return,
     /// Pop `n` values and push a list of them.
@@ -197,8 +202,11 @@ pub struct Proto {
     pub id: u32,
     /// The name it was defined under (`lambda` if none, `<main>` for a file).
     pub name: Arc<str>,
-    /// Number of parameters.
+    /// Number of parameters, the rest parameter excluded.
     pub arity: u32,
+    /// Whether the arguments past `arity` arrive as a list in local slot
+    /// `arity` (a rest parameter).
+    pub rest: bool,
     /// Number of local slots, parameters included.
     pub frame_size: u32,
     /// The instructions.

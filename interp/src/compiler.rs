@@ -24,6 +24,12 @@ use crate::syntax::{lower_program, Expr, Function, Var};
 
 /// Functions written in the language, defined in every main interpreter
 /// before the program runs (spawned interpreters receive copies).
+///
+/// `sort` with a comparator is here because a builtin cannot call a
+/// language function: the prelude's `sort` keeps the builtin (which orders
+/// numbers and strings) for one argument, and merge-sorts (stably) with the
+/// comparator given as a second. It is frozen, so that spawned
+/// interpreters share it with the builtin it captured.
 const PRELUDE: &str = r#"
 (define (map f xs)
   (let ((out (list)))
@@ -40,6 +46,40 @@ const PRELUDE: &str = r#"
 (define (reduce f acc xs)
   (for (i 0 (length xs)) (set! acc (f acc (nth xs i))))
   acc)
+(define sort
+  (freeze
+   (let ((by-order sort))
+     (define (sort xs . by)
+       (cond
+        ((empty? by) (by-order xs))
+        ((> (length by) 1)
+         (error "sort: expects a list and at most one comparator, got"
+                (+ 1 (length by)) "arguments"))
+        (else
+         (let* ((less? (first by))
+                (src (list-copy xs))
+                (n (length src))
+                (dst (make-list n nil))
+                (width 1))
+           (while (< width n)
+             (let ((lo 0))
+               (while (< lo n)
+                 (let* ((mid (min (+ lo width) n))
+                        (hi (min (+ mid width) n))
+                        (i lo)
+                        (j mid))
+                   (for (k lo hi)
+                     (if (and (< i mid)
+                              (or (>= j hi) (not (less? (nth src j) (nth src i)))))
+                         (begin (set-nth! dst k (nth src i)) (set! i (+ i 1)))
+                         (begin (set-nth! dst k (nth src j)) (set! j (+ j 1))))))
+                 (set! lo (+ lo width width))))
+             (let ((swap src))
+               (set! src dst)
+               (set! dst swap))
+             (set! width (* width 2)))
+           src))))
+     sort)))
 "#;
 
 /// A compile session: global names, prototype numbering, the prelude.
@@ -69,6 +109,7 @@ impl Session {
                 id: 0,
                 name: "<prelude>".into(),
                 arity: 0,
+                rest: false,
                 frame_size: 0,
                 code: Vec::new(),
                 spans: Vec::new(),
@@ -116,7 +157,7 @@ impl Session {
             children: Vec::new(),
         };
         // Captured parameters move into cells on entry.
-        for slot in 0..function.arity {
+        for slot in 0..function.arity + u32::from(function.rest) {
             if function.locals[slot as usize].captured {
                 emitter.emit(Op::LoadLocal(slot), function.span);
                 emitter.emit(Op::DeclareCell(slot), function.span);
@@ -135,6 +176,7 @@ impl Session {
             id,
             name: Arc::clone(&function.name),
             arity: function.arity,
+            rest: function.rest,
             frame_size: function.locals.len() as u32,
             code,
             spans,
@@ -346,6 +388,21 @@ impl Emitter<'_> {
                         Op::TailCall(argc)
                     } else {
                         Op::Call(argc)
+                    },
+                    *span,
+                );
+            }
+            Expr::Apply(callee, args, span) => {
+                self.expr(callee, false);
+                for arg in args {
+                    self.expr(arg, false);
+                }
+                let fixed = args.len() as u32 - 1;
+                self.emit(
+                    if tail {
+                        Op::TailApply(fixed)
+                    } else {
+                        Op::Apply(fixed)
                     },
                     *span,
                 );

@@ -130,6 +130,14 @@ impl<P: RuntimePolicy> Host<P> {
         }
     }
 
+    /// Writes out what the output has buffered.
+    pub fn flush(&self) -> Result<(), String> {
+        let mut output = self.output.lock().unwrap_or_else(|e| e.into_inner());
+        output
+            .flush()
+            .map_err(|e| format!("cannot write output: {e}"))
+    }
+
     /// Writes `text` to the output.
     pub fn write(&self, text: &str) -> Result<(), String> {
         let mut output = self.output.lock().unwrap_or_else(|e| e.into_inner());

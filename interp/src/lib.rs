@@ -14,23 +14,72 @@
 //! ```
 //!
 //! * **Values**: integers (64-bit, overflow is an error), floats, strings,
-//!   `#t`/`#f`, `nil`, lists `[1, 2]`, tuples `(1, 2)`, dicts `{"a": 1}`,
-//!   functions, channels and interpreter handles. `#f` and `nil` are false,
-//!   everything else is true. `'sym` is the string `"sym"`; `'(1 2)` is a
-//!   fresh list.
+//!   `#t`/`#f`, `nil`, pairs `(1 . 2)`, lists `[1, 2]`, tuples `(1, 2)`,
+//!   dicts `{"a": 1}`, functions, channels and interpreter handles.
+//! * **Truth**: `#f` and `nil` are false, everything else is true. Scheme
+//!   has only `#f` false; here `nil` stays false because it is also the
+//!   empty list and "no value" (`dict-get` of a missing key, a `when`
+//!   whose test failed), and existing programs test for it with `if`.
+//! * **Quoting**: `'sym` is the string `"sym"` (symbols are strings, so
+//!   `string->symbol` and `symbol->string` return their argument);
+//!   `'(1 2)` is a fresh list value; `'()` is `nil`.
+//! * **Two kinds of list.** A *list value* (`(list 1 2)`, `'(1 2)`) is a
+//!   growable array: `nth` and `set-nth!` in O(1), `push!`. It is also the
+//!   language's **vector**: `vector`, `make-vector`, `vector-ref`,
+//!   `vector-set!`, `vector-length` work on list values, since a second
+//!   array type would only add conversions. A *pair chain*
+//!   (`(cons 1 (cons 2 '()))`, printed `(1 2)`) is Scheme's linked list:
+//!   `car`, `cdr`, `cadr` and friends, `set-car!`/`set-cdr!`, `null?`,
+//!   `pair?`; the empty chain is `nil`. `car`/`cdr`/`null?` also accept a
+//!   list value (its first item, a copy of the rest, emptiness), `length`,
+//!   `member`, `assoc`, `assq` and `apply` take either kind, and
+//!   `vector->list`/`list->vector` convert.
+//! * **Characters** are one-character strings (`(string-ref "abc" 1)` is
+//!   `"b"`; `char->integer`, `integer->char`): a string already holds them,
+//!   and a separate type would need its own printing, equality and hashing
+//!   for no new capability.
+//! * **Numbers**: `(/ 6 3)` is the int `2`, since both operands are ints and
+//!   the division is exact; `(/ 7 2)` is the float `3.5`, as there are no
+//!   rationals. `quotient`, `remainder`, `modulo` stay integral; `floor`,
+//!   `ceiling`, `round` (half to even) and `truncate` keep an int as it is
+//!   and give a float for a float, as in Scheme; `exact` makes an int of an
+//!   integral float (`(exact 2.5)` is an error), `inexact` a float.
 //! * **Forms**: `define` (globals at top level, locals in bodies; internal
 //!   defines may call each other, but reading one before its definition
-//!   is an error), `set!`, `lambda` (closures), `let`,
-//!   `let*`, `if`, `cond` (with `else`), `when`, `unless`, `while`,
-//!   `for` (`(for (i 0 n) …)`, with a fresh `i` each iteration, so
-//!   closures made in the body keep their own), `begin`, `and`, `or`,
-//!   `quote`. Calls in tail position are proper tail calls.
-//! * **Builtins**: arithmetic and comparison, strings, lists, tuples, dicts
-//!   (see [`builtins`]), and in the prelude `map`, `filter`, `for-each`,
-//!   `reduce`, written in the language.
+//!   is an error), `set!`, `lambda` (closures; `(lambda args …)` and
+//!   `(lambda (a . rest) …)` take the remaining arguments as a list, as
+//!   does `(define (f a . rest) …)`), `let` (also named:
+//!   `(let loop ((i 0)) …)`), `let*`, `letrec`, `if`, `cond` (with
+//!   `else`), `case`, `when`, `unless`, `while`, `for`
+//!   (`(for (i 0 n) …)`, with a fresh `i` each iteration, so closures made
+//!   in the body keep their own), `do`, `begin`, `and`, `or`, `quote`.
+//!   Calls in tail position are proper tail calls; so is
+//!   `(apply f a … list)`.
+//! * **Builtins**: arithmetic and comparison, strings, lists, pairs,
+//!   tuples, dicts, `write` (values as `repr` shows them: strings quoted)
+//!   next to `print`/`display`, input (`read-line` from standard input,
+//!   `nil` at its end; `read-file`), `(argv)`, `(current-time)` (seconds on
+//!   a monotonic clock, as a float), `(exit code)` (see [`builtins`]); and
+//!   in the prelude `map`, `filter`, `for-each`, `reduce` and
+//!   `(sort xs less?)`, written in the language.
 //! * **Interpreters**: `(spawn-interpreter (lambda () …))`, `(join h)`,
 //!   `(channel)`, `(send ch v 'share|'move|'copy)`, `(recv ch)`,
-//!   `(freeze v)` (see [`spawn`] for what crosses and how).
+//!   `(freeze v)` (see [`spawn`] for what crosses and how). Pairs cross
+//!   frozen or moved, not copied.
+//!
+//! ## Left out
+//!
+//! * **Bignums and rationals**: an integer result past 64 bits is an
+//!   "integer overflow" error rather than a silently wrong or
+//!   arbitrary-precision number, and inexact division gives a float.
+//! * **Continuations**: no `call/cc`, not even escape-only `call/ec`. The
+//!   VM keeps its frames in a vector, so an escape would be cheap to cut;
+//!   what is missing is a way for a builtin to call a language function.
+//!   The same limit is why `apply` works only called by its name (it
+//!   compiles to a call of its own) and why `sort` with a comparator lives
+//!   in the prelude (so an error in `sort` points into the prelude).
+//! * **`exit`** ends the whole process at once, after flushing the output:
+//!   spawned interpreters are not waited for.
 //!
 //! # Pipeline
 //!

@@ -105,8 +105,19 @@ pub fn mul<P: RuntimePolicy>(m: &Mutator<P>, a: &Object<P>, b: &Object<P>) -> Op
         .ok_or_else(|| mismatch("multiply", a, b))
 }
 
-/// `(/ a b)`: always a float.
+/// `(/ a b)`: an int when both are ints and `b` divides `a` exactly
+/// (`(/ 6 3)` is `2`), else a float (`(/ 7 2)` is `3.5`; there are no
+/// rationals).
 pub fn div<P: RuntimePolicy>(m: &Mutator<P>, a: &Object<P>, b: &Object<P>) -> OpResult<P> {
+    if let Some((x, y)) = ints(a, b) {
+        if y != 0 {
+            match x.checked_rem(y) {
+                Some(0) => return x.checked_div(y).map(|r| m.int(r)).ok_or_else(overflow),
+                None => return Err(overflow()),
+                Some(_) => {}
+            }
+        }
+    }
     let (x, y) = floats(a, b).ok_or_else(|| mismatch("divide", a, b))?;
     if y == 0.0 {
         return Err("division by zero".into());

@@ -16,9 +16,27 @@
 //!
 //! # Special forms
 //!
-//! `define`, `set!`, `lambda`, `let`, `let*`, `if`, `cond`, `when`,
-//! `unless`, `while`, `for`, `begin`, `and`, `or`, `quote`. Their names are
-//! keywords: they cannot be bound or used as values.
+//! `define`, `set!`, `lambda`, `let`, `let*`, `letrec`, `if`, `cond`,
+//! `case`, `when`, `unless`, `while`, `for`, `do`, `begin`, `and`, `or`,
+//! `quote`. Their names are keywords: they cannot be bound or used as
+//! values.
+//!
+//! Some forms are rewritten into others before they are lowered, as
+//! Scheme's derived expressions are:
+//!
+//! | form | rewritten as |
+//! |---|---|
+//! | `(letrec ((f v) …) body…)` | `(let () (define f v) … body…)`: the bindings may refer to each other |
+//! | `(let name ((v init) …) body…)` | `((letrec ((name (lambda (v …) body…))) name) init …)` |
+//! | `(do ((v init step) …) (test result…) body…)` | a named `let` that runs `body`, then calls itself with the steps, until `test` holds |
+//! | `(case key ((d …) body…) … (else body…))` | a `let` of the key, then a `cond` of `(or (= key 'd) …)` tests |
+//!
+//! The names the rewrites introduce (the `do` loop, the `case` key) contain a
+//! space, so no program can write them or be shadowed by them.
+//!
+//! A parameter list may end in `. rest` (`(lambda (a . rest) …)`), or be a
+//! single name (`(lambda args …)`): the arguments past the named ones
+//! arrive as a fresh list in `rest`.
 //!
 //! Calls whose head is one of the [inline operators](INLINE_OPERATORS) and
 //! not a local variable compile to an instruction instead of a call (CPython
@@ -36,8 +54,8 @@ use crate::parser::{Sexp, SexpKind};
 
 /// Names with a meaning of their own.
 pub const KEYWORDS: &[&str] = &[
-    "define", "set!", "lambda", "let", "let*", "if", "cond", "else", "when", "unless", "while",
-    "for", "begin", "and", "or", "quote",
+    "define", "set!", "lambda", "let", "let*", "letrec", "if", "cond", "case", "else", "when",
+    "unless", "while", "for", "do", "begin", "and", "or", "quote",
 ];
 
 /// Builtins that calls compile inline (when the name is not a local), with
@@ -60,6 +78,7 @@ pub const INLINE_OPERATORS: &[&str] = &[
     "nth",
     "set-nth!",
     "send",
+    "apply",
 ];
 
 /// A resolved variable.
@@ -114,6 +133,9 @@ pub enum Expr {
     Lambda(Box<Function>),
     /// A call.
     Call(Box<Expr>, Vec<Expr>, Span),
+    /// `(apply f a … list)`: a call with the list's items as the last
+    /// arguments.
+    Apply(Box<Expr>, Vec<Expr>, Span),
     /// An inline operator with its operands. `Add`, `Sub` and `Mul` take
     /// two or more and fold left.
     Prim(Op, Vec<Expr>, Span),
@@ -142,6 +164,7 @@ impl Expr {
             | Expr::Begin(_, s)
             | Expr::Scope(_, _, s)
             | Expr::Call(_, _, s)
+            | Expr::Apply(_, _, s)
             | Expr::Prim(_, _, s)
             | Expr::List(_, s) => *s,
             Expr::Lambda(f) => f.span,
@@ -175,7 +198,9 @@ impl Expr {
             }
             Expr::While(test, body, _) => test.may_write_local(slot) || any(body),
             Expr::And(items, _) | Expr::Or(items, _) | Expr::Begin(items, _) => any(items),
-            Expr::Call(callee, args, _) => callee.may_write_local(slot) || any(args),
+            Expr::Call(callee, args, _) | Expr::Apply(callee, args, _) => {
+                callee.may_write_local(slot) || any(args)
+            }
             Expr::Prim(_, operands, _) => any(operands),
             Expr::List(items, _) => any(items),
         }
@@ -196,8 +221,11 @@ pub struct Local {
 pub struct Function {
     /// Its name.
     pub name: Arc<str>,
-    /// Parameter count; parameters are locals `0..arity`.
+    /// Parameter count, the rest parameter excluded; parameters are locals
+    /// `0..arity`, and the rest parameter, if any, local `arity`.
     pub arity: u32,
+    /// Whether the last parameter takes the remaining arguments as a list.
+    pub rest: bool,
     /// Every local, by slot.
     pub locals: Vec<Local>,
     /// Captured cells and where to take them from.
@@ -233,6 +261,7 @@ pub fn lower_program(
     Ok(Function {
         name: "<main>".into(),
         arity: 0,
+        rest: false,
         locals: state.locals,
         captures: Vec::new(),
         body: Expr::Begin(body, span),
@@ -469,6 +498,11 @@ impl Lowerer<'_> {
             ("nth", 2) => Op::Binary(Binary::Index),
             ("set-nth!", 3) => Op::StoreIndex,
             ("send", 3) => return self.send_call(args, span).map(Some),
+            ("apply", n) if n >= 2 => {
+                let callee = self.expr(&args[0])?;
+                let args = self.exprs(&args[1..])?;
+                return Ok(Some(Expr::Apply(Box::new(callee), args, span)));
+            }
             _ => return Ok(None),
         };
         Ok(Some(Expr::Prim(op, self.exprs(args)?, span)))
@@ -502,8 +536,14 @@ impl Lowerer<'_> {
                 };
                 self.lambda("lambda", params, body, span)
             }
-            "let" => self.let_form(args, span, false),
+            "let" => match args.first().and_then(Sexp::as_symbol) {
+                Some(_) => self.named_let(args, span),
+                None => self.let_form(args, span, false),
+            },
             "let*" => self.let_form(args, span, true),
+            "letrec" => self.letrec(args, span),
+            "do" => self.do_form(args, span),
+            "case" => self.case(args, span),
             "if" => {
                 if !(2..=3).contains(&args.len()) {
                     return Err(self.error(
@@ -661,8 +701,16 @@ impl Lowerer<'_> {
         Ok(Expr::Set(var, Box::new(value), span))
     }
 
-    fn lambda(&mut self, name: &str, params: &Sexp, body: &[Sexp], span: Span) -> Lowered {
-        let Some(params) = params.as_list() else {
+    /// A parameter list: the named parameters, and the rest parameter if
+    /// the list ends in `. rest` or is a single name.
+    fn parameters<'s>(
+        &self,
+        params: &'s Sexp,
+    ) -> Result<(&'s [Sexp], Option<&'s Sexp>), Diagnostic> {
+        if params.as_symbol().is_some() {
+            return Ok((&[], Some(params)));
+        }
+        let Some(list) = params.as_list() else {
             return Err(self.error(
                 params.span,
                 format!(
@@ -671,9 +719,21 @@ impl Lowerer<'_> {
                 ),
             ));
         };
+        match list.iter().position(|param| param.as_symbol() == Some(".")) {
+            None => Ok((list, None)),
+            Some(dot) if dot + 2 == list.len() => Ok((&list[..dot], Some(&list[dot + 1]))),
+            Some(dot) => Err(self.error(
+                list[dot].span,
+                "'.' in a parameter list must come just before the last parameter",
+            )),
+        }
+    }
+
+    fn lambda(&mut self, name: &str, params: &Sexp, body: &[Sexp], span: Span) -> Lowered {
+        let (params, rest) = self.parameters(params)?;
         self.functions.push(FunctionState::default());
         self.push_scope();
-        for param in params {
+        for param in params.iter().chain(rest) {
             let param_name = match self.binding_name(param, "a parameter") {
                 Ok(name) => name,
                 Err(e) => {
@@ -692,6 +752,7 @@ impl Lowerer<'_> {
         Ok(Expr::Lambda(Box::new(Function {
             name: name.into(),
             arity: params.len() as u32,
+            rest: rest.is_some(),
             locals: state.locals,
             captures: state.captures,
             body: body?,
@@ -743,27 +804,11 @@ impl Lowerer<'_> {
         let Some((bindings_form, body)) = args.split_first() else {
             return Err(self.error(span, format!("{keyword} expects bindings and a body")));
         };
-        let Some(bindings) = bindings_form.as_list() else {
-            return Err(self.error(
-                bindings_form.span,
-                format!(
-                    "{keyword} expects a list of (name value) bindings, found {}",
-                    bindings_form.describe()
-                ),
-            ));
-        };
-        let mut pairs = Vec::with_capacity(bindings.len());
-        for binding in bindings {
-            match binding.as_list() {
-                Some([name, value]) => pairs.push((self.binding_name(name, keyword)?, value)),
-                _ => {
-                    return Err(self.error(
-                        binding.span,
-                        format!("{keyword} binding expects (name value)"),
-                    ))
-                }
-            }
-        }
+        let pairs = self
+            .bindings(bindings_form, keyword)?
+            .into_iter()
+            .map(|(name, value)| Ok((self.binding_name(name, keyword)?, value)))
+            .collect::<Result<Vec<_>, Diagnostic>>()?;
         let mut exprs = Vec::with_capacity(pairs.len() + 1);
         if sequential {
             self.push_scope();
@@ -876,6 +921,168 @@ impl Lowerer<'_> {
         ))
     }
 
+    /// `(letrec ((name value) …) body…)`: the bindings become internal
+    /// `define`s of a new scope, so each value may refer to every name.
+    fn letrec(&mut self, args: &[Sexp], span: Span) -> Lowered {
+        let Some((bindings, body)) = args.split_first() else {
+            return Err(self.error(span, "letrec expects bindings and a body"));
+        };
+        let mut forms = Vec::with_capacity(args.len());
+        for (name, value) in self.bindings(bindings, "letrec")? {
+            forms.push(list(
+                vec![symbol("define", span), name.clone(), value.clone()],
+                span,
+            ));
+        }
+        forms.extend(body.iter().cloned());
+        self.push_scope();
+        let body = self.body(&forms, span);
+        let slots = self.pop_scope();
+        Ok(Expr::Scope(vec![body?], slots, span))
+    }
+
+    /// The `(name value)` pairs of a binding list.
+    fn bindings<'s>(
+        &self,
+        form: &'s Sexp,
+        keyword: &str,
+    ) -> Result<Vec<(&'s Sexp, &'s Sexp)>, Diagnostic> {
+        let Some(bindings) = form.as_list() else {
+            return Err(self.error(
+                form.span,
+                format!(
+                    "{keyword} expects a list of (name value) bindings, found {}",
+                    form.describe()
+                ),
+            ));
+        };
+        bindings
+            .iter()
+            .map(|binding| match binding.as_list() {
+                Some([name, value]) => {
+                    self.binding_name(name, keyword)?;
+                    Ok((name, value))
+                }
+                _ => Err(self.error(
+                    binding.span,
+                    format!("{keyword} binding expects (name value)"),
+                )),
+            })
+            .collect()
+    }
+
+    /// `(let name ((var init) …) body…)`: a local function `name` of the
+    /// variables, called at once with the inits (evaluated outside it).
+    fn named_let(&mut self, args: &[Sexp], span: Span) -> Lowered {
+        let [name, bindings, body @ ..] = args else {
+            return Err(self.error(span, "named let expects a name, bindings and a body"));
+        };
+        self.binding_name(name, "let")?;
+        let pairs = self.bindings(bindings, "let")?;
+        let vars = pairs.iter().map(|(var, _)| (*var).clone()).collect();
+        let inits = pairs.iter().map(|(_, init)| (*init).clone());
+        let mut function = vec![symbol("lambda", span), list(vars, span)];
+        function.extend(body.iter().cloned());
+        let letrec = list(
+            vec![
+                symbol("letrec", span),
+                list(
+                    vec![list(vec![name.clone(), list(function, span)], span)],
+                    span,
+                ),
+                name.clone(),
+            ],
+            span,
+        );
+        self.expr(&list(std::iter::once(letrec).chain(inits).collect(), span))
+    }
+
+    /// `(do ((var init [step]) …) (test result…) body…)`: while `test` is
+    /// false, runs the body and steps every variable at once; then the
+    /// results, the last one's value (`nil` if none) being the loop's.
+    fn do_form(&mut self, args: &[Sexp], span: Span) -> Lowered {
+        const USAGE: &str = "do expects ((var init [step]) ...), (test result...) and a body";
+        let [specs, exit, body @ ..] = args else {
+            return Err(self.error(span, USAGE));
+        };
+        let (Some(specs), Some([test, results @ ..])) = (specs.as_list(), exit.as_list()) else {
+            return Err(self.error(span, USAGE));
+        };
+        let mut bindings = Vec::with_capacity(specs.len());
+        let mut steps = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let (var, init, step) = match spec.as_list() {
+                Some([var, init]) => (var, init, var),
+                Some([var, init, step]) => (var, init, step),
+                _ => return Err(self.error(spec.span, "do expects (var init [step])")),
+            };
+            self.binding_name(var, "do")?;
+            bindings.push(list(vec![var.clone(), init.clone()], spec.span));
+            steps.push(step.clone());
+        }
+        let name = symbol(" do", span);
+        let mut finish = vec![symbol("begin", span), nil(span)];
+        finish.extend(results.iter().cloned());
+        let mut again = vec![symbol("begin", span)];
+        again.extend(body.iter().cloned());
+        again.push(list(
+            std::iter::once(name.clone()).chain(steps).collect(),
+            span,
+        ));
+        let step = list(
+            vec![
+                symbol("if", span),
+                test.clone(),
+                list(finish, span),
+                list(again, span),
+            ],
+            span,
+        );
+        self.named_let(&[name, list(bindings, span), step], span)
+    }
+
+    /// `(case key ((datum …) body…) … [(else body…)])`: the body of the
+    /// first clause with a datum `=` to the key.
+    fn case(&mut self, args: &[Sexp], span: Span) -> Lowered {
+        let Some((key, clauses)) = args.split_first() else {
+            return Err(self.error(span, "case expects a key and clauses"));
+        };
+        let key_name = symbol(" case", span);
+        let mut cond = vec![symbol("cond", span)];
+        for clause in clauses {
+            let Some([data, body @ ..]) = clause.as_list() else {
+                return Err(self.error(
+                    clause.span,
+                    "case expects clauses of the form ((datum...) body...)",
+                ));
+            };
+            let test = if data.as_symbol() == Some("else") {
+                data.clone()
+            } else {
+                let Some(data) = data.as_list() else {
+                    return Err(self.error(
+                        data.span,
+                        format!("case expects a list of data, found {}", data.describe()),
+                    ));
+                };
+                let mut any = vec![symbol("or", clause.span)];
+                any.extend(data.iter().map(|datum| {
+                    let quoted = list(vec![symbol("quote", datum.span), datum.clone()], datum.span);
+                    list(
+                        vec![symbol("=", datum.span), key_name.clone(), quoted],
+                        datum.span,
+                    )
+                }));
+                list(any, clause.span)
+            };
+            let mut lowered = vec![test, nil(clause.span)];
+            lowered.extend(body.iter().cloned());
+            cond.push(list(lowered, clause.span));
+        }
+        let binding = list(vec![list(vec![key_name, key.clone()], span)], span);
+        self.let_form(&[binding, list(cond, span)], span, false)
+    }
+
     /// `cond`: a flat list of clauses (not nested `if`s, so a long `cond`
     /// costs no recursion when it is compiled).
     fn cond(&mut self, clauses: &[Sexp], span: Span) -> Lowered {
@@ -906,7 +1113,8 @@ impl Lowerer<'_> {
         Ok(Expr::Cond(lowered, Box::new(otherwise), span))
     }
 
-    /// A quoted datum: symbols become strings, lists become fresh lists.
+    /// A quoted datum: symbols become strings, lists become fresh lists,
+    /// and `'()` is `nil`, the empty list of pairs.
     fn quote(&self, datum: &Sexp) -> Expr {
         let span = datum.span;
         match &datum.kind {
@@ -917,10 +1125,35 @@ impl Lowerer<'_> {
             }
             SexpKind::Bool(b) => Expr::Bool(*b, span),
             SexpKind::Nil => Expr::Nil(span),
+            SexpKind::List(items) if items.is_empty() => Expr::Nil(span),
             SexpKind::List(items) => {
                 Expr::List(items.iter().map(|d| self.quote(d)).collect(), span)
             }
         }
+    }
+}
+
+/// A symbol written by a rewrite.
+fn symbol(name: &str, span: Span) -> Sexp {
+    Sexp {
+        kind: SexpKind::Symbol(name.to_owned()),
+        span,
+    }
+}
+
+/// A list written by a rewrite.
+fn list(items: Vec<Sexp>, span: Span) -> Sexp {
+    Sexp {
+        kind: SexpKind::List(items),
+        span,
+    }
+}
+
+/// `nil`, written by a rewrite.
+fn nil(span: Span) -> Sexp {
+    Sexp {
+        kind: SexpKind::Nil,
+        span,
     }
 }
 

@@ -6,6 +6,7 @@
 //! | `nil`, `#t`/`#f`, small integers | immortal singletons |
 //! | integers, floats, strings | `Int`, `Float`, `Str` |
 //! | lists, tuples, dicts | `List`, `Tuple`, `Dict` |
+//! | pairs (`cons`) | [`Pair`] |
 //! | functions | [`Closure`]: shared code, captured [`Cell`]s |
 //! | builtins | [`Builtin`] |
 //! | channels | [`Channel`] |
@@ -23,7 +24,12 @@
 //!   immutable data, like a CPython code object); one with captures is not,
 //!   because the runtime's copy only copies natives that hold no references;
 //! * builtins and channel handles hold no references: they freeze, and copy
-//!   as another handle to the same builtin or channel.
+//!   as another handle to the same builtin or channel;
+//! * a pair traces its `car` and `cdr`: freezing one freezes the chain it
+//!   heads (`set-car!`/`set-cdr!` on it are errors afterwards) and moving
+//!   one moves the chain. Pairs do not copy (the runtime copies only
+//!   natives that hold no references): a pair crosses to another
+//!   interpreter frozen (shared) or moved.
 //!
 //! Freezing checks the object's header flag, not state in the native: the
 //! runtime asks every native in a graph to freeze before it knows whether
@@ -127,6 +133,100 @@ impl<P: RuntimePolicy> NativeObject<P> for Cell<P> {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+/// A pair, the cell of Scheme's linked lists: `(cons 1 nil)` is the
+/// one-item list `(1)`. Both fields can be replaced (`set-car!`,
+/// `set-cdr!`) unless the pair is frozen; each lock is held only to read or
+/// swap its field, as in [`Cell`].
+pub struct Pair<P: RuntimePolicy> {
+    car: Mutex<Ref<P>>,
+    cdr: Mutex<Ref<P>>,
+}
+
+impl<P: RuntimePolicy> Pair<P> {
+    /// A pair of `car` and `cdr`.
+    pub fn new(car: Ref<P>, cdr: Ref<P>) -> Self {
+        Pair {
+            car: Mutex::new(car),
+            cdr: Mutex::new(cdr),
+        }
+    }
+
+    /// The first field (a new reference).
+    pub fn car(&self) -> Ref<P> {
+        self.car.lock().clone()
+    }
+
+    /// The second field (a new reference).
+    pub fn cdr(&self) -> Ref<P> {
+        self.cdr.lock().clone()
+    }
+
+    /// Replaces the first field, returning the old value (drop it after
+    /// unlocking).
+    pub fn replace_car(&self, value: Ref<P>) -> Ref<P> {
+        core::mem::replace(&mut *self.car.lock(), value)
+    }
+
+    /// Replaces the second field, returning the old value.
+    pub fn replace_cdr(&self, value: Ref<P>) -> Ref<P> {
+        core::mem::replace(&mut *self.cdr.lock(), value)
+    }
+}
+
+impl<P: RuntimePolicy> NativeObject<P> for Pair<P> {
+    fn type_name(&self) -> &'static str {
+        "pair"
+    }
+
+    fn trace(&self, visit: &mut dyn FnMut(&Object<P>)) {
+        visit(&self.car.lock());
+        visit(&self.cdr.lock());
+    }
+
+    fn clear(&self, none: &Ref<P>, released: &mut Vec<Ref<P>>) {
+        // `set-cdr!` can close a chain into a ring; emptying both fields
+        // breaks it.
+        released.push(self.replace_car(none.clone()));
+        released.push(self.replace_cdr(none.clone()));
+    }
+
+    fn freeze(&self) -> bool {
+        true
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The items of the pair chain that starts at `object` (`nil` is the empty
+/// chain), or `None` if it is not a chain ending in `nil`.
+///
+/// A chain that comes back on itself (made with `set-cdr!`) is not a
+/// list either; it is told apart by a second walk at half speed, as in
+/// Floyd's cycle finding, so the check needs no memory.
+pub fn pair_chain<P: RuntimePolicy>(object: &Ref<P>) -> Option<Vec<Ref<P>>> {
+    let mut items = Vec::new();
+    let mut at = object.clone();
+    let mut slow = object.clone();
+    loop {
+        if at.kind() == Kind::None {
+            return Some(items);
+        }
+        let pair = downcast::<P, Pair<P>>(&at)?;
+        items.push(pair.car());
+        let next = pair.cdr();
+        if items.len() % 2 == 0 {
+            let behind = downcast::<P, Pair<P>>(&slow)?.cdr();
+            slow = behind;
+            if Ref::ptr_eq(&slow, &next) {
+                return None;
+            }
+        }
+        at = next;
     }
 }
 
@@ -287,7 +387,8 @@ fn write_repr<P: RuntimePolicy>(
     open: &mut Vec<*const Object<P>>,
 ) {
     let address = object as *const Object<P>;
-    let is_container = matches!(object.kind(), Kind::List | Kind::Tuple | Kind::Dict);
+    let is_container = matches!(object.kind(), Kind::List | Kind::Tuple | Kind::Dict)
+        || downcast::<P, Pair<P>>(object).is_some();
     if is_container && open.contains(&address) {
         out.push_str("...");
         return;
@@ -349,7 +450,9 @@ fn write_repr<P: RuntimePolicy>(
             out.push('}');
         }
         Kind::Native => {
-            if let Some(closure) = downcast::<P, Closure<P>>(object) {
+            if let Some(pair) = downcast::<P, Pair<P>>(object) {
+                write_pair(pair, address, out, open);
+            } else if let Some(closure) = downcast::<P, Closure<P>>(object) {
                 let _ = write!(out, "<function {}>", closure.proto.name);
             } else if let Some(builtin) = downcast::<P, Builtin<P>>(object) {
                 let _ = write!(out, "<builtin {}>", builtin.name);
@@ -363,9 +466,47 @@ fn write_repr<P: RuntimePolicy>(
     }
 }
 
+/// Writes a pair chain as `(a b c)`, or `(a b . c)` when it does not end
+/// in `nil`. The chain is followed in a loop, so a long one costs no Rust
+/// stack; a pair met again along it (a ring made with `set-cdr!`) is
+/// written `...`, as is a chain that passes [`MAX_REPR_BYTES`].
+fn write_pair<P: RuntimePolicy>(
+    first: &Pair<P>,
+    address: *const Object<P>,
+    out: &mut String,
+    open: &mut Vec<*const Object<P>>,
+) {
+    out.push('(');
+    open.push(address);
+    let mut seen = HashSet::from([address]);
+    write_repr(&first.car(), out, open);
+    let mut rest = first.cdr();
+    loop {
+        if rest.kind() == Kind::None {
+            break;
+        }
+        let at = &*rest as *const Object<P>;
+        let Some(pair) = downcast::<P, Pair<P>>(&rest) else {
+            out.push_str(" . ");
+            write_repr(&rest, out, open);
+            break;
+        };
+        if !seen.insert(at) || out.len() > MAX_REPR_BYTES {
+            out.push_str(" ...");
+            break;
+        }
+        out.push(' ');
+        write_repr(&pair.car(), out, open);
+        let next = pair.cdr();
+        rest = next;
+    }
+    open.pop();
+    out.push(')');
+}
+
 /// Structural equality (`=`, `equal?`): numbers by value across int and
-/// float, strings by text, lists, tuples and dicts item by item, anything
-/// else by identity.
+/// float, strings by text, lists, tuples, dicts and pairs item by item,
+/// anything else by identity.
 ///
 /// The walk keeps the item pairs still to compare on a heap stack, not the
 /// Rust stack, so data of any depth compares (a linked list a million
@@ -431,6 +572,17 @@ impl<P: RuntimePolicy> EqualWalk<P> {
                 if self.first_visit(a, b, xs.len())? {
                     // Reversed, so that the first items are compared first.
                     self.pending.extend(xs.into_iter().zip(ys).rev());
+                }
+                true
+            }
+            (Kind::Native, Kind::Native) => {
+                let (Some(x), Some(y)) = (downcast::<P, Pair<P>>(a), downcast::<P, Pair<P>>(b))
+                else {
+                    return Ok(false);
+                };
+                if self.first_visit(a, b, 2)? {
+                    self.pending.push((x.cdr(), y.cdr()));
+                    self.pending.push((x.car(), y.car()));
                 }
                 true
             }

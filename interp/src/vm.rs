@@ -30,7 +30,7 @@ use core::ptr::NonNull;
 use std::sync::Arc;
 
 use brisk_runtime::statics::leaked_once;
-use brisk_runtime::{Mutator, Ref, RuntimePolicy};
+use brisk_runtime::{Kind, Mutator, Ref, RuntimePolicy};
 
 use crate::builtins;
 use crate::bytecode::{CaptureFrom, Op, Proto};
@@ -39,7 +39,7 @@ use crate::constants;
 use crate::error::{Diagnostic, Span};
 use crate::host::Host;
 use crate::ops;
-use crate::value::{downcast, is_truthy, type_name, Builtin, Cell, Closure};
+use crate::value::{downcast, is_truthy, pair_chain, type_name, Builtin, Cell, Closure};
 
 /// Frames named in an error's traceback.
 const TRACEBACK_FRAMES: usize = 8;
@@ -256,6 +256,10 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
         }
         self.ensure_constants(proto);
         let base = callee_index + 1;
+        if proto.rest {
+            let rest = self.stack.split_off(base + proto.arity as usize);
+            self.stack.push(self.m.list(rest));
+        }
         self.fill_frame(base + proto.frame_size as usize);
         self.frames.push(Frame {
             closure: NonNull::from(closure),
@@ -441,6 +445,68 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
         Ok((callee_index, callee))
     }
 
+    /// A call of the callee below the `argc` values on top of the stack,
+    /// made by the instruction before `ip`. Returns whether it pushed a
+    /// frame (a language function, which the loop then runs); a builtin has
+    /// already left its result in the callee's place.
+    #[inline(always)]
+    fn call_value(&mut self, argc: usize, ip: usize) -> Result<bool, Failure> {
+        let (callee_index, callee) = self.call_prologue(argc)?;
+        let Some(callee) = callee else {
+            self.call_builtin(callee_index, argc)?;
+            return Ok(false);
+        };
+        if let Some(top) = self.frames.last_mut() {
+            top.ip = ip;
+        }
+        // SAFETY: `stack[callee_index]` holds a counted reference to the
+        // callee's object.
+        self.push_frame(unsafe { callee.as_ref() }, callee_index, argc)?;
+        Ok(true)
+    }
+
+    /// [`call_value`](Self::call_value) in tail position: a language
+    /// function's frame replaces the running one; a builtin's result is
+    /// returned from it. `Some` is the run's result, when the frame
+    /// returned from was the run's outermost.
+    #[inline(always)]
+    fn tail_call_value(
+        &mut self,
+        argc: usize,
+        stop_depth: usize,
+    ) -> Result<Option<Ref<P>>, Failure> {
+        let (callee_index, callee) = self.call_prologue(argc)?;
+        match callee {
+            Some(callee) => {
+                self.replace_frame(callee, callee_index, argc)?;
+                Ok(None)
+            }
+            None => {
+                self.call_builtin(callee_index, argc)?;
+                Ok(self.return_from_frame(stop_depth))
+            }
+        }
+    }
+
+    /// `apply`'s spreading: pops the list on top of the stack and pushes its
+    /// items, returning the call's argument count (`fixed` arguments were
+    /// under the list).
+    fn spread(&mut self, fixed: usize) -> Result<usize, Failure> {
+        let list = self.pop();
+        let items = match list.kind() {
+            Kind::List | Kind::Tuple => list.items().unwrap_or_default(),
+            _ => pair_chain(&list).ok_or_else(|| {
+                Failure::Raised(format!(
+                    "apply expects a list as its last argument, found {}",
+                    type_name(&list)
+                ))
+            })?,
+        };
+        let count = items.len();
+        self.stack.extend(items);
+        Ok(fixed + count)
+    }
+
     /// A tail call of `callee`, at `stack[callee_index]` with `argc`
     /// arguments above it: the callee and its arguments replace the running
     /// frame, whose function slot is `stack[base - 1]`.
@@ -610,33 +676,27 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         self.stack.push(function);
                     }
                     Op::Call(argc) => {
-                        let argc = argc as usize;
-                        let (callee_index, callee) = tri!(self.call_prologue(argc));
-                        let Some(callee) = callee else {
-                            tri!(self.call_builtin(callee_index, argc));
-                            continue;
-                        };
-                        if let Some(top) = self.frames.last_mut() {
-                            top.ip = ip;
+                        if tri!(self.call_value(argc as usize, ip)) {
+                            continue 'frames;
                         }
-                        // SAFETY: `stack[callee_index]` holds a counted
-                        // reference to the callee's object.
-                        tri!(self.push_frame(unsafe { callee.as_ref() }, callee_index, argc));
-                        continue 'frames;
                     }
                     Op::TailCall(argc) => {
-                        let argc = argc as usize;
-                        let (callee_index, callee) = tri!(self.call_prologue(argc));
-                        match callee {
-                            Some(callee) => {
-                                tri!(self.replace_frame(callee, callee_index, argc));
-                            }
-                            None => {
-                                tri!(self.call_builtin(callee_index, argc));
-                                if let Some(result) = self.return_from_frame(stop_depth) {
-                                    return Ok(result);
-                                }
-                            }
+                        if let Some(result) = tri!(self.tail_call_value(argc as usize, stop_depth))
+                        {
+                            return Ok(result);
+                        }
+                        continue 'frames;
+                    }
+                    Op::Apply(fixed) => {
+                        let argc = tri!(self.spread(fixed as usize));
+                        if tri!(self.call_value(argc, ip)) {
+                            continue 'frames;
+                        }
+                    }
+                    Op::TailApply(fixed) => {
+                        let argc = tri!(self.spread(fixed as usize));
+                        if let Some(result) = tri!(self.tail_call_value(argc, stop_depth)) {
+                            return Ok(result);
                         }
                         continue 'frames;
                     }
@@ -785,13 +845,15 @@ fn locate<P: RuntimePolicy>(frame: &Frame<P>) -> (&Proto, Span) {
 
 /// Fails unless `proto` takes `argc` arguments.
 fn check_arity(proto: &Proto, argc: usize) -> Result<(), Failure> {
-    if argc == proto.arity as usize {
+    let arity = proto.arity as usize;
+    if argc == arity || (proto.rest && argc > arity) {
         return Ok(());
     }
-    let plural = if proto.arity == 1 { "" } else { "s" };
+    let plural = if arity == 1 { "" } else { "s" };
+    let at_least = if proto.rest { "at least " } else { "" };
     Err(Failure::Raised(format!(
-        "function '{}' expects {} argument{plural}, got {argc}",
-        proto.name, proto.arity
+        "function '{}' expects {at_least}{arity} argument{plural}, got {argc}",
+        proto.name
     )))
 }
 

@@ -1,6 +1,9 @@
-//! The language's semantics, checked in-process: forms, closures, tail
-//! calls, builtins, and the interpreter operations (spawn, join, channels
-//! with share/move/copy, freeze).
+//! The language's semantics, checked in-process: forms (the derived ones
+//! too: named `let`, `do`, `letrec`, `case`, rest parameters, `apply`),
+//! closures, tail calls, builtins (pairs, vectors, numbers, characters),
+//! and the interpreter operations (spawn, join, channels with
+//! share/move/copy, freeze). What needs the process itself (standard
+//! input, files, the exit status) is in `tests/process.rs`.
 //!
 //! Tests that assert on the runtime's live-object counter hold `SERIAL`
 //! (the counter is process-wide); every test here takes it, so none
@@ -540,4 +543,273 @@ fn a_child_outliving_a_failed_program_tears_the_runtime_down() {
             .recv_timeout(Duration::from_secs(30))
             .unwrap_or_else(|_| panic!("{}: the child's teardown deadlocked", policy.name()));
     }
+}
+
+#[test]
+fn lambdas_take_rest_arguments_as_a_list() {
+    prints(
+        "(define (f a . rest) (list a rest))
+         (define (g . all) all)
+         (print (f 1) (f 1 2 3) (g) ((lambda args (length args)) 1 2 3))",
+        "[1, []] [1, [2, 3]] [] 3\n",
+    );
+    fails(
+        "(define (f a b . rest) rest)\n(f 1)",
+        "test.brisk:2:1: error: function 'f' expects at least 2 arguments, got 1",
+    );
+    fails(
+        "(lambda (a . b c) a)",
+        "test.brisk:1:12: error: '.' in a parameter list must come just before the last parameter",
+    );
+}
+
+#[test]
+fn apply_spreads_its_last_argument() {
+    prints(
+        "(define (f a . rest) (list a rest))
+         (define (tail-apply xs) (apply + xs))
+         (print (apply + 1 2 '(3 4)) (apply f '(1 2)) (apply max (list 1 5 2))
+                (apply f 0 (cons 1 (cons 2 '()))) (apply list (tuple 1 2)) (tail-apply '(1 2)))",
+        "10 [1, [2]] 5 [0, [1, 2]] [1, 2] 3\n",
+    );
+    fails(
+        "(apply + 1 2)",
+        "test.brisk:1:1: error: apply expects a list as its last argument, found int",
+    );
+    fails(
+        "(define g apply)\n(g + '(1))",
+        "test.brisk:2:1: error: apply: apply can only be called by its name, as (apply f arg ... list)",
+    );
+}
+
+#[test]
+fn named_let_do_letrec_and_case() {
+    prints(
+        "(print (let loop ((i 0) (acc '())) (if (= i 3) acc (loop (+ i 1) (cons i acc)))))
+         (print (do ((i 0 (+ i 1)) (s 0 (+ s i))) ((= i 5) s)))
+         (define v (make-vector 3 0))
+         (print (do ((i 0 (+ i 1))) ((= i 3)) (vector-set! v i (* i i))) v)
+         (print (letrec ((ev? (lambda (n) (if (= n 0) #t (od? (- n 1)))))
+                         (od? (lambda (n) (if (= n 0) #f (ev? (- n 1))))))
+                  (ev? 101)))
+         (define (kind n) (case n ((2 3 5 7) 'prime) ((1 4 6 8 9) 'composite) (else 'big)))
+         (print (kind 3) (kind 6) (kind 10) (case 'x ((a) 1)) (case \"b\" ((a b) 'ab)))",
+        "(2 1 0)\n10\nnil [0, 1, 4]\n#f\nprime composite big nil ab\n",
+    );
+    // The inits of a named let are evaluated outside it; a loop of a
+    // million iterations runs in constant stack.
+    prints(
+        "(define loop 5)
+         (print (let loop ((i loop)) i) (let count ((i 0)) (if (< i 1000000) (count (+ i 1)) i)))",
+        "5 1000000\n",
+    );
+    fails(
+        "(do ((i 0)) i)",
+        "test.brisk:1:1: error: do expects ((var init [step]) ...), (test result...) and a body",
+    );
+    fails(
+        "(case 1 (1 2))",
+        "test.brisk:1:10: error: case expects a list of data, found int",
+    );
+    fails(
+        "(letrec (x) x)",
+        "test.brisk:1:10: error: letrec binding expects (name value)",
+    );
+}
+
+/// `'()` is `nil`, the empty list; pairs print as S-expressions, compare
+/// item by item, and can be changed unless frozen.
+#[test]
+fn pairs_make_scheme_lists() {
+    prints_under_every_policy_without_leaks(
+        "(define p (cons 1 (cons 2 '())))
+         (set-car! p 10)
+         (set-cdr! (cdr p) (cons 3 nil))
+         (print p (cons 1 2) (length p) (car p) (cdr p) (cadr p) (caddr p) (cddr p) (cdddr p))
+         (print (null? '()) (null? (list)) (null? p) (pair? p) (pair? (list 1)) (type-of p))
+         (print (equal? p (cons 10 (cons 2 (cons 3 nil)))) (= p (cons 10 nil)) (eq? '() nil))
+         (print (car '(1 2)) (cdr '(1 2)) (caar (cons (cons 1 2) 3)) (cdar (cons (cons 1 2) 3)))",
+        "(10 2 3) (1 . 2) 3 10 (2 3) 2 3 (3) nil\n\
+         #t #t #f #t #f pair\n\
+         #t #f #t\n\
+         1 [2] 1 2\n",
+    );
+    prints(
+        "(define ring (cons 1 nil)) (set-cdr! ring ring) (print ring)",
+        "(1 ...)\n",
+    );
+    fails(
+        "(car nil)",
+        "test.brisk:1:1: error: car: expected a pair as argument 1, found nil",
+    );
+    fails(
+        "(cadr '(1))",
+        "test.brisk:1:1: error: cadr: expected a pair as argument 1, found list",
+    );
+    fails(
+        "(cons 1)",
+        "test.brisk:1:1: error: cons expects 2 arguments, got 1",
+    );
+    fails(
+        "(define p (freeze (cons 1 2)))\n(set-car! p 3)",
+        "test.brisk:2:1: error: set-car!: cannot change a frozen pair",
+    );
+    fails(
+        "(define r (cons 1 nil)) (set-cdr! r r)\n(length r)",
+        "test.brisk:2:1: error: length: expected a string, list, tuple or dict as argument 1, found pair",
+    );
+}
+
+#[test]
+fn pairs_cross_interpreters_frozen_or_moved() {
+    prints_under_every_policy_without_leaks(
+        "(define ch (channel))
+         (define p (cons 1 (cons (list 2) nil)))
+         (define shared (freeze (cons 'a nil)))
+         (send ch p 'move)
+         (send ch shared 'share)
+         (join (spawn-interpreter (lambda () (print (recv ch) (recv ch)))))
+         (print p)",
+        "(1 [2]) (\"a\")\nnil\n",
+    );
+    fails(
+        "(define ch (channel))\n(send ch (cons 1 2) 'copy)",
+        "test.brisk:2:1: error: send: cannot copy an object of type pair",
+    );
+}
+
+#[test]
+fn association_lists_and_members() {
+    prints(
+        "(define alist (cons (cons 'a 1) (cons (cons 'b 2) nil)))
+         (print (assq 'b alist) (assq 'c alist) (assoc (list 1) (list (list (list 1) 'x))) (assoc \"b\" (list (tuple \"a\" 1) (tuple \"b\" 2))))
+         (print (member 2 (cons 1 (cons 2 (cons 3 nil)))) (member 2 (list 1 2 3)) (member 9 (list 1)) (member 1 '()))",
+        "(\"b\" . 2) #f [[1], \"x\"] (\"b\", 2)\n(2 3) [2, 3] #f #f\n",
+    );
+    fails(
+        "(assoc 1 (list 1))",
+        "test.brisk:1:1: error: assoc: expected entries that are pairs or non-empty lists, found int",
+    );
+    fails(
+        "(member 1 5)",
+        "test.brisk:1:1: error: member: expected a proper list as argument 2, found int",
+    );
+}
+
+/// Vectors are list values: `vector-ref` and friends insist on one.
+#[test]
+fn vectors_are_list_values() {
+    prints(
+        "(define v (make-vector 3))
+         (vector-set! v 0 'a)
+         (print v (vector-ref v 0) (vector-length v) (vector 1 2) (vector? v) (vector? (tuple))
+                (vector->list (vector 1 2)) (list->vector (cons 1 (cons 2 nil))) (make-vector 2 'x))",
+        "[\"a\", 0, 0] a 3 [1, 2] #t #f (1 2) [1, 2] [\"x\", \"x\"]\n",
+    );
+    fails(
+        "(vector-ref (tuple 1) 0)",
+        "test.brisk:1:1: error: vector-ref: expected a vector as argument 1, found tuple",
+    );
+    fails(
+        "(vector-ref (vector 1) 1)",
+        "test.brisk:1:1: error: vector-ref: index 1 out of range for length 1",
+    );
+    fails(
+        "(make-vector -1)",
+        "test.brisk:1:1: error: make-vector: length -1 is out of range (0 to 16777216)",
+    );
+}
+
+#[test]
+fn write_quotes_strings_and_display_does_not() {
+    prints(
+        "(write \"a\\n\" 1 (cons \"x\" nil) (list \"y\")) (display \"|\" \"a\\tb\") (print)",
+        "\"a\\n\" 1 (\"x\") [\"y\"]| a\tb\n",
+    );
+}
+
+/// `/` stays exact when both operands are ints and the division is exact;
+/// otherwise it gives a float (there are no rationals).
+#[test]
+fn numbers_round_and_convert() {
+    prints(
+        "(print (/ 6 3) (/ 7 2) (/ -8 2) (/ 6.0 3) (/ 1 3) (quotient 7 2) (remainder -7 2) (modulo -7 2))",
+        "2 3.5 -4 2.0 0.3333333333333333 3 -1 1\n",
+    );
+    prints(
+        "(print (round 2.5) (round 3.5) (round -2.5) (round 7) (truncate -2.7) (floor -2.5) (ceiling 2.1))",
+        "2.0 4.0 -2.0 7 -2.0 -3.0 3.0\n",
+    );
+    prints(
+        "(print (exact 3.0) (exact 4) (inexact 1) (zero? 0) (zero? 0.0) (zero? 1))",
+        "3 4 1.0 #t #t #f\n",
+    );
+    fails("(/ 1 0)", "test.brisk:1:1: error: division by zero");
+    fails(
+        "(/ -9223372036854775808 -1)",
+        "test.brisk:1:1: error: integer overflow",
+    );
+    fails(
+        "(exact 2.5)",
+        "test.brisk:1:1: error: exact: 2.5 has no exact integer value (round, floor or truncate it first)",
+    );
+    fails(
+        "(zero? \"0\")",
+        "test.brisk:1:1: error: zero?: expected a number as argument 1, found string",
+    );
+}
+
+/// Characters are one-character strings; symbols are strings.
+#[test]
+fn characters_and_symbols_are_strings() {
+    prints(
+        "(print (string-ref \"héllo\" 1) (char->integer \"A\") (integer->char 955)
+                (symbol->string 'abc) (string->symbol \"x y\") (eq? (string->symbol \"a\") \"a\"))",
+        "é 65 λ abc x y #t\n",
+    );
+    fails(
+        "(string-ref \"ab\" 2)",
+        "test.brisk:1:1: error: string-ref: index 2 out of range for a string of length 2",
+    );
+    fails(
+        "(char->integer \"ab\")",
+        "test.brisk:1:1: error: char->integer: expected a one-character string, found \"ab\"",
+    );
+    fails(
+        "(integer->char 55296)",
+        "test.brisk:1:1: error: integer->char: 55296 is not a Unicode scalar value",
+    );
+    fails(
+        "(string-ref (list 1) 0)",
+        "test.brisk:1:1: error: string-ref: expected a string as argument 1, found list",
+    );
+}
+
+#[test]
+fn sort_takes_an_optional_comparator() {
+    prints(
+        "(print (sort (list 3 1 2)) (sort (list 3 1 2) >) (sort (tuple \"b\" \"a\")) (sort (list) <))
+         (print (sort (list (tuple 2 \"a\") (tuple 1 \"b\") (tuple 2 \"c\") (tuple 1 \"d\"))
+                      (lambda (x y) (< (nth x 0) (nth y 0)))))",
+        "[1, 2, 3] [3, 2, 1] [\"a\", \"b\"] []\n[(1, \"b\"), (1, \"d\"), (2, \"a\"), (2, \"c\")]\n",
+    );
+    prints(
+        "(define h (spawn-interpreter (lambda () (sort (list 2 1) >))))
+         (print (join h))",
+        "[2, 1]\n",
+    );
+    fails(
+        "(sort (list 1) < 2)",
+        "<prelude>:24:10: error: sort: expects a list and at most one comparator, got 3 arguments",
+    );
+}
+
+#[test]
+fn the_clock_is_monotonic() {
+    prints(
+        "(define a (current-time))
+         (define b (current-time))
+         (print (float? a) (<= a b))",
+        "#t #t\n",
+    );
 }

@@ -7,11 +7,12 @@
 //! `nil` in its slot) instead of counting a new reference: `send` with
 //! `'move` relies on that to hold the only reference to what it moves.
 //!
-//! Sizes that a program asks for (`make-list`, `range`) are capped at
-//! [`MAX_LENGTH`], so a typo is an error rather than an abort on allocation.
-//! Strings that builtins compute (`string-append`, `string-join`, `str`,
-//! `repr`, case changes) are capped at [`MAX_STRING_BYTES`], so a loop that
-//! keeps doubling a string fails with an error instead of being killed.
+//! Sizes that a program asks for (`make-list`, `make-vector`, `range`) are
+//! capped at [`MAX_LENGTH`], so a typo is an error rather than an abort on
+//! allocation. Strings that builtins compute (`string-append`,
+//! `string-join`, `str`, `repr`, case changes) or read (`read-line`,
+//! `read-file`) are capped at [`MAX_STRING_BYTES`], so a loop that keeps
+//! doubling a string fails with an error instead of being killed.
 //!
 //! # Layout
 //!
@@ -25,22 +26,28 @@
 //!
 //! | group (file) | builtins |
 //! |---|---|
-//! | output | `print` `display` `str` `repr` `format-float` |
-//! | strings | `string-length` `substring` `string-append` `string-split` `string-join` `string-upcase` `string-downcase` `string->number` `number->string` |
+//! | output | `print` `display` `write` `str` `repr` `format-float` |
+//! | input | `read-line` `read-file` |
+//! | strings | `string-length` `substring` `string-append` `string-split` `string-join` `string-upcase` `string-downcase` `string->number` `number->string` `string-ref` `string->symbol` `symbol->string` `char->integer` `integer->char` |
 //! | sequences | `list` `tuple` `length` `nth` `set-nth!` `push!` `pop!` `first` `last` `rest` `empty?` `make-list` `range` `reverse` `append` `list-copy` `list->tuple` `tuple->list` `sort` `contains?` |
+//! | pairs | `cons` `car` `cdr` `caar` `cadr` `cdar` `cddr` `caddr` `cdddr` `set-car!` `set-cdr!` `pair?` `null?` `member` `assoc` `assq` |
+//! | vectors | `vector` `make-vector` `vector-ref` `vector-set!` `vector-length` `vector?` `vector->list` `list->vector` |
 //! | dicts | `dict` `dict-get` `dict-set!` `dict-has?` `dict-remove!` `dict-keys` `dict-values` `dict-items` |
-//! | numbers | `+ - * / quotient remainder modulo < <= > >= =` `int` `float` `sqrt` `abs` `min` `max` `floor` `expt` `bit-and` `bit-or` `bit-xor` `shift-left` `shift-right` |
+//! | numbers | `+ - * / quotient remainder modulo < <= > >= =` `int` `float` `sqrt` `abs` `min` `max` `floor` `ceiling` `round` `truncate` `exact` `inexact` `zero?` `expt` `bit-and` `bit-or` `bit-xor` `shift-left` `shift-right` |
 //! | values | `type-of` `nil?` `int?` `float?` `number?` `string?` `list?` `tuple?` `dict?` `function?` `equal?` `eq?` `not` |
-//! | program | `error` `assert` `argv` |
+//! | program | `error` `assert` `argv` `current-time` `exit` `apply` |
 //! | interpreters | `freeze` `frozen?` `channel` `send` `recv` `spawn-interpreter` `join` (see `spawn`) |
 
 mod dicts;
+mod input;
 mod numbers;
 mod output;
+mod pairs;
 mod program;
 mod sequences;
 mod strings;
 mod values;
+mod vectors;
 
 use brisk_runtime::{Kind, Mutator, Object, Ref, RuntimePolicy};
 
@@ -94,6 +101,7 @@ use Arity::{AtLeast, Between, Exact};
 builtins! {
     "print" => output::print, AtLeast(0);
     "display" => output::display_, AtLeast(0);
+    "write" => output::write, AtLeast(0);
     "str" => output::str_, AtLeast(0);
     "repr" => output::repr_, Exact(1);
     "format-float" => output::format_float_, Exact(2);
@@ -106,6 +114,11 @@ builtins! {
     "string-downcase" => strings::string_downcase, Exact(1);
     "string->number" => strings::string_to_number, Exact(1);
     "number->string" => strings::number_to_string, Exact(1);
+    "string-ref" => strings::string_ref, Exact(2);
+    "string->symbol" => strings::symbol_string, Exact(1);
+    "symbol->string" => strings::symbol_string, Exact(1);
+    "char->integer" => strings::char_to_integer, Exact(1);
+    "integer->char" => strings::integer_to_char, Exact(1);
     "list" => sequences::list, AtLeast(0);
     "tuple" => sequences::tuple, AtLeast(0);
     "length" => sequences::length, Exact(1);
@@ -126,6 +139,30 @@ builtins! {
     "tuple->list" => sequences::list_copy, Exact(1);
     "sort" => sequences::sort, Exact(1);
     "contains?" => sequences::contains, Exact(2);
+    "cons" => pairs::cons, Exact(2);
+    "car" => pairs::car, Exact(1);
+    "cdr" => pairs::cdr, Exact(1);
+    "caar" => pairs::caar, Exact(1);
+    "cadr" => pairs::cadr, Exact(1);
+    "cdar" => pairs::cdar, Exact(1);
+    "cddr" => pairs::cddr, Exact(1);
+    "caddr" => pairs::caddr, Exact(1);
+    "cdddr" => pairs::cdddr, Exact(1);
+    "set-car!" => pairs::set_car, Exact(2);
+    "set-cdr!" => pairs::set_cdr, Exact(2);
+    "pair?" => pairs::is_pair, Exact(1);
+    "null?" => pairs::is_null, Exact(1);
+    "member" => pairs::member, Exact(2);
+    "assoc" => pairs::assoc, Exact(2);
+    "assq" => pairs::assq, Exact(2);
+    "vector" => vectors::vector, AtLeast(0);
+    "make-vector" => vectors::make_vector, Between(1, 2);
+    "vector-ref" => vectors::vector_ref, Exact(2);
+    "vector-set!" => vectors::vector_set, Exact(3);
+    "vector-length" => vectors::vector_length, Exact(1);
+    "vector?" => values::is_list, Exact(1);
+    "vector->list" => vectors::vector_to_list, Exact(1);
+    "list->vector" => vectors::list_to_vector, Exact(1);
     "dict" => dicts::dict, AtLeast(0);
     "dict-get" => dicts::dict_get, Between(2, 3);
     "dict-set!" => dicts::dict_set, Exact(3);
@@ -153,6 +190,12 @@ builtins! {
     "min" => numbers::min, AtLeast(1);
     "max" => numbers::max, AtLeast(1);
     "floor" => numbers::floor, Exact(1);
+    "ceiling" => numbers::ceiling, Exact(1);
+    "round" => numbers::round, Exact(1);
+    "truncate" => numbers::truncate, Exact(1);
+    "exact" => numbers::exact, Exact(1);
+    "inexact" => numbers::inexact, Exact(1);
+    "zero?" => numbers::is_zero, Exact(1);
     "expt" => numbers::expt, Exact(2);
     "bit-and" => numbers::bit_and, Exact(2);
     "bit-or" => numbers::bit_or, Exact(2);
@@ -175,6 +218,11 @@ builtins! {
     "error" => program::error, AtLeast(1);
     "assert" => program::assert, Between(1, 2);
     "argv" => program::argv, Exact(0);
+    "current-time" => program::current_time, Exact(0);
+    "exit" => program::exit, Between(0, 1);
+    "read-line" => input::read_line, Exact(0);
+    "read-file" => input::read_file, Exact(1);
+    "apply" => program::apply, AtLeast(2);
     "freeze" => spawn::freeze, Exact(1);
     "frozen?" => spawn::is_frozen, Exact(1);
     "channel" => spawn::channel, Exact(0);

@@ -217,14 +217,82 @@ pub(super) fn max<P: RuntimePolicy>(
     extreme(args, Ordering::Greater)
 }
 
+/// `floor`, `ceiling`, `round` and `truncate`: an int stays itself, a
+/// float becomes the float `to_integer` gives (as in Scheme, `(round 2.5)`
+/// is `2.0`: use `exact` for an int).
+fn to_integer<P: RuntimePolicy>(
+    m: &Mutator<P>,
+    args: &[Ref<P>],
+    to_integer: fn(f64) -> f64,
+) -> BuiltinResult<P> {
+    if args[0].kind() == Kind::Int {
+        return Ok(args[0].clone());
+    }
+    Ok(m.float(to_integer(number_arg(args, 0)?)))
+}
+
 pub(super) fn floor<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    to_integer(ctx.m, args, f64::floor)
+}
+
+pub(super) fn ceiling<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    to_integer(ctx.m, args, f64::ceil)
+}
+
+/// Rounds half-way cases to even, as Scheme does (`(round 0.5)` is `0.0`).
+pub(super) fn round<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    to_integer(ctx.m, args, f64::round_ties_even)
+}
+
+pub(super) fn truncate<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    to_integer(ctx.m, args, f64::trunc)
+}
+
+/// `(exact x)`: `x` as an int. A float must hold an integer that fits:
+/// with no rationals, `(exact 2.5)` has no exact value and is an error.
+pub(super) fn exact<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
     if args[0].kind() == Kind::Int {
         return Ok(args[0].clone());
     }
-    Ok(ctx.m.float(number_arg(args, 0)?.floor()))
+    let x = number_arg(args, 0)?;
+    if x.fract() != 0.0 || !x.is_finite() {
+        return Err(format!(
+            "{} has no exact integer value (round, floor or truncate it first)",
+            format_float(x)
+        )
+        .into());
+    }
+    int(ctx, args)
+}
+
+/// `(inexact x)`: `x` as a float.
+pub(super) fn inexact<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    Ok(ctx.m.float(number_arg(args, 0)?))
+}
+
+pub(super) fn is_zero<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    Ok(ctx.m.bool(number_arg(args, 0)? == 0.0))
 }
 
 pub(super) fn expt<P: RuntimePolicy>(

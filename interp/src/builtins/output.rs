@@ -1,4 +1,8 @@
-//! Output: `print`, `display`, `str`, `repr`, `format-float`.
+//! Output: `print`, `display`, `write`, `str`, `repr`, `format-float`.
+//!
+//! `display` and `print` show strings as their text; `write` shows every
+//! value as `repr` does: strings quoted and escaped, pairs and pair chains
+//! as S-expressions (`(1 "a")`, `(1 . 2)`), list values as `[1, "a"]`.
 
 use brisk_runtime::{Ref, RuntimePolicy};
 
@@ -45,6 +49,21 @@ pub(super) fn display_<P: RuntimePolicy>(
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
     ctx.host.write(&joined_display(args, " "))?;
+    Ok(ctx.m.none())
+}
+
+/// `(write v …)`: the values as `repr` shows them, separated by spaces,
+/// without a newline.
+pub(super) fn write<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    let text = args
+        .iter()
+        .map(|arg| repr(arg))
+        .collect::<Vec<_>>()
+        .join(" ");
+    ctx.host.write(&text)?;
     Ok(ctx.m.none())
 }
 

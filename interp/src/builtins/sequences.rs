@@ -9,7 +9,7 @@ use super::{
     BuiltinResult, Ctx, MAX_LENGTH,
 };
 use crate::ops;
-use crate::value::equal;
+use crate::value::{equal, pair_chain};
 
 pub(super) fn list<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
@@ -34,7 +34,10 @@ pub(super) fn length<P: RuntimePolicy>(
     let n = match value.kind() {
         Kind::Str => value.as_str().unwrap_or_default().chars().count(),
         Kind::List | Kind::Tuple | Kind::Dict | Kind::Bytes => value.len().unwrap_or_default(),
-        _ => return Err(wrong_type("a string, list, tuple or dict", 0, value)),
+        _ => match pair_chain(value) {
+            Some(items) => items.len(),
+            None => return Err(wrong_type("a string, list, tuple or dict", 0, value)),
+        },
     };
     Ok(ctx.m.int(n as i64))
 }

@@ -1,10 +1,19 @@
-//! Strings: length, slicing, joining and splitting, case, and conversion
-//! to and from numbers. Lengths and positions count characters, not bytes.
+//! Strings: length, slicing, joining and splitting, case, characters, and
+//! conversion to and from numbers and symbols. Lengths and positions count
+//! characters, not bytes.
+//!
+//! There is no character type: a character is a string of one character,
+//! as `(string-ref s i)` and `(nth s i)` return it, and `char->integer`
+//! and `integer->char` convert between those and code points. Symbols are
+//! strings too (`'abc` is `"abc"`), so `string->symbol` and
+//! `symbol->string` only check that they were given a string.
 
 use brisk_runtime::{Ref, RuntimePolicy};
 
 use super::output::bounded_joined_display;
-use super::{bounded_str, check_string_len, items_arg, number_arg, str_arg, BuiltinResult, Ctx};
+use super::{
+    bounded_str, check_string_len, int_arg, items_arg, number_arg, str_arg, BuiltinResult, Ctx,
+};
 use crate::ops;
 use crate::value::display;
 
@@ -114,6 +123,50 @@ pub(super) fn string_downcase<P: RuntimePolicy>(
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
     bounded_str(ctx.m, &str_arg(args, 0)?.to_lowercase())
+}
+
+/// `(string-ref s i)`: character `i` of `s`, as a one-character string.
+pub(super) fn string_ref<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    str_arg(args, 0)?;
+    Ok(ops::index(ctx.m, &args[0], &args[1])?)
+}
+
+/// `string->symbol` and `symbol->string`: a symbol is its name's string.
+pub(super) fn symbol_string<P: RuntimePolicy>(
+    _ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    str_arg(args, 0)?;
+    Ok(args[0].clone())
+}
+
+/// `(char->integer c)`: the code point of a one-character string.
+pub(super) fn char_to_integer<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    let text = str_arg(args, 0)?;
+    let mut chars = text.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Ok(ctx.m.int(i64::from(u32::from(c)))),
+        _ => Err(format!("expected a one-character string, found {text:?}").into()),
+    }
+}
+
+/// `(integer->char n)`: the one-character string of code point `n`.
+pub(super) fn integer_to_char<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    let n = int_arg(args, 0)?;
+    let c = u32::try_from(n)
+        .ok()
+        .and_then(char::from_u32)
+        .ok_or_else(|| format!("{n} is not a Unicode scalar value"))?;
+    Ok(ctx.m.str(c.encode_utf8(&mut [0; 4])))
 }
 
 pub(super) fn string_to_number<P: RuntimePolicy>(
