@@ -656,7 +656,7 @@ fn pairs_make_scheme_lists() {
     );
     fails(
         "(define r (cons 1 nil)) (set-cdr! r r)\n(length r)",
-        "test.brisk:2:1: error: length: expected a string, list, tuple or dict as argument 1, found pair",
+        "test.brisk:2:1: error: length: expected a string, list, tuple, dict or proper list of pairs as argument 1, found pair",
     );
 }
 

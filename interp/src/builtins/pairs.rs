@@ -11,7 +11,7 @@
 use brisk_runtime::{Kind, Mutator, Ref, RuntimePolicy};
 
 use super::{take, wrong_type, BuiltinResult, Ctx, Failure};
-use crate::value::{downcast, equal, pair_chain, Pair};
+use crate::value::{downcast, equal, pair_chain, type_name, Pair};
 
 /// A new pair.
 pub(super) fn new_pair<P: RuntimePolicy>(m: &Mutator<P>, car: Ref<P>, cdr: Ref<P>) -> Ref<P> {
@@ -209,7 +209,7 @@ fn find_entry<P: RuntimePolicy>(
         let Some(key) = key else {
             return Err(format!(
                 "expected entries that are pairs or non-empty lists, found {}",
-                crate::value::type_name(&entry)
+                type_name(&entry)
             )
             .into());
         };

@@ -36,7 +36,13 @@ pub(super) fn length<P: RuntimePolicy>(
         Kind::List | Kind::Tuple | Kind::Dict | Kind::Bytes => value.len().unwrap_or_default(),
         _ => match pair_chain(value) {
             Some(items) => items.len(),
-            None => return Err(wrong_type("a string, list, tuple or dict", 0, value)),
+            None => {
+                return Err(wrong_type(
+                    "a string, list, tuple, dict or proper list of pairs",
+                    0,
+                    value,
+                ))
+            }
         },
     };
     Ok(ctx.m.int(n as i64))
