@@ -185,10 +185,11 @@ fn run(ctx: &Ctx) -> Outcome {
             .map(|(policy, share)| format!("{} under `{policy}`", percent(*share)))
             .collect();
         report.para(format!(
-            "`{}`, whose later stages keep and reread records another interpreter made, \
-             counted {} of its operations as a non-owner (shared path plus buffered).",
+            "The non-owner share (shared path plus buffered) of the counting operations \
+             of `{}`, whose later stages keep and reread records another interpreter \
+             made: {}.",
             programs::CROSSING,
-            shares.join(" and ")
+            shares.join(", ")
         ));
     }
     Outcome::Ran(report)
