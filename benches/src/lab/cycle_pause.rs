@@ -415,6 +415,8 @@ pub struct ConcurrentRun {
     pub max_rss: u64,
     /// Collections run.
     pub collections: u64,
+    /// Containers the collections found unreachable, summed.
+    pub unreachable: u64,
     /// The longest pause, ns.
     pub max_pause_ns: u64,
     /// All pauses, summed, ns.
@@ -444,6 +446,7 @@ pub fn child_main(policy: &str, interpreters: usize, cycles: u64) -> Result<Conc
     Ok(ConcurrentRun {
         max_rss: max_rss_self(),
         collections: stats.collections,
+        unreachable: stats.unreachable,
         max_pause_ns: ns(stats.max_pause),
         total_pause_ns: ns(stats.total_pause),
         max_tracked: stats.max_tracked,
@@ -458,6 +461,7 @@ struct Config {
     max_pause: Samples,
     mean_pause: Samples,
     collections: Samples,
+    unreachable: Samples,
     max_tracked: usize,
     seconds: Samples,
 }
@@ -495,6 +499,7 @@ fn concurrent(ctx: &Ctx, report: &mut Report) -> Result<(), String> {
             run.mean_pause
                 .push(r.total_pause_ns as f64 / r.collections.max(1) as f64);
             run.collections.push(r.collections as f64);
+            run.unreachable.push(r.unreachable as f64);
             run.max_tracked = run.max_tracked.max(r.max_tracked);
             run.seconds.push(r.seconds);
         }
@@ -516,8 +521,11 @@ fn concurrent(ctx: &Ctx, report: &mut Report) -> Result<(), String> {
          threshold. Each configuration is a process of its own (`brisk-lab cycles-child \
          --policy P --interpreters N --cycles {cycles}`), so its peak RSS (`VmHWM`) is \
          its own. {rounds} rounds, the configurations in a rotating order; medians over \
-         the rounds, and the largest tracked set seen.",
-        int(cycles)
+         the rounds, and the largest tracked set seen. Each interpreter makes \
+         {} lists, all garbage but its live ones: \"found unreachable\" is how many \
+         of them the collections found (the runtime's teardown frees the rest).",
+        int(cycles),
+        int(2 * cycles)
     ));
     let mut table = Table::new(&[
         "policy",
@@ -525,6 +533,7 @@ fn concurrent(ctx: &Ctx, report: &mut Report) -> Result<(), String> {
         "peak RSS MiB",
         "÷ `gil`'s, same N",
         "collections",
+        "found unreachable",
         "mean pause",
         "longest pause",
         "most tracked",
@@ -539,6 +548,7 @@ fn concurrent(ctx: &Ctx, report: &mut Report) -> Result<(), String> {
             report.metric(format!("{prefix}/max_rss_mib"), rss);
             report.metric(format!("{prefix}/rss_to_gil"), to_gil);
             report.metric(format!("{prefix}/collections"), run.collections.median());
+            report.metric(format!("{prefix}/unreachable"), run.unreachable.median());
             report.metric(format!("{prefix}/mean_pause_ns"), run.mean_pause.median());
             report.metric(format!("{prefix}/max_pause_ns"), run.max_pause.median());
             report.metric(format!("{prefix}/max_tracked"), run.max_tracked as f64);
@@ -549,6 +559,7 @@ fn concurrent(ctx: &Ctx, report: &mut Report) -> Result<(), String> {
                 num(rss),
                 ratio(to_gil),
                 int(run.collections.median() as u64),
+                int(run.unreachable.median() as u64),
                 nanos(run.mean_pause.median()),
                 nanos(run.max_pause.median()),
                 int(run.max_tracked as u64),
