@@ -111,6 +111,11 @@ pub enum Op {
     Apply(u32),
     /// `apply` in tail position.
     TailApply(u32),
+    /// `call/ec`: call the function on top of the stack with an escape
+    /// continuation for this point.
+    CallEscape,
+    /// The `call/ec` before returned: its continuation no longer escapes.
+    EndEscape,
     /// Return the top of the stack.
     Return,
     /// Pop `n` values and push a list of them.

@@ -407,6 +407,12 @@ impl Emitter<'_> {
                     *span,
                 );
             }
+            // Never a tail call: `EndEscape` must run when `f` returns.
+            Expr::CallEscape(function, span) => {
+                self.expr(function, false);
+                self.emit(Op::CallEscape, *span);
+                self.emit(Op::EndEscape, *span);
+            }
             Expr::Prim(op, operands, span) => match (*op, &operands[..]) {
                 // a b op c op d op …, without nesting; a local operand
                 // after the first is read in place.

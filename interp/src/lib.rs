@@ -54,7 +54,9 @@
 //!   (`(for (i 0 n) …)`, with a fresh `i` each iteration, so closures made
 //!   in the body keep their own), `do`, `begin`, `and`, `or`, `quote`.
 //!   Calls in tail position are proper tail calls; so is
-//!   `(apply f a … list)`.
+//!   `(apply f a … list)`. `(call/ec (lambda (k) …))` gives an escape
+//!   continuation: `(k v)` returns `v` from the `call/ec` at once, from any
+//!   depth, while the `call/ec` runs (afterwards calling `k` is an error).
 //! * **Builtins**: arithmetic and comparison, strings, lists, pairs,
 //!   tuples, dicts, `write` (values as `repr` shows them: strings quoted)
 //!   next to `print`/`display`, input (`read-line` from standard input,
@@ -72,12 +74,13 @@
 //! * **Bignums and rationals**: an integer result past 64 bits is an
 //!   "integer overflow" error rather than a silently wrong or
 //!   arbitrary-precision number, and inexact division gives a float.
-//! * **Continuations**: no `call/cc`, not even escape-only `call/ec`. The
-//!   VM keeps its frames in a vector, so an escape would be cheap to cut;
-//!   what is missing is a way for a builtin to call a language function.
-//!   The same limit is why `apply` works only called by its name (it
-//!   compiles to a call of its own) and why `sort` with a comparator lives
-//!   in the prelude (so an error in `sort` points into the prelude).
+//! * **Full continuations**: `call/cc` would have to copy or keep frames
+//!   alive after their call returned; `call/ec` covers the common use
+//!   (early exit) by cutting the frame vector back.
+//! * **Builtins calling functions**: a builtin cannot call a language
+//!   function. So `apply` and `call/ec` work only called by their names
+//!   (each compiles to instructions of its own), and `sort` with a
+//!   comparator lives in the prelude (an error in it points there).
 //! * **`exit`** ends the whole process at once, after flushing the output:
 //!   spawned interpreters are not waited for.
 //!

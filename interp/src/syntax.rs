@@ -79,6 +79,7 @@ pub const INLINE_OPERATORS: &[&str] = &[
     "set-nth!",
     "send",
     "apply",
+    "call/ec",
 ];
 
 /// A resolved variable.
@@ -136,6 +137,8 @@ pub enum Expr {
     /// `(apply f a … list)`: a call with the list's items as the last
     /// arguments.
     Apply(Box<Expr>, Vec<Expr>, Span),
+    /// `(call/ec f)`: `f` called with an escape continuation.
+    CallEscape(Box<Expr>, Span),
     /// An inline operator with its operands. `Add`, `Sub` and `Mul` take
     /// two or more and fold left.
     Prim(Op, Vec<Expr>, Span),
@@ -165,6 +168,7 @@ impl Expr {
             | Expr::Scope(_, _, s)
             | Expr::Call(_, _, s)
             | Expr::Apply(_, _, s)
+            | Expr::CallEscape(_, s)
             | Expr::Prim(_, _, s)
             | Expr::List(_, s) => *s,
             Expr::Lambda(f) => f.span,
@@ -201,6 +205,7 @@ impl Expr {
             Expr::Call(callee, args, _) | Expr::Apply(callee, args, _) => {
                 callee.may_write_local(slot) || any(args)
             }
+            Expr::CallEscape(function, _) => function.may_write_local(slot),
             Expr::Prim(_, operands, _) => any(operands),
             Expr::List(items, _) => any(items),
         }
@@ -502,6 +507,10 @@ impl Lowerer<'_> {
                 let callee = self.expr(&args[0])?;
                 let args = self.exprs(&args[1..])?;
                 return Ok(Some(Expr::Apply(Box::new(callee), args, span)));
+            }
+            ("call/ec", 1) => {
+                let function = self.expr(&args[0])?;
+                return Ok(Some(Expr::CallEscape(Box::new(function), span)));
             }
             _ => return Ok(None),
         };

@@ -9,6 +9,7 @@
 //! | pairs (`cons`) | [`Pair`] |
 //! | functions | [`Closure`]: shared code, captured [`Cell`]s |
 //! | builtins | [`Builtin`] |
+//! | escape continuations (`call/ec`) | [`Escape`] |
 //! | channels | [`Channel`] |
 //! | interpreter handles | `InterpreterHandle` (in `spawn`) |
 //!
@@ -227,6 +228,26 @@ pub fn pair_chain<P: RuntimePolicy>(object: &Ref<P>) -> Option<Vec<Ref<P>>> {
             }
         }
         at = next;
+    }
+}
+
+/// An escape continuation, the `k` that `(call/ec (lambda (k) …))` passes:
+/// calling it returns its argument from that `call/ec`, while the
+/// `call/ec` is still running (see `vm`).
+pub struct Escape {
+    /// Names the `call/ec` it escapes to.
+    pub token: u64,
+}
+
+impl<P: RuntimePolicy> NativeObject<P> for Escape {
+    fn type_name(&self) -> &'static str {
+        "continuation"
+    }
+
+    fn trace(&self, _visit: &mut dyn FnMut(&Object<P>)) {}
+
+    fn as_any(&self) -> &dyn Any {
+        self
     }
 }
 

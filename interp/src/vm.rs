@@ -18,6 +18,17 @@
 //! eval-breaker check: cheap unless the runtime wants this thread (to merge
 //! its queue, flush its buffer, hand over the GIL, or stop the world).
 //!
+//! # Escapes
+//!
+//! `call/ec` pushes a mark (the frame count and the stack height where its
+//! value goes) before it calls its function with a continuation naming
+//! the mark; `EndEscape` pops the mark when the function returns. Calling
+//! the continuation while its mark is on the mark stack cuts the frames
+//! and the stack back to the mark and leaves the argument as the value of
+//! the `call/ec`: an escape costs the slots it drops, whatever the depth.
+//! A continuation whose mark is gone is an error, never a jump into
+//! frames that have been reused.
+//!
 //! # The running function
 //!
 //! A frame's function object sits in the stack slot just below the frame's
@@ -27,6 +38,7 @@
 //! argue why the slot keeps it alive.
 
 use core::ptr::NonNull;
+use core::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use brisk_runtime::statics::leaked_once;
@@ -39,7 +51,7 @@ use crate::constants;
 use crate::error::{Diagnostic, Span};
 use crate::host::Host;
 use crate::ops;
-use crate::value::{downcast, is_truthy, pair_chain, type_name, Builtin, Cell, Closure};
+use crate::value::{downcast, is_truthy, pair_chain, type_name, Builtin, Cell, Closure, Escape};
 
 /// Frames named in an error's traceback.
 const TRACEBACK_FRAMES: usize = 8;
@@ -84,7 +96,26 @@ pub struct Vm<'m, P: RuntimePolicy> {
     constants: Vec<Box<[Ref<P>]>>,
     /// Steps left before the step limit (`u64::MAX` when unlimited).
     steps_left: u64,
+    /// The `call/ec`s running, innermost last.
+    escapes: Vec<EscapeMark>,
 }
+
+/// A running `call/ec`: where its escape continuation unwinds to.
+#[derive(Copy, Clone)]
+struct EscapeMark {
+    /// The continuation's token (see [`Escape`]).
+    token: u64,
+    /// The frame count while the `call/ec` runs (its own frame is the
+    /// last).
+    frames: usize,
+    /// The stack index of the function `call/ec` called, where its value
+    /// goes.
+    stack: usize,
+}
+
+/// Tokens of escape continuations, never reused in the process, so a
+/// continuation moved to another interpreter names no `call/ec` there.
+static NEXT_ESCAPE: AtomicU64 = AtomicU64::new(0);
 
 /// The builtins of policy `P` as immortal natives, made once for the whole
 /// process: every interpreter's globals start out with the same objects,
@@ -124,6 +155,7 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
             frames: Vec::with_capacity(64),
             constants: Vec::new(),
             steps_left,
+            escapes: Vec::new(),
         }
     }
 
@@ -157,6 +189,7 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
         result.map_err(|failure| {
             let diagnostic = self.diagnostic(failure);
             self.frames.truncate(depth);
+            self.escapes.retain(|mark| mark.frames <= depth);
             self.stack.truncate(stack_len);
             diagnostic
         })
@@ -322,10 +355,17 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
     }
 
     /// Calls the builtin at `stack[callee_index]` with the `argc` values
-    /// above it, replacing them all with the result.
-    fn call_builtin(&mut self, callee_index: usize, argc: usize) -> Result<(), Failure> {
+    /// above it, replacing them all with the result. An escape
+    /// continuation there escapes instead: the result is then `true`, for
+    /// the running frame has changed.
+    fn call_builtin(&mut self, callee_index: usize, argc: usize) -> Result<bool, Failure> {
         let callee = &self.stack[callee_index];
         let Some(builtin) = downcast::<P, Builtin<P>>(callee) else {
+            if let Some(escape) = downcast::<P, Escape>(callee) {
+                let token = escape.token;
+                self.escape(token, callee_index, argc)?;
+                return Ok(true);
+            }
             return Err(Failure::Raised(format!(
                 "cannot call a value of type {}",
                 type_name(callee)
@@ -353,7 +393,7 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                     Ref::drop_immortal_first(self.pop());
                 }
                 self.stack.push(value);
-                Ok(())
+                Ok(false)
             }
             Err(Failure::Message(message)) => Err(Failure::Raised(format!("{name}: {message}"))),
             Err(other) => Err(other),
@@ -446,15 +486,15 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
     }
 
     /// A call of the callee below the `argc` values on top of the stack,
-    /// made by the instruction before `ip`. Returns whether it pushed a
-    /// frame (a language function, which the loop then runs); a builtin has
-    /// already left its result in the callee's place.
+    /// made by the instruction before `ip`. Returns whether the running
+    /// frame changed (a language function's frame was pushed, or an escape
+    /// continuation unwound to its `call/ec`); a builtin has already left
+    /// its result in the callee's place.
     #[inline(always)]
     fn call_value(&mut self, argc: usize, ip: usize) -> Result<bool, Failure> {
         let (callee_index, callee) = self.call_prologue(argc)?;
         let Some(callee) = callee else {
-            self.call_builtin(callee_index, argc)?;
-            return Ok(false);
+            return self.call_builtin(callee_index, argc);
         };
         if let Some(top) = self.frames.last_mut() {
             top.ip = ip;
@@ -481,11 +521,47 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                 self.replace_frame(callee, callee_index, argc)?;
                 Ok(None)
             }
-            None => {
-                self.call_builtin(callee_index, argc)?;
-                Ok(self.return_from_frame(stop_depth))
-            }
+            None if self.call_builtin(callee_index, argc)? => Ok(None),
+            None => Ok(self.return_from_frame(stop_depth)),
         }
+    }
+
+    /// `(call/ec f)`, with `f` on top of the stack: marks this point, then
+    /// calls `f` with an escape continuation for it.
+    fn call_with_escape(&mut self, ip: usize) -> Result<bool, Failure> {
+        let token = NEXT_ESCAPE.fetch_add(1, Ordering::Relaxed);
+        self.escapes.push(EscapeMark {
+            token,
+            frames: self.frames.len(),
+            stack: self.stack.len() - 1,
+        });
+        self.stack.push(self.m.native(Box::new(Escape { token })));
+        self.call_value(1, ip)
+    }
+
+    /// Calls escape continuation `token` (at `stack[callee_index]`, with
+    /// `argc` arguments): unwinds the frames and stack to its `call/ec`,
+    /// whose value becomes the argument. The frame of the `call/ec` then
+    /// carries on at its `EndEscape`.
+    fn escape(&mut self, token: u64, callee_index: usize, argc: usize) -> Result<(), Failure> {
+        let Some(at) = self.escapes.iter().rposition(|mark| mark.token == token) else {
+            return Err(Failure::Raised(
+                "the continuation's call/ec has already returned (call/ec gives escapes only)"
+                    .into(),
+            ));
+        };
+        if argc != 1 {
+            return Err(Failure::Raised(format!(
+                "a continuation expects 1 argument, got {argc}"
+            )));
+        }
+        let value = self.stack[callee_index + 1].clone();
+        let mark = self.escapes[at];
+        self.escapes.truncate(at + 1);
+        self.frames.truncate(mark.frames);
+        self.truncate_stack(mark.stack);
+        self.stack.push(value);
+        Ok(())
     }
 
     /// `apply`'s spreading: pops the list on top of the stack and pushes its
@@ -693,6 +769,12 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                             continue 'frames;
                         }
                     }
+                    Op::CallEscape => {
+                        if tri!(self.call_with_escape(ip)) {
+                            continue 'frames;
+                        }
+                    }
+                    Op::EndEscape => drop(self.escapes.pop()),
                     Op::TailApply(fixed) => {
                         let argc = tri!(self.spread(fixed as usize));
                         if let Some(result) = tri!(self.tail_call_value(argc, stop_depth)) {

@@ -578,7 +578,7 @@ fn apply_spreads_its_last_argument() {
     );
     fails(
         "(define g apply)\n(g + '(1))",
-        "test.brisk:2:1: error: apply: apply can only be called by its name, as (apply f arg ... list)",
+        "test.brisk:2:1: error: apply: can only be called by its name, not through a variable",
     );
 }
 
@@ -811,5 +811,42 @@ fn the_clock_is_monotonic() {
          (define b (current-time))
          (print (float? a) (<= a b))",
         "#t #t\n",
+    );
+}
+
+/// `call/ec` gives escape-only continuations: calling `k` returns from its
+/// `call/ec` from any depth, until that `call/ec` has returned.
+#[test]
+fn call_ec_escapes_while_its_call_runs() {
+    prints_under_every_policy_without_leaks(
+        "(define (find-first keep? xs)
+           (call/ec (lambda (return)
+             (for-each (lambda (x) (when (keep? x) (return x))) xs)
+             #f)))
+         (define (deep n k) (if (= n 0) (k 'bottom) (+ 1 (deep (- n 1) k))))
+         (print (call/ec (lambda (k) (+ 1 (k 42)))) (+ 1 (call/ec (lambda (k) 2)))
+                (find-first (lambda (x) (> x 2)) (list 1 2 3 4))
+                (find-first (lambda (x) (> x 9)) (list 1 2)))
+         (print (call/ec (lambda (outer) (call/ec (lambda (inner) (outer 'out))) 'not-here))
+                (call/ec (lambda (outer) (+ 10 (call/ec (lambda (inner) (inner 5))))))
+                (call/ec (lambda (k) (deep 100000 k)))
+                (call/ec (lambda (k) (apply k (list 7)))))",
+        "42 3 3 #f\nout 15 bottom 7\n",
+    );
+    fails(
+        "(define saved (call/ec (lambda (k) k)))\n(saved 1)",
+        "test.brisk:2:1: error: the continuation's call/ec has already returned (call/ec gives escapes only)",
+    );
+    fails(
+        "(call/ec (lambda (k) (k 1 2)))",
+        "test.brisk:1:22: error: a continuation expects 1 argument, got 2",
+    );
+    fails(
+        "(define c call/ec)\n(c list)",
+        "test.brisk:2:1: error: call/ec: can only be called by its name, not through a variable",
+    );
+    prints(
+        "(print (type-of (call/ec (lambda (k) k))) (function? (call/ec (lambda (k) k))))",
+        "continuation #t\n",
     );
 }

@@ -35,7 +35,7 @@
 //! | dicts | `dict` `dict-get` `dict-set!` `dict-has?` `dict-remove!` `dict-keys` `dict-values` `dict-items` |
 //! | numbers | `+ - * / quotient remainder modulo < <= > >= =` `int` `float` `sqrt` `abs` `min` `max` `floor` `ceiling` `round` `truncate` `exact` `inexact` `zero?` `expt` `bit-and` `bit-or` `bit-xor` `shift-left` `shift-right` |
 //! | values | `type-of` `nil?` `int?` `float?` `number?` `string?` `list?` `tuple?` `dict?` `function?` `equal?` `eq?` `not` |
-//! | program | `error` `assert` `argv` `current-time` `exit` `apply` |
+//! | program | `error` `assert` `argv` `current-time` `exit` `apply` `call/ec` |
 //! | interpreters | `freeze` `frozen?` `channel` `send` `recv` `spawn-interpreter` `join` (see `spawn`) |
 
 mod dicts;
@@ -222,7 +222,8 @@ builtins! {
     "exit" => program::exit, Between(0, 1);
     "read-line" => input::read_line, Exact(0);
     "read-file" => input::read_file, Exact(1);
-    "apply" => program::apply, AtLeast(2);
+    "apply" => program::by_name_only, AtLeast(2);
+    "call/ec" => program::by_name_only, Exact(1);
     "freeze" => spawn::freeze, Exact(1);
     "frozen?" => spawn::is_frozen, Exact(1);
     "channel" => spawn::channel, Exact(0);

@@ -71,12 +71,12 @@ pub(super) fn exit<P: RuntimePolicy>(
     std::process::exit(code)
 }
 
-/// `apply` reached through a variable rather than called by name: called
-/// by name, `(apply f a … list)` compiles to a call of its own (see
+/// `apply` and `call/ec` reached through a variable rather than called
+/// by name: called by name, each compiles to instructions of its own (see
 /// `syntax`), since a builtin cannot call a language function.
-pub(super) fn apply<P: RuntimePolicy>(
+pub(super) fn by_name_only<P: RuntimePolicy>(
     _ctx: &mut Ctx<'_, '_, P>,
     _args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    Err("apply can only be called by its name, as (apply f arg ... list)".into())
+    Err("can only be called by its name, not through a variable".into())
 }
