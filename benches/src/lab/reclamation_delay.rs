@@ -19,8 +19,8 @@
 //! deferrals: the dropper's −1, which then finds the count at zero and
 //! queues the object to its owner; and the queue's −1, which the owner's
 //! merge (at its next safepoint, within `G`) defers in turn. From last drop
-//! to free: at most `10G` ([`BOUND_GAPS`]). The garbage pending at any
-//! moment is what was deferred in the last two epochs.
+//! to free: at most `10G`. The garbage pending at any moment is what was
+//! deferred in the last two epochs.
 //!
 //! # The measurement
 //!
