@@ -276,6 +276,22 @@ fn run(ctx: &Ctx) -> Outcome {
          pinned stretches its gap between safepoints by a time slice, which the \
          \"longest gap\" column shows."
     ));
+    let over: Vec<String> = ks
+        .iter()
+        .zip(&per_k)
+        .filter(|(_, r)| r.worst_to_bound > 1.0)
+        .map(|(k, r)| format!("K = {} ({})", k_name(*k), num(r.worst_to_bound)))
+        .collect();
+    if !over.is_empty() {
+        report.note(format!(
+            "The longest delay of a run exceeded 10 × its longest safepoint gap for {}. \
+             The bound counts epoch advances only; it assumes each collection step runs \
+             all the work that has expired, while a step runs at most 8 sealed bags of \
+             64 deferred closures (crossbeam-epoch 0.9), and the owner's merge defers \
+             one closure per queued object, so a backlog can outlast its two epochs.",
+            over.join(", ")
+        ));
+    }
     let unfreed: usize = per_k.iter().map(|r| r.unfreed).sum();
     if unfreed > 0 {
         report.note(format!(
