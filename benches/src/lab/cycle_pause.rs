@@ -1,9 +1,10 @@
-//! Experiment 8: the cycle collector's pause versus heap size, and
-//! dumpster's benchmark of garbage cycles.
+//! Experiment 8: the cycle collector's pause versus heap size, dumpster's
+//! benchmark of garbage cycles, and several interpreters making garbage
+//! cycles at once.
 //!
 //! Reference counting frees everything but cycles; brisk's collector
 //! (`brisk_runtime::collect`) stops the world and runs trial deletion over
-//! every tracked container (lists, dicts, slots, native objects). Two
+//! every tracked container (lists, dicts, slots, native objects). Three
 //! questions follow:
 //!
 //! * **How long does the world stop, as the heap grows?** A
@@ -66,7 +67,8 @@ use crate::workloads::cycles::{
 /// The experiment.
 pub const EXPERIMENT: Experiment = Experiment {
     name: "cycle_pause",
-    title: "Cycle collector: pause versus heap size, and dumpster's cycle benchmark",
+    title: "Cycle collector: pause versus heap size, dumpster's cycle benchmark, and \
+            several allocating interpreters",
     question: "How long does a cycle collection stop the world as the heap grows, what \
                does collecting cost a program that makes cycles all along, and does the \
                collector keep the memory of several allocating interpreters within 2× of \
