@@ -2,8 +2,9 @@
 //! [`Failure`], [`BuiltinResult`].
 //!
 //! These types sit below the VM, the builtins and `spawn`, all of which
-//! use them; this module imports only the host (whose modules import
-//! nothing above them) and the diagnostic type.
+//! use them; this module imports only the host, `running` (whose
+//! [`Stop`] becomes `recv`'s failure) and the diagnostic type, none of
+//! which imports anything above them.
 
 use brisk_runtime::{Mutator, Ref, RuntimePolicy};
 

@@ -112,10 +112,10 @@
 //!
 //! Modules import downwards in this order: `error` imports nothing of the
 //! crate; `running` only `error`; `host` only `bytecode`, `error` and
-//! `running`; `call` only `host` and `error`; the builtins, `spawn` and
-//! `vm` import those below them. The
-//! one circle left is the language's own: the VM installs the builtins,
-//! and `spawn-interpreter`, a builtin, starts a VM.
+//! `running`; `call` only `error`, `host` and `running`; the builtins,
+//! `spawn` and `vm` import those below them. The one circle left is the
+//! language's own: the VM installs the builtins, and `spawn-interpreter`,
+//! a builtin, starts a VM.
 //!
 //! # Design decisions
 //!

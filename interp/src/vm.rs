@@ -584,8 +584,8 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
     }
 
     /// A tail call of `callee`, at `stack[callee_index]` with `argc`
-    /// arguments above it: the callee and its arguments replace the running
-    /// frame, whose function slot is `stack[base - 1]`.
+    /// arguments above it: the callee and its arguments move down into the
+    /// running frame's place, from its function slot up.
     #[inline(always)]
     fn replace_frame(
         &mut self,

@@ -16,9 +16,9 @@ pub(super) fn joined_display<P: RuntimePolicy>(args: &[Ref<P>], separator: &str)
         .join(separator)
 }
 
-/// [`joined_display`] for a string value: stops as soon as the text passes
-/// [`MAX_STRING_BYTES`], so joining many large strings never builds more
-/// than one string past the limit.
+/// [`joined_display`] for a string value: stops as soon as the text
+/// passes [`MAX_STRING_BYTES`](super::MAX_STRING_BYTES), so joining many
+/// large strings never builds more than one string past the limit.
 pub(super) fn bounded_joined_display<P: RuntimePolicy>(
     args: &[Ref<P>],
     separator: &str,
