@@ -619,7 +619,9 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
             // the object that owns this closure for as long as the frame is
             // on the frame stack. This reference is re-derived whenever the
             // running frame changes (`continue 'frames`), and not used after
-            // an instruction that may drop that slot (`Return`, `TailCall`).
+            // an instruction that may drop that slot (`Return`, `TailCall`,
+            // `TailApply`, and any call, which may escape to a `call/ec`
+            // below this frame): each of those re-derives it or returns.
             let closure: &Closure<P> = unsafe { frame.closure.as_ref() };
             let proto: &Proto = &closure.proto;
             let code = &proto.code[..];
