@@ -97,6 +97,11 @@ fn pipeline() {
     check("pipeline");
 }
 
+#[test]
+fn window() {
+    check("window");
+}
+
 /// Every example in the folder has a test above and a golden file.
 #[test]
 fn every_example_is_checked() {
@@ -108,6 +113,7 @@ fn every_example_is_checked() {
         "richards",
         "parallel-map",
         "pipeline",
+        "window",
     ];
     let mut found: Vec<String> = std::fs::read_dir(examples_dir())
         .unwrap()
