@@ -222,16 +222,30 @@ pub fn index<P: RuntimePolicy>(m: &Mutator<P>, seq: &Object<P>, i: &Object<P>) -
     match seq.kind() {
         Kind::List | Kind::Tuple => seq.get_item(i).map_err(|e| e.to_string()),
         Kind::Str => {
-            let text = seq.as_str().unwrap_or_default();
-            let c = text.chars().nth(i).ok_or_else(|| {
+            let out_of_range = || {
                 format!(
                     "index {i} out of range for a string of length {}",
-                    text.chars().count()
+                    char_count(seq)
                 )
-            })?;
+            };
+            if let Some(text) = seq.ascii_str() {
+                return Ok(m.str(text.get(i..=i).ok_or_else(out_of_range)?));
+            }
+            let text = seq.as_str().unwrap_or_default();
+            let c = text.chars().nth(i).ok_or_else(out_of_range)?;
             Ok(m.str(c.encode_utf8(&mut [0; 4])))
         }
         _ => Err(format!("cannot index {}", type_name(seq))),
+    }
+}
+
+/// The number of characters in the string `s` (0 for any other value): its
+/// length in bytes where the runtime recorded it as ASCII, so O(1) for
+/// most strings, and a count otherwise.
+pub fn char_count<P: RuntimePolicy>(s: &Object<P>) -> usize {
+    match s.ascii_str() {
+        Some(text) => text.len(),
+        None => s.as_str().map_or(0, |text| text.chars().count()),
     }
 }
 

@@ -32,7 +32,7 @@ pub(super) fn length<P: RuntimePolicy>(
 ) -> BuiltinResult<P> {
     let value = &args[0];
     let n = match value.kind() {
-        Kind::Str => value.as_str().unwrap_or_default().chars().count(),
+        Kind::Str => ops::char_count(value),
         Kind::List | Kind::Tuple | Kind::Dict | Kind::Bytes => value.len().unwrap_or_default(),
         _ => match pair_chain(value) {
             Some(items) => items.len(),

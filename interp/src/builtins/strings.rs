@@ -8,7 +8,7 @@
 //! strings too (`'abc` is `"abc"`), so `string->symbol` and
 //! `symbol->string` only check that they were given a string.
 
-use brisk_runtime::{Ref, RuntimePolicy};
+use brisk_runtime::{Object, Ref, RuntimePolicy};
 
 use super::output::bounded_joined_display;
 use super::{
@@ -17,19 +17,23 @@ use super::{
 use crate::ops;
 use crate::value::display;
 
-/// Characters `start..end` of `text`, or `None` if it has fewer than `end`.
+/// Characters `start..end` of the string `text`, or `None` if it has
+/// fewer than `end`.
 ///
-/// A string does not record whether it is ASCII or where its characters
-/// start, so finding character `start` takes a walk over the bytes before
-/// it. The walk is kept cheap: where the text is ASCII up to `end`,
-/// characters are bytes, and one check of those bytes (a word at a time)
-/// lets the range be sliced out directly; otherwise `Chars::nth` skips
-/// characters without decoding each one, where decoding them one by one
-/// (as `char_indices` does) costs several times more.
-fn char_range(text: &str, start: usize, end: usize) -> Option<&str> {
+/// A string the runtime recorded as ASCII is sliced directly: its
+/// characters are its bytes, so this is O(1) before the copy. In other
+/// text, finding character `start` takes a walk over the bytes before it,
+/// kept cheap: where the text is ASCII up to `end`, one check of those
+/// bytes (a word at a time) lets the range be sliced out; otherwise
+/// `Chars::nth` skips characters without decoding each one.
+fn char_range<P: RuntimePolicy>(text: &Object<P>, start: usize, end: usize) -> Option<&str> {
     if start > end {
         return None;
     }
+    if let Some(ascii) = text.ascii_str() {
+        return ascii.get(start..end);
+    }
+    let text = text.as_str()?;
     if text.as_bytes().get(..end).is_some_and(<[u8]>::is_ascii) {
         return text.get(start..end);
     }
@@ -51,23 +55,25 @@ pub(super) fn string_length<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    Ok(ctx.m.int(str_arg(args, 0)?.chars().count() as i64))
+    str_arg(args, 0)?;
+    Ok(ctx.m.int(ops::char_count(&args[0]) as i64))
 }
 
 pub(super) fn substring<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    let text = str_arg(args, 0)?;
+    str_arg(args, 0)?;
+    let text = &args[0];
     let start = ops::to_index(&args[1])?;
     let end = match args.get(2) {
         Some(end) => ops::to_index(end)?,
-        None => text.chars().count(),
+        None => ops::char_count(text),
     };
     let part = char_range(text, start, end).ok_or_else(|| {
         format!(
             "range {start}..{end} is out of bounds for a string of length {}",
-            text.chars().count()
+            ops::char_count(text)
         )
     })?;
     Ok(ctx.m.str(part))
@@ -192,13 +198,21 @@ pub(super) fn number_to_string<P: RuntimePolicy>(
 
 #[cfg(test)]
 mod tests {
+    use brisk_runtime::{Biased, Runtime};
+
     use super::char_range;
 
     #[test]
-    fn char_ranges_count_characters() {
-        assert_eq!(char_range("héllo", 1, 3), Some("él"));
-        assert_eq!(char_range("abc", 3, 3), Some(""));
-        assert_eq!(char_range("abc", 0, 4), None);
-        assert_eq!(char_range("abc", 2, 1), None);
+    fn char_ranges_count_characters_in_ascii_and_other_text() {
+        let runtime = Runtime::<Biased>::new();
+        let m = runtime.new_interpreter("test").attach();
+        let (accented, ascii) = (m.str("héllo"), m.str("abc"));
+        assert_eq!(char_range(&accented, 1, 3), Some("él"));
+        assert_eq!(char_range(&accented, 4, 5), Some("o"));
+        assert_eq!(char_range(&accented, 0, 6), None);
+        assert_eq!(char_range(&ascii, 3, 3), Some(""));
+        assert_eq!(char_range(&ascii, 0, 4), None);
+        assert_eq!(char_range(&ascii, 2, 1), None);
+        assert_eq!(char_range(&m.int(1), 0, 0), None);
     }
 }
