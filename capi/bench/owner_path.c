@@ -10,7 +10,8 @@
  * three alike. The report gives each ratio's median over the rounds and
  * the 2.5th and 97.5th percentiles of the per-round ratios.
  *
- * Usage: owner_path [rounds]; prints a Markdown report on stdout.
+ * Usage: owner_path [rounds] [median]; prints a Markdown report on stdout,
+ * or, with `median`, only the median owner/plain ratio.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime, sysconf */
 #include "brisk.h"
@@ -159,6 +160,11 @@ int main(int argc, char **argv) {
         }
         owner_over_plain[r] = o[r] / p[r];
         atomic_over_owner[r] = a[r] / o[r];
+    }
+    if (argc > 2 && strcmp(argv[2], "median") == 0) {
+        qsort(owner_over_plain, (size_t)rounds, sizeof(double), compare);
+        printf("%.3f\n", quantile(owner_over_plain, rounds, 0.5));
+        return 0;
     }
     char cpu[256], load[128];
     cpu_model(cpu, sizeof cpu);
