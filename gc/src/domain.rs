@@ -49,6 +49,8 @@ pub(crate) struct Domain {
     pub(crate) collector: Collector,
     /// Decrements deferred and not yet applied (one per object per batch).
     deferred_objects: AtomicUsize,
+    /// Deferred batches not yet applied: one epoch-collector closure each.
+    deferred_batches: AtomicUsize,
     /// Bytes held by deferred batches not yet applied.
     deferred_bytes: AtomicUsize,
     /// References retired from slots and not yet released.
@@ -58,6 +60,7 @@ pub(crate) struct Domain {
 lazy_global!(pub(crate) fn domain() -> Domain = Domain {
     collector: Collector::new(),
     deferred_objects: AtomicUsize::new(0),
+    deferred_batches: AtomicUsize::new(0),
     deferred_bytes: AtomicUsize::new(0),
     retired_objects: AtomicUsize::new(0),
 });
@@ -68,6 +71,10 @@ pub struct Garbage {
     /// Deferred decrements waiting for their epoch (one per object per
     /// batch).
     pub deferred_objects: usize,
+    /// The batches those decrements travel in: each is one closure in the
+    /// epoch collector, which runs a bounded number of closures per
+    /// collection step.
+    pub deferred_batches: usize,
     /// Heap bytes held by those batches.
     pub deferred_bytes: usize,
     /// Slot references retired and waiting for their epoch.
@@ -88,6 +95,7 @@ pub fn garbage() -> Garbage {
     // Relaxed: statistics; no decision about memory is made on them.
     Garbage {
         deferred_objects: domain.deferred_objects.load(Relaxed),
+        deferred_batches: domain.deferred_batches.load(Relaxed),
         deferred_bytes: domain.deferred_bytes.load(Relaxed),
         retired_objects: domain.retired_objects.load(Relaxed),
     }
@@ -139,6 +147,7 @@ impl DecrementBatch {
         let bytes = self.entries.capacity() * core::mem::size_of::<(SendHeader, u32, Dealloc)>();
         // Relaxed: statistics.
         domain.deferred_objects.fetch_add(objects, Relaxed);
+        domain.deferred_batches.fetch_add(1, Relaxed);
         domain.deferred_bytes.fetch_add(bytes, Relaxed);
         event!(tracing::trace!(target: "brisk::gc", objects, "deferred decrements"));
         guard.defer(move || {
@@ -153,6 +162,7 @@ impl DecrementBatch {
             let stats = self::domain();
             // Relaxed: statistics.
             stats.deferred_objects.fetch_sub(objects, Relaxed);
+            stats.deferred_batches.fetch_sub(1, Relaxed);
             stats.deferred_bytes.fetch_sub(bytes, Relaxed);
         });
     }

@@ -20,6 +20,7 @@ use brisk_gc::Garbage;
 pub struct Peak;
 
 static PEAK_OBJECTS: AtomicUsize = AtomicUsize::new(0);
+static PEAK_BATCHES: AtomicUsize = AtomicUsize::new(0);
 static PEAK_BYTES: AtomicUsize = AtomicUsize::new(0);
 static PEAK_RETIRED: AtomicUsize = AtomicUsize::new(0);
 
@@ -27,6 +28,7 @@ impl Peak {
     /// Forgets the peak.
     pub fn reset() {
         PEAK_OBJECTS.store(0, Relaxed);
+        PEAK_BATCHES.store(0, Relaxed);
         PEAK_BYTES.store(0, Relaxed);
         PEAK_RETIRED.store(0, Relaxed);
     }
@@ -37,6 +39,7 @@ impl Peak {
         let now = brisk_gc::garbage();
         for (peak, value) in [
             (&PEAK_OBJECTS, now.deferred_objects),
+            (&PEAK_BATCHES, now.deferred_batches),
             (&PEAK_BYTES, now.deferred_bytes),
             (&PEAK_RETIRED, now.retired_objects),
         ] {
@@ -50,6 +53,7 @@ impl Peak {
     pub fn get() -> Garbage {
         Garbage {
             deferred_objects: PEAK_OBJECTS.load(Relaxed),
+            deferred_batches: PEAK_BATCHES.load(Relaxed),
             deferred_bytes: PEAK_BYTES.load(Relaxed),
             retired_objects: PEAK_RETIRED.load(Relaxed),
         }
