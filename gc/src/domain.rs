@@ -111,12 +111,13 @@ struct SendHeader(NonNull<RcHeader>);
 unsafe impl Send for SendHeader {}
 
 /// A batch of decrements to apply one epoch later.
+#[derive(Default)]
 pub(crate) struct DecrementBatch {
     entries: Vec<(SendHeader, u32, Dealloc)>,
 }
 
 impl DecrementBatch {
-    pub(crate) fn new() -> Self {
+    pub(crate) const fn new() -> Self {
         DecrementBatch {
             entries: Vec::new(),
         }
@@ -124,6 +125,11 @@ impl DecrementBatch {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// How many entries the batch holds.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
     }
 
     /// Adds `n` decrements of `header`.

@@ -166,16 +166,52 @@ impl Local {
 /// decrements queues it to its owner.
 const QUEUE_MERGE: MergeFn = deferred_merge_queued;
 
+/// How many decrements an attached thread collects in its pending batch
+/// ([`defer_decrement`]) before it defers them without waiting for its
+/// next safepoint.
+const PENDING_BATCH: usize = if cfg!(loom) { 2 } else { 256 };
+
 /// Defers `n` decrements of one object (the owner's last local reference,
-/// or a merge queue's reference): applied one epoch later.
+/// or a merge queue's reference): applied at least one epoch later.
+///
+/// An attached thread adds them to its pending batch, which its next
+/// flush (a safepoint, or detaching) defers whole, or which is deferred as
+/// soon as it holds [`PENDING_BATCH`] objects: the epoch collector runs a
+/// bounded number of closures per collection step, so one closure per
+/// object would drain a burst no faster than that. Deferring later than
+/// the decrement was issued only waits longer, which the invariant of
+/// [`crate::deferred`] allows. A thread that is not attached may not
+/// reach a flush soon, so its decrement is deferred at once.
 ///
 /// # Safety
 ///
 /// The caller gives up `n` counted references; `dealloc` frees the object.
 pub(crate) unsafe fn defer_decrement(header: NonNull<RcHeader>, n: u32, dealloc: Dealloc) {
-    let mut batch = DecrementBatch::new();
-    batch.push(header, n, dealloc);
-    // SAFETY: forwarded from the caller.
+    let pending = MUTATOR
+        .try_with(|m| {
+            if !m.is_attached() {
+                return None;
+            }
+            let mut batch = m.pending.take();
+            batch.push(header, n, dealloc);
+            if batch.len() < PENDING_BATCH {
+                m.pending.set(batch);
+                return Some(None);
+            }
+            Some(Some(batch))
+        })
+        .ok()
+        .flatten();
+    let batch = match pending {
+        Some(None) => return,
+        Some(Some(full)) => full,
+        None => {
+            let mut batch = DecrementBatch::new();
+            batch.push(header, n, dealloc);
+            batch
+        }
+    };
+    // SAFETY: forwarded from the caller, for every entry of the batch.
     with_guard(|guard| unsafe { batch.defer(guard, QUEUE_MERGE) });
 }
 
@@ -235,6 +271,9 @@ struct Mutator {
     /// suspended ones) lowers both counts, so leaving `blocking` never
     /// re-pins for a token that is gone.
     suspended: Cell<usize>,
+    /// Decrements [`defer_decrement`] collected while attached, deferred
+    /// whole at the next flush. Owner thread only; taken out to be used.
+    pending: Cell<DecrementBatch>,
     /// Under loom, thread-locals are torn down all at once, so the counting
     /// state lives here, where the exit path can still reach it.
     #[cfg(loom)]
@@ -248,6 +287,7 @@ thread_local! {
             guard: Cell::new(None),
             depth: Cell::new(0),
             suspended: Cell::new(0),
+            pending: Cell::new(DecrementBatch::new()),
             #[cfg(loom)]
             local: Local::new(),
         }
@@ -321,8 +361,20 @@ impl Mutator {
         }
     }
 
+    /// Flushes the buffer and defers the pending batch.
     fn flush(&self) {
         self.with_own_local(Local::flush);
+        self.defer_pending();
+    }
+
+    /// Defers the decrements [`defer_decrement`] collected, as one batch.
+    fn defer_pending(&self) {
+        let batch = self.pending.take();
+        if !batch.is_empty() {
+            // SAFETY: each entry's references were given up to
+            // `defer_decrement`, with its object's `Dealloc`.
+            with_guard(|guard| unsafe { batch.defer(guard, QUEUE_MERGE) });
+        }
     }
 
     fn pin(&self) {
@@ -335,6 +387,7 @@ impl Mutator {
             l.attached.set(false);
             l.flush();
         });
+        self.defer_pending();
         drop(self.guard.take());
     }
 }
