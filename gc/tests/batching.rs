@@ -18,8 +18,7 @@ const OBJECTS: usize = 1000;
 #[test]
 fn the_owners_last_references_are_deferred_in_batches() {
     let _attached = brisk_gc::attach();
-    let objects: Vec<Brc<u64, Deferred>> =
-        (0..OBJECTS as u64).map(Brc::new_with_policy).collect();
+    let objects: Vec<Brc<u64, Deferred>> = (0..OBJECTS as u64).map(Brc::new_with_policy).collect();
     // Another attached thread counts on every object once (net zero), so
     // each is published and its owner's last reference must be deferred.
     let (done_tx, done_rx) = mpsc::channel();
