@@ -51,6 +51,7 @@
 //! | send cost versus graph size | [`send_cost`] |
 //! | memory | [`memory`] |
 //! | cycle collector pause | [`cycle_pause`] |
+//! | brisk against CPython, r7rs-benchmarks programs | [`vs_python`] |
 
 pub mod child;
 pub mod env;
@@ -73,6 +74,7 @@ pub mod placement;
 pub mod producer_consumer;
 pub mod reclamation_delay;
 pub mod send_cost;
+pub mod vs_python;
 pub mod where_ops_go;
 pub mod whole_program;
 
@@ -199,7 +201,7 @@ pub struct Experiment {
 }
 
 /// Every experiment, in the order the suite runs them.
-pub const EXPERIMENTS: [Experiment; 13] = [
+pub const EXPERIMENTS: [Experiment; 14] = [
     per_op::EXPERIMENT,
     per_op_placement::EXPERIMENT,
     contention::EXPERIMENT,
@@ -207,6 +209,7 @@ pub const EXPERIMENTS: [Experiment; 13] = [
     reclamation_delay::EXPERIMENT,
     where_ops_go::EXPERIMENT,
     whole_program::EXPERIMENT,
+    vs_python::EXPERIMENT,
     placement::EXPERIMENT,
     instructions::EXPERIMENT,
     parallel_scaling::EXPERIMENT,

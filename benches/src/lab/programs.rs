@@ -473,10 +473,23 @@ pub fn run_file(
     extra: &[&str],
 ) -> Result<Run, String> {
     let dir = ctx.workspace.join("interp/examples");
+    run_file_in(ctx, bin, (&dir, file), args, policy, extra)
+}
+
+/// Runs `brisk run FILE ARGS --policy POLICY EXTRA` with `bin` in folder
+/// `dir`, where `file` is.
+pub fn run_file_in(
+    ctx: &Ctx,
+    bin: &Path,
+    (dir, file): (&Path, &str),
+    args: &[String],
+    policy: &str,
+    extra: &[&str],
+) -> Result<Run, String> {
     let mut all: Vec<String> = vec!["run".into(), file.into()];
     all.extend_from_slice(args);
     all.push("--policy".into());
     all.push(policy.into());
     all.extend(extra.iter().map(|s| s.to_string()));
-    run(&ctx.exe, bin, &all, &dir)
+    run(&ctx.exe, bin, &all, dir)
 }

@@ -1,0 +1,270 @@
+//! brisk against CPython on the same algorithms: fourteen classic programs
+//! of the r7rs-benchmarks suite, each in the language and in Python.
+//!
+//! `interp/benchmarks/<name>.brisk` and its twin `<name>.py` run the same
+//! algorithm on the same data structures and print the same text; their
+//! first argument is how many times to repeat the program's classic input
+//! (each program's default takes a few tenths of a second under the
+//! release `brisk`). Three variants run each program as a subprocess
+//! ([`programs::run`]): `brisk run --policy gil`, `brisk run --policy
+//! biased` and `python3`. Each round runs every program under the three
+//! variants back to back, in an order that rotates by one each round
+//! ([`rotation`]), so that a variant's time divided by Python's *in the
+//! same round* cancels most of the machine's drift ([`paired`](super::paired)).
+//!
+//! Per program: the median of those per-round ratios with its 95% interval
+//! ([`median_with_interval`]). Over the programs: the geometric mean of the
+//! per-program medians, and, for an interval, each round's geometric mean
+//! over the fourteen programs, summarised the same way. Every variant must
+//! print what Python printed, which the experiment checks. Without
+//! `python3` on the `PATH` the experiment is skipped.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use super::measure::{geomean, rotation, Samples};
+use super::paired::{median_with_interval, note_outputs};
+use super::programs::{self, Build};
+use super::report::{fine_ratio, num, Table};
+use super::{Ctx, Experiment, Outcome, Report, Suite};
+
+/// The experiment.
+pub const EXPERIMENT: Experiment = Experiment {
+    name: "vs_python",
+    title: "brisk against CPython on fourteen r7rs-benchmarks programs",
+    question: "How fast is the language, under a GIL and under biased counting, next to \
+               CPython running the same algorithms?",
+    run,
+};
+
+/// The programs of `interp/benchmarks/`, by file stem.
+pub const PROGRAMS: [&str; 14] = [
+    "tak",
+    "fib",
+    "ack",
+    "cpstak",
+    "takl",
+    "nqueens",
+    "deriv",
+    "primes",
+    "destruc",
+    "array1",
+    "string",
+    "sum",
+    "mbrot",
+    "quicksort",
+];
+
+/// One way to run a program.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Variant {
+    /// The release `brisk` under this policy.
+    Brisk(&'static str),
+    /// `python3`: the baseline.
+    Python,
+}
+
+impl Variant {
+    /// The name in tables and metric keys.
+    fn name(self) -> &'static str {
+        match self {
+            Variant::Brisk(policy) => policy,
+            Variant::Python => "python",
+        }
+    }
+}
+
+/// The variants, Python (the baseline) last.
+const VARIANTS: [Variant; 3] = [
+    Variant::Brisk("gil"),
+    Variant::Brisk("biased"),
+    Variant::Python,
+];
+
+/// Index of the baseline in [`VARIANTS`].
+const PYTHON: usize = VARIANTS.len() - 1;
+
+/// The Python interpreter the twins run under.
+const PYTHON_EXE: &str = "python3";
+
+/// The program arguments of `suite`: one repetition in the smoke suite,
+/// the programs' defaults otherwise.
+fn args(suite: Suite) -> Vec<String> {
+    suite.pick(vec!["1".to_owned()], Vec::new(), Vec::new())
+}
+
+/// `python3 --version`, or why it cannot be run.
+fn python_version() -> Result<String, String> {
+    let output = Command::new(PYTHON_EXE)
+        .arg("--version")
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("`{PYTHON_EXE}` cannot be run: {e}"))?;
+    if !output.status.success() {
+        return Err(format!(
+            "`{PYTHON_EXE} --version` failed ({})",
+            output.status
+        ));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
+/// Every run: wall times in seconds by (program, variant) index, in round
+/// order, and what the first run of each printed.
+#[derive(Default)]
+struct Runs {
+    samples: BTreeMap<(usize, usize), Samples>,
+    outputs: BTreeMap<(usize, usize), String>,
+}
+
+impl Runs {
+    /// Each round's time of variant `j` over Python's, for program `i`.
+    fn paired(&self, i: usize, j: usize) -> Samples {
+        self.samples[&(i, j)].paired_ratios(&self.samples[&(i, PYTHON)])
+    }
+
+    /// `program under variant` for every run whose output differs from
+    /// Python's.
+    fn mismatches(&self) -> Vec<String> {
+        self.outputs
+            .iter()
+            .filter(|(&(i, _), output)| self.outputs.get(&(i, PYTHON)) != Some(*output))
+            .map(|(&(i, j), _)| format!("{} under {}", PROGRAMS[i], VARIANTS[j].name()))
+            .collect()
+    }
+}
+
+/// Runs program `name` once as `variant`, from `dir`, and returns its
+/// wall time and output.
+fn run_one(
+    ctx: &Ctx,
+    (bin, dir): (&Path, &Path),
+    name: &str,
+    variant: Variant,
+) -> Result<programs::Run, String> {
+    let args = args(ctx.suite);
+    match variant {
+        Variant::Brisk(policy) => {
+            let file = format!("{name}.brisk");
+            programs::run_file_in(ctx, bin, (dir, &file), &args, policy, &[])
+        }
+        Variant::Python => {
+            let mut all = vec![format!("{name}.py")];
+            all.extend(args);
+            programs::run(&ctx.exe, Path::new(PYTHON_EXE), &all, dir)
+        }
+    }
+}
+
+fn run(ctx: &Ctx) -> Outcome {
+    let python = match python_version() {
+        Ok(version) => version,
+        Err(why) => return Outcome::Skipped(why),
+    };
+    let bin = match programs::build(ctx, Build::Plain) {
+        Ok(bin) => bin,
+        Err(why) => return Outcome::Skipped(why),
+    };
+    let dir = ctx.workspace.join("interp/benchmarks");
+    let rounds = ctx.suite.pick(1, 6, 12);
+    let mut runs = Runs::default();
+    for round in 0..rounds {
+        for (i, name) in PROGRAMS.iter().enumerate() {
+            ctx.step(format!("round {}/{rounds}: {name}", round + 1));
+            for j in rotation(round, VARIANTS.len()) {
+                let r = match run_one(ctx, (&bin, &dir), name, VARIANTS[j]) {
+                    Ok(r) => r,
+                    Err(e) => return Outcome::Skipped(format!("a program failed: {e}")),
+                };
+                runs.samples
+                    .entry((i, j))
+                    .or_default()
+                    .push(r.wall.as_secs_f64());
+                runs.outputs.entry((i, j)).or_insert(r.stdout);
+            }
+        }
+    }
+
+    let mut report = Report::new();
+    report.para(format!(
+        "Each program of `interp/benchmarks/` as a subprocess: `brisk run NAME.brisk \
+         --policy P` (the release build) and `{PYTHON_EXE} NAME.py` ({python}), with \
+         {}; wall time from spawn to exit, start-up included. {rounds} rounds; in each, \
+         every program under the three variants back to back, in an order that rotates \
+         by one each round. A ratio below 1 means brisk is faster.",
+        match args(ctx.suite).first() {
+            Some(count) => format!("the repetition count {count}"),
+            None => "each program's default repetition count".to_owned(),
+        }
+    ));
+    let brisk: Vec<usize> = (0..VARIANTS.len()).filter(|&j| j != PYTHON).collect();
+    let mut headers = vec!["program".to_owned(), "`python3` time".to_owned()];
+    headers.extend(
+        brisk
+            .iter()
+            .map(|&j| format!("`{}` ÷ `python3` (95% interval)", VARIANTS[j].name())),
+    );
+    let mut table = Table::new(&headers);
+    for (i, name) in PROGRAMS.iter().enumerate() {
+        let python_time = runs.samples[&(i, PYTHON)].median();
+        report.metric(format!("{name}/python/seconds"), python_time);
+        let mut row = vec![format!("`{name}`"), format!("{} s", num(python_time))];
+        for &j in &brisk {
+            let variant = VARIANTS[j].name();
+            report.metric(
+                format!("{name}/{variant}/seconds"),
+                runs.samples[&(i, j)].median(),
+            );
+            row.push(median_with_interval(
+                &mut report,
+                &format!("{name}/{variant}/paired_ratio_to_python"),
+                &runs.paired(i, j),
+            ));
+        }
+        table.row(row);
+    }
+    let mut row = vec!["geometric mean".to_owned(), String::new()];
+    for &j in &brisk {
+        let variant = VARIANTS[j].name();
+        let medians: Vec<f64> = (0..PROGRAMS.len())
+            .map(|i| runs.paired(i, j).median())
+            .collect();
+        let mean = geomean(&medians);
+        report.metric(format!("geomean/{variant}/ratio_to_python"), mean);
+        // One geometric mean per round, over the programs' ratios in it.
+        let per_round = Samples::new(
+            (0..rounds)
+                .map(|r| {
+                    let ratios: Vec<f64> = (0..PROGRAMS.len())
+                        .map(|i| runs.paired(i, j).values()[r])
+                        .collect();
+                    geomean(&ratios)
+                })
+                .collect(),
+        );
+        let interval = median_with_interval(
+            &mut report,
+            &format!("geomean/{variant}/paired_ratio_to_python"),
+            &per_round,
+        );
+        row.push(format!("{} (per round: {interval})", fine_ratio(mean)));
+    }
+    table.row(row);
+    report.table(&table);
+    report.para(
+        "The geometric mean is of the fourteen per-program medians; in brackets, the \
+         median over the rounds of each round's geometric mean, with its 95% interval \
+         (distribution-free, between two order statistics; none with fewer than six \
+         rounds).",
+    );
+    note_outputs(
+        &mut report,
+        &runs.mismatches(),
+        "Both policies printed what Python printed for every program.",
+    );
+    if ctx.suite == Suite::Smoke {
+        report.note("Smoke suite: one repetition of each program, one round; no timing claim.");
+    }
+    Outcome::Ran(report)
+}
