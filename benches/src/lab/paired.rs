@@ -18,7 +18,9 @@ use super::Ctx;
 
 /// Every run of one `brisk` binary: wall times in seconds, the first
 /// output and the peak RSS, by (program, policy) index into the program
-/// list and [`POLICIES`].
+/// list and [`POLICIES`]. Other experiments keep other variants in it
+/// (`vs_python`: Python and two policies); variant 0 is always the
+/// baseline the ratios divide by.
 #[derive(Default)]
 pub struct PolicyRuns {
     /// Wall times, in round order.
@@ -41,18 +43,25 @@ impl PolicyRuns {
     ) -> Result<(), String> {
         for j in rotation(round, POLICIES.len()) {
             let r = programs::run_example(ctx, bin, program, POLICIES[j], &[])?;
-            self.samples
-                .entry((i, j))
-                .or_default()
-                .push(r.wall.as_secs_f64());
-            self.outputs.entry((i, j)).or_insert(r.stdout);
-            let peak = self.rss.entry((i, j)).or_insert(0);
-            *peak = (*peak).max(r.max_rss);
+            self.record((i, j), r);
         }
         Ok(())
     }
 
-    /// Each round's time of policy `j` divided by `gil`'s, for program `i`.
+    /// Adds run `r` of program `i` as variant `j`: its wall time, its output
+    /// if it is the first, and its peak RSS if it is the largest.
+    pub fn record(&mut self, (i, j): (usize, usize), r: programs::Run) {
+        self.samples
+            .entry((i, j))
+            .or_default()
+            .push(r.wall.as_secs_f64());
+        self.outputs.entry((i, j)).or_insert(r.stdout);
+        let peak = self.rss.entry((i, j)).or_insert(0);
+        *peak = (*peak).max(r.max_rss);
+    }
+
+    /// Each round's time of policy `j` divided by `gil`'s (variant 0's),
+    /// for program `i`.
     pub fn paired(&self, i: usize, j: usize) -> Samples {
         self.samples[&(i, j)].paired_ratios(&self.samples[&(i, 0)])
     }
@@ -71,10 +80,16 @@ impl PolicyRuns {
     /// `program under policy` for every run whose output differs from
     /// `gil`'s for the same program.
     pub fn mismatches(&self, list: &[Program]) -> Vec<String> {
+        self.mismatches_by(|i, j| format!("{} under {}", list[i].name, POLICIES[j]))
+    }
+
+    /// `name(i, j)` for every run (program `i`, variant `j`) whose output
+    /// differs from variant 0's for the same program.
+    pub fn mismatches_by(&self, name: impl Fn(usize, usize) -> String) -> Vec<String> {
         self.outputs
             .iter()
             .filter(|(&(i, _), output)| self.outputs.get(&(i, 0)) != Some(*output))
-            .map(|(&(i, j), _)| format!("{} under {}", list[i].name, POLICIES[j]))
+            .map(|(&(i, j), _)| name(i, j))
             .collect()
     }
 }

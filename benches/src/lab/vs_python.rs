@@ -10,7 +10,8 @@
 //! biased` and `python3`. Each round runs every program under the three
 //! variants back to back, in an order that rotates by one each round
 //! ([`rotation`]), so that a variant's time divided by Python's *in the
-//! same round* cancels most of the machine's drift ([`paired`](super::paired)).
+//! same round* cancels most of the machine's drift ([`PolicyRuns`], as
+//! `whole_program` keeps its runs).
 //!
 //! Per program: the median of those per-round ratios with its 95% interval
 //! ([`median_with_interval`]). Over the programs: the geometric mean of the
@@ -19,12 +20,11 @@
 //! print what Python printed, which the experiment checks. Without
 //! `python3` on the `PATH` the experiment is skipped.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::measure::{geomean, rotation, Samples};
-use super::paired::{median_with_interval, note_outputs};
+use super::paired::{median_with_interval, note_outputs, PolicyRuns};
 use super::programs::{self, Build};
 use super::report::{fine_ratio, num, Table};
 use super::{Ctx, Experiment, Outcome, Report, Suite};
@@ -75,15 +75,15 @@ impl Variant {
     }
 }
 
-/// The variants, Python (the baseline) last.
+/// The variants, Python (the baseline, as [`PolicyRuns`] wants it) first.
 const VARIANTS: [Variant; 3] = [
+    Variant::Python,
     Variant::Brisk("gil"),
     Variant::Brisk("biased"),
-    Variant::Python,
 ];
 
 /// Index of the baseline in [`VARIANTS`].
-const PYTHON: usize = VARIANTS.len() - 1;
+const PYTHON: usize = 0;
 
 /// The Python interpreter the twins run under.
 const PYTHON_EXE: &str = "python3";
@@ -108,31 +108,6 @@ fn python_version() -> Result<String, String> {
         ));
     }
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
-
-/// Every run: wall times in seconds by (program, variant) index, in round
-/// order, and what the first run of each printed.
-#[derive(Default)]
-struct Runs {
-    samples: BTreeMap<(usize, usize), Samples>,
-    outputs: BTreeMap<(usize, usize), String>,
-}
-
-impl Runs {
-    /// Each round's time of variant `j` over Python's, for program `i`.
-    fn paired(&self, i: usize, j: usize) -> Samples {
-        self.samples[&(i, j)].paired_ratios(&self.samples[&(i, PYTHON)])
-    }
-
-    /// `program under variant` for every run whose output differs from
-    /// Python's.
-    fn mismatches(&self) -> Vec<String> {
-        self.outputs
-            .iter()
-            .filter(|(&(i, _), output)| self.outputs.get(&(i, PYTHON)) != Some(*output))
-            .map(|(&(i, j), _)| format!("{} under {}", PROGRAMS[i], VARIANTS[j].name()))
-            .collect()
-    }
 }
 
 /// Runs program `name` once as `variant`, from `dir`, and returns its
@@ -168,20 +143,15 @@ fn run(ctx: &Ctx) -> Outcome {
     };
     let dir = ctx.workspace.join("interp/benchmarks");
     let rounds = ctx.suite.pick(1, 6, 12);
-    let mut runs = Runs::default();
+    let mut runs = PolicyRuns::default();
     for round in 0..rounds {
         for (i, name) in PROGRAMS.iter().enumerate() {
             ctx.step(format!("round {}/{rounds}: {name}", round + 1));
             for j in rotation(round, VARIANTS.len()) {
-                let r = match run_one(ctx, (&bin, &dir), name, VARIANTS[j]) {
-                    Ok(r) => r,
+                match run_one(ctx, (&bin, &dir), name, VARIANTS[j]) {
+                    Ok(r) => runs.record((i, j), r),
                     Err(e) => return Outcome::Skipped(format!("a program failed: {e}")),
-                };
-                runs.samples
-                    .entry((i, j))
-                    .or_default()
-                    .push(r.wall.as_secs_f64());
-                runs.outputs.entry((i, j)).or_insert(r.stdout);
+                }
             }
         }
     }
@@ -189,7 +159,7 @@ fn run(ctx: &Ctx) -> Outcome {
     let mut report = Report::new();
     report.para(format!(
         "Each program of `interp/benchmarks/` as a subprocess: `brisk run NAME.brisk \
-         --policy P` (the release build) and `{PYTHON_EXE} NAME.py` ({python}), with \
+         --policy P` (brisk-lab's own build profile: release for timings) and `{PYTHON_EXE} NAME.py` ({python}), with \
          {}; wall time from spawn to exit, start-up included. {rounds} rounds; in each, \
          every program under the three variants back to back, in an order that rotates \
          by one each round. A ratio below 1 means brisk is faster.",
@@ -260,7 +230,7 @@ fn run(ctx: &Ctx) -> Outcome {
     );
     note_outputs(
         &mut report,
-        &runs.mismatches(),
+        &runs.mismatches_by(|i, j| format!("{} under {}", PROGRAMS[i], VARIANTS[j].name())),
         "Both policies printed what Python printed for every program.",
     );
     if ctx.suite == Suite::Smoke {
