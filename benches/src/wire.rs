@@ -5,7 +5,8 @@
 //! pickle.
 //!
 //! A frame is a 4-byte little-endian length, then that many bytes of
-//! [`bincode`] 1.x (default options) encoding one [`Value`]. The child
+//! [`postcard`] encoding one [`Value`] (varint integers and lengths, as
+//! pickle's opcodes are compact). The child
 //! answers each frame with the one byte [`ACK`]. The child's side is
 //! [`serve_child`], run by the `brisk-send-child` binary (for the criterion
 //! bench) and by `brisk-lab send-child` (for the lab).
@@ -26,7 +27,7 @@ pub const PREFIX_BYTES: usize = 4;
 /// would write them once) and cycles cannot be written; the bench's
 /// graphs are trees.
 ///
-/// The variant order is the wire format (bincode tags variants by
+/// The variant order is the wire format (postcard tags variants by
 /// index).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Value {
@@ -82,7 +83,7 @@ impl Value {
 }
 
 /// Appends one frame holding `value`, serialized by `serialize` (for
-/// example `|w| bincode::serialize_into(w, &value)`), to `buf`.
+/// example `|w| postcard::to_io(&value, w).map(drop)`), to `buf`.
 pub fn write_frame<E>(
     buf: &mut Vec<u8>,
     serialize: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
@@ -113,7 +114,7 @@ pub fn serve_child(
         }
         frame.resize(u32::from_le_bytes(prefix) as usize, 0);
         input.read_exact(&mut frame)?;
-        let value: Value = bincode::deserialize(&frame)?;
+        let value: Value = postcard::from_bytes(&frame)?;
         drop(black_box(value));
         output.write_all(&[ACK])?;
         output.flush()?;

@@ -99,7 +99,7 @@ fn run(ctx: &Ctx) -> Outcome {
         "One send and its receive, timed as one-way throughput between two interpreters \
          on two threads (`brisk_bench::workloads::send` describes the graph and the \
          timing). The graph of *n* objects is a list of *n*−1 two-tuples of small \
-         integers. `subprocess` walks the graph straight into bincode and pipes it to a \
+         integers. `subprocess` walks the graph straight into postcard and pipes it to a \
          child process (`brisk-lab send-child`) that decodes and drops it and acks; \
          `subprocess_mirror` first converts the graph into a serde tree. Lines without \
          a suffix run under `Biased`. {rounds} rounds; in each, every line of one size \

@@ -33,7 +33,7 @@
 //! * [`Mode::Copy`]: each send deep-copies the same graph
 //!   ([`SendMode::Copy`]).
 //! * [`Mode::Subprocess`]: each send walks the graph straight into
-//!   [`bincode`] (the [`wire`] format, as pickle walks it), writes the frame
+//!   [`postcard`] (the [`wire`] format, as pickle walks it), writes the frame
 //!   to the stdin of a child process (started once per [`Pair`], see
 //!   [`ChildSpec`]), which decodes it into a [`Value`] tree, drops it and
 //!   writes back one byte.
@@ -464,9 +464,12 @@ impl<P: RuntimePolicy> SendLoop<P> {
             // Once per size: the direct walk writes what the mirror does.
             let mirror = to_value(&root);
             assert_eq!(mirror.nodes(), 1 + 3 * (nodes - 1));
-            let direct = bincode::serialize(&Wire(&root)).expect("serializable");
-            assert_eq!(direct, bincode::serialize(&mirror).expect("serializable"));
-            let decoded: Value = bincode::deserialize(&direct).expect("decodable");
+            let direct = postcard::to_allocvec(&Wire(&root)).expect("serializable");
+            assert_eq!(
+                direct,
+                postcard::to_allocvec(&mirror).expect("serializable")
+            );
+            let decoded: Value = postcard::from_bytes(&direct).expect("decodable");
             assert_eq!(decoded, mirror);
             self.checked = Some(nodes);
         }
@@ -484,11 +487,13 @@ impl<P: RuntimePolicy> SendLoop<P> {
                 self.frame.clear();
                 match mode {
                     Mode::Subprocess => wire::write_frame(&mut self.frame, |w| {
-                        bincode::serialize_into(w, &Wire(&root))
+                        postcard::to_io(&Wire(&root), w).map(drop)
                     }),
                     _ => {
                         let mirror = to_value(&root);
-                        wire::write_frame(&mut self.frame, |w| bincode::serialize_into(w, &mirror))
+                        wire::write_frame(&mut self.frame, |w| {
+                            postcard::to_io(&mirror, w).map(drop)
+                        })
                     }
                 }
                 .expect("serializable");
