@@ -6,20 +6,11 @@
 //! under every counting policy, and leave no object behind. The golden
 //! files were checked against the Python twins (`<name>.py`), which print
 //! the same text for the same count, so these tests need no Python.
-//!
-//! The runtime's live-object counter is process-wide, so the runs are
-//! serialised.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 mod common;
-
-use brisk_interp::{run_with_policy, Limits, Policy, RunOptions, Source};
-use common::settled_live_objects;
-
-/// Serialises the tests of this binary (the live-object counter is global).
-static SERIAL: Mutex<()> = Mutex::new(());
+mod golden;
 
 /// The programs of `benchmarks/`, as the issue lists them.
 const PROGRAMS: [&str; 14] = [
@@ -43,47 +34,10 @@ fn benchmarks_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("benchmarks")
 }
 
-/// Runs `benchmarks/<name>.brisk 1` in-process under `policy` and returns
-/// what it printed.
-fn run_once(name: &str, policy: Policy) -> String {
-    let path = benchmarks_dir().join(format!("{name}.brisk"));
-    let text = std::fs::read_to_string(&path).expect("the program exists");
-    let source = Source::new(format!("{name}.brisk"), text);
-    let output = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let options = RunOptions {
-        args: vec!["1".to_owned()],
-        output: output.clone(),
-        limits: Limits::default(),
-    };
-    if let Err(diagnostic) = run_with_policy(policy, &source, options) {
-        panic!("{name} failed under {}:\n{diagnostic}", policy.name());
-    }
-    let bytes = output.lock().unwrap().clone();
-    String::from_utf8(bytes).expect("output is UTF-8")
-}
-
-/// The program prints its golden output under every policy, and the
-/// live-object counter is back to zero after each run.
+/// The program prints its golden output under every policy and leaves no
+/// object behind.
 fn check(name: &str) {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let expected = std::fs::read_to_string(benchmarks_dir().join(format!("{name}.out")))
-        .expect("the golden output exists");
-    for policy in Policy::ALL {
-        assert_eq!(
-            brisk_runtime::live_objects(),
-            0,
-            "objects alive before {name} under {}",
-            policy.name()
-        );
-        let printed = run_once(name, policy);
-        assert_eq!(printed, expected, "{name} under {}", policy.name());
-        assert_eq!(
-            settled_live_objects(0),
-            0,
-            "{name} leaked objects under {}",
-            policy.name()
-        );
-    }
+    golden::check(&benchmarks_dir(), name, &["1"]);
 }
 
 #[test]

@@ -1,65 +1,20 @@
 //! Golden-output tests: every example in `examples/` prints exactly its
-//! `.out` file under every counting policy, and leaves no object behind.
-//!
-//! The runtime's live-object counter is process-wide, so every test in
-//! this file holds `SERIAL` while it runs.
+//! `.out` file under every counting policy, and leaves no object behind
+//! (`golden`).
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 mod common;
-
-use brisk_interp::{run_with_policy, Limits, Policy, RunOptions, Source};
-use common::settled_live_objects;
-
-/// Serialises the tests of this binary (the live-object counter is global).
-static SERIAL: Mutex<()> = Mutex::new(());
+mod golden;
 
 fn examples_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples")
 }
 
-/// Runs `examples/<name>.brisk` in-process under `policy` and returns
-/// what it printed.
-fn run_example(name: &str, policy: Policy) -> String {
-    let path = examples_dir().join(format!("{name}.brisk"));
-    let text = std::fs::read_to_string(&path).expect("the example exists");
-    let source = Source::new(format!("{name}.brisk"), text);
-    let output = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let options = RunOptions {
-        args: Vec::new(),
-        output: output.clone(),
-        limits: Limits::default(),
-    };
-    if let Err(diagnostic) = run_with_policy(policy, &source, options) {
-        panic!("{name} failed under {}:\n{diagnostic}", policy.name());
-    }
-    let bytes = output.lock().unwrap().clone();
-    String::from_utf8(bytes).expect("output is UTF-8")
-}
-
-/// The example prints its golden output under every policy, and the
-/// live-object counter is back to zero after each run.
+/// The program prints its golden output under every policy and leaves no
+/// object behind.
 fn check(name: &str) {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let expected = std::fs::read_to_string(examples_dir().join(format!("{name}.out")))
-        .expect("the golden output exists");
-    for policy in Policy::ALL {
-        assert_eq!(
-            brisk_runtime::live_objects(),
-            0,
-            "objects alive before {name} under {}",
-            policy.name()
-        );
-        let printed = run_example(name, policy);
-        assert_eq!(printed, expected, "{name} under {}", policy.name());
-        assert_eq!(
-            settled_live_objects(0),
-            0,
-            "{name} leaked objects under {}",
-            policy.name()
-        );
-    }
+    golden::check(&examples_dir(), name, &[]);
 }
 
 #[test]
