@@ -1,6 +1,6 @@
 //! Dicts: building, lookup, update, and listing keys, values and items.
 
-use brisk_runtime::{Ref, RuntimePolicy};
+use brisk_runtime::{DictEntry, Ref, RuntimePolicy};
 
 use super::{dict_arg, key_arg, object_error, take, BuiltinResult, Ctx};
 use crate::value::check_key_depth;
@@ -68,36 +68,34 @@ pub(super) fn dict_remove<P: RuntimePolicy>(
     Ok(removed.unwrap_or_else(|| ctx.m.none()))
 }
 
+/// A list of one thing per entry of the dict `args[0]`, in order.
+fn per_entry<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    args: &mut [Ref<P>],
+    pick: impl FnMut(DictEntry<P>) -> Ref<P>,
+) -> BuiltinResult<P> {
+    let entries = dict_arg(args, 0)?.dict_items().map_err(object_error)?;
+    Ok(ctx.m.list(entries.into_iter().map(pick).collect()))
+}
+
 pub(super) fn dict_keys<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    let entries = dict_arg(args, 0)?.dict_items().map_err(object_error)?;
-    Ok(ctx
-        .m
-        .list(entries.into_iter().map(|(key, _)| key).collect()))
+    per_entry(ctx, args, |(key, _)| key)
 }
 
 pub(super) fn dict_values<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    let entries = dict_arg(args, 0)?.dict_items().map_err(object_error)?;
-    Ok(ctx
-        .m
-        .list(entries.into_iter().map(|(_, value)| value).collect()))
+    per_entry(ctx, args, |(_, value)| value)
 }
 
 pub(super) fn dict_items<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    let entries = dict_arg(args, 0)?.dict_items().map_err(object_error)?;
     let m = ctx.m;
-    Ok(m.list(
-        entries
-            .into_iter()
-            .map(|(key, value)| m.tuple_from_iter([key, value]))
-            .collect(),
-    ))
+    per_entry(ctx, args, |(key, value)| m.tuple_from_iter([key, value]))
 }
