@@ -850,3 +850,21 @@ fn call_ec_escapes_while_its_call_runs() {
         "continuation #t\n",
     );
 }
+
+/// The list functions take chains of pairs as well as list values, and a
+/// chain in gives a chain out; `newline` ends a line.
+#[test]
+fn list_functions_take_chains_of_pairs() {
+    prints_under_every_policy_without_leaks(
+        "(define xs (cons 1 (cons 2 (cons 3 '()))))
+         (print (map (lambda (x) (* x 10)) xs) (filter (lambda (x) (= (remainder x 2) 1)) xs) (reduce + 0 xs))
+         (for-each (lambda (x) (display x)) xs)
+         (newline)
+         (print (append xs (cons 4 '())) (append xs '()) (append '() xs) (pair? (append xs xs)))
+         (print (map (lambda (x) x) (list 1 2)) (append (list 1) (list 2)))",
+        "(10 20 30) (1 3) 6\n\
+         123\n\
+         (1 2 3 4) (1 2 3) (1 2 3) #t\n\
+         [1, 2] [1, 2]\n",
+    );
+}
