@@ -59,11 +59,13 @@
 //!   depth, while the `call/ec` runs (afterwards calling `k` is an error).
 //! * **Builtins**: arithmetic and comparison, strings, lists, pairs,
 //!   tuples, dicts, `write` (values as `repr` shows them: strings quoted)
-//!   next to `print`/`display`, input (`read-line` from standard input,
+//!   next to `print`/`display` and `newline`, input (`read-line` from standard input,
 //!   `nil` at its end; `read-file`), `(argv)`, `(current-time)` (seconds on
 //!   a monotonic clock, as a float), `(exit code)` (see [`builtins`]); and
 //!   in the prelude `map`, `filter`, `for-each`, `reduce` and
-//!   `(sort xs less?)`, written in the language.
+//!   `(sort xs less?)`, written in the language. `map`, `filter`,
+//!   `for-each`, `reduce` and `append` take chains of pairs as well as
+//!   list values, and give a chain for a chain.
 //! * **Interpreters**: `(spawn-interpreter (lambda () …))`, `(join h)`,
 //!   `(channel)`, `(send ch v 'share|'move|'copy)`, `(recv ch)`,
 //!   `(freeze v)` (see [`spawn`] for what crosses and how). Pairs cross

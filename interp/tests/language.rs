@@ -800,7 +800,7 @@ fn sort_takes_an_optional_comparator() {
     );
     fails(
         "(sort (list 1) < 2)",
-        "<prelude>:24:10: error: sort: expects a list and at most one comparator, got 3 arguments",
+        "<prelude>:30:10: error: sort: expects a list and at most one comparator, got 3 arguments",
     );
 }
 
@@ -860,11 +860,11 @@ fn list_functions_take_chains_of_pairs() {
          (print (map (lambda (x) (* x 10)) xs) (filter (lambda (x) (= (remainder x 2) 1)) xs) (reduce + 0 xs))
          (for-each (lambda (x) (display x)) xs)
          (newline)
-         (print (append xs (cons 4 '())) (append xs '()) (append '() xs) (pair? (append xs xs)))
+         (print (append xs (cons 4 '())) (append xs '()) (append '() xs) (append '() '()) (pair? (append xs xs)))
          (print (map (lambda (x) x) (list 1 2)) (append (list 1) (list 2)))",
         "(10 20 30) (1 3) 6\n\
          123\n\
-         (1 2 3 4) (1 2 3) (1 2 3) #t\n\
+         (1 2 3 4) (1 2 3) (1 2 3) nil #t\n\
          [1, 2] [1, 2]\n",
     );
 }

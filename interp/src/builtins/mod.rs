@@ -101,6 +101,7 @@ use Arity::{AtLeast, Between, Exact};
 builtins! {
     "print" => output::print, AtLeast(0);
     "display" => output::display_, AtLeast(0);
+    "newline" => output::newline, Exact(0);
     "write" => output::write, AtLeast(0);
     "str" => output::str_, AtLeast(0);
     "repr" => output::repr_, Exact(1);

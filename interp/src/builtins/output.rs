@@ -52,6 +52,15 @@ pub(super) fn display_<P: RuntimePolicy>(
     Ok(ctx.m.none())
 }
 
+/// `(newline)`: ends the line, as `(display "\n")` does.
+pub(super) fn newline<P: RuntimePolicy>(
+    ctx: &mut Ctx<'_, '_, P>,
+    _args: &mut [Ref<P>],
+) -> BuiltinResult<P> {
+    ctx.host.write("\n")?;
+    Ok(ctx.m.none())
+}
+
 /// `(write v …)`: the values as `repr` shows them, separated by spaces,
 /// without a newline.
 pub(super) fn write<P: RuntimePolicy>(

@@ -4,12 +4,13 @@ use core::cmp::Ordering;
 
 use brisk_runtime::{Kind, Ref, RuntimePolicy};
 
+use super::pairs::{chain_of, list_items};
 use super::{
     int_arg, items_arg, key_arg, length_arg, object_error, str_arg, take, take_all, wrong_type,
     BuiltinResult, Ctx, MAX_LENGTH,
 };
 use crate::ops;
-use crate::value::{equal, pair_chain};
+use crate::value::{downcast, equal, pair_chain, Pair};
 
 pub(super) fn list<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
@@ -184,18 +185,32 @@ pub(super) fn reverse<P: RuntimePolicy>(
     Ok(ctx.m.list(items))
 }
 
+/// `(append a b …)`: one list of every item. When any argument is a chain
+/// of pairs or `nil` (the empty chain) the result is a chain of pairs;
+/// when all are list values or tuples, a list value.
 pub(super) fn append<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
+    let chains = args
+        .iter()
+        .any(|arg| arg.kind() == Kind::None || downcast::<P, Pair<P>>(arg).is_some());
     let mut all = Vec::new();
     for i in 0..args.len() {
-        all.extend(items_arg(args, i)?);
+        all.extend(if chains {
+            list_items(args, i)?
+        } else {
+            items_arg(args, i)?
+        });
         if all.len() > MAX_LENGTH {
             return Err(format!("the result would be longer than {MAX_LENGTH} items").into());
         }
     }
-    Ok(ctx.m.list(all))
+    Ok(if chains {
+        chain_of(ctx.m, all)
+    } else {
+        ctx.m.list(all)
+    })
 }
 
 pub(super) fn list_copy<P: RuntimePolicy>(
