@@ -868,3 +868,16 @@ fn list_functions_take_chains_of_pairs() {
          [1, 2] [1, 2]\n",
     );
 }
+
+/// `append` of chains copies every argument but the last and shares the
+/// last as the tail, as Scheme's does, so appending onto a long list costs
+/// the length of the short ones.
+#[test]
+fn append_shares_its_last_chain() {
+    prints_under_every_policy_without_leaks(
+        "(define ys (cons 2 (cons 3 '())))
+         (define zs (append (cons 1 '()) ys))
+         (print zs (eq? (cdr zs) ys) (eq? (append '() ys) ys))",
+        "(1 2 3) #t #t\n",
+    );
+}
