@@ -32,11 +32,13 @@ use crate::syntax::{lower_program, Expr, Function, Var};
 /// interpreters share it with the builtin it captured.
 const PRELUDE: &str = r#"
 (define (map f xs)
-  (if (pair? xs)
-      (vector->list (map f (list->vector xs)))
-      (let ((out (list)))
-        (for (i 0 (length xs)) (push! out (f (nth xs i))))
-        out)))
+  (cond
+   ((pair? xs) (cons (f (car xs)) (map f (cdr xs))))
+   ((eq? xs nil) nil)
+   (else
+    (let ((out (list)))
+      (for (i 0 (length xs)) (push! out (f (nth xs i))))
+      out))))
 (define (filter keep? xs)
   (if (pair? xs)
       (vector->list (filter keep? (list->vector xs)))

@@ -800,7 +800,7 @@ fn sort_takes_an_optional_comparator() {
     );
     fails(
         "(sort (list 1) < 2)",
-        "<prelude>:30:10: error: sort: expects a list and at most one comparator, got 3 arguments",
+        "<prelude>:32:10: error: sort: expects a list and at most one comparator, got 3 arguments",
     );
 }
 

@@ -20,10 +20,19 @@ pub(super) fn new_pair<P: RuntimePolicy>(m: &Mutator<P>, car: Ref<P>, cdr: Ref<P
 
 /// A pair chain (a proper list) of `items`.
 pub(super) fn chain_of<P: RuntimePolicy>(m: &Mutator<P>, items: Vec<Ref<P>>) -> Ref<P> {
+    chain_onto(m, items, m.none())
+}
+
+/// A pair chain of `items` whose last pair's `cdr` is `tail`.
+pub(super) fn chain_onto<P: RuntimePolicy>(
+    m: &Mutator<P>,
+    items: Vec<Ref<P>>,
+    tail: Ref<P>,
+) -> Ref<P> {
     items
         .into_iter()
         .rev()
-        .fold(m.none(), |rest, item| new_pair(m, item, rest))
+        .fold(tail, |rest, item| new_pair(m, item, rest))
 }
 
 /// The items of argument `i`, a proper list of pairs, `nil`, or a list or

@@ -4,7 +4,7 @@ use core::cmp::Ordering;
 
 use brisk_runtime::{Kind, Ref, RuntimePolicy};
 
-use super::pairs::{chain_of, list_items};
+use super::pairs::{chain_onto, list_items};
 use super::{
     int_arg, items_arg, key_arg, length_arg, object_error, str_arg, take, take_all, wrong_type,
     BuiltinResult, Ctx, MAX_LENGTH,
@@ -186,8 +186,10 @@ pub(super) fn reverse<P: RuntimePolicy>(
 }
 
 /// `(append a b …)`: one list of every item. When any argument is a chain
-/// of pairs or `nil` (the empty chain) the result is a chain of pairs;
-/// when all are list values or tuples, a list value.
+/// of pairs or `nil` (the empty chain) the result is a chain of pairs that
+/// copies every argument but the last and ends in the last itself, shared,
+/// as Scheme's `append` does; when all are list values or tuples, a new
+/// list value.
 pub(super) fn append<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
@@ -195,8 +197,13 @@ pub(super) fn append<P: RuntimePolicy>(
     let chains = args
         .iter()
         .any(|arg| arg.kind() == Kind::None || downcast::<P, Pair<P>>(arg).is_some());
+    let copied = if chains {
+        args.len().saturating_sub(1)
+    } else {
+        args.len()
+    };
     let mut all = Vec::new();
-    for i in 0..args.len() {
+    for i in 0..copied {
         all.extend(if chains {
             list_items(args, i)?
         } else {
@@ -206,10 +213,9 @@ pub(super) fn append<P: RuntimePolicy>(
             return Err(format!("the result would be longer than {MAX_LENGTH} items").into());
         }
     }
-    Ok(if chains {
-        chain_of(ctx.m, all)
-    } else {
-        ctx.m.list(all)
+    Ok(match args.last() {
+        Some(last) if chains => chain_onto(ctx.m, all, last.clone()),
+        _ => ctx.m.list(all),
     })
 }
 
