@@ -114,21 +114,5 @@ fn quicksort() {
 /// above), with a golden output and a Python twin.
 #[test]
 fn every_benchmark_is_checked() {
-    let mut found: Vec<String> = std::fs::read_dir(benchmarks_dir())
-        .unwrap()
-        .filter_map(|entry| {
-            let name = entry.ok()?.file_name().into_string().ok()?;
-            name.strip_suffix(".brisk").map(str::to_owned)
-        })
-        .collect();
-    found.sort();
-    let mut expected: Vec<String> = PROGRAMS.iter().map(|s| s.to_string()).collect();
-    expected.sort();
-    assert_eq!(found, expected);
-    for name in PROGRAMS {
-        for ext in ["out", "py"] {
-            let file = benchmarks_dir().join(format!("{name}.{ext}"));
-            assert!(file.exists(), "{}", file.display());
-        }
-    }
+    golden::check_folder(&benchmarks_dir(), &PROGRAMS, &["out", "py"]);
 }

@@ -70,21 +70,5 @@ fn every_example_is_checked() {
         "pipeline",
         "window",
     ];
-    let mut found: Vec<String> = std::fs::read_dir(examples_dir())
-        .unwrap()
-        .filter_map(|entry| {
-            let name = entry.ok()?.file_name().into_string().ok()?;
-            name.strip_suffix(".brisk").map(str::to_owned)
-        })
-        .collect();
-    found.sort();
-    let mut expected: Vec<String> = checked.iter().map(|s| s.to_string()).collect();
-    expected.sort();
-    assert_eq!(found, expected);
-    for name in checked {
-        assert!(
-            examples_dir().join(format!("{name}.out")).exists(),
-            "{name}.out"
-        );
-    }
+    golden::check_folder(&examples_dir(), &checked, &["out"]);
 }

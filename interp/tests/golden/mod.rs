@@ -58,3 +58,26 @@ pub fn check(dir: &Path, name: &str, args: &[&str]) {
         );
     }
 }
+
+/// The `.brisk` programs in `dir` are exactly `names` (so each has a test
+/// that calls [`check`]), and each has a file of every extension in
+/// `companions` beside it (its `.out`, say).
+pub fn check_folder(dir: &Path, names: &[&str], companions: &[&str]) {
+    let mut found: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|entry| {
+            let name = entry.ok()?.file_name().into_string().ok()?;
+            name.strip_suffix(".brisk").map(str::to_owned)
+        })
+        .collect();
+    found.sort();
+    let mut expected: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(found, expected);
+    for name in names {
+        for ext in companions {
+            let file = dir.join(format!("{name}.{ext}"));
+            assert!(file.exists(), "{}", file.display());
+        }
+    }
+}
