@@ -37,10 +37,9 @@ fn many_internal_defines_compile() {
     assert_eq!(main.children[0].frame_size, 100_000);
 }
 
-/// 50,000 REPL entries, one a line; each is compiled and run on its own.
-#[test]
-fn many_repl_entries_run() {
-    let input: String = (0..50_000).map(|i| format!("(+ {i} 1)\n")).collect();
+/// Feeds `input` to the REPL, expects no failure, and returns what it
+/// printed.
+fn repl_output(input: &str) -> String {
     let output = Arc::new(Mutex::new(Vec::<u8>::new()));
     let mut errors = Vec::new();
     let failures = repl::repl_with_policy(
@@ -51,7 +50,15 @@ fn many_repl_entries_run() {
         false,
     );
     assert_eq!(failures, 0, "{}", String::from_utf8_lossy(&errors));
-    let printed = String::from_utf8(output.lock().unwrap().clone()).unwrap();
+    let printed = output.lock().unwrap().clone();
+    String::from_utf8(printed).unwrap()
+}
+
+/// 50,000 REPL entries, one a line; each is compiled and run on its own.
+#[test]
+fn many_repl_entries_run() {
+    let input: String = (0..50_000).map(|i| format!("(+ {i} 1)\n")).collect();
+    let printed = repl_output(&input);
     assert_eq!(printed.lines().count(), 50_000);
     assert_eq!(printed.lines().last(), Some("50000"));
 }
@@ -65,16 +72,6 @@ fn a_long_repl_entry_runs() {
         writeln!(input, "  {i} ; item {i} (\"of\" the list)").unwrap();
     }
     input.push_str("  \"a string\n over ( two lines\"))\n(+ 1 2)\n");
-    let output = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let mut errors = Vec::new();
-    let failures = repl::repl_with_policy(
-        Policy::Biased,
-        &mut input.as_bytes(),
-        output.clone(),
-        &mut errors,
-        false,
-    );
-    assert_eq!(failures, 0, "{}", String::from_utf8_lossy(&errors));
-    let printed = String::from_utf8(output.lock().unwrap().clone()).unwrap();
+    let printed = repl_output(&input);
     assert_eq!(printed, "50001\n3\n");
 }
