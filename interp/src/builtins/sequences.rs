@@ -90,26 +90,33 @@ pub(super) fn pop<P: RuntimePolicy>(
         .ok_or_else(|| "cannot pop from an empty list".into())
 }
 
+/// The first (or, with `last`, the final) item of the list or tuple
+/// `args[0]`, read in place rather than through a copy of every item.
+fn end_item<P: RuntimePolicy>(args: &[Ref<P>], last: bool) -> BuiltinResult<P> {
+    let seq = &args[0];
+    if !matches!(seq.kind(), Kind::List | Kind::Tuple) {
+        return Err(wrong_type("a list or tuple", 0, seq));
+    }
+    match seq.len().unwrap_or_default() {
+        0 => Err("the sequence is empty".into()),
+        n => seq
+            .get_item(if last { n - 1 } else { 0 })
+            .map_err(object_error),
+    }
+}
+
 pub(super) fn first<P: RuntimePolicy>(
     _ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    let items = items_arg(args, 0)?;
-    items
-        .into_iter()
-        .next()
-        .ok_or_else(|| "the sequence is empty".into())
+    end_item(args, false)
 }
 
 pub(super) fn last<P: RuntimePolicy>(
     _ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    let items = items_arg(args, 0)?;
-    items
-        .into_iter()
-        .next_back()
-        .ok_or_else(|| "the sequence is empty".into())
+    end_item(args, true)
 }
 
 pub(super) fn rest<P: RuntimePolicy>(
