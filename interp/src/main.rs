@@ -1,8 +1,8 @@
 //! `brisk`: run programs of brisk's prototype language.
 //!
 //! ```text
-//! brisk run FILE [ARGS]... [--policy biased|deferred|atomic|gil] [--stats] [--trace]
-//!           [--max-depth N]
+//! brisk run FILE [ARGS]... [--policy biased|deferred|atomic|gil] [--stats[=json]]
+//!           [--trace] [--max-depth N]
 //! brisk repl [--policy …] [--trace]
 //! brisk --version, brisk run --version, brisk repl --version
 //! ```
@@ -11,8 +11,12 @@
 //! are reported under the name `<stdin>`). `ARGS` are the program's
 //! `(argv)` (after `--` if one starts with `-`); options may come before or
 //! after them. `--stats` prints the runtime's reference-count counters to
-//! standard error after the run (they are compiled in only with the
-//! `stats` feature); `--trace` prints the runtime's `tracing` events to
+//! standard error after the run, as a table; `--stats=json` prints them as
+//! one JSON object on one line, the last line of standard error when the
+//! run succeeds, with the field names of
+//! `brisk_refcount::embed::stats::Stats` (which reads it back with serde).
+//! The counters are compiled in only with the `stats` feature; without it
+//! both forms print a note instead. `--trace` prints the runtime's `tracing` events to
 //! standard error (filter with `RUST_LOG`, default `brisk=debug`);
 //! `--max-depth` bounds the call depth (a million frames by default).
 //!
@@ -70,9 +74,18 @@ enum Command {
         /// The reference-counting policy.
         #[arg(long, value_enum, default_value_t = PolicyArg::Biased)]
         policy: PolicyArg,
-        /// Print reference-count counters after the run (needs the `stats` feature).
-        #[arg(long)]
-        stats: bool,
+        /// Print reference-count counters to standard error after the run:
+        /// `--stats` as a table, `--stats=json` as one JSON object (needs the
+        /// `stats` feature).
+        #[arg(
+            long,
+            value_enum,
+            value_name = "FORMAT",
+            num_args = 0..=1,
+            require_equals = true,
+            default_missing_value = "text"
+        )]
+        stats: Option<StatsFormat>,
         /// Print the runtime's tracing events to standard error.
         #[arg(long)]
         trace: bool,
@@ -90,6 +103,16 @@ enum Command {
         #[arg(long)]
         trace: bool,
     },
+}
+
+/// `--stats` values. The value must follow an `=`, so that `--stats` may
+/// stand before the program's arguments.
+#[derive(Copy, Clone, ValueEnum)]
+enum StatsFormat {
+    /// A table for people.
+    Text,
+    /// One JSON object, `brisk_refcount::embed::stats::Stats` serialized.
+    Json,
 }
 
 /// `--policy` values.
@@ -174,7 +197,7 @@ fn run_file(
     file: &Path,
     args: Vec<String>,
     policy: Policy,
-    stats: bool,
+    stats: Option<StatsFormat>,
     limits: Limits,
 ) -> ExitCode {
     let (name, text) = match read_program(file) {
@@ -212,8 +235,8 @@ fn run_file(
     };
     let result = run_with_policy(policy, &Source::new(name, text), options);
     let _ = stdout.lock().unwrap_or_else(|e| e.into_inner()).flush();
-    if stats {
-        print_stats(policy);
+    if let Some(format) = stats {
+        print_stats(policy, format);
     }
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -270,8 +293,8 @@ fn program_output() -> Box<dyn Write + Send> {
     }
 }
 
-/// `--stats`: the process's reference-count counters.
-fn print_stats(policy: Policy) {
+/// `--stats`: the process's reference-count counters, in `format`.
+fn print_stats(policy: Policy, format: StatsFormat) {
     if !brisk_refcount::embed::stats::ENABLED {
         eprintln!(
             "note: --stats needs counters compiled in; this binary was built without the `stats` feature.\n\
@@ -280,6 +303,13 @@ fn print_stats(policy: Policy) {
         return;
     }
     let stats = brisk_refcount::embed::stats::global_snapshot();
+    if let StatsFormat::Json = format {
+        match serde_json::to_string(&stats) {
+            Ok(json) => eprintln!("{json}"),
+            Err(error) => eprintln!("brisk: error: cannot write the counters as JSON: {error}"),
+        }
+        return;
+    }
     let operations = stats.owner_ops + stats.shared_ops + stats.buffered_ops;
     let share = |n: u64| {
         if operations == 0 {

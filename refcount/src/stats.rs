@@ -15,7 +15,12 @@
 //! the total of exited threads plus the caller's.
 
 /// Counts of reference-count events.
+///
+/// With the `serde` feature it serializes as one object whose keys are the
+/// field names; `brisk run --stats=json` writes that form and brisk-lab's
+/// `where_ops_go` reads it back into this type.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Stats {
     /// Increments and decrements made by the owner on `local`.
     pub owner_ops: u64,

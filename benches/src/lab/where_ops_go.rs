@@ -4,8 +4,12 @@
 //! operations, objects queued). The counters exist only with the `stats`
 //! feature, which must never be on in a timed binary, so this experiment
 //! builds a separate `brisk` with `--features stats` (in `target/lab-stats`,
-//! see [`programs`]) and runs each example with `--stats` under `biased` and
-//! `deferred`, parsing the counters the interpreter prints on stderr.
+//! see [`programs`]) and runs each example with `--stats=json` under
+//! `biased` and `deferred`. The interpreter writes its counters as one JSON
+//! object on standard error, a [`Stats`] serialized, which this experiment
+//! reads back into the same type (brisk-refcount's `serde` feature).
+
+use brisk_refcount::embed::stats::Stats;
 
 use super::programs::{self, Run};
 use super::report::{int, percent, Table};
@@ -22,45 +26,21 @@ pub const EXPERIMENT: Experiment = Experiment {
 
 const POLICIES: [&str; 2] = ["biased", "deferred"];
 
-/// The counters `brisk run --stats` prints.
-#[derive(Debug, Default, Clone, Copy)]
-struct Counters {
-    owner: f64,
-    shared: f64,
-    buffered: f64,
-    queued: f64,
-    merged: f64,
-    coalesced: f64,
-    applied: f64,
-    frees: f64,
-}
-
-/// Parses `--stats` output: lines such as `  owner-path operations   123 ( 45.6%)`.
-fn parse(stderr: &str) -> Option<Counters> {
-    let mut c = Counters::default();
-    let mut seen = 0;
-    for line in stderr.lines() {
-        let line = line.trim();
-        let field = [
-            ("owner-path operations", &mut c.owner),
-            ("shared-path operations", &mut c.shared),
-            ("buffered operations", &mut c.buffered),
-            ("queued objects", &mut c.queued),
-            ("merged objects", &mut c.merged),
-            ("coalesced operations", &mut c.coalesced),
-            ("applied atomics", &mut c.applied),
-            ("frees", &mut c.frees),
-        ]
-        .into_iter()
-        .find(|(label, _)| line.starts_with(label));
-        if let Some((label, slot)) = field {
-            let rest = line[label.len()..].trim_start();
-            let number = rest.split_whitespace().next()?;
-            *slot = number.parse().ok()?;
-            seen += 1;
-        }
-    }
-    (seen == 8).then_some(c)
+/// The counters `brisk run --stats=json` wrote: the last non-empty line of
+/// its standard error, a [`Stats`] serialized by the interpreter with the
+/// same type.
+fn read_stats(stderr: &str) -> Result<Stats, String> {
+    let last = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .ok_or("`brisk run --stats=json` printed nothing on standard error")?;
+    serde_json::from_str(last).map_err(|e| {
+        format!(
+            "could not read the counters `brisk run --stats=json` printed ({e}): {}",
+            stderr.trim()
+        )
+    })
 }
 
 fn run(ctx: &Ctx) -> Outcome {
@@ -79,7 +59,7 @@ fn run(ctx: &Ctx) -> Outcome {
     let mut report = Report::new();
     report.para(format!(
         "Counters of a `brisk` built with `--features stats` (never timed), from \
-         `brisk run FILE ARGS --policy P --stats`, summed over every thread of the \
+         `brisk run FILE ARGS --policy P --stats=json`, summed over every thread of the \
          process. Shares are of all counting operations (owner + shared + buffered). \
          Programs: {}.",
         list.iter()
@@ -108,50 +88,55 @@ fn run(ctx: &Ctx) -> Outcome {
         ]);
         for program in &list {
             ctx.step(format!("{} under {policy}", program.name));
-            let r: Run = match programs::run_example(ctx, &bin, program, policy, &["--stats"]) {
+            let run = programs::run_example(ctx, &bin, program, policy, &["--stats=json"]);
+            let r: Run = match run {
                 Ok(r) => r,
                 Err(e) => return Outcome::Skipped(format!("a program failed: {e}")),
             };
-            let Some(c) = parse(&r.stderr) else {
-                return Outcome::Skipped(format!(
-                    "could not read the counters `brisk run --stats` printed: {}",
-                    r.stderr.trim()
-                ));
+            let c = match read_stats(&r.stderr) {
+                Ok(stats) => stats,
+                Err(why) => return Outcome::Skipped(why),
             };
-            let total = c.owner + c.shared + c.buffered;
-            let share = |x: f64| if total > 0.0 { x / total } else { f64::NAN };
-            let queued_share = if c.frees > 0.0 {
-                c.queued / c.frees
+            let total = (c.owner_ops + c.shared_ops + c.buffered_ops) as f64;
+            let share = |x: u64| {
+                if total > 0.0 {
+                    x as f64 / total
+                } else {
+                    f64::NAN
+                }
+            };
+            let queued_share = if c.frees > 0 {
+                c.queued as f64 / c.frees as f64
             } else {
                 f64::NAN
             };
             if policy == "biased" && program.is_single() {
-                single_owner.push(share(c.owner));
+                single_owner.push(share(c.owner_ops));
             }
             if program.name == programs::CROSSING {
-                crossing.push((policy, share(c.shared + c.buffered)));
+                crossing.push((policy, share(c.shared_ops + c.buffered_ops)));
             }
             let k = format!("{}/{policy}", program.name);
             report.metric(format!("{k}/operations"), total);
-            report.metric(format!("{k}/owner_share"), share(c.owner));
-            report.metric(format!("{k}/shared_share"), share(c.shared));
-            report.metric(format!("{k}/buffered_share"), share(c.buffered));
-            report.metric(format!("{k}/coalesced_share"), share(c.coalesced));
-            report.metric(format!("{k}/queued_objects"), c.queued);
-            report.metric(format!("{k}/merged_objects"), c.merged);
-            report.metric(format!("{k}/applied_atomics"), c.applied);
-            report.metric(format!("{k}/frees"), c.frees);
+            report.metric(format!("{k}/owner_share"), share(c.owner_ops));
+            report.metric(format!("{k}/shared_share"), share(c.shared_ops));
+            report.metric(format!("{k}/buffered_share"), share(c.buffered_ops));
+            report.metric(format!("{k}/coalesced_share"), share(c.coalesced_ops));
+            report.metric(format!("{k}/queued_objects"), c.queued as f64);
+            report.metric(format!("{k}/merged_objects"), c.merged as f64);
+            report.metric(format!("{k}/applied_atomics"), c.applied_atomics as f64);
+            report.metric(format!("{k}/frees"), c.frees as f64);
             report.metric(format!("{k}/queued_per_free"), queued_share);
             table.row(vec![
                 format!("`{}`", program.name),
                 int(total as u64),
-                percent(share(c.owner)),
-                percent(share(c.shared)),
-                int(c.shared as u64),
-                percent(share(c.buffered)),
-                percent(share(c.coalesced)),
-                int(c.queued as u64),
-                int(c.frees as u64),
+                percent(share(c.owner_ops)),
+                percent(share(c.shared_ops)),
+                int(c.shared_ops),
+                percent(share(c.buffered_ops)),
+                percent(share(c.coalesced_ops)),
+                int(c.queued),
+                int(c.frees),
                 percent(queued_share),
             ]);
         }
@@ -197,24 +182,35 @@ fn run(ctx: &Ctx) -> Outcome {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use brisk_refcount::embed::stats::Stats;
+
+    use super::read_stats;
 
     #[test]
-    fn parses_the_interpreter_stats_block() {
-        let text = "refcount stats (biased policy):\n\
-                    \x20 owner-path operations          1000 ( 90.9%)\n\
-                    \x20 shared-path operations          100 (  9.1%)\n\
-                    \x20 buffered operations               0 (  0.0%)\n\
-                    \x20 queued objects                    3\n\
-                    \x20 merged objects                    3\n\
-                    \x20 coalesced operations              0\n\
-                    \x20 applied atomics                   0\n\
-                    \x20 frees                            50\n";
-        let c = parse(text).expect("all eight counters");
-        assert_eq!(c.owner, 1000.0);
-        assert_eq!(c.shared, 100.0);
-        assert_eq!(c.queued, 3.0);
-        assert_eq!(c.frees, 50.0);
-        assert!(parse("note: --stats needs counters compiled in").is_none());
+    fn reads_the_counters_from_the_last_line_of_stderr() {
+        let stats = Stats {
+            owner_ops: 1000,
+            shared_ops: 100,
+            queued: 3,
+            merged: 3,
+            frees: 50,
+            ..Stats::default()
+        };
+        let json = serde_json::to_string(&stats).unwrap();
+        let stderr = format!("a warning first\n{json}\n\n");
+        assert_eq!(read_stats(&stderr), Ok(stats));
+    }
+
+    #[test]
+    fn a_binary_without_counters_is_an_error_that_quotes_it() {
+        let note = "note: --stats needs counters compiled in; this binary was built \
+                    without the `stats` feature.";
+        let why = read_stats(note).unwrap_err();
+        assert!(why.contains("without the `stats` feature"), "{why}");
+        assert!(read_stats("").is_err());
+        assert!(
+            read_stats(r#"{"owner_ops": 1}"#).is_err(),
+            "every counter is required"
+        );
     }
 }
