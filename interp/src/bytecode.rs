@@ -19,11 +19,15 @@
 //! # Variables
 //!
 //! * **Locals** live in frame slots (`LoadLocal`/`StoreLocal`).
-//! * A local that an inner `lambda` captures is a **cell**: its slot holds
-//!   a cell object (`DeclareCell` makes a fresh one), read and written with
-//!   `LoadCell`/`StoreCell`. The closure holds the same cells
-//!   (`LoadCaptured`/`StoreCaptured`). This is CPython's `MAKE_CELL` /
-//!   `LOAD_DEREF` scheme.
+//! * A local that an inner `lambda` captures and that is assigned after
+//!   it is bound is a **cell**: its slot holds a cell object (`DeclareCell`
+//!   makes a fresh one), read and written with `LoadCell`/`StoreCell`. The
+//!   closure holds the same cells (`LoadCaptured`/`StoreCaptured`). This
+//!   is CPython's `MAKE_CELL` / `LOAD_DEREF` scheme.
+//! * A captured local that is never assigned after it is bound stays a
+//!   plain local; the closure holds a copy of its value
+//!   (`LoadCapturedValue`), so a read takes no cell. A function reads its
+//!   own name with `LoadOwn`, from the stack slot below its frame.
 //! * A binary operation whose operand is a plain local reads it **in
 //!   place** (`BinaryLocalRight`, `BinaryLocalLeft`, `BinaryLocals`; and
 //!   `StoreIndexLocal` for the list of `set-nth!`): nothing is pushed, so
@@ -72,6 +76,11 @@ pub enum Op {
     StoreCell(u32),
     /// Push the value of captured cell `n` of the running closure.
     LoadCaptured(u32),
+    /// Push captured value `n` of the running closure (a variable never
+    /// assigned, copied into the closure when it was made).
+    LoadCapturedValue(u32),
+    /// Push the running function itself.
+    LoadOwn,
     /// Pop into captured cell `n`.
     StoreCaptured(u32),
     /// Push global `n`; an error if it is undefined.
@@ -189,13 +198,29 @@ pub enum Constant {
     Str(Box<str>),
 }
 
-/// Where a closure's captured cell comes from when `MakeClosure` runs.
+/// A variable a closure captures.
+#[derive(Clone, Debug)]
+pub struct Capture {
+    /// Its name (for messages).
+    pub name: Arc<str>,
+    /// Where `MakeClosure` takes it from.
+    pub from: CaptureFrom,
+    /// Whether the closure holds its value (`LoadCapturedValue`) rather
+    /// than a cell (`LoadCaptured`).
+    pub is_value: bool,
+}
+
+/// Where a closure's captured cell or value comes from when `MakeClosure`
+/// runs.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum CaptureFrom {
     /// The cell in local slot `n` of the enclosing frame.
     Local(u32),
-    /// The enclosing closure's captured cell `n`.
+    /// The enclosing closure's captured cell or value `n`.
     Captured(u32),
+    /// The enclosing function itself (its own name, see
+    /// [`Var::Own`](crate::syntax::Var::Own)).
+    Own,
 }
 
 /// A compiled function: code, constants, nested functions, and what it
@@ -222,8 +247,8 @@ pub struct Proto {
     pub constants: Vec<Constant>,
     /// Prototypes of the lambdas written inside this one.
     pub children: Vec<Arc<Proto>>,
-    /// Captured cells, in `LoadCaptured` order: their names and origins.
-    pub captures: Vec<(Arc<str>, CaptureFrom)>,
+    /// Captured variables, in `LoadCaptured` order.
+    pub captures: Vec<Capture>,
     /// The source it was compiled from.
     pub source: Arc<Source>,
     /// The span of the whole function.

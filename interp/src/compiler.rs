@@ -16,7 +16,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::bytecode::{Binary, Constant, Op, Proto, SymbolTable};
+use crate::bytecode::{Binary, Capture, CaptureFrom, Constant, Op, Proto, SymbolTable};
 use crate::constants;
 use crate::error::{Diagnostic, Source, Span};
 use crate::parser::parse;
@@ -148,10 +148,17 @@ impl Session {
     pub fn compile(&mut self, source: &Arc<Source>) -> Result<Arc<Proto>, Diagnostic> {
         let forms = parse(source)?;
         let function = lower_program(source, &self.symbols, &forms)?;
-        Ok(self.function(source, &function))
+        Ok(self.function(source, &function, Vec::new()))
     }
 
-    fn function(&mut self, source: &Arc<Source>, function: &Function) -> Arc<Proto> {
+    /// Compiles `function`, whose captures are values, not cells, where
+    /// `captured_values` says so (one flag per capture).
+    fn function(
+        &mut self,
+        source: &Arc<Source>,
+        function: &Function,
+        captured_values: Vec<bool>,
+    ) -> Arc<Proto> {
         let id = self.next_proto_id;
         self.next_proto_id += 1;
         let mut emitter = Emitter {
@@ -163,10 +170,11 @@ impl Session {
             constants: Vec::new(),
             constant_index: HashMap::new(),
             children: Vec::new(),
+            captured_values,
         };
-        // Captured parameters move into cells on entry.
+        // Parameters that live in cells move into them on entry.
         for slot in 0..function.arity + u32::from(function.rest) {
-            if function.locals[slot as usize].captured {
+            if emitter.is_cell(slot) {
                 emitter.emit(Op::LoadLocal(slot), function.span);
                 emitter.emit(Op::DeclareCell(slot), function.span);
             }
@@ -178,6 +186,7 @@ impl Session {
             spans,
             constants,
             children,
+            captured_values,
             ..
         } = emitter;
         Arc::new(Proto {
@@ -190,7 +199,16 @@ impl Session {
             spans,
             constants,
             children,
-            captures: function.captures.clone(),
+            captures: function
+                .captures
+                .iter()
+                .zip(captured_values)
+                .map(|((name, from), is_value)| Capture {
+                    name: Arc::clone(name),
+                    from: *from,
+                    is_value,
+                })
+                .collect(),
             source: Arc::clone(source),
             span: function.span,
         })
@@ -208,6 +226,9 @@ struct Emitter<'a> {
     /// Each constant's index in `constants`.
     constant_index: HashMap<constants::Key, u32>,
     children: Vec<Arc<Proto>>,
+    /// For each capture of the function, whether it is a value rather
+    /// than a cell.
+    captured_values: Vec<bool>,
 }
 
 impl Emitter<'_> {
@@ -244,15 +265,22 @@ impl Emitter<'_> {
     }
 
     fn is_cell(&self, slot: u32) -> bool {
-        self.function.locals[slot as usize].captured
+        self.function.locals[slot as usize].is_cell()
+    }
+
+    /// Whether capture `i` of the function is a value rather than a cell.
+    fn captures_value(&self, i: u32) -> bool {
+        self.captured_values[i as usize]
     }
 
     fn load(&mut self, var: Var, span: Span) {
         let op = match var {
             Var::Local(slot) if self.is_cell(slot) => Op::LoadCell(slot),
             Var::Local(slot) => Op::LoadLocal(slot),
+            Var::Captured(i) if self.captures_value(i) => Op::LoadCapturedValue(i),
             Var::Captured(i) => Op::LoadCaptured(i),
             Var::Global(symbol) => Op::LoadGlobal(symbol),
+            Var::Own => Op::LoadOwn,
         };
         self.emit(op, span);
     }
@@ -263,6 +291,12 @@ impl Emitter<'_> {
             Var::Local(slot) => Op::StoreLocal(slot),
             Var::Captured(i) => Op::StoreCaptured(i),
             Var::Global(symbol) => Op::StoreGlobal(symbol),
+            // Lowering refuses a `set!` of a function's own name, which is
+            // read as `Own` only where nothing rebinds it.
+            Var::Own => {
+                debug_assert!(false, "a store to a function's own name");
+                Op::Pop
+            }
         };
         self.emit(op, span);
     }
@@ -327,6 +361,9 @@ impl Emitter<'_> {
                     Var::Local(slot) => Op::TakeLocal(slot),
                     Var::Captured(i) => Op::TakeCaptured(i),
                     Var::Global(symbol) => Op::TakeGlobal(symbol),
+                    // Not produced: a name that is moved out of is not
+                    // read as `Own` (see `syntax::rebinds`).
+                    Var::Own => Op::LoadOwn,
                 };
                 self.emit(op, *span);
             }
@@ -380,7 +417,16 @@ impl Emitter<'_> {
                 }
             }
             Expr::Lambda(function) => {
-                let proto = self.session.function(self.source, function);
+                let values = function
+                    .captures
+                    .iter()
+                    .map(|(_, from)| match *from {
+                        CaptureFrom::Local(slot) => !self.is_cell(slot),
+                        CaptureFrom::Captured(i) => self.captures_value(i),
+                        CaptureFrom::Own => true,
+                    })
+                    .collect();
+                let proto = self.session.function(self.source, function, values);
                 self.children.push(proto);
                 let index = self.children.len() as u32 - 1;
                 self.emit(Op::MakeClosure(index), function.span);
@@ -595,7 +641,26 @@ mod tests {
             .any(|op| matches!(op, Op::DeclareCell(_))));
         let inner = &counter.children[0];
         assert!(inner.code.contains(&Op::StoreCaptured(0)));
-        assert_eq!(&*inner.captures[0].0, "n");
+        assert_eq!(&*inner.captures[0].name, "n");
+    }
+
+    #[test]
+    fn never_assigned_captures_are_values_and_own_names_read_the_frame() {
+        let main = compile(
+            "(define (adder n) (lambda (x) (+ x n)))
+             (define (count n) (let loop ((i 0)) (if (< i n) (loop (+ i 1)) i)))",
+        )
+        .unwrap();
+        let adder = &main.children[0];
+        assert!(!adder.code.iter().any(|op| matches!(op, Op::DeclareCell(_))));
+        let inner = &adder.children[0];
+        assert!(inner.captures[0].is_value);
+        assert!(inner.code.contains(&Op::LoadCapturedValue(0)));
+        let count = &main.children[1];
+        assert!(!count.code.iter().any(|op| matches!(op, Op::DeclareCell(_))));
+        let lp = &count.children[0];
+        assert!(lp.code.contains(&Op::LoadOwn));
+        assert!(lp.code.contains(&Op::LoadCapturedValue(0)));
     }
 
     #[test]

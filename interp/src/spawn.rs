@@ -244,11 +244,16 @@ pub fn spawn_interpreter<P: RuntimePolicy>(
         send_across(m, &sender, function)?;
         FunctionTransfer::Shared
     } else {
-        for (cell, (name, _)) in closure.captures.iter().zip(&closure.proto.captures) {
-            let value = downcast::<P, Cell<P>>(cell)
-                .map(Cell::get)
-                .unwrap_or_else(|| m.none());
+        for (held, capture) in closure.captures.iter().zip(&closure.proto.captures) {
+            let value = if capture.is_value {
+                held.clone()
+            } else {
+                downcast::<P, Cell<P>>(held)
+                    .map(Cell::get)
+                    .unwrap_or_else(|| m.none())
+            };
             send_across(m, &sender, &value).map_err(|reason| {
+                let name = &capture.name;
                 format!("cannot pass captured variable '{name}' to a new interpreter: {reason}")
             })?;
         }
@@ -338,10 +343,16 @@ fn child_main<P: RuntimePolicy>(
             (function, proto)
         }
         FunctionTransfer::Rebuilt(proto) => {
-            let captures = (0..proto.captures.len())
-                .map(|_| {
+            let captures = proto
+                .captures
+                .iter()
+                .map(|capture| {
                     let value = bootstrap.recv(m).map_err(|_| lost())?;
-                    Ok(m.native(Box::new(Cell::new(value))))
+                    Ok(if capture.is_value {
+                        value
+                    } else {
+                        m.native(Box::new(Cell::new(value)))
+                    })
                 })
                 .collect::<Result<Vec<_>, Diagnostic>>()?;
             let function = m.native(Box::new(Closure {

@@ -9,9 +9,18 @@
 //!   names one variable);
 //! * a **captured** variable: a local of an enclosing function that this
 //!   function (or one nested in it) uses. The enclosing local is marked
-//!   `captured`, so the compiler keeps it in a cell, and every function in
-//!   between records where to take the cell from (CPython's free and cell
-//!   variables, with Lua's upvalue chain);
+//!   `captured`, and every function in between records where to take it
+//!   from (CPython's free and cell variables, with Lua's upvalue chain).
+//!   A captured local that is written after it is bound (`set!`, a move
+//!   out of it, an internal `define`) lives in a cell that the closures
+//!   share; one that never is ([`Local::assigned`]) is copied into each
+//!   closure when the closure is made, as flat closures capture immutable
+//!   variables, so reading it takes no cell and no lock;
+//! * the function's **own** name: inside `(define (f …) …)` or a named
+//!   `let`, local to an enclosing body, `f` is the running function itself
+//!   ([`Var::Own`]), read from the frame rather than from a cell, unless
+//!   the body may rebind `f` ([`rebinds`]). A named `let` loop then needs
+//!   no cell, and makes no cycle of closure and cell;
 //! * a **global** otherwise, numbered in the session's symbol table.
 //!
 //! # Special forms
@@ -91,6 +100,8 @@ pub enum Var {
     Captured(u32),
     /// Global symbol `n`.
     Global(u32),
+    /// The running function itself (see the module docs).
+    Own,
 }
 
 /// A lowered expression. Every expression leaves exactly one value.
@@ -180,36 +191,86 @@ impl Expr {
     /// call cannot: only this frame's code writes a local that is not a
     /// cell, and a `lambda` runs in frames of its own.
     pub fn may_write_local(&self, slot: u32) -> bool {
-        let any = |exprs: &[Expr]| exprs.iter().any(|e| e.may_write_local(slot));
-        match self {
-            Expr::Nil(_) | Expr::Bool(..) | Expr::Const(..) | Expr::Get(..) | Expr::Lambda(_) => {
-                false
+        let mut writes = false;
+        self.for_each_write(&mut |write| {
+            writes |= match write {
+                Write::Assign(var) => var == Var::Local(slot),
+                Write::Bind(bound) | Write::Clear(bound) => bound == slot,
             }
-            Expr::Set(var, value, _) => *var == Var::Local(slot) || value.may_write_local(slot),
-            Expr::Take(var, _) => *var == Var::Local(slot),
-            Expr::Declare(declared, value, _) => *declared == slot || value.may_write_local(slot),
-            Expr::Predeclare(slots, _) => slots.contains(&slot),
-            Expr::Scope(body, cleared, _) => cleared.contains(&slot) || any(body),
-            Expr::DefineGlobal(_, value, _) => value.may_write_local(slot),
+        });
+        writes
+    }
+
+    /// Calls `visit` with every write to a variable that evaluating the
+    /// expression may make in the running frame (not in the frames of the
+    /// `lambda`s it makes).
+    fn for_each_write(&self, visit: &mut impl FnMut(Write)) {
+        match self {
+            Expr::Set(var, ..) | Expr::Take(var, _) => visit(Write::Assign(*var)),
+            Expr::Declare(slot, ..) => visit(Write::Bind(*slot)),
+            Expr::Predeclare(slots, _) => slots.iter().for_each(|&slot| visit(Write::Bind(slot))),
+            Expr::Scope(_, cleared, _) => {
+                cleared.iter().for_each(|&slot| visit(Write::Clear(slot)))
+            }
+            _ => {}
+        }
+        self.for_each_child(&mut |child| child.for_each_write(visit));
+    }
+
+    /// Calls `visit` with each expression directly inside this one that
+    /// runs in the same frame (a `lambda`'s body does not).
+    fn for_each_child(&self, visit: &mut impl FnMut(&Expr)) {
+        match self {
+            Expr::Nil(_)
+            | Expr::Bool(..)
+            | Expr::Const(..)
+            | Expr::Get(..)
+            | Expr::Take(..)
+            | Expr::Predeclare(..)
+            | Expr::Lambda(_) => {}
+            Expr::Set(_, value, _)
+            | Expr::Declare(_, value, _)
+            | Expr::DefineGlobal(_, value, _) => visit(value),
+            Expr::CallEscape(function, _) => visit(function),
             Expr::If(test, yes, no, _) => {
-                test.may_write_local(slot) || yes.may_write_local(slot) || no.may_write_local(slot)
+                visit(test);
+                visit(yes);
+                visit(no);
             }
             Expr::Cond(clauses, otherwise, _) => {
-                clauses.iter().any(|(test, body)| {
-                    test.may_write_local(slot)
-                        || body.as_ref().is_some_and(|b| b.may_write_local(slot))
-                }) || otherwise.may_write_local(slot)
+                for (test, body) in clauses {
+                    visit(test);
+                    body.iter().for_each(&mut *visit);
+                }
+                visit(otherwise);
             }
-            Expr::While(test, body, _) => test.may_write_local(slot) || any(body),
-            Expr::And(items, _) | Expr::Or(items, _) | Expr::Begin(items, _) => any(items),
+            Expr::While(test, body, _) => {
+                visit(test);
+                body.iter().for_each(visit);
+            }
             Expr::Call(callee, args, _) | Expr::Apply(callee, args, _) => {
-                callee.may_write_local(slot) || any(args)
+                visit(callee);
+                args.iter().for_each(visit);
             }
-            Expr::CallEscape(function, _) => function.may_write_local(slot),
-            Expr::Prim(_, operands, _) => any(operands),
-            Expr::List(items, _) => any(items),
+            Expr::And(items, _)
+            | Expr::Or(items, _)
+            | Expr::Begin(items, _)
+            | Expr::Scope(items, _, _)
+            | Expr::Prim(_, items, _)
+            | Expr::List(items, _) => items.iter().for_each(visit),
         }
     }
+}
+
+/// A write to a variable (see [`Expr::for_each_write`]).
+#[derive(Copy, Clone)]
+enum Write {
+    /// `set!`, a `define` of a declared local, or a move out of it.
+    Assign(Var),
+    /// A `let` binding or an internal define's fresh cell.
+    Bind(u32),
+    /// The end of the local's scope.
+    Clear(u32),
 }
 
 /// A local variable of a function.
@@ -217,8 +278,19 @@ impl Expr {
 pub struct Local {
     /// Its name (for messages).
     pub name: String,
-    /// Whether an inner function captures it (so it lives in a cell).
+    /// Whether an inner function captures it.
     pub captured: bool,
+    /// Whether it is written after it is bound (`set!`, a move out of it,
+    /// or an internal `define`'s store), so that a captured one must live
+    /// in a cell. Known once the function's body is lowered.
+    pub assigned: bool,
+}
+
+impl Local {
+    /// Whether it lives in a cell: captured and written after binding.
+    pub fn is_cell(&self) -> bool {
+        self.captured && self.assigned
+    }
 }
 
 /// A lowered function.
@@ -262,6 +334,8 @@ pub fn lower_program(
         .iter()
         .map(|form| lowerer.expr(form))
         .collect::<Result<Vec<_>, _>>()?;
+    let body = Expr::Begin(body, span);
+    lowerer.note_writes(&body);
     let state = lowerer.functions.pop().unwrap_or_default();
     Ok(Function {
         name: "<main>".into(),
@@ -269,7 +343,7 @@ pub fn lower_program(
         rest: false,
         locals: state.locals,
         captures: Vec::new(),
-        body: Expr::Begin(body, span),
+        body,
         is_call_body: false,
         span,
     })
@@ -289,6 +363,12 @@ struct FunctionState {
     /// error, as it would read `nil`. (A nested function may: it can only
     /// run once made, which may be after the definition.)
     undefined: HashSet<u32>,
+    /// Internal defines of a function whose body never rebinds them: the
+    /// function they are bound to reads its name as [`Var::Own`].
+    own_slots: HashSet<u32>,
+    /// This function's own name and the enclosing function's slot bound
+    /// to it, if it is one of the enclosing function's `own_slots`.
+    own: Option<(String, u32)>,
 }
 
 /// A block scope: the locals it declared, and its names for lookup.
@@ -348,6 +428,7 @@ impl Lowerer<'_> {
         state.locals.push(Local {
             name: name.to_owned(),
             captured: false,
+            assigned: false,
         });
         if state.scopes.is_empty() {
             state.scopes.push(Scope::default());
@@ -390,12 +471,23 @@ impl Lowerer<'_> {
         if depth == 0 {
             return None;
         }
+        if let Some((own, slot)) = &state.own {
+            let enclosing = self.functions[depth - 1]
+                .scopes
+                .iter()
+                .rev()
+                .find_map(|scope| scope.get(name));
+            if own == name && enclosing == Some(*slot) {
+                return Some(Var::Own);
+            }
+        }
         let from = match self.resolve_in(depth - 1, name)? {
             Var::Local(slot) => {
                 self.functions[depth - 1].locals[slot as usize].captured = true;
                 CaptureFrom::Local(slot)
             }
             Var::Captured(i) => CaptureFrom::Captured(i),
+            Var::Own => CaptureFrom::Own,
             Var::Global(_) => return None,
         };
         let state = &mut self.functions[depth];
@@ -404,6 +496,41 @@ impl Lowerer<'_> {
         state.capture_index.insert(Arc::clone(&name), index);
         state.captures.push((name, from));
         Some(Var::Captured(index))
+    }
+
+    /// Marks every variable that `body`, the body of the innermost function
+    /// being lowered, assigns (see [`Local::assigned`]): a local of its
+    /// own, or one of an enclosing function's that it reaches through its
+    /// captures.
+    fn note_writes(&mut self, body: &Expr) {
+        let mut assigned = Vec::new();
+        body.for_each_write(&mut |write| {
+            if let Write::Assign(var) = write {
+                assigned.push(var);
+            }
+        });
+        for var in assigned {
+            let mut depth = self.functions.len() - 1;
+            let mut var = var;
+            loop {
+                let state = &mut self.functions[depth];
+                match var {
+                    Var::Local(slot) => {
+                        state.locals[slot as usize].assigned = true;
+                        break;
+                    }
+                    Var::Captured(i) => {
+                        var = match state.captures[i as usize].1 {
+                            CaptureFrom::Local(slot) => Var::Local(slot),
+                            CaptureFrom::Captured(j) => Var::Captured(j),
+                            CaptureFrom::Own => break,
+                        };
+                        depth -= 1;
+                    }
+                    Var::Global(_) | Var::Own => break,
+                }
+            }
+        }
     }
 
     /// A name that may be bound: a symbol, not a keyword.
@@ -624,7 +751,8 @@ impl Lowerer<'_> {
                 kind: SexpKind::List(params.to_vec()),
                 span: target.span,
             };
-            let function = self.lambda(name, &params, rest, span)?;
+            let own = self.own_slot(&var);
+            let function = self.lambda_owning(name, &params, rest, span, own)?;
             return Ok(self.define_store(var, function, span));
         }
         let name = self.binding_name(target, "define")?;
@@ -638,8 +766,18 @@ impl Lowerer<'_> {
             ));
         };
         let var = self.define_target(name, target.span)?;
-        let value = self.named_value(name, value)?;
+        let own = self.own_slot(&var);
+        let value = self.named_value(name, value, own)?;
         Ok(self.define_store(var, value, span))
+    }
+
+    /// The slot a `define` stores to, if the function it binds may read
+    /// its name as [`Var::Own`].
+    fn own_slot(&mut self, target: &DefineTarget) -> Option<u32> {
+        match *target {
+            DefineTarget::Local(slot, _) if self.current().own_slots.contains(&slot) => Some(slot),
+            _ => None,
+        }
     }
 
     /// Where a `define` of `name` goes: a global at the top level, else a
@@ -684,11 +822,12 @@ impl Lowerer<'_> {
         }
     }
 
-    /// Lowers a bound value; a lambda takes the name it is bound to.
-    fn named_value(&mut self, name: &str, value: &Sexp) -> Lowered {
+    /// Lowers a bound value; a lambda takes the name it is bound to, and
+    /// reads it as [`Var::Own`] if `own` names the slot it is bound to.
+    fn named_value(&mut self, name: &str, value: &Sexp, own: Option<u32>) -> Lowered {
         if let Some([head, params, body @ ..]) = value.as_list() {
             if head.as_symbol() == Some("lambda") {
-                return self.lambda(name, params, body, value.span);
+                return self.lambda_owning(name, params, body, value.span, own);
             }
         }
         self.expr(value)
@@ -700,6 +839,12 @@ impl Lowerer<'_> {
         };
         let name = self.binding_name(target, "set!")?;
         let var = self.resolve(name);
+        if var == Var::Own {
+            return Err(self.error(
+                target.span,
+                format!("internal error: '{name}' was taken to be never assigned"),
+            ));
+        }
         if matches!(var, Var::Global(_)) && INLINE_OPERATORS.contains(&name) {
             return Err(self.error(
                 target.span,
@@ -739,8 +884,24 @@ impl Lowerer<'_> {
     }
 
     fn lambda(&mut self, name: &str, params: &Sexp, body: &[Sexp], span: Span) -> Lowered {
+        self.lambda_owning(name, params, body, span, None)
+    }
+
+    /// [`lambda`](Self::lambda) for a function bound to slot `own` of the
+    /// enclosing function, if it may read its name as [`Var::Own`].
+    fn lambda_owning(
+        &mut self,
+        name: &str,
+        params: &Sexp,
+        body: &[Sexp],
+        span: Span,
+        own: Option<u32>,
+    ) -> Lowered {
         let (params, rest) = self.parameters(params)?;
-        self.functions.push(FunctionState::default());
+        self.functions.push(FunctionState {
+            own: own.map(|slot| (name.to_owned(), slot)),
+            ..FunctionState::default()
+        });
         self.push_scope();
         for param in params.iter().chain(rest) {
             let param_name = match self.binding_name(param, "a parameter") {
@@ -757,6 +918,9 @@ impl Lowerer<'_> {
             self.declare(param_name);
         }
         let body = self.body(body, span);
+        if let Ok(body) = &body {
+            self.note_writes(body);
+        }
         let state = self.functions.pop().unwrap_or_default();
         Ok(Expr::Lambda(Box::new(Function {
             name: name.into(),
@@ -792,6 +956,9 @@ impl Lowerer<'_> {
                         if !declared && !KEYWORDS.contains(&name) {
                             let slot = self.declare(name);
                             self.current().undefined.insert(slot);
+                            if !rebinds(forms, name) {
+                                self.current().own_slots.insert(slot);
+                            }
                             predeclared.push(slot);
                         }
                     }
@@ -822,7 +989,7 @@ impl Lowerer<'_> {
         if sequential {
             self.push_scope();
             for (name, value) in pairs {
-                let value = match self.named_value(name, value) {
+                let value = match self.named_value(name, value, None) {
                     Ok(value) => value,
                     Err(e) => {
                         self.pop_scope();
@@ -835,7 +1002,7 @@ impl Lowerer<'_> {
         } else {
             let values = pairs
                 .iter()
-                .map(|(name, value)| self.named_value(name, value))
+                .map(|(name, value)| self.named_value(name, value, None))
                 .collect::<Result<Vec<_>, _>>()?;
             self.push_scope();
             for ((name, _), value) in pairs.iter().zip(values) {
@@ -1140,6 +1307,39 @@ impl Lowerer<'_> {
             }
         }
     }
+}
+
+/// Whether any of `forms`, at any depth, may bind `name` again after its
+/// first `define`: a `set!` of it, a move out of it (`send` with it as the
+/// value), or a second `define` of it. Shadowing is ignored, so this may
+/// say yes where an inner binding is meant, never no where the name is.
+fn rebinds(forms: &[Sexp], name: &str) -> bool {
+    let mut defines = 0;
+    let mut stack: Vec<&Sexp> = forms.iter().collect();
+    while let Some(form) = stack.pop() {
+        let Some(items) = form.as_list() else {
+            continue;
+        };
+        let names = |i: usize| items.get(i).and_then(Sexp::as_symbol) == Some(name);
+        match items.first().and_then(Sexp::as_symbol) {
+            Some("set!") if names(1) => return true,
+            Some("send") if names(2) => return true,
+            Some("define") => {
+                let target = items
+                    .get(1)
+                    .map(|t| t.as_list().and_then(<[Sexp]>::first).unwrap_or(t));
+                if target.and_then(Sexp::as_symbol) == Some(name) {
+                    defines += 1;
+                    if defines > 1 {
+                        return true;
+                    }
+                }
+            }
+            _ => {}
+        }
+        stack.extend(items);
+    }
+    false
 }
 
 /// A symbol written by a rewrite.

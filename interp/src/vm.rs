@@ -454,9 +454,10 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
         let captures = child
             .captures
             .iter()
-            .map(|(_, from)| match *from {
+            .map(|capture| match capture.from {
                 CaptureFrom::Local(slot) => self.stack[base + slot as usize].clone(),
                 CaptureFrom::Captured(i) => closure.captures[i as usize].clone(),
+                CaptureFrom::Own => self.stack[base - 1].clone(),
             })
             .collect();
         self.m.native(Box::new(Closure {
@@ -687,6 +688,14 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                     Op::LoadCaptured(i) => {
                         let value = tri!(cell(&closure.captures[i as usize])).get();
                         self.stack.push(value);
+                    }
+                    Op::LoadCapturedValue(i) => {
+                        let value = closure.captures[i as usize].clone();
+                        self.stack.push(value);
+                    }
+                    Op::LoadOwn => {
+                        let function = self.stack[base - 1].clone();
+                        self.stack.push(function);
                     }
                     Op::StoreCaptured(i) => {
                         let value = self.pop();

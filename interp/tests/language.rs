@@ -119,6 +119,56 @@ fn closures_capture_variables_not_values() {
     );
 }
 
+/// A captured variable that is assigned after the closure is made is
+/// seen assigned by the closure (it lives in a cell); one that is never
+/// assigned is copied into the closure; a function's own name reads the
+/// function unless something rebinds the name.
+#[test]
+fn captures_see_later_assignments_and_own_names_their_function() {
+    prints(
+        "(define (f)
+           (let ((x 1))
+             (define g (lambda () x))
+             (set! x 2)
+             (g)))
+         (define (h y) (lambda () (* y 10)))
+         (print (f) ((h 4)))",
+        "2 40\n",
+    );
+    // A named let's name, read directly, from a nested lambda, and passed
+    // as a value.
+    prints(
+        "(print (let loop ((i 0) (acc (list)))
+                  (if (= i 3)
+                      acc
+                      ((lambda () (loop (+ i 1) (append acc (list i))))))))
+         (define (count-down n)
+           (let loop ((n n))
+             (if (= n 0) (function? loop) (loop (- n 1)))))
+         (print (count-down 5))",
+        "[0, 1, 2]\n#t\n",
+    );
+    // A `set!` of the name turns it back into a variable.
+    prints(
+        "(define (f)
+           (define (g n) (if (= n 0) 'first (g (- n 1))))
+           (define old g)
+           (set! g (lambda (n) 'second))
+           (old 2))
+         (print (f))",
+        "second\n",
+    );
+    // Internal defines that call each other keep working.
+    prints(
+        "(define (parity n)
+           (define (even? n) (if (= n 0) #t (odd? (- n 1))))
+           (define (odd? n) (if (= n 0) #f (even? (- n 1))))
+           (even? n))
+         (print (parity 10) (parity 7))",
+        "#t #f\n",
+    );
+}
+
 /// Each iteration of a `for` has its own binding of the loop variable, so
 /// closures made in the body keep the value of their iteration; `set!` of
 /// the variable in the body still steers the loop.
