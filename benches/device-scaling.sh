@@ -15,8 +15,10 @@
 # (`bash benches/device-scaling.sh per_op`). Writes their tables, plots,
 # results.json and logs to ${OUT:-target/device-out}/scaling.
 # BIN=DIR takes the binaries from DIR instead (stripped copies, say);
-# MACHINE=TEXT labels the results (without git on the device, brisk-lab
-# records no commit: put it in the label); SUITE=full runs the long suite.
+# MACHINE=LABEL labels the results instead of the label brisk-lab makes
+# from the CPU model and the cores, such as amd-epyc-16core (without git on
+# the device, brisk-lab records no commit: put it in the label);
+# SUITE=full runs the long suite.
 set -euo pipefail
 
 bin="${BIN:-target/release}"
@@ -32,7 +34,10 @@ if [[ ! -f interp/examples/parallel-map.brisk ]]; then
     echo "device-scaling: run me from the repository root" >&2
     exit 1
 fi
-lab=(--brisk "$bin/brisk" --out "$out" --machine "${MACHINE:-lent machine, benches/device-scaling.sh}")
+lab=(--brisk "$bin/brisk" --out "$out")
+if [[ -n ${MACHINE:-} ]]; then
+    lab+=(--machine "$MACHINE")
+fi
 case "${SUITE:-quick}" in
     quick) ;;
     full) lab+=(--full) ;;

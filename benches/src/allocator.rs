@@ -13,10 +13,13 @@
 //! mimalloc on the 2-core box).
 //!
 //! Build with `--no-default-features` to measure on the system allocator
-//! instead; [`NAME`] says which one a run used, and brisk-lab records it
-//! with every result. The libraries (`brisk-refcount`, `brisk-gc`,
-//! `brisk-runtime`) never choose an allocator: that is the embedding
-//! program's call.
+//! instead; [`NAME`] says which one a build uses, and brisk-lab records it
+//! with every result that times brisk-lab itself. The `brisk` interpreter
+//! does not link this crate and runs on the system allocator, which
+//! brisk-lab records for the experiments that time it
+//! ([`crate::lab::env::Binary`]). The libraries (`brisk-refcount`,
+//! `brisk-gc`, `brisk-runtime`) never choose an allocator: that is the
+//! embedding program's call.
 //!
 //! [mimalloc]: https://github.com/microsoft/mimalloc
 

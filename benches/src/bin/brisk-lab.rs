@@ -7,6 +7,7 @@
 //! cargo run --release -p brisk-bench --bin brisk-lab -- --smoke      # CI: seconds, no claims
 //! cargo run --release -p brisk-bench --bin brisk-lab -- --list
 //! cargo run --release -p brisk-bench --bin brisk-lab -- --headline   # re-render, run nothing
+//! cargo run --release -p brisk-bench --bin brisk-lab -- --check      # are the figures current?
 //! ```
 //!
 //! It needs no cargo at run time for the experiments that do not build a
@@ -29,7 +30,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use brisk_bench::lab::env::Environment;
+use brisk_bench::lab::check::{self, Git};
+use brisk_bench::lab::env::Host;
+use brisk_bench::lab::results::Results;
 use brisk_bench::lab::{headline, results, Ctx, Outcome, Suite, EXPERIMENTS};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -54,9 +57,9 @@ struct Cli {
     /// target/brisk-lab-smoke with --smoke].
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
-    /// A label for this machine, recorded with the results (for example
-    /// "2-core dev box, shared and loaded").
-    #[arg(long, value_name = "TEXT")]
+    /// A label for this machine, recorded with each result [default: the
+    /// CPU model and the cores, as "amd-epyc-2core"].
+    #[arg(long, value_name = "LABEL")]
     machine: Option<String>,
     /// Time this prebuilt `brisk` binary instead of building one with cargo
     /// (for a machine without a Rust toolchain; `where_ops_go` and
@@ -67,10 +70,17 @@ struct Cli {
     #[arg(long)]
     list: bool,
     /// Run nothing: write headline.md again from the results.json already
-    /// in the output folder (and, for `papers/results`, README's table),
-    /// after a change to the headline's rows.
-    #[arg(long, conflicts_with_all = ["only", "smoke", "full"])]
+    /// in the output folder (and, for `papers/results`, README's table and
+    /// the marked figures of README.md and papers/answers.md), after a
+    /// change to the headline's rows.
+    #[arg(long, conflicts_with_all = ["only", "smoke", "full", "check"])]
     headline: bool,
+    /// Run nothing: exit 1, listing why, if any experiment in the output
+    /// folder's results.json is older than the last commit that changed
+    /// refcount/, gc/, runtime/ or interp/, or if README.md's headline or
+    /// a marked figure of README.md or papers/answers.md differs from it.
+    #[arg(long, conflicts_with_all = ["only", "smoke", "full"])]
+    check: bool,
     #[command(subcommand)]
     helper: Option<Helper>,
 }
@@ -282,20 +292,24 @@ fn main() -> ExitCode {
         eprintln!("brisk-lab: cannot create {}: {e}", out.display());
         return ExitCode::FAILURE;
     }
+    if cli.check {
+        return run_check(&workspace, &out);
+    }
     if cli.headline {
-        let path = out.join("results.json");
-        let doc = match std::fs::read_to_string(&path)
-            .map_err(|e| e.to_string())
-            .and_then(|text| serde_json::from_str(&text).map_err(|e| e.to_string()))
-        {
-            Ok(doc) => doc,
+        let path = out.join(results::FILE);
+        let doc = match Results::read(&path) {
+            Ok(Some(doc)) => doc,
+            Ok(None) => {
+                eprintln!("brisk-lab: no {}", path.display());
+                return ExitCode::FAILURE;
+            }
             Err(e) => {
-                eprintln!("brisk-lab: cannot read {}: {e}", path.display());
+                eprintln!("brisk-lab: {} {e}", path.display());
                 return ExitCode::FAILURE;
             }
         };
-        let splice = cli.out.is_none().then(|| workspace.join("README.md"));
-        return if write_headline(&out, &doc, splice.as_deref()) {
+        let documents = cli.out.is_none().then_some(workspace.as_path());
+        return if write_headline(&out, &doc, documents) {
             ExitCode::SUCCESS
         } else {
             ExitCode::FAILURE
@@ -312,7 +326,7 @@ fn main() -> ExitCode {
         .iter()
         .filter(|e| cli.only.is_empty() || cli.only.iter().any(|n| n == e.name))
         .collect();
-    let env = Environment::capture(&workspace, suite, cli.machine.clone());
+    let host = Host::capture(&workspace, suite, cli.machine.clone());
 
     let bar = ProgressBar::with_draw_target(
         Some(selected.len() as u64),
@@ -343,7 +357,7 @@ fn main() -> ExitCode {
         suite.name(),
         out.display()
     ));
-    ctx.say(format!("environment: {}", env.summary()));
+    ctx.say(format!("machine: {}", host.summary()));
 
     let started = Instant::now();
     let mut entries = Vec::new();
@@ -351,9 +365,11 @@ fn main() -> ExitCode {
     for experiment in selected {
         ctx.name = experiment.name;
         ctx.step("starting");
+        let mut env = host.environment();
         let t0 = Instant::now();
         let outcome = (experiment.run)(&ctx);
         let seconds = t0.elapsed().as_secs_f64();
+        env.allocators = ctx.take_timed(experiment);
         match &outcome {
             Outcome::Ran(report) => ctx.say(format!(
                 "{:<18} ran in {seconds:.1} s, {} metrics",
@@ -362,7 +378,7 @@ fn main() -> ExitCode {
             )),
             Outcome::Skipped(why) => ctx.say(format!("{:<18} skipped: {why}", experiment.name)),
         }
-        if let Err(e) = results::write_markdown(&out, experiment, &outcome, &env, seconds, suite) {
+        if let Err(e) = results::write_markdown(&out, experiment, &outcome, &env, seconds) {
             eprintln!("brisk-lab: cannot write {}.md: {e}", experiment.name);
             failed = true;
         }
@@ -374,16 +390,15 @@ fn main() -> ExitCode {
     }
     ctx.bar().finish_and_clear();
 
-    let doc = match results::write_json(&out, &env, entries) {
+    let doc = match results::write_json(&out, entries) {
         Ok(doc) => doc,
         Err(e) => {
             eprintln!("brisk-lab: cannot write results.json: {e}");
             return ExitCode::FAILURE;
         }
     };
-    let readme = workspace.join("README.md");
-    let splice = (suite != Suite::Smoke && cli.out.is_none()).then_some(readme.as_path());
-    if !write_headline(&out, &doc, splice) {
+    let documents = (suite != Suite::Smoke && cli.out.is_none()).then_some(workspace.as_path());
+    if !write_headline(&out, &doc, documents) {
         failed = true;
     }
     eprintln!(
@@ -399,20 +414,59 @@ fn main() -> ExitCode {
 }
 
 /// Writes `<out>/headline.md` from the results document `doc` and, given
-/// `readme`, splices the same table into it. Returns whether headline.md
-/// was written.
-fn write_headline(out: &Path, doc: &serde_json::Value, readme: Option<&Path>) -> bool {
+/// the workspace, splices the same table into its README.md and rewrites
+/// the marked figures of README.md and papers/answers.md
+/// ([`check::fill_figures`]). Returns whether headline.md was written.
+fn write_headline(out: &Path, doc: &Results, workspace: Option<&Path>) -> bool {
     let table = headline::render(doc);
     let written = std::fs::write(out.join("headline.md"), format!("# Headline\n\n{table}"));
     if let Err(e) = &written {
         eprintln!("brisk-lab: cannot write headline.md: {e}");
     }
-    if let Some(readme) = readme {
-        match headline::splice_readme(readme, &table) {
-            Ok(true) => eprintln!("brisk-lab: README.md headline updated"),
-            Ok(false) => eprintln!("brisk-lab: README.md has no headline markers; left as is"),
-            Err(e) => eprintln!("brisk-lab: cannot update README.md: {e}"),
+    let Some(workspace) = workspace else {
+        return written.is_ok();
+    };
+    match headline::splice_readme(&workspace.join("README.md"), &table) {
+        Ok(true) => eprintln!("brisk-lab: README.md headline updated"),
+        Ok(false) => eprintln!("brisk-lab: README.md has no headline markers; left as is"),
+        Err(e) => eprintln!("brisk-lab: cannot update README.md: {e}"),
+    }
+    for name in check::DOCUMENTS {
+        let path = workspace.join(name);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        match check::fill_figures(&text, doc) {
+            Ok(filled) if filled == text => {}
+            Ok(filled) => match std::fs::write(&path, filled) {
+                Ok(()) => eprintln!("brisk-lab: {name}: marked figures updated"),
+                Err(e) => eprintln!("brisk-lab: cannot update {name}: {e}"),
+            },
+            Err(e) => eprintln!("brisk-lab: {name}: {e}; its figures are left as they are"),
         }
     }
     written.is_ok()
+}
+
+/// `--check`: prints every reason the figures in `out` and the documents
+/// are not current, and fails if there is one. Runs no experiment.
+fn run_check(workspace: &Path, out: &Path) -> ExitCode {
+    let names: Vec<&str> = EXPERIMENTS.iter().map(|e| e.name).collect();
+    let problems = check::check(workspace, out, &names, &Git(workspace.to_path_buf()));
+    let shown = out.strip_prefix(workspace).unwrap_or(out).display();
+    if problems.is_empty() {
+        println!(
+            "brisk-lab --check: {shown} is current, and README.md and papers/answers.md \
+             match it"
+        );
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "brisk-lab --check: {} problem(s) with {shown}:",
+        problems.len()
+    );
+    for problem in &problems {
+        println!("  - {problem}");
+    }
+    ExitCode::FAILURE
 }

@@ -16,7 +16,9 @@ use std::sync::Arc;
 use brisk_gc::Deferred;
 use brisk_refcount::Brc;
 
+use super::env::Binary;
 use super::measure::{interleave, Plan, Samples, Variant};
+use super::metrics::contention as m;
 use super::plot::{Chart, Series};
 use super::report::{num, ratio, Table};
 use super::{cores, thread_counts, Ctx, Experiment, Outcome, Report};
@@ -30,6 +32,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     title: "Contention scaling: one hot object, 1…N threads",
     question: "How does counting on an object every thread uses (a type, a builtin, a \
                shared dict) scale with threads, per policy?",
+    timed: &[Binary::BriskLab],
     run,
 };
 
@@ -100,11 +103,11 @@ fn run(ctx: &Ctx) -> Outcome {
         for (p, policy) in POLICIES.iter().enumerate() {
             let v = mops(&results[p][i]);
             row.push(num(v));
-            report.metric(format!("{policy}/{threads}_threads/mops"), v);
+            report.metric(m::mops(policy, threads), v);
         }
         let speedup = mops(&results[2][i]) / mops(&results[0][i]);
         row.push(ratio(speedup));
-        report.metric(format!("deferred_over_arc/{threads}_threads"), speedup);
+        report.metric(m::deferred_over_arc(threads), speedup);
         table.row(row);
     }
     report.table(&table);

@@ -52,11 +52,13 @@ use brisk_runtime::{Atomic, Biased, CollectionReport, Deferred, Gil, RuntimePoli
 use serde::{Deserialize, Serialize};
 
 use super::child;
+use super::env::Binary;
 use super::measure::{interleave, rotation, Samples, Variant};
 use super::memory::max_rss_self;
+use super::metrics::cycle_pause::{self as m, ConcurrentFigure, DumpsterFigure, PauseFigure};
 use super::plot::{Chart, Series};
 use super::programs::POLICIES;
-use super::report::{int, key, nanos, num, range, ratio, Table};
+use super::report::{int, nanos, num, range, ratio, Table};
 use super::{Ctx, Experiment, Outcome, Report, Suite};
 use crate::workloads::cycles::{
     concurrent_garbage, timed_runs, ArcGraph, BaconRajanGraph, BriskLists, DumpsterSyncGraph,
@@ -73,6 +75,7 @@ pub const EXPERIMENT: Experiment = Experiment {
                does collecting cost a program that makes cycles all along, and does the \
                collector keep the memory of several allocating interpreters within 2× of \
                a GIL's?",
+    timed: &[Binary::BriskLab],
     run,
 };
 
@@ -161,8 +164,8 @@ fn pauses(ctx: &Ctx, report: &mut Report) {
                 "{objects} lists: building the {} heaps",
                 heap.name()
             ));
-            probes.push(Probe::spawn::<Biased>("Biased", objects, heap));
-            probes.push(Probe::spawn::<Deferred>("Deferred", objects, heap));
+            probes.push(Probe::spawn::<Biased>(m::BIASED, objects, heap));
+            probes.push(Probe::spawn::<Deferred>(m::DEFERRED, objects, heap));
         }
         // One warm-up collection each, then the rounds, interleaved.
         for probe in &mut probes {
@@ -195,12 +198,13 @@ fn pauses(ctx: &Ctx, report: &mut Report) {
                 num(per_object),
                 nanos(call.median()),
             ]);
-            let prefix = format!("pause/{policy}/{}/{objects}", heap.name());
-            report.metric(format!("{prefix}/ns"), pause.median());
-            report.metric(format!("{prefix}/ns_per_scanned_object"), per_object);
-            report.metric(format!("{prefix}/collect_call_ns"), call.median());
-            report.metric(format!("{prefix}/scanned"), scanned as f64);
-            report.metric(format!("{prefix}/unreachable"), last.unreachable as f64);
+            let mut metric =
+                |figure, value| report.metric(m::pause(policy, heap, objects, figure), value);
+            metric(PauseFigure::Ns, pause.median());
+            metric(PauseFigure::NsPerScannedObject, per_object);
+            metric(PauseFigure::CollectCallNs, call.median());
+            metric(PauseFigure::Scanned, scanned as f64);
+            metric(PauseFigure::Unreachable, last.unreachable as f64);
             let name = probe.name();
             let point = (objects as f64, pause.median() / 1e3);
             match series.iter_mut().find(|s| s.name == name) {
@@ -248,7 +252,7 @@ struct Backend {
 
 const BACKENDS: [Backend; 7] = [
     Backend {
-        name: "brisk<Biased>",
+        name: m::BRISK_BIASED,
         cycles: "trial deletion, stop-the-world, automatic",
     },
     Backend {
@@ -345,11 +349,11 @@ fn dumpster(ctx: &Ctx, report: &mut Report) {
     for ((backend, s), tally) in BACKENDS.iter().zip(&samples).zip(&tallies) {
         let ms = run_ms(s);
         let per_run = workload.ops as f64 / 1e6;
-        let prefix = format!("dumpster/{}", key(backend.name));
+        let metric = |figure| m::dumpster(backend.name, figure);
         let (left, collections) = match tally.get() {
             Some(t) => {
-                report.metric(format!("{prefix}/left_alive"), t.left_alive as f64);
-                report.metric(format!("{prefix}/collections"), t.collections as f64);
+                report.metric(metric(DumpsterFigure::LeftAlive), t.left_alive as f64);
+                report.metric(metric(DumpsterFigure::Collections), t.collections as f64);
                 (int(t.left_alive as u64), int(t.collections))
             }
             None => ("–".to_owned(), "–".to_owned()),
@@ -364,10 +368,10 @@ fn dumpster(ctx: &Ctx, report: &mut Report) {
             left,
             collections,
         ]);
-        report.metric(format!("{prefix}/ms_per_run"), ms);
-        report.metric(format!("{prefix}/ratio_to_arc"), ms / arc);
+        report.metric(metric(DumpsterFigure::MsPerRun), ms);
+        report.metric(metric(DumpsterFigure::RatioToArc), ms / arc);
         report.metric(
-            format!("{prefix}/ratio_to_dumpster_sync"),
+            metric(DumpsterFigure::RatioToDumpsterSync),
             ms / dumpster_sync,
         );
     }
@@ -546,15 +550,15 @@ fn concurrent(ctx: &Ctx, report: &mut Report) -> Result<(), String> {
             let run = config(p, n);
             let rss = run.rss_mib.median();
             let to_gil = rss / config(0, n).rss_mib.median();
-            let prefix = format!("concurrent/{policy}/{n}");
-            report.metric(format!("{prefix}/max_rss_mib"), rss);
-            report.metric(format!("{prefix}/rss_to_gil"), to_gil);
-            report.metric(format!("{prefix}/collections"), run.collections.median());
-            report.metric(format!("{prefix}/unreachable"), run.unreachable.median());
-            report.metric(format!("{prefix}/mean_pause_ns"), run.mean_pause.median());
-            report.metric(format!("{prefix}/max_pause_ns"), run.max_pause.median());
-            report.metric(format!("{prefix}/max_tracked"), run.max_tracked as f64);
-            report.metric(format!("{prefix}/seconds"), run.seconds.median());
+            let mut metric = |figure, value| report.metric(m::concurrent(policy, n, figure), value);
+            metric(ConcurrentFigure::MaxRssMib, rss);
+            metric(ConcurrentFigure::RssToGil, to_gil);
+            metric(ConcurrentFigure::Collections, run.collections.median());
+            metric(ConcurrentFigure::Unreachable, run.unreachable.median());
+            metric(ConcurrentFigure::MeanPauseNs, run.mean_pause.median());
+            metric(ConcurrentFigure::MaxPauseNs, run.max_pause.median());
+            metric(ConcurrentFigure::MaxTracked, run.max_tracked as f64);
+            metric(ConcurrentFigure::Seconds, run.seconds.median());
             table.row(vec![
                 format!("`{policy}`"),
                 n.to_string(),
@@ -577,10 +581,7 @@ fn concurrent(ctx: &Ctx, report: &mut Report) -> Result<(), String> {
     for (p, policy) in POLICIES.iter().enumerate().skip(1) {
         let to_gil = config(p, most).rss_mib.median() / gil;
         let within = to_gil <= 2.0;
-        report.metric(
-            format!("concurrent/{policy}/rss_{most}_within_2x_gil"),
-            f64::from(u8::from(within)),
-        );
+        report.metric(m::within_2x_gil(policy, most), f64::from(u8::from(within)));
         verdicts.push(format!(
             "`{policy}` {} ({})",
             ratio(to_gil),

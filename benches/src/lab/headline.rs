@@ -3,13 +3,25 @@
 //! Written as `headline.md` next to the results and, for a run into the
 //! default `papers/results/`, spliced into README.md between the markers
 //! [`BEGIN`] and [`END`], so the README's figures are always the last run's
-//! and never typed by hand.
+//! and never typed by hand. `brisk-lab --check` renders it again and
+//! compares ([`super::check`]).
+//!
+//! Every figure is looked up with the functions of [`super::metrics`], the
+//! same ones the experiments record it with.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
-use serde_json::Value;
-
+use super::env::short;
+use super::metrics::{
+    contention, cycle_pause, instructions, memory, per_op, placement, producer_consumer, send_cost,
+    whole_program, Metric,
+};
+use super::programs::POLICIES;
 use super::report::{fine_ratio, nanos, ratio, Table};
+use super::results::Results;
+use crate::workloads::cycles::Heap;
+use crate::workloads::send::Mode;
 
 /// The line before the generated table in README.md.
 pub const BEGIN: &str = "<!-- brisk-lab:headline:begin -->";
@@ -17,260 +29,329 @@ pub const BEGIN: &str = "<!-- brisk-lab:headline:begin -->";
 pub const END: &str = "<!-- brisk-lab:headline:end -->";
 
 /// A byte count, as `24 B`.
-fn bytes(b: f64) -> String {
+pub fn bytes(b: f64) -> String {
     format!("{b:.0} B")
 }
 
-/// Looks up `experiments.<exp>.metrics.<name>`.
-fn metric(doc: &Value, exp: &str, name: &str) -> Option<f64> {
-    doc.get("experiments")?
-        .get(exp)?
-        .get("metrics")?
-        .get(name)?
-        .as_f64()
+/// A whole count, as `0`.
+fn count(n: f64) -> String {
+    format!("{n:.0}")
 }
 
-/// Metric `name` of `exp` through `fmt`, or `–` where the run lacks it.
-fn figure(doc: &Value, exp: &str, name: &str, fmt: fn(f64) -> String) -> String {
-    metric(doc, exp, name).map_or_else(|| "–".to_owned(), fmt)
+/// One row of the headline.
+struct Row {
+    /// The question, as the first column reads.
+    question: String,
+    /// The experiment whose table answers it.
+    experiment: &'static str,
+    /// The row shows only if this metric is there (its experiment ran).
+    needs: Metric,
+    /// The figures.
+    measured: String,
 }
 
-/// One figure per policy, as `` `biased` 1.02×, `deferred` 1.04× ``: metric
-/// `key(policy)` of `exp` through `fmt`, for each of `policies`.
-fn by_policy(
-    doc: &Value,
-    exp: &str,
-    policies: [&str; 3],
-    key: impl Fn(&str) -> String,
-    fmt: fn(f64) -> String,
-) -> String {
-    policies
-        .map(|p| format!("`{p}` {}", figure(doc, exp, &key(p), fmt)))
-        .join(", ")
+/// Figures of one results document.
+struct Figures<'a>(&'a Results);
+
+impl Figures<'_> {
+    /// Metric `name` of `experiment` through `fmt`, or `–` where the run
+    /// lacks it.
+    fn get(&self, experiment: &str, name: &Metric, fmt: fn(f64) -> String) -> String {
+        self.0
+            .metric(experiment, name)
+            .map_or_else(|| "–".to_owned(), fmt)
+    }
+
+    /// One figure per policy, as `` `biased` 1.02×, `deferred` 1.04× ``.
+    fn by_policy(
+        &self,
+        experiment: &str,
+        policies: &[&str],
+        name: fn(&str) -> Metric,
+        fmt: fn(f64) -> String,
+    ) -> String {
+        policies
+            .iter()
+            .map(|p| format!("`{p}` {}", self.get(experiment, &name(p), fmt)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// The policies whose ratios to `gil` the whole-program rows give.
-const GIL_FREE: [&str; 3] = ["biased", "deferred", "atomic"];
+const GIL_FREE: &[&str] = &["biased", "deferred", "atomic"];
+
+/// The rows about counting on one thread and across threads.
+fn counting_rows(f: &Figures<'_>) -> Vec<Row> {
+    let per_op_ratio = |v: &str| f.get("per_op", &per_op::ratio_to_rc(v), ratio);
+    let placed = |v: &str| f.get("per_op_placement", &per_op::ratio_to_rc(v), fine_ratio);
+    let mut rows = vec![
+        Row {
+            question: "Clone+drop on the owner thread vs `Rc` (paired by round): \
+                       `Brc<Biased>`, and `LocalBrc<Biased>` (owner checked once)"
+                .to_owned(),
+            experiment: "per_op",
+            needs: per_op::ratio_to_rc(per_op::BIASED_OWNER),
+            measured: format!(
+                "{} ({} per pair); `LocalBrc`: {}; `Arc`: {}",
+                per_op_ratio(per_op::BIASED_OWNER),
+                f.get("per_op", &per_op::ns_per_pair(per_op::BIASED_OWNER), nanos),
+                per_op_ratio(per_op::LOCAL_BIASED),
+                per_op_ratio(per_op::ARC),
+            ),
+        },
+        Row {
+            question: "Clone+drop on another thread, vs `Rc`".to_owned(),
+            experiment: "per_op",
+            needs: per_op::ratio_to_rc(per_op::BIASED_NON_OWNER),
+            measured: format!(
+                "`Biased` {}, `Deferred` {}",
+                per_op_ratio(per_op::BIASED_NON_OWNER),
+                per_op_ratio(per_op::DEFERRED_NON_OWNER),
+            ),
+        },
+        Row {
+            question: "Clone+drop on the owner thread vs `Rc`, median over random code \
+                       placements: `Brc<Deferred>`, `LocalBrc<Deferred>`"
+                .to_owned(),
+            experiment: "per_op_placement",
+            needs: per_op::ratio_to_rc(per_op::DEFERRED_OWNER),
+            measured: format!(
+                "{}; `LocalBrc`: {}; `hybrid_rc::Rc`: {}",
+                placed(per_op::DEFERRED_OWNER),
+                placed(per_op::LOCAL_DEFERRED),
+                placed(per_op::HYBRID_RC),
+            ),
+        },
+    ];
+    // The curve's last point is at every core the run had.
+    if let Some(entry) = f.0.experiments.get("contention") {
+        let n = entry.environment.cores;
+        rows.push(Row {
+            question: format!("One hot object, {n} threads: `Deferred` vs `Arc` throughput"),
+            experiment: "contention",
+            needs: contention::deferred_over_arc(n),
+            measured: f.get("contention", &contention::deferred_over_arc(n), ratio),
+        });
+    }
+    let per_object = |v: &str| {
+        f.get(
+            "producer_consumer",
+            &producer_consumer::ns_per_object(v),
+            nanos,
+        )
+    };
+    rows.push(Row {
+        question: "Made on one thread, dropped on another: per object".to_owned(),
+        experiment: "producer_consumer",
+        needs: producer_consumer::ns_per_object(producer_consumer::ARC),
+        measured: format!(
+            "`Arc` {}, `Brc<Biased>` {}, `Brc<Deferred>` {}",
+            per_object(producer_consumer::ARC),
+            per_object(producer_consumer::BIASED),
+            per_object(producer_consumer::DEFERRED)
+        ),
+    });
+    rows
+}
+
+/// The rows about whole programs.
+fn program_rows(f: &Figures<'_>) -> Vec<Row> {
+    vec![
+        Row {
+            question: "Whole single-interpreter programs vs `gil`, paired by round \
+                       (geometric mean, one build)"
+                .to_owned(),
+            experiment: "whole_program",
+            needs: whole_program::geomean_paired_ratio_to_gil(POLICIES[1]),
+            measured: f.by_policy(
+                "whole_program",
+                GIL_FREE,
+                whole_program::geomean_paired_ratio_to_gil,
+                fine_ratio,
+            ),
+        },
+        Row {
+            question: "The same, median over random code placements".to_owned(),
+            experiment: "placement",
+            needs: placement::over_placements(POLICIES[1]),
+            measured: f.by_policy(
+                "placement",
+                GIL_FREE,
+                placement::over_placements,
+                fine_ratio,
+            ),
+        },
+        Row {
+            question: "The same programs in instructions vs `gil` (callgrind, geometric \
+                       mean)"
+                .to_owned(),
+            experiment: "instructions",
+            needs: instructions::geomean_over_gil(POLICIES[1]),
+            measured: f.by_policy(
+                "instructions",
+                GIL_FREE,
+                instructions::geomean_over_gil,
+                fine_ratio,
+            ),
+        },
+        Row {
+            question: "`parallel-map`, 2 interpreters vs 1 (speedup, paired by round)".to_owned(),
+            experiment: "whole_program",
+            needs: whole_program::parallel_map_paired_speedup(POLICIES[1]),
+            measured: f.by_policy(
+                "whole_program",
+                &["biased", "deferred", "gil"],
+                whole_program::parallel_map_paired_speedup,
+                ratio,
+            ),
+        },
+    ]
+}
+
+/// The rows about sends, memory and cycles.
+fn runtime_rows(f: &Figures<'_>) -> Vec<Row> {
+    const NODES: usize = 10_000;
+    let send = |mode: Mode| {
+        f.get(
+            "send_cost",
+            &send_cost::ns_per_send(mode.name(), NODES),
+            nanos,
+        )
+    };
+    let pause = |policy: &str| {
+        let name = cycle_pause::pause(policy, Heap::Live, 100_000, cycle_pause::PauseFigure::Ns);
+        f.get("cycle_pause", &name, nanos)
+    };
+    let dumpster = |figure| cycle_pause::dumpster(cycle_pause::BRISK_BIASED, figure);
+    use cycle_pause::DumpsterFigure::{LeftAlive, RatioToArc, RatioToDumpsterSync};
+    vec![
+        Row {
+            question: "Send a 10,000-object graph: share / move / copy / subprocess".to_owned(),
+            experiment: "send_cost",
+            needs: send_cost::ns_per_send(Mode::Share.name(), NODES),
+            measured: format!(
+                "{} / {} / {} / {}",
+                send(Mode::Share),
+                send(Mode::Move),
+                send(Mode::Copy),
+                send(Mode::Subprocess)
+            ),
+        },
+        Row {
+            question: "Object header bytes: brisk vs free-threaded CPython".to_owned(),
+            experiment: "memory",
+            needs: memory::BRISK_OBJECT_HEADER_BYTES,
+            measured: format!(
+                "{} vs {}",
+                f.get("memory", &memory::BRISK_OBJECT_HEADER_BYTES, bytes),
+                f.get("memory", &memory::CPYTHON_FT_OBJECT_HEADER_BYTES, bytes)
+            ),
+        },
+        Row {
+            question: "Cycle collection, 100,000 live tracked lists: world stopped".to_owned(),
+            experiment: "cycle_pause",
+            needs: cycle_pause::pause(
+                cycle_pause::BIASED,
+                Heap::Live,
+                100_000,
+                cycle_pause::PauseFigure::Ns,
+            ),
+            measured: format!(
+                "`Biased` {}, `Deferred` {}",
+                pause(cycle_pause::BIASED),
+                pause(cycle_pause::DEFERRED)
+            ),
+        },
+        Row {
+            question: "dumpster's cycle benchmark: `brisk<Biased>` vs `Arc` (leaks cycles) / \
+                       `dumpster::sync`"
+                .to_owned(),
+            experiment: "cycle_pause",
+            needs: dumpster(RatioToArc),
+            measured: format!(
+                "{} / {}; objects left after its last collection: {}",
+                f.get("cycle_pause", &dumpster(RatioToArc), ratio),
+                f.get("cycle_pause", &dumpster(RatioToDumpsterSync), ratio),
+                f.get("cycle_pause", &dumpster(LeftAlive), count),
+            ),
+        },
+    ]
+}
 
 /// The headline table, in markdown, with a line on where it came from.
-pub fn render(doc: &Value) -> String {
-    let f = |exp: &str, name: &str, fmt: fn(f64) -> String| figure(doc, exp, name, fmt);
+pub fn render(doc: &Results) -> String {
+    let f = Figures(doc);
+    let mut rows = counting_rows(&f);
+    rows.extend(program_rows(&f));
+    rows.extend(runtime_rows(&f));
+    // A row shows only if its experiment ran.
+    rows.retain(|row| doc.metric(row.experiment, &row.needs).is_some());
     let mut table = Table::new(&["question", "measured", "table"])
         .left(1)
         .left(2);
-    // A row shows only if its experiment ran (its first metric exists).
-    let mut add = |q: &str, exp: &str, first: &str, figure: String| {
-        if metric(doc, exp, first).is_some() {
-            table.row(vec![
-                q.to_owned(),
-                figure,
-                format!("[{exp}.md](papers/results/{exp}.md)"),
-            ]);
-        }
-    };
-    let owner = "Brc<Biased>_owner/ratio_to_rc";
-    add(
-        "Clone+drop on the owner thread vs `Rc` (paired by round): `Brc<Biased>`, and `LocalBrc<Biased>` (owner checked once)",
-        "per_op",
-        owner,
-        format!(
-            "{} ({} per pair); `LocalBrc`: {}; `Arc`: {}",
-            f("per_op", owner, ratio),
-            f("per_op", "Brc<Biased>_owner/ns_per_pair", nanos),
-            f("per_op", "LocalBrc<Biased>/ratio_to_rc", ratio),
-            f("per_op", "Arc/ratio_to_rc", ratio),
-        ),
-    );
-    let non_owner = "Brc<Biased>_non-owner/ratio_to_rc";
-    add(
-        "Clone+drop on another thread, vs `Rc`",
-        "per_op",
-        non_owner,
-        format!(
-            "`Biased` {}, `Deferred` {}",
-            f("per_op", non_owner, ratio),
-            f("per_op", "Brc<Deferred>_non-owner/ratio_to_rc", ratio),
-        ),
-    );
-    let placed = "Brc<Deferred>_owner/ratio_to_rc";
-    add(
-        "Clone+drop on the owner thread vs `Rc`, median over random code placements: `Brc<Deferred>`, `LocalBrc<Deferred>`",
-        "per_op_placement",
-        placed,
-        format!(
-            "{}; `LocalBrc`: {}; `hybrid_rc::Rc`: {}",
-            f("per_op_placement", placed, fine_ratio),
-            f("per_op_placement", "LocalBrc<Deferred>/ratio_to_rc", fine_ratio),
-            f("per_op_placement", "hybrid_rc::Rc/ratio_to_rc", fine_ratio),
-        ),
-    );
-    add(
-        "Whole single-interpreter programs vs `gil`, paired by round (geometric mean, one build)",
-        "whole_program",
-        "geomean_single/biased/paired_ratio_to_gil",
-        by_policy(
-            doc,
-            "whole_program",
-            GIL_FREE,
-            |p| format!("geomean_single/{p}/paired_ratio_to_gil"),
-            fine_ratio,
-        ),
-    );
-    add(
-        "The same, median over random code placements",
-        "placement",
-        "over_placements/biased/ratio_to_gil",
-        by_policy(
-            doc,
-            "placement",
-            GIL_FREE,
-            |p| format!("over_placements/{p}/ratio_to_gil"),
-            fine_ratio,
-        ),
-    );
-    add(
-        "The same programs in instructions vs `gil` (callgrind, geometric mean)",
-        "instructions",
-        "geomean/biased_over_gil",
-        by_policy(
-            doc,
-            "instructions",
-            GIL_FREE,
-            |p| format!("geomean/{p}_over_gil"),
-            fine_ratio,
-        ),
-    );
-    add(
-        "`parallel-map`, 2 interpreters vs 1 (speedup, paired by round)",
-        "whole_program",
-        "parallel-map/biased/paired_speedup_2_over_1",
-        by_policy(
-            doc,
-            "whole_program",
-            ["biased", "deferred", "gil"],
-            |p| format!("parallel-map/{p}/paired_speedup_2_over_1"),
-            ratio,
-        ),
-    );
-    let threads = doc
-        .get("experiments")
-        .and_then(|e| e.get("contention"))
-        .and_then(|c| c.get("metrics"))
-        .and_then(Value::as_object)
-        .and_then(|metrics| {
-            metrics
-                .keys()
-                .filter_map(|k| {
-                    k.strip_prefix("deferred_over_arc/")?
-                        .strip_suffix("_threads")?
-                        .parse::<u64>()
-                        .ok()
-                })
-                .max()
-        });
-    if let Some(n) = threads {
-        let key = format!("deferred_over_arc/{n}_threads");
-        add(
-            &format!("One hot object, {n} threads: `Deferred` vs `Arc` throughput"),
-            "contention",
-            &key,
-            f("contention", &key, ratio),
-        );
+    for row in &rows {
+        table.row(vec![
+            row.question.clone(),
+            row.measured.clone(),
+            format!("[{0}.md](papers/results/{0}.md)", row.experiment),
+        ]);
     }
-    let per_object = |t: &str| f("producer_consumer", &format!("{t}/ns_per_object"), nanos);
-    add(
-        "Made on one thread, dropped on another: per object",
-        "producer_consumer",
-        "Arc/ns_per_object",
-        format!(
-            "`Arc` {}, `Brc<Biased>` {}, `Brc<Deferred>` {}",
-            per_object("Arc"),
-            per_object("Brc<Biased>"),
-            per_object("Brc<Deferred>")
-        ),
-    );
-    let send = |mode: &str| f("send_cost", &format!("{mode}/10000/ns_per_send"), nanos);
-    add(
-        "Send a 10,000-object graph: share / move / copy / subprocess",
-        "send_cost",
-        "share/10000/ns_per_send",
-        format!(
-            "{} / {} / {} / {}",
-            send("share"),
-            send("move"),
-            send("copy"),
-            send("subprocess")
-        ),
-    );
-    add(
-        "Object header bytes: brisk vs free-threaded CPython",
-        "memory",
-        "brisk_object_header_bytes",
-        format!(
-            "{} vs {}",
-            f("memory", "brisk_object_header_bytes", bytes),
-            f("memory", "cpython_ft_object_header_bytes", bytes)
-        ),
-    );
-    let pause = |p: &str| f("cycle_pause", &format!("pause/{p}/live/100000/ns"), nanos);
-    add(
-        "Cycle collection, 100,000 live tracked lists: world stopped",
-        "cycle_pause",
-        "pause/Biased/live/100000/ns",
-        format!(
-            "`Biased` {}, `Deferred` {}",
-            pause("Biased"),
-            pause("Deferred")
-        ),
-    );
-    let vs = |peer: &str| {
-        f(
-            "cycle_pause",
-            &format!("dumpster/brisk<Biased>/ratio_to_{peer}"),
-            ratio,
-        )
-    };
-    add(
-        "dumpster's cycle benchmark: `brisk<Biased>` vs `Arc` (leaks cycles) / \
-         `dumpster::sync`",
-        "cycle_pause",
-        "dumpster/brisk<Biased>/ratio_to_arc",
-        format!(
-            "{} / {}; objects left after its last collection: {}",
-            vs("arc"),
-            vs("dumpster_sync"),
-            f("cycle_pause", "dumpster/brisk<Biased>/left_alive", |n| {
-                format!("{n:.0}")
-            }),
-        ),
-    );
-    let env = doc.get("environment");
-    let field = |k: &str| {
-        env.and_then(|e| e.get(k))
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-    };
-    let cores = env
-        .and_then(|e| e.get("cores"))
-        .and_then(Value::as_u64)
-        .unwrap_or(0);
-    let machine = env
-        .and_then(|e| e.get("machine"))
-        .and_then(Value::as_str)
-        .map(|m| format!(", {m}"))
-        .unwrap_or_default();
+    let experiments: BTreeSet<&str> = rows.iter().map(|r| r.experiment).collect();
     format!(
         "{}\nEach row is from the latest run of its experiment written to \
-         `papers/results/`; each table names its commit and start time. The latest of \
-         those runs: {} suite, {}, {} cores{machine}, load {} at start, {}. Medians of \
-         interleaved rounds; see each table for spreads.\n",
+         `papers/results/`; each table names its machine, commit and start time. {} \
+         Medians of interleaved rounds; see each table for spreads.\n",
         table.to_markdown(),
-        field("suite"),
-        field("cpu_model"),
-        cores,
-        field("load_average"),
-        field("date"),
+        provenance(doc, &experiments),
     )
+}
+
+/// Where the runs of `experiments` were made: suites, machines, commits
+/// and dates, each listed once.
+fn provenance(doc: &Results, experiments: &BTreeSet<&str>) -> String {
+    let envs: Vec<_> = experiments
+        .iter()
+        .filter_map(|e| doc.experiments.get(*e))
+        .map(|e| &e.environment)
+        .collect();
+    if envs.is_empty() {
+        return "No experiment of the headline has run.".to_owned();
+    }
+    let list = |items: BTreeSet<String>| items.into_iter().collect::<Vec<_>>().join(", ");
+    let suites = list(envs.iter().map(|e| e.suite.name().to_owned()).collect());
+    let machines = list(
+        envs.iter()
+            .map(|e| format!("{} ({}, {} cores)", e.machine, e.cpu_model, e.cores))
+            .collect(),
+    );
+    let commits = list(
+        envs.iter()
+            .map(|e| {
+                e.git_commit
+                    .as_deref()
+                    .map_or("no commit", short)
+                    .to_owned()
+            })
+            .collect(),
+    );
+    let dates: BTreeSet<&str> = envs.iter().map(|e| e.date.as_str()).collect();
+    let first = dates.first().copied().unwrap_or_default();
+    let last = dates.last().copied().unwrap_or_default();
+    let when = if first == last {
+        first.to_owned()
+    } else {
+        format!("{first} to {last}")
+    };
+    format!("Runs: {suites} suite on {machines}, at commit {commits}, {when}.")
+}
+
+/// The text between [`BEGIN`] and [`END`] in `text`, if both are there in
+/// that order.
+pub fn block(text: &str) -> Option<&str> {
+    let b = text.find(BEGIN)? + BEGIN.len();
+    let e = text[b..].find(END)? + b;
+    Some(&text[b..e])
 }
 
 /// Replaces the text between [`BEGIN`] and [`END`] in `readme` with

@@ -29,9 +29,11 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use super::env::Binary;
 use super::measure::geomean;
+use super::metrics::instructions as m;
 use super::programs::{self, Program, POLICIES};
-use super::report::{fine_ratio, int, key, Table};
+use super::report::{fine_ratio, int, Table};
 use super::{Ctx, Experiment, Outcome, Report, Suite};
 use crate::workloads::clone_drop::{BATCH, PAIR_VARIANTS};
 
@@ -41,6 +43,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     title: "Instructions per policy, relative to a GIL (callgrind)",
     question: "\"Do we know yet how much single-thread overhead this adds?\" Counted in \
                instructions, which the machine's other load cannot disturb.",
+    timed: &[Binary::BriskLab, Binary::Brisk],
     run,
 };
 
@@ -154,8 +157,8 @@ fn per_pair(ctx: &Ctx, report: &mut Report, batches: u64) -> Result<(), String> 
     let mut table = Table::new(&["variant", "instructions per pair", "ratio to `Rc`"]).left(0);
     for (variant, n) in PAIR_VARIANTS.iter().zip(&per_pair) {
         let ratio = n / per_pair[0];
-        report.metric(format!("pair/{}/instructions", key(variant)), *n);
-        report.metric(format!("pair/{}/ratio_to_rc", key(variant)), ratio);
+        report.metric(m::pair_instructions(variant), *n);
+        report.metric(m::pair_ratio_to_rc(variant), ratio);
         table.row(vec![
             format!("`{variant}`"),
             format!("{n:.2}"),
@@ -230,7 +233,7 @@ fn run(ctx: &Ctx) -> Outcome {
     let _ = std::fs::remove_file(&start_up_file);
     let mut report = Report::new();
     for (policy, n) in POLICIES.iter().zip(&start_up) {
-        report.metric(format!("start_up/{policy}/instructions"), *n as f64);
+        report.metric(m::start_up(policy), *n as f64);
     }
     let mut table = Table::new(&[
         "program",
@@ -264,7 +267,7 @@ fn run(ctx: &Ctx) -> Outcome {
                 Some(_) => {}
             }
             report.metric(
-                format!("{}/{policy}/instructions", program.name),
+                m::program(program.name, policy),
                 counted.instructions as f64,
             );
             counts.push(counted.instructions as f64);
@@ -276,7 +279,7 @@ fn run(ctx: &Ctx) -> Outcome {
         let mut row = vec![format!("`{}`", program.name), int(counts[0] as u64)];
         for (k, policy) in POLICIES.iter().enumerate().skip(1) {
             let r = counts[k] / counts[0];
-            report.metric(format!("{}/{policy}_over_gil", program.name), r);
+            report.metric(m::program_over_gil(program.name, policy), r);
             ratios[k - 1].push(r);
             row.push(fine_ratio(r));
         }
@@ -285,7 +288,7 @@ fn run(ctx: &Ctx) -> Outcome {
     let mut row = vec!["geometric mean".to_owned(), String::new()];
     for (k, policy) in POLICIES.iter().enumerate().skip(1) {
         let g = geomean(&ratios[k - 1]);
-        report.metric(format!("geomean/{policy}_over_gil"), g);
+        report.metric(m::geomean_over_gil(policy), g);
         row.push(fine_ratio(g));
     }
     table.row(row);

@@ -25,7 +25,9 @@ use brisk_refcount::{Atomic, Brc, RcHeader};
 use serde_json::{json, Value};
 
 use super::child;
+use super::env::Binary;
 use super::measure::Samples;
+use super::metrics::memory as m;
 use super::report::{num, Table};
 use super::{Ctx, Experiment, Outcome, Report};
 use crate::workloads::garbage::{settle, Peak};
@@ -37,6 +39,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     title: "Memory: header bytes, peak RSS per policy, pending epoch garbage",
     question: "What does biased and deferred counting cost in memory: per object, at peak, \
                and in garbage waiting for an epoch?",
+    timed: &[Binary::BriskLab],
     run,
 };
 
@@ -184,19 +187,19 @@ fn run(ctx: &Ctx) -> Outcome {
         "peak pending deferred objects",
     ]);
     for (k, kind) in KINDS.iter().enumerate() {
-        let m = rss[k].median();
+        let peak = rss[k].median();
         let per_object = if k == 0 {
             f64::NAN
         } else {
-            (m - base) * (1 << 20) as f64 / live as f64
+            (peak - base) * (1 << 20) as f64 / live as f64
         };
         table.row(vec![
             format!("`{kind}`"),
-            num(m),
+            num(peak),
             if k == 0 {
                 "–".to_owned()
             } else {
-                num(m - base)
+                num(peak - base)
             },
             num(per_object),
             if kind.ends_with("<Deferred>") {
@@ -205,21 +208,15 @@ fn run(ctx: &Ctx) -> Outcome {
                 "–".to_owned()
             },
         ]);
-        report.metric(format!("{kind}/max_rss_mib"), m);
+        report.metric(m::max_rss_mib(kind), peak);
         if k > 0 {
-            report.metric(format!("{kind}/rss_above_baseline_mib"), m - base);
+            report.metric(m::rss_above_baseline_mib(kind), peak - base);
         }
     }
     report.table(&table);
     let d = KINDS.len() - 1;
-    report.metric(
-        "Brc<Deferred>/peak_pending_deferred_objects",
-        peak_objects[d] as f64,
-    );
-    report.metric(
-        "Brc<Deferred>/peak_pending_deferred_bytes",
-        peak_bytes[d] as f64,
-    );
+    report.metric(m::DEFERRED_PEAK_PENDING_OBJECTS, peak_objects[d] as f64);
+    report.metric(m::DEFERRED_PEAK_PENDING_BYTES, peak_bytes[d] as f64);
     report.para(format!(
         "\"Bytes per live object\" divides the RSS above baseline by the live set, so it \
          also carries the streamed objects still in flight and allocator slack. Under \
@@ -291,10 +288,10 @@ fn headers(report: &mut Report) {
         ]);
     }
     report.table(&table);
-    report.metric("brisk_rc_header_bytes", rc_header as f64);
-    report.metric("brisk_object_header_bytes", object_header as f64);
-    report.metric("cpython_ft_object_header_bytes", 32.0);
-    report.metric("cpython_default_object_header_bytes", 16.0);
+    report.metric(m::BRISK_RC_HEADER_BYTES, rc_header as f64);
+    report.metric(m::BRISK_OBJECT_HEADER_BYTES, object_header as f64);
+    report.metric(m::CPYTHON_FT_OBJECT_HEADER_BYTES, 32.0);
+    report.metric(m::CPYTHON_DEFAULT_OBJECT_HEADER_BYTES, 16.0);
     report.para(format!(
         "Like for like, a brisk runtime object's header ({object_header} bytes: count, \
          flags, type tag) is {} bytes smaller than a free-threaded CPython object's \

@@ -13,16 +13,41 @@
 //!
 //! Each experiment is one module with a `run` function that takes a [`Ctx`]
 //! and returns an [`Outcome`]: a [`Report`] (markdown tables, notes, named
-//! metrics, plots) or the reason it was skipped. The binary
-//! (`src/bin/brisk-lab.rs`) runs the selected experiments under a progress
-//! bar and writes, in the output folder (default `papers/results/`):
+//! metrics, plots) or the reason it was skipped. It also names the programs
+//! it times ([`Experiment::timed`]: brisk-lab itself, the `brisk`
+//! interpreter, or both). The binary (`src/bin/brisk-lab.rs`) runs the
+//! selected experiments under a progress bar and writes, in the output
+//! folder (default `papers/results/`):
 //!
-//! * `<name>.md` per experiment, with the command that reproduces it;
+//! * `<name>.md` per experiment, with the command that reproduces it and a
+//!   line on the environment it ran in;
 //! * `<name>*.svg` plots where a curve says more than a table;
-//! * `results.json`: every metric by name, per experiment, and the
-//!   environment (CPU, cores, rustc, git commit, date, suite);
+//! * `results.json` ([`results`]): one entry per experiment, each with its
+//!   own environment ([`env::Environment`]: machine label, CPU model,
+//!   cores, load average at its start, the allocator of each binary it
+//!   timed, rustc, git commit and whether the tree was clean, date, suite),
+//!   its status, and every figure by name ([`metrics`]). `--only NAME`
+//!   replaces that one entry and keeps the others;
 //! * `headline.md`, the summary README.md shows (and, for a default run, the
-//!   README section between the `brisk-lab:headline` markers).
+//!   README section between the `brisk-lab:headline` markers, and every
+//!   figure marked in README.md or `papers/answers.md`; see [`check`]).
+//!
+//! # Metric names
+//!
+//! Figures are named by [`metrics::Metric`]s, which only [`metrics`] can
+//! make: one function per family of figures, used both where an experiment
+//! records a figure and where the headline reads it, so that a misspelled
+//! name does not compile.
+//!
+//! # Freshness
+//!
+//! `brisk-lab --check` runs no experiment. It fails, listing why, when an
+//! experiment's entry in `results.json` is missing, from the smoke suite,
+//! from a dirty tree, or measured before the last commit that changed
+//! `refcount/`, `gc/`, `runtime/` or `interp/`; or when README.md's
+//! headline or a marked figure of README.md or `papers/answers.md` is not
+//! what `results.json` gives ([`check`] describes the markers). CI runs it
+//! and prints the result.
 //!
 //! # Noise
 //!
@@ -53,10 +78,12 @@
 //! | cycle collector pause | [`cycle_pause`] |
 //! | brisk against CPython, r7rs-benchmarks programs | [`vs_python`] |
 
+pub mod check;
 pub mod child;
 pub mod env;
 pub mod headline;
 pub mod measure;
+pub mod metrics;
 pub mod paired;
 pub mod plot;
 pub mod programs;
@@ -78,14 +105,18 @@ pub mod vs_python;
 pub mod where_ops_go;
 pub mod whole_program;
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
 
 pub use report::{Outcome, Report};
 
 /// How long and how careful a run is.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Suite {
     /// Every code path once, in seconds; no timing claims.
     Smoke,
@@ -141,6 +172,10 @@ pub struct Ctx {
     /// The experiment running now, for progress messages.
     pub name: &'static str,
     bar: ProgressBar,
+    /// The allocator of each binary the running experiment has found to
+    /// time ([`Ctx::timed_binary`]); the driver takes it when the
+    /// experiment ends.
+    timed: Mutex<BTreeMap<env::Binary, env::Allocator>>,
 }
 
 impl Ctx {
@@ -163,7 +198,39 @@ impl Ctx {
             brisk,
             name: "",
             bar,
+            timed: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Records that the running experiment times `binary` at `path`, whose
+    /// allocator is read from the executable
+    /// ([`env::Allocator::of_executable`]).
+    pub fn timed_binary(&self, binary: env::Binary, path: &Path) {
+        match env::Allocator::of_executable(path) {
+            Ok(allocator) => {
+                let mut timed = self.timed.lock().unwrap_or_else(|e| e.into_inner());
+                timed.insert(binary, allocator);
+            }
+            Err(e) => self.say(format!(
+                "{}: cannot read {} for its allocator: {e}",
+                self.name,
+                path.display()
+            )),
+        }
+    }
+
+    /// The allocators of the binaries `experiment` timed: those recorded
+    /// since the last call, and this process's own if the experiment names
+    /// brisk-lab. Only the binaries it names are kept.
+    pub fn take_timed(&self, experiment: &Experiment) -> BTreeMap<env::Binary, env::Allocator> {
+        let mut timed = std::mem::take(&mut *self.timed.lock().unwrap_or_else(|e| e.into_inner()));
+        if experiment.timed.contains(&env::Binary::BriskLab) {
+            timed
+                .entry(env::Binary::BriskLab)
+                .or_insert_with(env::Allocator::of_this_build);
+        }
+        timed.retain(|b, _| experiment.timed.contains(b));
+        timed
     }
 
     /// Shows what the experiment is doing now.
@@ -196,6 +263,8 @@ pub struct Experiment {
     pub title: &'static str,
     /// The question it answers, quoted at the top of its table.
     pub question: &'static str,
+    /// The programs it times, whose allocators its environment records.
+    pub timed: &'static [env::Binary],
     /// Runs it.
     pub run: fn(&Ctx) -> Outcome,
 }

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::measure::{geomean, rotation, Samples};
+use super::metrics::{whole_program as m, Metric};
 use super::programs::{self, Program, POLICIES};
 use super::report::{fine_ratio, Report, Table};
 use super::Ctx;
@@ -96,8 +97,9 @@ impl PolicyRuns {
 
 /// Adds the table of paired ratios to `gil` for the single-interpreter
 /// programs of `runs`, each a median over the rounds with a 95% interval
-/// for it ([`median_with_interval`]), and the metrics `{program}/{policy}/paired_ratio_to_gil` (and
-/// `…/low`, `…/high`) and `geomean_single/{policy}/paired_ratio_to_gil`.
+/// for it ([`median_with_interval`]), and the metrics
+/// [`m::program`]`(…, PairedRatioToGil)` (with its interval) and
+/// [`m::geomean_paired_ratio_to_gil`].
 /// Returns each policy's geometric mean of the medians, by [`POLICIES`]
 /// index (`gil`'s is 1).
 pub fn paired_table(report: &mut Report, list: &[Program], runs: &PolicyRuns) -> Vec<f64> {
@@ -111,7 +113,7 @@ pub fn paired_table(report: &mut Report, list: &[Program], runs: &PolicyRuns) ->
     for (i, program) in list.iter().enumerate().filter(|(_, p)| p.is_single()) {
         let mut row = vec![format!("`{}`", program.name)];
         for (j, policy) in POLICIES.iter().enumerate().skip(1) {
-            let key = format!("{}/{policy}/paired_ratio_to_gil", program.name);
+            let key = m::program(program.name, policy, m::Figure::PairedRatioToGil);
             row.push(median_with_interval(report, &key, &runs.paired(i, j)));
         }
         table.row(row);
@@ -121,10 +123,7 @@ pub fn paired_table(report: &mut Report, list: &[Program], runs: &PolicyRuns) ->
     for (j, policy) in POLICIES.iter().enumerate().skip(1) {
         means[j] = runs.paired_geomean(list, j);
         row.push(fine_ratio(means[j]));
-        report.metric(
-            format!("geomean_single/{policy}/paired_ratio_to_gil"),
-            means[j],
-        );
+        report.metric(m::geomean_paired_ratio_to_gil(policy), means[j]);
     }
     table.row(row);
     report.table(&table);
@@ -132,15 +131,15 @@ pub fn paired_table(report: &mut Report, list: &[Program], runs: &PolicyRuns) ->
 }
 
 /// `ratios`' median and its 95% interval, as `1.012× (0.990×–1.031×)`,
-/// recorded as the metrics `key`, `key/low` and `key/high`. Without enough
-/// samples for an interval, only the median.
-pub fn median_with_interval(report: &mut Report, key: &str, ratios: &Samples) -> String {
+/// recorded as the metrics `key`, [`Metric::low`] and [`Metric::high`].
+/// Without enough samples for an interval, only the median.
+pub fn median_with_interval(report: &mut Report, key: &Metric, ratios: &Samples) -> String {
     let median = ratios.median();
-    report.metric(key, median);
+    report.metric(key.clone(), median);
     match ratios.median_interval() {
         Some((low, high)) => {
-            report.metric(format!("{key}/low"), low);
-            report.metric(format!("{key}/high"), high);
+            report.metric(key.low(), low);
+            report.metric(key.high(), high);
             format!(
                 "{} ({}–{})",
                 fine_ratio(median),

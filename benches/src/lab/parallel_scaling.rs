@@ -20,7 +20,9 @@
 
 use std::collections::BTreeSet;
 
+use super::env::Binary;
 use super::measure::Samples;
+use super::metrics::parallel_scaling::{self as m, Figure};
 use super::paired::median_with_interval;
 use super::plot::{Chart, Series};
 use super::programs::{self, POLICIES};
@@ -34,6 +36,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     question: "How far do interpreters in one process scale on a CPU-bound map as cores \
                are added, per policy? (\"I still don't understand what the benefits are \
                unless we can remove the GIL and somehow get a speedup over processes\")",
+    timed: &[Binary::Brisk],
     run,
 };
 
@@ -108,7 +111,7 @@ fn run(ctx: &Ctx) -> Outcome {
         let mut row = vec![workers.to_string()];
         for (j, policy) in POLICIES.iter().enumerate() {
             row.push(ratio(speedup(i, j)));
-            report.metric(format!("{policy}/{workers}_workers/speedup"), speedup(i, j));
+            report.metric(m::workers(policy, workers, Figure::Speedup), speedup(i, j));
         }
         table.row(row);
     }
@@ -129,7 +132,7 @@ fn run(ctx: &Ctx) -> Outcome {
             for (j, policy) in POLICIES.iter().enumerate() {
                 row.push(median_with_interval(
                     &mut report,
-                    &format!("{policy}/{workers}_workers/paired_speedup"),
+                    &m::workers(policy, workers, Figure::PairedSpeedup),
                     &samples[0][j].paired_ratios(&samples[i][j]),
                 ));
             }
@@ -169,7 +172,7 @@ fn run(ctx: &Ctx) -> Outcome {
     let mut gains = Vec::new();
     for (j, policy) in POLICIES.iter().enumerate() {
         let gain = seconds(0, 0) / seconds(last, j);
-        report.metric(format!("{policy}/{most}_workers/speedup_over_gil_1"), gain);
+        report.metric(m::workers(policy, most, Figure::SpeedupOverGil1), gain);
         gains.push(format!("`{policy}` {}", ratio(gain)));
     }
     report.para(format!(
@@ -188,7 +191,7 @@ fn run(ctx: &Ctx) -> Outcome {
         let mut row = vec![workers.to_string()];
         for (j, policy) in POLICIES.iter().enumerate() {
             row.push(num(seconds(i, j)));
-            report.metric(format!("{policy}/{workers}_workers/seconds"), seconds(i, j));
+            report.metric(m::workers(policy, workers, Figure::Seconds), seconds(i, j));
         }
         // Run-to-run noise: the widest (max − min) / median of the four.
         let spread = samples[i]
@@ -196,12 +199,12 @@ fn run(ctx: &Ctx) -> Outcome {
             .map(|s| (s.max() - s.min()) / s.median())
             .fold(0.0, f64::max);
         worst_spread = worst_spread.max(spread);
-        report.metric(format!("spread/{workers}_workers"), spread);
+        report.metric(m::spread(workers), spread);
         row.push(percent(spread));
         table.row(row);
     }
     report.table(&table);
-    report.metric("worst_spread", worst_spread);
+    report.metric(m::WORST_SPREAD, worst_spread);
     report.para(format!(
         "\"Spread\" is the widest (max − min) ÷ median over the {rounds} rounds among \
          the four policies at that worker count; the widest in this run was {}.",

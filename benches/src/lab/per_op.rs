@@ -17,9 +17,11 @@ use std::sync::Arc;
 use brisk_gc::{Deferred, Garbage};
 use brisk_refcount::{owner_scope, Atomic, Brc, NonAtomic};
 
+use super::env::Binary;
 use super::measure::{interleave, Plan, Samples, Variant};
+use super::metrics::per_op as metrics;
 use super::paired::median_with_interval;
-use super::report::{key, num, range, ratio, Table};
+use super::report::{num, range, ratio, Table};
 use super::{Ctx, Experiment, Outcome, Report};
 use crate::workloads::clone_drop::{timed_batches, MadeElsewhere, BATCH, SAFEPOINT_EVERY};
 use crate::workloads::garbage::{settle, Peak};
@@ -30,6 +32,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     title: "Per-operation cost (BRC Table 7 analogue)",
     question: "How much single-thread overhead does GIL-free reference counting add? \
                (\"Do we know yet how much single-thread overhead this adds?\", python-dev 2017)",
+    timed: &[Binary::BriskLab],
     run,
 };
 
@@ -41,11 +44,11 @@ struct Row {
 
 const ROWS: [Row; 14] = [
     Row {
-        name: "Rc",
+        name: metrics::RC,
         path: "non-atomic (std)",
     },
     Row {
-        name: "Arc",
+        name: metrics::ARC,
         path: "atomic RMW (std)",
     },
     Row {
@@ -57,7 +60,7 @@ const ROWS: [Row; 14] = [
         path: "thread-local non-atomic count",
     },
     Row {
-        name: "hybrid_rc::Rc",
+        name: metrics::HYBRID_RC,
         path: "thread-local handle, non-atomic",
     },
     Row {
@@ -73,27 +76,27 @@ const ROWS: [Row; 14] = [
         path: "atomic RMW on the shared half",
     },
     Row {
-        name: "Brc<Biased> owner",
+        name: metrics::BIASED_OWNER,
         path: "owner: plain load + store",
     },
     Row {
-        name: "Brc<Biased> non-owner",
+        name: metrics::BIASED_NON_OWNER,
         path: "non-owner: atomic on shared",
     },
     Row {
-        name: "Brc<Deferred> owner",
+        name: metrics::DEFERRED_OWNER,
         path: "owner: plain load + store",
     },
     Row {
-        name: "Brc<Deferred> non-owner",
+        name: metrics::DEFERRED_NON_OWNER,
         path: "non-owner: coalescing buffer (attached)",
     },
     Row {
-        name: "LocalBrc<Biased>",
+        name: metrics::LOCAL_BIASED,
         path: "owner, checked once per scope",
     },
     Row {
-        name: "LocalBrc<Deferred>",
+        name: metrics::LOCAL_DEFERRED,
         path: "owner, checked once per scope",
     },
 ];
@@ -213,13 +216,9 @@ fn run(ctx: &Ctx) -> Outcome {
     let mut to_rc = Vec::with_capacity(ROWS.len());
     for (row, s) in ROWS.iter().zip(&samples) {
         let m = s.median();
-        report.metric(format!("{}/ns_per_pair", key(row.name)), m);
+        report.metric(metrics::ns_per_pair(row.name), m);
         let ratios = s.paired_ratios(&samples[0]);
-        let paired = median_with_interval(
-            &mut report,
-            &format!("{}/ratio_to_rc", key(row.name)),
-            &ratios,
-        );
+        let paired = median_with_interval(&mut report, &metrics::ratio_to_rc(row.name), &ratios);
         to_rc.push(ratios.median());
         table.row(vec![
             format!("`{}`", row.name),
@@ -263,7 +262,7 @@ fn run(ctx: &Ctx) -> Outcome {
          test's, distribution-free.",
     );
     report.metric(
-        "deferred_non_owner/peak_pending_deferred_objects",
+        metrics::DEFERRED_NON_OWNER_PEAK_PENDING,
         peak.deferred_objects as f64,
     );
     report.note(format!(

@@ -28,11 +28,13 @@ use std::process::{Command, Stdio};
 
 use serde::{Deserialize, Serialize};
 
+use super::env::Binary;
 use super::measure::Samples;
+use super::metrics::per_op as metrics;
 use super::paired::median_with_interval;
 use super::per_op::{self, Measured};
 use super::programs;
-use super::report::{fine_ratio, key, num, Table};
+use super::report::{fine_ratio, num, Table};
 use super::{Ctx, Experiment, Outcome, Report, Suite};
 
 /// The experiment.
@@ -42,6 +44,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     question: "What does the owner path cost against `Rc`, once the luck of where the linker \
                put each loop is averaged out? (\"Do we know yet how much single-thread \
                overhead this adds?\", python-dev 2017)",
+    timed: &[Binary::BriskLab],
     run,
 };
 
@@ -50,7 +53,7 @@ pub const EXPERIMENT: Experiment = Experiment {
 const OWNER_TARGET: f64 = 1.15;
 
 /// The rows the reading names: the owner paths under `Deferred`.
-const OWNER_ROWS: [&str; 2] = ["Brc<Deferred> owner", "LocalBrc<Deferred>"];
+const OWNER_ROWS: [&str; 2] = [metrics::DEFERRED_OWNER, metrics::LOCAL_DEFERRED];
 
 /// One row's samples as `per-op-child` prints them.
 #[derive(Serialize, Deserialize)]
@@ -150,7 +153,7 @@ fn run(ctx: &Ctx) -> Outcome {
         table.row(vec![
             format!("`{name}`"),
             per_op::row_path(name).unwrap_or_default().to_owned(),
-            median_with_interval(&mut report, &format!("{}/ratio_to_rc", key(name)), &over[i]),
+            median_with_interval(&mut report, &metrics::ratio_to_rc(name), &over[i]),
             format!(
                 "{}–{}",
                 fine_ratio(over[i].min()),
@@ -158,7 +161,7 @@ fn run(ctx: &Ctx) -> Outcome {
             ),
             num(ns[i].median()),
         ]);
-        report.metric(format!("{}/ns_per_pair", key(name)), ns[i].median());
+        report.metric(metrics::ns_per_pair(name), ns[i].median());
     }
     report.table(&table);
 

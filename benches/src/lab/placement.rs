@@ -28,7 +28,9 @@
 //! are then summarised by their median, with a 95% confidence interval for
 //! it ([`Samples::median_interval`]).
 
+use super::env::Binary;
 use super::measure::Samples;
+use super::metrics::placement as m;
 use super::paired::{median_with_interval, note_outputs, PolicyRuns};
 use super::programs::{self, Build, POLICIES, SINGLE};
 use super::report::{fine_ratio, num, Table};
@@ -41,6 +43,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     question: "What does GIL-free counting cost a single thread, once the luck of where the \
                linker put each policy's code is averaged out? (\"Do we know yet how much \
                single-thread overhead this adds?\", python-dev 2017)",
+    timed: &[Binary::Brisk],
     run,
 };
 
@@ -118,7 +121,7 @@ fn run(ctx: &Ctx) -> Outcome {
         for (j, policy) in POLICIES.iter().enumerate().skip(1) {
             let figure = over[j].values()[s];
             row.push(fine_ratio(figure));
-            report.metric(format!("seed{}/{policy}/ratio_to_gil", s + 1), figure);
+            report.metric(m::seed(s as u64 + 1, policy), figure);
         }
         table.row(row);
     }
@@ -129,14 +132,14 @@ fn run(ctx: &Ctx) -> Outcome {
     for (j, policy) in POLICIES.iter().enumerate().skip(1) {
         row.push(median_with_interval(
             &mut report,
-            &format!("over_placements/{policy}/ratio_to_gil"),
+            &m::over_placements(policy),
             &over[j],
         ));
     }
     table.row(row);
     report.table(&table);
     let gil_spread = gil_seconds.max() / gil_seconds.min();
-    report.metric("gil_time_max_over_min", gil_spread);
+    report.metric(m::GIL_TIME_MAX_OVER_MIN, gil_spread);
     report.para(format!(
         "\"`gil` time\" is the sum over the programs of `gil`'s median time in that \
          placement; the slowest placement's is {} the fastest's. That spread is the \
@@ -158,10 +161,7 @@ fn run(ctx: &Ctx) -> Outcome {
         let mut row = vec![format!("`{}`", program.name)];
         for (j, policy) in POLICIES.iter().enumerate().skip(1) {
             let s = &per_program[i][j];
-            report.metric(
-                format!("{}/{policy}/ratio_to_gil_over_placements", program.name),
-                s.median(),
-            );
+            report.metric(m::program_over_placements(program.name, policy), s.median());
             row.push(format!(
                 "{} ({}–{})",
                 fine_ratio(s.median()),

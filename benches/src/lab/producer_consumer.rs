@@ -23,9 +23,11 @@ use std::sync::Arc;
 use brisk_gc::Deferred;
 use brisk_refcount::Brc;
 
+use super::env::Binary;
 use super::measure::{interleave, Plan, Variant};
+use super::metrics::producer_consumer as metrics;
 use super::paired::median_with_interval;
-use super::report::{key, num, range, ratio, Table};
+use super::report::{num, range, ratio, Table};
 use super::{Ctx, Experiment, Outcome, Report};
 use crate::workloads::garbage::{settle, Peak};
 use crate::workloads::producer_consumer::{Consumer, SEND_BATCH};
@@ -36,10 +38,11 @@ pub const EXPERIMENT: Experiment = Experiment {
     title: "Producer/consumer: the queue path per object",
     question: "What does an object cost that is made on one thread and dropped on \
                another, the case biased counting makes slow?",
+    timed: &[Binary::BriskLab],
     run,
 };
 
-const NAMES: [&str; 3] = ["Arc", "Brc<Biased>", "Brc<Deferred>"];
+const NAMES: [&str; 3] = [metrics::ARC, metrics::BIASED, metrics::DEFERRED];
 
 fn run(ctx: &Ctx) -> Outcome {
     let plan = Plan::micro(ctx);
@@ -94,10 +97,9 @@ fn run(ctx: &Ctx) -> Outcome {
     let mut to_arc = Vec::with_capacity(NAMES.len());
     for (name, s) in NAMES.iter().zip(&samples) {
         let m = s.median();
-        report.metric(format!("{name}/ns_per_object"), m);
+        report.metric(metrics::ns_per_object(name), m);
         let ratios = s.paired_ratios(&samples[0]);
-        let paired =
-            median_with_interval(&mut report, &format!("{}/ratio_to_arc", key(name)), &ratios);
+        let paired = median_with_interval(&mut report, &metrics::ratio_to_arc(name), &ratios);
         to_arc.push(ratios.median());
         table.row(vec![
             format!("`{name}`"),
@@ -117,11 +119,11 @@ fn run(ctx: &Ctx) -> Outcome {
         ratio(to_arc[2]),
     ));
     report.metric(
-        "deferred/peak_pending_deferred_objects",
+        metrics::DEFERRED_PEAK_PENDING_OBJECTS,
         peak.deferred_objects as f64,
     );
     report.metric(
-        "deferred/peak_pending_deferred_bytes",
+        metrics::DEFERRED_PEAK_PENDING_BYTES,
         peak.deferred_bytes as f64,
     );
     report.para(format!(

@@ -33,6 +33,7 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
+use super::env::Binary;
 use super::{Ctx, Suite};
 
 /// One example program of `interp/examples/` and its arguments per suite.
@@ -209,13 +210,15 @@ pub fn build(ctx: &Ctx, build: Build) -> Result<PathBuf, String> {
     if let Some(why) = missing(ctx) {
         return Err(why);
     }
-    if let (Some(bin), Build::Plain) = (&ctx.brisk, build) {
+    let bin = match (&ctx.brisk, build) {
         // Absolute: the program runs in `interp/examples/`.
-        return bin
+        (Some(bin), Build::Plain) => bin
             .canonicalize()
-            .map_err(|e| format!("--brisk {}: {e}", bin.display()));
-    }
-    cargo_build(ctx, ("brisk-interp", "brisk"), build)
+            .map_err(|e| format!("--brisk {}: {e}", bin.display()))?,
+        _ => cargo_build(ctx, ("brisk-interp", "brisk"), build)?,
+    };
+    ctx.timed_binary(Binary::Brisk, &bin);
+    Ok(bin)
 }
 
 /// Links brisk-lab itself again with its functions placed by `seed`
@@ -223,7 +226,9 @@ pub fn build(ctx: &Ctx, build: Build) -> Result<PathBuf, String> {
 /// experiments that time brisk-lab's own code over placements
 /// (`per_op_placement`). Needs cargo: a placement is a fresh link.
 pub fn build_placed_lab(ctx: &Ctx, seed: u64) -> Result<PathBuf, String> {
-    cargo_build(ctx, ("brisk-bench", "brisk-lab"), Build::Placed(seed))
+    let bin = cargo_build(ctx, ("brisk-bench", "brisk-lab"), Build::Placed(seed))?;
+    ctx.timed_binary(Binary::BriskLab, &bin);
+    Ok(bin)
 }
 
 /// Builds binary `bin` of `package` in this executable's profile, as

@@ -41,7 +41,9 @@ use std::time::{Duration, Instant};
 use brisk_gc::{Deferred, Garbage};
 use brisk_refcount::Brc;
 
+use super::env::Binary;
 use super::measure::{rotation, Samples};
+use super::metrics::reclamation_delay::{self as m, Figure};
 use super::report::{int, nanos, num, Table};
 use super::{Ctx, Experiment, Outcome, Report, Suite};
 use crate::workloads::clone_drop::SAFEPOINT_EVERY;
@@ -60,6 +62,7 @@ pub const EXPERIMENT: Experiment = Experiment {
                last advance. With G the longest gap between two safepoints of any attached \
                thread, one deferral waits at most 5G, and an object a non-owner drops last \
                is deferred twice (its −1, then its owner queue's −1): freed within 10G.)",
+    timed: &[Binary::BriskLab],
     run,
 };
 
@@ -212,24 +215,25 @@ fn run(ctx: &Ctx) -> Outcome {
         let (median, p99, max) = (delays.median(), delays.quantile(0.99), delays.max());
         let interval = r.intervals.median();
         let gap = r.gap.as_secs_f64() * 1e9;
-        let prefix = format!("k_{}", k_name(*k));
-        report.metric(format!("{prefix}/delay_median_ns"), median);
-        report.metric(format!("{prefix}/delay_p99_ns"), p99);
-        report.metric(format!("{prefix}/delay_max_ns"), max);
+        let name = k_name(*k);
+        let mut metric = |figure, value| report.metric(m::k(&name, figure), value);
+        metric(Figure::DelayMedianNs, median);
+        metric(Figure::DelayP99Ns, p99);
+        metric(Figure::DelayMaxNs, max);
         if k.is_some() {
-            report.metric(format!("{prefix}/straggler_interval_ns"), interval);
+            metric(Figure::StragglerIntervalNs, interval);
         }
-        report.metric(format!("{prefix}/longest_gap_ns"), gap);
-        report.metric(format!("{prefix}/max_delay_to_bound"), r.worst_to_bound);
-        report.metric(
-            format!("{prefix}/peak_pending_deferred_objects"),
+        metric(Figure::LongestGapNs, gap);
+        metric(Figure::MaxDelayToBound, r.worst_to_bound);
+        metric(
+            Figure::PeakPendingDeferredObjects,
             r.peak.deferred_objects as f64,
         );
-        report.metric(
-            format!("{prefix}/peak_pending_deferred_bytes"),
+        metric(
+            Figure::PeakPendingDeferredBytes,
             r.peak.deferred_bytes as f64,
         );
-        report.metric(format!("{prefix}/unfreed"), r.unfreed as f64);
+        metric(Figure::Unfreed, r.unfreed as f64);
         table.row(vec![
             k_name(*k),
             if k.is_some() {

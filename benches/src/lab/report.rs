@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::metrics::Metric;
 use super::plot::{line_chart, Chart, Series};
 
 /// How an experiment ended.
@@ -21,7 +22,7 @@ pub struct Report {
     /// reads them.
     pub body: String,
     /// Every figure by name, in the order recorded.
-    pub metrics: Vec<(String, f64)>,
+    pub metrics: Vec<(Metric, f64)>,
     /// Caveats: what was skipped inside the experiment, what the machine
     /// could not show.
     pub notes: Vec<String>,
@@ -35,9 +36,9 @@ impl Report {
         Report::default()
     }
 
-    /// Records a metric.
-    pub fn metric(&mut self, name: impl Into<String>, value: f64) {
-        self.metrics.push((name.into(), value));
+    /// Records a figure under its name ([`super::metrics`]).
+    pub fn metric(&mut self, name: Metric, value: f64) {
+        self.metrics.push((name, value));
     }
 
     /// Adds a paragraph of markdown.

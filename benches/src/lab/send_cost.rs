@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use brisk_runtime::{Biased, Deferred};
 
+use super::env::Binary;
 use super::measure::{interleave, Samples, Variant};
+use super::metrics::send_cost::{self as m, Ratio};
 use super::plot::{Chart, Series};
 use super::report::{int, nanos, ratio, Table};
 use super::{Ctx, Experiment, Outcome, Report};
@@ -27,6 +29,7 @@ pub const EXPERIMENT: Experiment = Experiment {
                communication costs are lower, then surely you should be targeting cases \
                where the communication costs are high?\" What does a send cost, by mode, \
                as the graph grows?",
+    timed: &[Binary::BriskLab],
     run,
 };
 
@@ -113,11 +116,8 @@ fn run(ctx: &Ctx) -> Outcome {
         for (l, line) in lines.iter().enumerate() {
             let ns = results[l][i].median();
             row.push(nanos(ns));
-            report.metric(format!("{}/{nodes}/ns_per_send", line.name), ns);
-            report.metric(
-                format!("{}/{nodes}/ns_per_node", line.name),
-                ns / nodes as f64,
-            );
+            report.metric(m::ns_per_send(&line.name, nodes), ns);
+            report.metric(m::ns_per_node(&line.name, nodes), ns / nodes as f64);
         }
         table.row(row);
     }
@@ -146,16 +146,16 @@ fn run(ctx: &Ctx) -> Outcome {
             m(sub) / m(copy),
             m(copy) / m(mv),
         ];
-        for (name, v) in [
-            "subprocess_over_share",
-            "subprocess_over_move",
-            "subprocess_over_copy",
-            "copy_over_move",
+        for (r, v) in [
+            Ratio::SubprocessOverShare,
+            Ratio::SubprocessOverMove,
+            Ratio::SubprocessOverCopy,
+            Ratio::CopyOverMove,
         ]
-        .iter()
+        .into_iter()
         .zip(cells)
         {
-            report.metric(format!("{name}/{nodes}"), v);
+            report.metric(m::ratio(r, nodes), v);
         }
         let mut row = vec![int(nodes as u64)];
         row.extend(cells.iter().map(|&v| ratio(v)));

@@ -23,7 +23,9 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use super::env::Binary;
 use super::measure::{geomean, rotation, Samples};
+use super::metrics::vs_python::{self as m, Figure};
 use super::paired::{median_with_interval, note_outputs, PolicyRuns};
 use super::programs::{self, Build};
 use super::report::{fine_ratio, num, Table};
@@ -35,6 +37,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     title: "brisk against CPython on fourteen r7rs-benchmarks programs",
     question: "How fast is the language, under a GIL and under biased counting, next to \
                CPython running the same algorithms?",
+    timed: &[Binary::Brisk],
     run,
 };
 
@@ -178,19 +181,17 @@ fn run(ctx: &Ctx) -> Outcome {
     let mut table = Table::new(&headers);
     for (i, name) in PROGRAMS.iter().enumerate() {
         let python_time = runs.samples[&(i, PYTHON)].median();
-        report.metric(format!("{name}/python/seconds"), python_time);
+        let python = VARIANTS[PYTHON].name();
+        report.metric(m::program(name, python, Figure::Seconds), python_time);
         let mut row = vec![format!("`{name}`"), format!("{} s", num(python_time))];
         for &j in &brisk {
             let variant = VARIANTS[j].name();
             report.metric(
-                format!("{name}/{variant}/seconds"),
+                m::program(name, variant, Figure::Seconds),
                 runs.samples[&(i, j)].median(),
             );
-            row.push(median_with_interval(
-                &mut report,
-                &format!("{name}/{variant}/paired_ratio_to_python"),
-                &runs.paired(i, j),
-            ));
+            let key = m::program(name, variant, Figure::PairedRatioToPython);
+            row.push(median_with_interval(&mut report, &key, &runs.paired(i, j)));
         }
         table.row(row);
     }
@@ -201,7 +202,7 @@ fn run(ctx: &Ctx) -> Outcome {
             .map(|i| runs.paired(i, j).median())
             .collect();
         let mean = geomean(&medians);
-        report.metric(format!("geomean/{variant}/ratio_to_python"), mean);
+        report.metric(m::geomean_ratio_to_python(variant), mean);
         // One geometric mean per round, over the programs' ratios in it.
         let per_round = Samples::new(
             (0..rounds)
@@ -215,7 +216,7 @@ fn run(ctx: &Ctx) -> Outcome {
         );
         let interval = median_with_interval(
             &mut report,
-            &format!("geomean/{variant}/paired_ratio_to_python"),
+            &m::geomean_paired_ratio_to_python(variant),
             &per_round,
         );
         row.push(format!("{} (per round: {interval})", fine_ratio(mean)));

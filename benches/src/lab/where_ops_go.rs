@@ -11,6 +11,8 @@
 
 use brisk_refcount::embed::stats::Stats;
 
+use super::env::Binary;
+use super::metrics::where_ops_go::{self as m, Figure};
 use super::programs::{self, Run};
 use super::report::{int, percent, Table};
 use super::{Ctx, Experiment, Outcome, Report, Suite};
@@ -21,6 +23,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     title: "Where counting operations go (BRC Tables 2–3 analogue)",
     question: "How many counting operations take the owner's plain path, how many the \
                shared atomic path, and how many are queued or coalesced, in real programs?",
+    timed: &[Binary::Brisk],
     run,
 };
 
@@ -116,17 +119,18 @@ fn run(ctx: &Ctx) -> Outcome {
             if program.name == programs::CROSSING {
                 crossing.push((policy, share(c.shared_ops + c.buffered_ops)));
             }
-            let k = format!("{}/{policy}", program.name);
-            report.metric(format!("{k}/operations"), total);
-            report.metric(format!("{k}/owner_share"), share(c.owner_ops));
-            report.metric(format!("{k}/shared_share"), share(c.shared_ops));
-            report.metric(format!("{k}/buffered_share"), share(c.buffered_ops));
-            report.metric(format!("{k}/coalesced_share"), share(c.coalesced_ops));
-            report.metric(format!("{k}/queued_objects"), c.queued as f64);
-            report.metric(format!("{k}/merged_objects"), c.merged as f64);
-            report.metric(format!("{k}/applied_atomics"), c.applied_atomics as f64);
-            report.metric(format!("{k}/frees"), c.frees as f64);
-            report.metric(format!("{k}/queued_per_free"), queued_share);
+            let mut metric =
+                |figure, value| report.metric(m::program(program.name, policy, figure), value);
+            metric(Figure::Operations, total);
+            metric(Figure::OwnerShare, share(c.owner_ops));
+            metric(Figure::SharedShare, share(c.shared_ops));
+            metric(Figure::BufferedShare, share(c.buffered_ops));
+            metric(Figure::CoalescedShare, share(c.coalesced_ops));
+            metric(Figure::QueuedObjects, c.queued as f64);
+            metric(Figure::MergedObjects, c.merged as f64);
+            metric(Figure::AppliedAtomics, c.applied_atomics as f64);
+            metric(Figure::Frees, c.frees as f64);
+            metric(Figure::QueuedPerFree, queued_share);
             table.row(vec![
                 format!("`{}`", program.name),
                 int(total as u64),
@@ -153,7 +157,7 @@ fn run(ctx: &Ctx) -> Outcome {
             .iter()
             .copied()
             .fold(f64::NEG_INFINITY, f64::max);
-        report.metric("single_interpreter/biased/owner_share_min", lo);
+        report.metric(m::SINGLE_BIASED_OWNER_SHARE_MIN, lo);
         let range = if lo == hi {
             percent(lo)
         } else {

@@ -19,7 +19,9 @@
 //! a 95% confidence interval. Both are of one build, whose code placement
 //! is one draw; [`placement`](super::placement) averages over many.
 
+use super::env::Binary;
 use super::measure::geomean;
+use super::metrics::whole_program::{self as m, Figure};
 use super::paired::{median_with_interval, note_outputs, paired_table, PolicyRuns};
 use super::programs::{self, Build, POLICIES};
 use super::report::{num, percent, ratio, Table};
@@ -32,6 +34,7 @@ pub const EXPERIMENT: Experiment = Experiment {
     question: "What does GIL-free counting cost a whole single-threaded program, and what \
                do several interpreters gain? (\"I still don't understand what the benefits \
                are unless we can remove the GIL and somehow get a speedup over processes\")",
+    timed: &[Binary::Brisk],
     run,
 };
 
@@ -80,8 +83,11 @@ fn run(ctx: &Ctx) -> Outcome {
         row.push(format!("{} s", num(gil)));
         for (j, policy) in POLICIES.iter().enumerate() {
             let t = samples[&(i, j)].median();
-            report.metric(format!("{}/{policy}/seconds", program.name), t);
-            report.metric(format!("{}/{policy}/ratio_to_gil", program.name), t / gil);
+            report.metric(m::program(program.name, policy, Figure::Seconds), t);
+            report.metric(
+                m::program(program.name, policy, Figure::RatioToGil),
+                t / gil,
+            );
             if j > 0 {
                 row.push(ratio(t / gil));
             }
@@ -97,7 +103,7 @@ fn run(ctx: &Ctx) -> Outcome {
             })
             .fold(0.0, f64::max);
         worst_spread = worst_spread.max(spread);
-        report.metric(format!("{}/spread", program.name), spread);
+        report.metric(m::spread(program.name), spread);
         row.push(percent(spread));
         table.row(row);
     }
@@ -109,11 +115,11 @@ fn run(ctx: &Ctx) -> Outcome {
     for (j, policy) in POLICIES.iter().enumerate().skip(1) {
         let g = geomean(&ratios[j]);
         row.push(ratio(g));
-        report.metric(format!("geomean_single/{policy}/ratio_to_gil"), g);
+        report.metric(m::geomean_ratio_to_gil(policy), g);
     }
     table.row(row);
     report.table(&table);
-    report.metric("worst_spread", worst_spread);
+    report.metric(m::WORST_SPREAD, worst_spread);
     report.para(format!(
         "\"Spread\" is the run-to-run noise of each program: the widest (max − min) ÷ \
          median over its {rounds} rounds, among the four policies; the widest in this \
@@ -146,7 +152,7 @@ fn run(ctx: &Ctx) -> Outcome {
         for (j, policy) in POLICIES.iter().enumerate() {
             let t1 = samples[&(one, j)].median();
             let t2 = samples[&(two, j)].median();
-            report.metric(format!("parallel-map/{policy}/speedup_2_over_1"), t1 / t2);
+            report.metric(m::parallel_map_speedup(policy), t1 / t2);
             let paired = samples[&(one, j)].paired_ratios(&samples[&(two, j)]);
             table.row(vec![
                 format!("`{policy}`"),
@@ -155,7 +161,7 @@ fn run(ctx: &Ctx) -> Outcome {
                 ratio(t1 / t2),
                 median_with_interval(
                     &mut report,
-                    &format!("parallel-map/{policy}/paired_speedup_2_over_1"),
+                    &m::parallel_map_paired_speedup(policy),
                     &paired,
                 ),
             ]);
@@ -186,7 +192,7 @@ fn run(ctx: &Ctx) -> Outcome {
         for (j, policy) in POLICIES.iter().enumerate() {
             let mib = runs.rss[&(i, j)] as f64 / (1 << 20) as f64;
             row.push(num(mib));
-            report.metric(format!("{}/{policy}/max_rss_mib", program.name), mib);
+            report.metric(m::program(program.name, policy, Figure::MaxRssMib), mib);
         }
         table.row(row);
     }
@@ -212,7 +218,7 @@ fn run(ctx: &Ctx) -> Outcome {
 
 /// The section on [`programs::CROSSING`] (program `i` of the runs): each
 /// policy's time over `gil`'s in the same round, as a median with its 95%
-/// interval, recorded as `{program}/{policy}/paired_ratio_to_gil`.
+/// interval, recorded as [`m::program`]`(…, PairedRatioToGil)`.
 fn crossing_table(report: &mut Report, runs: &PolicyRuns, i: usize, rounds: usize) {
     let name = programs::CROSSING;
     report.heading(format!("Objects that cross: `{name}`"));
@@ -225,11 +231,8 @@ fn crossing_table(report: &mut Report, runs: &PolicyRuns, i: usize, rounds: usiz
         let paired = if j == 0 {
             "1 (the baseline)".to_owned()
         } else {
-            median_with_interval(
-                report,
-                &format!("{name}/{policy}/paired_ratio_to_gil"),
-                &runs.paired(i, j),
-            )
+            let key = m::program(name, policy, Figure::PairedRatioToGil);
+            median_with_interval(report, &key, &runs.paired(i, j))
         };
         table.row(vec![
             format!("`{policy}`"),
