@@ -13,13 +13,13 @@
 
 #[cfg(loom)]
 pub(crate) use loom::sync::{
-    atomic::{AtomicBool, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize},
+    atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize},
     Condvar, Mutex, MutexGuard,
 };
 
 #[cfg(not(loom))]
 pub(crate) use std::sync::{
-    atomic::{AtomicBool, AtomicIsize, AtomicU32, AtomicU64, AtomicUsize},
+    atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize},
     Condvar, Mutex, MutexGuard,
 };
 
@@ -67,4 +67,20 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Atomics and a lock for statistics that no loom model covers (the
+/// live-object counter): `std`'s, under loom too, so that counting an
+/// allocation adds no step to a model.
+pub(crate) mod stat {
+    pub(crate) use std::sync::atomic::{AtomicIsize, Ordering};
+    pub(crate) use std::sync::Mutex;
+
+    /// Locks `mutex`, ignoring poisoning (a statistic's lock guards no
+    /// invariant a panic could break).
+    pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+        mutex
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
