@@ -369,7 +369,10 @@ fn main() -> ExitCode {
         let t0 = Instant::now();
         let outcome = (experiment.run)(&ctx);
         let seconds = t0.elapsed().as_secs_f64();
-        env.allocators = ctx.take_timed(experiment);
+        let timed = ctx.take_timed(experiment);
+        if let Outcome::Ran(_) = &outcome {
+            env.allocators = timed;
+        }
         match &outcome {
             Outcome::Ran(report) => ctx.say(format!(
                 "{:<18} ran in {seconds:.1} s, {} metrics",

@@ -127,8 +127,8 @@ pub struct Environment {
     /// experiment started: a loaded machine shows it here.
     pub load_average: Option<[f64; 3]>,
     /// The allocator of each binary the experiment timed: of those it
-    /// names ([`super::Experiment::timed`]), the ones it ran (an experiment
-    /// skipped before it built `brisk` records none for it).
+    /// names ([`super::Experiment::timed`]), the ones it ran; none if it
+    /// was skipped.
     pub allocators: BTreeMap<Binary, Allocator>,
     /// The compiler that built brisk-lab (`rustc -V`, captured by the
     /// build script); the `brisk` it builds uses the same one.
