@@ -136,6 +136,13 @@ pub enum Op {
     Neg,
     /// `(not a)`
     Not,
+    /// Unary operation `op` on the popped value.
+    Unary(Unary),
+    /// Unary operation `op` on local `slot`, read in place.
+    UnaryLocal(Unary, u32),
+    /// `(cons a d)`: pops `d` and `a` and pushes a pair of them (the
+    /// references move into the pair, uncounted).
+    Cons,
     /// `(set-nth! list i v)`, pushes `nil`.
     StoreIndex,
     /// Binary operation `op` on the popped value and local `slot`, read in
@@ -185,6 +192,31 @@ pub enum Binary {
     Ge,
     /// `(nth seq i)`
     Index,
+}
+
+/// The one-operand operations that calls compile inline.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Unary {
+    /// `(car p)`
+    Car,
+    /// `(cdr p)`
+    Cdr,
+    /// `(null? x)`
+    IsNull,
+    /// `(pair? x)`
+    IsPair,
+}
+
+impl Unary {
+    /// The builtin of the same name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unary::Car => "car",
+            Unary::Cdr => "cdr",
+            Unary::IsNull => "null?",
+            Unary::IsPair => "pair?",
+        }
+    }
 }
 
 /// A literal in a prototype's constant table.

@@ -485,6 +485,12 @@ impl Emitter<'_> {
                     }
                 }
                 (Op::Binary(binary), [left, right]) => self.binary(binary, left, right, *span),
+                (Op::Unary(unary), [operand]) => match self.plain_local(operand) {
+                    Some(slot) => {
+                        self.emit(Op::UnaryLocal(unary, slot), *span);
+                    }
+                    None => self.operands_then(*op, operands, *span),
+                },
                 // The list read in place, as a binary operation's left
                 // operand, when the index and the value cannot write it.
                 (Op::StoreIndex, [seq, index, value]) => match self
@@ -617,6 +623,7 @@ impl Emitter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bytecode::Unary;
 
     fn compile(text: &str) -> Result<Arc<Proto>, Diagnostic> {
         Session::new().compile(&Source::new("t", text))
@@ -661,6 +668,20 @@ mod tests {
         let lp = &count.children[0];
         assert!(lp.code.contains(&Op::LoadOwn));
         assert!(lp.code.contains(&Op::LoadCapturedValue(0)));
+    }
+
+    #[test]
+    fn pair_operations_compile_inline() {
+        let main = compile("(define (f p) (cons (car p) (null? (cdr (g)))))").unwrap();
+        let code = &main.children[0].code;
+        assert!(code.contains(&Op::UnaryLocal(Unary::Car, 0)));
+        assert!(code.contains(&Op::Unary(Unary::Cdr)));
+        assert!(code.contains(&Op::Unary(Unary::IsNull)));
+        assert!(code.contains(&Op::Cons));
+        assert_eq!(
+            code.iter().filter(|op| matches!(op, Op::Call(_))).count(),
+            1
+        );
     }
 
     #[test]

@@ -14,8 +14,8 @@ use core::cmp::Ordering;
 
 use brisk_runtime::{Kind, Mutator, Object, Ref, RuntimePolicy};
 
-use crate::bytecode::Binary;
-use crate::value::{as_number, equal, type_name};
+use crate::bytecode::{Binary, Unary};
+use crate::value::{as_number, downcast, equal, type_name, Pair};
 
 /// The result of an operation: a value, or a message to raise.
 pub type OpResult<P> = Result<Ref<P>, String>;
@@ -49,6 +49,53 @@ pub fn binary<P: RuntimePolicy>(
         Binary::Gt => ordered(Ordering::is_gt),
         Binary::Ge => ordered(Ordering::is_ge),
         Binary::Index => index(m, a, b),
+    }
+}
+
+/// Applies the unary operation `op` to `value`: the one function behind
+/// the VM's unary instructions and the builtins of the same names.
+#[inline(always)]
+pub fn unary<P: RuntimePolicy>(m: &Mutator<P>, op: Unary, value: &Object<P>) -> OpResult<P> {
+    match op {
+        Unary::Car => half(m, value, Half::Car),
+        Unary::Cdr => half(m, value, Half::Cdr),
+        Unary::IsNull => Ok(m.bool(match value.kind() {
+            Kind::None => true,
+            Kind::List => value.is_empty() == Some(true),
+            _ => false,
+        })),
+        Unary::IsPair => Ok(m.bool(downcast::<P, Pair<P>>(value).is_some())),
+    }
+}
+
+/// Which half of a pair.
+#[derive(Copy, Clone)]
+pub enum Half {
+    /// The first field.
+    Car,
+    /// The second field.
+    Cdr,
+}
+
+/// The `car` or `cdr` of `value`; a list or tuple value gives its first
+/// item or the rest of its items.
+pub fn half<P: RuntimePolicy>(m: &Mutator<P>, value: &Object<P>, which: Half) -> OpResult<P> {
+    if let Some(pair) = downcast::<P, Pair<P>>(value) {
+        return Ok(match which {
+            Half::Car => pair.car(),
+            Half::Cdr => pair.cdr(),
+        });
+    }
+    match (value.kind(), value.items().ok()) {
+        (Kind::List | Kind::Tuple, Some(items)) if !items.is_empty() => Ok(match which {
+            Half::Car => items[0].clone(),
+            Half::Cdr if value.kind() == Kind::Tuple => m.tuple(items[1..].to_vec()),
+            Half::Cdr => m.list(items[1..].to_vec()),
+        }),
+        _ => Err(format!(
+            "expected a pair as argument 1, found {}",
+            type_name(value)
+        )),
     }
 }
 

@@ -57,7 +57,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::bytecode::{Binary, CaptureFrom, Constant, Op, SymbolTable};
+use crate::bytecode::{Binary, CaptureFrom, Constant, Op, SymbolTable, Unary};
 use crate::error::{Diagnostic, Source, Span};
 use crate::parser::{Sexp, SexpKind};
 
@@ -84,6 +84,11 @@ pub const INLINE_OPERATORS: &[&str] = &[
     ">=",
     "=",
     "not",
+    "car",
+    "cdr",
+    "null?",
+    "pair?",
+    "cons",
     "nth",
     "set-nth!",
     "send",
@@ -627,6 +632,11 @@ impl Lowerer<'_> {
             (">=", 2) => Op::Binary(Binary::Ge),
             ("=", 2) => Op::Binary(Binary::Equal),
             ("not", 1) => Op::Not,
+            ("car", 1) => Op::Unary(Unary::Car),
+            ("cdr", 1) => Op::Unary(Unary::Cdr),
+            ("null?", 1) => Op::Unary(Unary::IsNull),
+            ("pair?", 1) => Op::Unary(Unary::IsPair),
+            ("cons", 2) => Op::Cons,
             ("nth", 2) => Op::Binary(Binary::Index),
             ("set-nth!", 3) => Op::StoreIndex,
             ("send", 3) => return self.send_call(args, span).map(Some),

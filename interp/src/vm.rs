@@ -45,13 +45,21 @@ use brisk_runtime::statics::leaked_once;
 use brisk_runtime::{Kind, Mutator, Ref, RuntimePolicy};
 
 use crate::builtins;
-use crate::bytecode::{CaptureFrom, Op, Proto};
+use crate::bytecode::{CaptureFrom, Op, Proto, Unary};
 use crate::call::{Ctx, Failure};
 use crate::constants;
 use crate::error::{Diagnostic, Span};
 use crate::host::Host;
 use crate::ops;
-use crate::value::{downcast, is_truthy, pair_chain, type_name, Builtin, Cell, Closure, Escape};
+use crate::value::{
+    downcast, is_truthy, pair_chain, type_name, Builtin, Cell, Closure, Escape, Pair,
+};
+
+/// [`ops::unary`], its message naming the operation as a builtin's does.
+#[inline(always)]
+fn unary<P: RuntimePolicy>(m: &Mutator<P>, op: Unary, value: &Ref<P>) -> Result<Ref<P>, String> {
+    ops::unary(m, op, value).map_err(|message| format!("{}: {message}", op.name()))
+}
 
 /// Frames named in an error's traceback.
 const TRACEBACK_FRAMES: usize = 8;
@@ -819,8 +827,22 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         self.stack.push(m.bool(!is_truthy(&value)));
                         Ref::drop_immortal_first(value);
                     }
+                    Op::Unary(op) => {
+                        let value = self.pop();
+                        let result = tri!(unary(m, op, &value));
+                        self.stack.push(result);
+                    }
+                    Op::Cons => {
+                        let cdr = self.pop();
+                        let car = self.pop();
+                        self.stack.push(m.native(Box::new(Pair::new(car, cdr))));
+                    }
                     // The local operands are read in place: no push, no
                     // count (see `bytecode`).
+                    Op::UnaryLocal(op, slot) => {
+                        let result = tri!(unary(m, op, &self.stack[base + slot as usize]));
+                        self.stack.push(result);
+                    }
                     Op::BinaryLocalRight(op, slot) => {
                         let a = self.pop();
                         let b = &self.stack[base + slot as usize];

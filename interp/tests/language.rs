@@ -690,6 +690,11 @@ fn pairs_make_scheme_lists() {
         "(define ring (cons 1 nil)) (set-cdr! ring ring) (print ring)",
         "(1 ...)\n",
     );
+    // Calls compile inline; the names are still builtins as values.
+    prints(
+        "(print (map car (list (cons 1 2) (cons 3 4))) (apply cons (list 1 2)) (map null? (list nil 1)))",
+        "[1, 3] (1 . 2) [#t, #f]\n",
+    );
     fails(
         "(car nil)",
         "test.brisk:1:1: error: car: expected a pair as argument 1, found nil",

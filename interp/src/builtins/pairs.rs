@@ -11,6 +11,8 @@
 use brisk_runtime::{Kind, Mutator, Ref, RuntimePolicy};
 
 use super::{take, wrong_type, BuiltinResult, Ctx, Failure};
+use crate::bytecode::Unary;
+use crate::ops::{half, unary, Half};
 use crate::value::{downcast, equal, pair_chain, type_name, Pair};
 
 /// A new pair.
@@ -44,32 +46,6 @@ pub(super) fn list_items<P: RuntimePolicy>(
     match args[i].kind() {
         Kind::List | Kind::Tuple => Ok(args[i].items().unwrap_or_default()),
         _ => pair_chain(&args[i]).ok_or_else(|| wrong_type("a proper list", i, &args[i])),
-    }
-}
-
-/// Which half of a pair.
-#[derive(Copy, Clone)]
-enum Half {
-    Car,
-    Cdr,
-}
-
-/// The `car` or `cdr` of `value`; a list or tuple value gives its first
-/// item or the rest of its items.
-fn half<P: RuntimePolicy>(m: &Mutator<P>, value: &Ref<P>, which: Half) -> BuiltinResult<P> {
-    if let Some(pair) = downcast::<P, Pair<P>>(value) {
-        return Ok(match which {
-            Half::Car => pair.car(),
-            Half::Cdr => pair.cdr(),
-        });
-    }
-    match (value.kind(), value.items().ok()) {
-        (Kind::List | Kind::Tuple, Some(items)) if !items.is_empty() => Ok(match which {
-            Half::Car => items[0].clone(),
-            Half::Cdr if value.kind() == Kind::Tuple => m.tuple(items[1..].to_vec()),
-            Half::Cdr => m.list(items[1..].to_vec()),
-        }),
-        _ => Err(wrong_type("a pair", 0, value)),
     }
 }
 
@@ -139,7 +115,7 @@ pub(super) fn is_pair<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    Ok(ctx.m.bool(downcast::<P, Pair<P>>(&args[0]).is_some()))
+    Ok(unary(ctx.m, Unary::IsPair, &args[0])?)
 }
 
 /// `(null? x)`: whether `x` is the empty list: `nil`, or an empty list
@@ -148,12 +124,7 @@ pub(super) fn is_null<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    let empty = match args[0].kind() {
-        Kind::None => true,
-        Kind::List => args[0].is_empty() == Some(true),
-        _ => false,
-    };
-    Ok(ctx.m.bool(empty))
+    Ok(unary(ctx.m, Unary::IsNull, &args[0])?)
 }
 
 /// `eqv?`-style sameness for `assq`: the same object, or equal numbers,
