@@ -7,7 +7,7 @@
 use brisk_gc::RawSlot;
 
 use crate::mutator::Mutator;
-use crate::object::{NativeFn, NativeObject, Payload, Ref, Text, TupleItems};
+use crate::object::{NativeFn, NativeObject, Number, Payload, Ref, Text, TupleItems};
 use crate::policy::RuntimePolicy;
 use crate::singletons::{SMALL_INT_MAX, SMALL_INT_MIN};
 
@@ -33,12 +33,12 @@ impl<P: RuntimePolicy> Mutator<P> {
             return self.runtime().singletons.small_ints[(value - SMALL_INT_MIN) as usize]
                 .singleton_copy();
         }
-        Ref::alloc(Payload::Int(value))
+        Ref::alloc_number(Number::Int(value))
     }
 
     /// A float.
     pub fn float(&self, value: f64) -> Ref<P> {
-        Ref::alloc(Payload::Float(value))
+        Ref::alloc_number(Number::Float(value))
     }
 
     /// A string.

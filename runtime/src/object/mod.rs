@@ -167,11 +167,18 @@ pub(crate) type DictTable<P> = Mutex<IndexMap<Key<P>, Ref<P>, FxBuildHasher>>;
 pub type DictEntry<P> = (Ref<P>, Ref<P>);
 
 /// The payload of each built-in type.
+///
+/// `repr(C, u8)`: a one-byte tag, then the variant's fields as a `repr(C)`
+/// struct, so that a number can be written into a fresh object as a tag
+/// and a word ([`Payload::write_number`]) rather than as a whole payload
+/// built on the stack and copied.
+#[repr(C, u8)]
 pub(crate) enum Payload<P: RuntimePolicy> {
-    None,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
+    None = 0,
+    Bool(bool) = 1,
+    Int(i64) = INT_TAG,
+    #[allow(dead_code, reason = "constructed in place by `Payload::write_number`")]
+    Float(f64) = FLOAT_TAG,
     Str(Text),
     Bytes(Box<[u8]>),
     /// Up to [`TUPLE_INLINE`] items in the object itself, as CPython keeps
@@ -205,7 +212,53 @@ impl<P: RuntimePolicy> Drop for Payload<P> {
     }
 }
 
+/// `Payload::Int`'s tag.
+const INT_TAG: u8 = 2;
+/// `Payload::Float`'s tag.
+const FLOAT_TAG: u8 = 3;
+
+/// The layout of `Payload::Int` and `Payload::Float` under `repr(C, u8)`.
+#[repr(C)]
+struct Tagged<T> {
+    tag: u8,
+    value: T,
+}
+
+/// A number to write into a fresh object.
+#[derive(Copy, Clone)]
+pub(crate) enum Number {
+    Int(i64),
+    Float(f64),
+}
+
 impl<P: RuntimePolicy> Payload<P> {
+    /// Writes `Payload::Int` or `Payload::Float` of `number` at `place`:
+    /// a tag byte and a word.
+    ///
+    /// # Safety
+    ///
+    /// `place` is valid for writes of a `Payload<P>` and holds nothing that
+    /// needs dropping.
+    #[inline(always)]
+    pub(crate) unsafe fn write_number(place: *mut Self, number: Number) {
+        // SAFETY: under `repr(C, u8)` each variant is laid out as a
+        // `repr(C)` struct of the tag and its fields (the Rust reference,
+        // "Primitive representation of enums with fields"), which
+        // `Tagged` repeats; the caller's `place` takes the write.
+        unsafe {
+            match number {
+                Number::Int(value) => place.cast::<Tagged<i64>>().write(Tagged {
+                    tag: INT_TAG,
+                    value,
+                }),
+                Number::Float(value) => place.cast::<Tagged<f64>>().write(Tagged {
+                    tag: FLOAT_TAG,
+                    value,
+                }),
+            }
+        }
+    }
+
     pub(crate) fn kind(&self) -> Kind {
         match self {
             Payload::None => Kind::None,
@@ -637,5 +690,29 @@ struct DebugItems<'a, P: RuntimePolicy>(&'a [Ref<P>]);
 impl<P: RuntimePolicy> fmt::Debug for DebugItems<'_, P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.0.iter().map(|r| &**r)).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::mem::MaybeUninit;
+
+    use super::{Number, Payload};
+    use crate::Biased;
+
+    #[test]
+    fn numbers_written_in_place_read_back_as_their_variants() {
+        for number in [Number::Int(-7), Number::Float(1.5)] {
+            let mut place = MaybeUninit::<Payload<Biased>>::uninit();
+            // SAFETY: `place` is valid for a write and holds nothing.
+            unsafe { Payload::write_number(place.as_mut_ptr(), number) };
+            // SAFETY: `write_number` initialised it.
+            let payload = unsafe { place.assume_init() };
+            match (number, payload) {
+                (Number::Int(a), Payload::Int(b)) => assert_eq!(a, b),
+                (Number::Float(a), Payload::Float(b)) => assert_eq!(a, b),
+                _ => panic!("the wrong variant"),
+            }
+        }
     }
 }
