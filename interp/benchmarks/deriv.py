@@ -43,9 +43,9 @@ def deriv(a):
 def show(x):
     """A value as brisk's `display` prints it inside a pair chain."""
     if x is None:
-        return "nil"
+        return "()"
     if isinstance(x, str):
-        return '"' + x + '"'
+        return x
     if isinstance(x, list):
         items = []
         while isinstance(x, list):

@@ -127,8 +127,9 @@ pub enum Op {
     EndEscape,
     /// Return the top of the stack.
     Return,
-    /// Pop `n` values and push a list of them.
-    BuildList(u32),
+    /// Pop `n` values and push a chain of fresh pairs of them, ending in
+    /// `nil` (a quoted list).
+    BuildChain(u32),
     /// Binary operation `op` on the two values it pops: `a op b`, with `b`
     /// on top.
     Binary(Binary),

@@ -362,7 +362,7 @@ impl Emitter<'_> {
                     Var::Captured(i) => Op::TakeCaptured(i),
                     Var::Global(symbol) => Op::TakeGlobal(symbol),
                     // Not produced: a name that is moved out of is not
-                    // read as `Own` (see `syntax::rebinds`).
+                    // read as `Own` (see `syntax::rebound_names`).
                     Var::Own => Op::LoadOwn,
                 };
                 self.emit(op, *span);
@@ -525,11 +525,11 @@ impl Emitter<'_> {
                     self.patch(exit);
                 }
             }
-            Expr::List(items, span) => {
+            Expr::Chain(items, span) => {
                 for item in items {
                     self.expr(item, false);
                 }
-                self.emit(Op::BuildList(items.len() as u32), *span);
+                self.emit(Op::BuildChain(items.len() as u32), *span);
             }
         }
     }

@@ -22,13 +22,14 @@
 //!   whose test failed), and existing programs test for it with `if`.
 //! * **Quoting**: `'sym` is the string `"sym"` (symbols are strings, so
 //!   `string->symbol` and `symbol->string` return their argument);
-//!   `'(1 2)` is a fresh list value; `'()` is `nil`.
-//! * **Two kinds of list.** A *list value* (`(list 1 2)`, `'(1 2)`) is a
+//!   `'(1 2)` is a fresh chain of pairs, as in Scheme; `'()` is `nil`.
+//! * **Two kinds of list.** A *list value* (`(list 1 2)`) is a
 //!   growable array: `nth` and `set-nth!` in O(1), `push!`. It is also the
 //!   language's **vector**: `vector`, `make-vector`, `vector-ref`,
 //!   `vector-set!`, `vector-length` work on list values, since a second
 //!   array type would only add conversions. A *pair chain*
-//!   (`(cons 1 (cons 2 '()))`, printed `(1 2)`) is Scheme's linked list:
+//!   (`(cons 1 (cons 2 '()))` or `'(1 2)`, printed `(1 2)`) is Scheme's
+//!   linked list:
 //!   `car`, `cdr`, `cadr` and friends, `set-car!`/`set-cdr!`, `null?`,
 //!   `pair?`; the empty chain is `nil`. `car`/`cdr`/`null?` also accept a
 //!   list value (its first item, a copy of the rest, emptiness), `length`,
@@ -59,7 +60,9 @@
 //!   depth, while the `call/ec` runs (afterwards calling `k` is an error).
 //! * **Builtins**: arithmetic and comparison, strings, lists, pairs,
 //!   tuples, dicts, `write` (values as `repr` shows them: strings quoted)
-//!   next to `print`/`display` and `newline`, input (`read-line` from standard input,
+//!   next to `print`/`display` (strings bare, in a chain of pairs too,
+//!   where `nil` shows as `()`, as Scheme's `display` does; a list value
+//!   shows its items as `repr` does) and `newline`, input (`read-line` from standard input,
 //!   `nil` at its end; `read-file`), `(argv)`, `(current-time)` (seconds on
 //!   a monotonic clock, as a float), `(exit code)` (see [`builtins`]); and
 //!   in the prelude `map`, `filter`, `for-each`, `reduce` and

@@ -19,7 +19,7 @@
 //! * the function's **own** name: inside `(define (f …) …)` or a named
 //!   `let`, local to an enclosing body, `f` is the running function itself
 //!   ([`Var::Own`]), read from the frame rather than from a cell, unless
-//!   the body may rebind `f` ([`rebinds`]). A named `let` loop then needs
+//!   the body may rebind `f` ([`rebound_names`]). A named `let` loop then needs
 //!   no cell, and makes no cycle of closure and cell;
 //! * a **global** otherwise, numbered in the session's symbol table.
 //!
@@ -158,8 +158,8 @@ pub enum Expr {
     /// An inline operator with its operands. `Add`, `Sub` and `Mul` take
     /// two or more and fold left.
     Prim(Op, Vec<Expr>, Span),
-    /// A fresh list (from a quoted list).
-    List(Vec<Expr>, Span),
+    /// A chain of fresh pairs (from a quoted list).
+    Chain(Vec<Expr>, Span),
 }
 
 impl Expr {
@@ -186,7 +186,7 @@ impl Expr {
             | Expr::Apply(_, _, s)
             | Expr::CallEscape(_, s)
             | Expr::Prim(_, _, s)
-            | Expr::List(_, s) => *s,
+            | Expr::Chain(_, s) => *s,
             Expr::Lambda(f) => f.span,
         }
     }
@@ -262,7 +262,7 @@ impl Expr {
             | Expr::Begin(items, _)
             | Expr::Scope(items, _, _)
             | Expr::Prim(_, items, _)
-            | Expr::List(items, _) => items.iter().for_each(visit),
+            | Expr::Chain(items, _) => items.iter().for_each(visit),
         }
     }
 }
@@ -950,6 +950,7 @@ impl Lowerer<'_> {
     /// caller pushed the scope.
     fn body(&mut self, forms: &[Sexp], span: Span) -> Lowered {
         let mut predeclared = Vec::new();
+        let rebound = rebound_names(forms);
         for form in forms {
             if let Some([head, target, ..]) = form.as_list() {
                 if head.as_symbol() == Some("define") {
@@ -966,7 +967,7 @@ impl Lowerer<'_> {
                         if !declared && !KEYWORDS.contains(&name) {
                             let slot = self.declare(name);
                             self.current().undefined.insert(slot);
-                            if !rebinds(forms, name) {
+                            if !rebound.contains(name) {
                                 self.current().own_slots.insert(slot);
                             }
                             predeclared.push(slot);
@@ -1313,35 +1314,36 @@ impl Lowerer<'_> {
             SexpKind::Nil => Expr::Nil(span),
             SexpKind::List(items) if items.is_empty() => Expr::Nil(span),
             SexpKind::List(items) => {
-                Expr::List(items.iter().map(|d| self.quote(d)).collect(), span)
+                Expr::Chain(items.iter().map(|d| self.quote(d)).collect(), span)
             }
         }
     }
 }
 
-/// Whether any of `forms`, at any depth, may bind `name` again after its
-/// first `define`: a `set!` of it, a move out of it (`send` with it as the
-/// value), or a second `define` of it. Shadowing is ignored, so this may
-/// say yes where an inner binding is meant, never no where the name is.
-fn rebinds(forms: &[Sexp], name: &str) -> bool {
-    let mut defines = 0;
+/// The names that `forms`, at any depth, may bind again after a first
+/// `define`: each name that is `set!`, moved out of (`send` with it as the
+/// value), or defined twice. One walk over the forms, whatever the number
+/// of names. Shadowing is ignored, so a name may be listed where an inner
+/// binding of it is meant, never left out where it is not.
+fn rebound_names(forms: &[Sexp]) -> HashSet<&str> {
+    let mut rebound = HashSet::new();
+    let mut defined = HashSet::new();
     let mut stack: Vec<&Sexp> = forms.iter().collect();
     while let Some(form) = stack.pop() {
         let Some(items) = form.as_list() else {
             continue;
         };
-        let names = |i: usize| items.get(i).and_then(Sexp::as_symbol) == Some(name);
+        let name = |i: usize| items.get(i).and_then(Sexp::as_symbol);
         match items.first().and_then(Sexp::as_symbol) {
-            Some("set!") if names(1) => return true,
-            Some("send") if names(2) => return true,
+            Some("set!") => rebound.extend(name(1)),
+            Some("send") => rebound.extend(name(2)),
             Some("define") => {
                 let target = items
                     .get(1)
                     .map(|t| t.as_list().and_then(<[Sexp]>::first).unwrap_or(t));
-                if target.and_then(Sexp::as_symbol) == Some(name) {
-                    defines += 1;
-                    if defines > 1 {
-                        return true;
+                if let Some(target) = target.and_then(Sexp::as_symbol) {
+                    if !defined.insert(target) {
+                        rebound.insert(target);
                     }
                 }
             }
@@ -1349,7 +1351,7 @@ fn rebinds(forms: &[Sexp], name: &str) -> bool {
         }
         stack.extend(items);
     }
-    false
+    rebound
 }
 
 /// A symbol written by a rewrite.

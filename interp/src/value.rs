@@ -381,19 +381,35 @@ pub fn as_number<P: RuntimePolicy>(object: &Object<P>) -> Option<f64> {
     }
 }
 
-/// How `print` shows a value: strings without quotes.
+/// How `print` and `display` show a value: strings without quotes, in a
+/// chain of pairs too (where `nil` shows as `()`), as Scheme's `display`
+/// shows a list; the items of a list value, tuple or dict as `repr`
+/// shows them.
 pub fn display<P: RuntimePolicy>(object: &Object<P>) -> String {
     match object.as_str() {
         Some(s) => s.to_owned(),
-        None => repr(object),
+        None => {
+            let mut out = String::new();
+            write_repr(object, Style::Display, &mut out, &mut Vec::new());
+            out
+        }
     }
 }
 
 /// How a value is written inside a container or by `repr`: strings quoted.
 pub fn repr<P: RuntimePolicy>(object: &Object<P>) -> String {
     let mut out = String::new();
-    write_repr(object, &mut out, &mut Vec::new());
+    write_repr(object, Style::Write, &mut out, &mut Vec::new());
     out
+}
+
+/// How strings inside a chain of pairs are written.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Style {
+    /// Bare (`display`).
+    Display,
+    /// Quoted (`write`, `repr`).
+    Write,
 }
 
 /// Formats a float: shortest round-trip digits, always with a `.` or an
@@ -404,6 +420,7 @@ pub fn format_float(x: f64) -> String {
 
 fn write_repr<P: RuntimePolicy>(
     object: &Object<P>,
+    style: Style,
     out: &mut String,
     open: &mut Vec<*const Object<P>>,
 ) {
@@ -448,7 +465,7 @@ fn write_repr<P: RuntimePolicy>(
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_repr(item, out, open);
+                write_repr(item, Style::Write, out, open);
             }
             if object.kind() == Kind::Tuple && items.len() == 1 {
                 out.push(',');
@@ -463,16 +480,16 @@ fn write_repr<P: RuntimePolicy>(
                 if i > 0 {
                     out.push_str(", ");
                 }
-                write_repr(key, out, open);
+                write_repr(key, Style::Write, out, open);
                 out.push_str(": ");
-                write_repr(value, out, open);
+                write_repr(value, Style::Write, out, open);
             }
             open.pop();
             out.push('}');
         }
         Kind::Native => {
             if let Some(pair) = downcast::<P, Pair<P>>(object) {
-                write_pair(pair, address, out, open);
+                write_pair(pair, style, address, out, open);
             } else if let Some(closure) = downcast::<P, Closure<P>>(object) {
                 let _ = write!(out, "<function {}>", closure.proto.name);
             } else if let Some(builtin) = downcast::<P, Builtin<P>>(object) {
@@ -493,6 +510,7 @@ fn write_repr<P: RuntimePolicy>(
 /// written `...`, as is a chain that passes [`MAX_REPR_BYTES`].
 fn write_pair<P: RuntimePolicy>(
     first: &Pair<P>,
+    style: Style,
     address: *const Object<P>,
     out: &mut String,
     open: &mut Vec<*const Object<P>>,
@@ -500,7 +518,7 @@ fn write_pair<P: RuntimePolicy>(
     out.push('(');
     open.push(address);
     let mut seen = HashSet::from([address]);
-    write_repr(&first.car(), out, open);
+    write_item(&first.car(), style, out, open);
     let mut rest = first.cdr();
     loop {
         if rest.kind() == Kind::None {
@@ -509,7 +527,7 @@ fn write_pair<P: RuntimePolicy>(
         let at = &*rest as *const Object<P>;
         let Some(pair) = downcast::<P, Pair<P>>(&rest) else {
             out.push_str(" . ");
-            write_repr(&rest, out, open);
+            write_item(&rest, style, out, open);
             break;
         };
         if !seen.insert(at) || out.len() > MAX_REPR_BYTES {
@@ -517,12 +535,27 @@ fn write_pair<P: RuntimePolicy>(
             break;
         }
         out.push(' ');
-        write_repr(&pair.car(), out, open);
+        write_item(&pair.car(), style, out, open);
         let next = pair.cdr();
         rest = next;
     }
     open.pop();
     out.push(')');
+}
+
+/// Writes an item of a chain of pairs: `nil` as `()`, the empty list, and
+/// a string bare or quoted by `style`.
+fn write_item<P: RuntimePolicy>(
+    item: &Object<P>,
+    style: Style,
+    out: &mut String,
+    open: &mut Vec<*const Object<P>>,
+) {
+    match (item.kind(), item.as_str()) {
+        (Kind::None, _) => out.push_str("()"),
+        (_, Some(text)) if style == Style::Display => out.push_str(text),
+        _ => write_repr(item, style, out, open),
+    }
 }
 
 /// Structural equality (`=`, `equal?`): numbers by value across int and

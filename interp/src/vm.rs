@@ -807,9 +807,13 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         }
                         continue 'frames;
                     }
-                    Op::BuildList(count) => {
-                        let items = self.stack.split_off(self.stack.len() - count as usize);
-                        self.stack.push(m.list(items));
+                    Op::BuildChain(count) => {
+                        let mut chain = m.none();
+                        for _ in 0..count {
+                            let car = self.pop();
+                            chain = m.native(Box::new(Pair::new(car, chain)));
+                        }
+                        self.stack.push(chain);
                     }
                     Op::Binary(op) => {
                         let b = self.pop();
