@@ -91,6 +91,11 @@ const PYTHON: usize = 0;
 /// The Python interpreter the twins run under.
 const PYTHON_EXE: &str = "python3";
 
+/// The executable the Python twins are timed under.
+fn baseline_executable() -> std::path::PathBuf {
+    std::path::PathBuf::from(PYTHON_EXE)
+}
+
 /// The program arguments of `suite`: one repetition in the smoke suite,
 /// the programs' defaults otherwise.
 fn args(suite: Suite) -> Vec<String> {
@@ -130,7 +135,7 @@ fn run_one(
         Variant::Python => {
             let mut all = vec![format!("{name}.py")];
             all.extend(args);
-            programs::run(&ctx.exe, Path::new(PYTHON_EXE), &all, dir)
+            programs::run(&ctx.exe, &baseline_executable(), &all, dir)
         }
     }
 }
@@ -238,4 +243,36 @@ fn run(ctx: &Ctx) -> Outcome {
         report.note("Smoke suite: one repetition of each program, one round; no timing claim.");
     }
     Outcome::Ran(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `sys.executable` says when `exe` runs.
+    fn executable_seen_by(exe: &Path) -> Option<String> {
+        let output = Command::new(exe)
+            .args(["-c", "import sys; print(sys.executable)"])
+            .output()
+            .ok()?;
+        Some(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    }
+
+    /// The baseline is CPython itself, not a launcher in front of it (a
+    /// version manager's shim is a shell script that adds its own start-up
+    /// to every timed run): the executable timed is the one the
+    /// interpreter reports as its own.
+    #[test]
+    fn the_baseline_is_the_interpreter_not_a_launcher() {
+        let exe = baseline_executable();
+        let Some(seen) = executable_seen_by(&exe) else {
+            eprintln!("no python3 here: nothing to check");
+            return;
+        };
+        assert_eq!(
+            Path::new(&seen),
+            exe,
+            "the timed executable is not the interpreter"
+        );
+    }
 }
