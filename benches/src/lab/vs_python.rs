@@ -20,7 +20,7 @@
 //! print what Python printed, which the experiment checks. Without
 //! `python3` on the `PATH` the experiment is skipped.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::env::Binary;
@@ -88,12 +88,32 @@ const VARIANTS: [Variant; 3] = [
 /// Index of the baseline in [`VARIANTS`].
 const PYTHON: usize = 0;
 
-/// The Python interpreter the twins run under.
+/// The command that finds the Python interpreter the twins run under.
 const PYTHON_EXE: &str = "python3";
 
-/// The executable the Python twins are timed under.
-fn baseline_executable() -> std::path::PathBuf {
-    std::path::PathBuf::from(PYTHON_EXE)
+/// The Python interpreter itself: `sys.executable` as `python3` on the
+/// `PATH` reports it, so that a launcher in front of it (a version
+/// manager's shim, a shell script) is not timed with it; and its version.
+/// Or why it cannot be run.
+fn python_interpreter() -> Result<(PathBuf, String), String> {
+    let output = Command::new(PYTHON_EXE)
+        .args([
+            "-c",
+            "import sys, platform; print(sys.executable); print(platform.python_version())",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("`{PYTHON_EXE}` cannot be run: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("`{PYTHON_EXE}` failed ({})", output.status));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    match text.lines().collect::<Vec<_>>()[..] {
+        [exe, version] if !exe.is_empty() => Ok((PathBuf::from(exe), format!("Python {version}"))),
+        _ => Err(format!(
+            "`{PYTHON_EXE}` did not name its executable and version: {text:?}"
+        )),
+    }
 }
 
 /// The program arguments of `suite`: one repetition in the smoke suite,
@@ -102,27 +122,11 @@ fn args(suite: Suite) -> Vec<String> {
     suite.pick(vec!["1".to_owned()], Vec::new(), Vec::new())
 }
 
-/// `python3 --version`, or why it cannot be run.
-fn python_version() -> Result<String, String> {
-    let output = Command::new(PYTHON_EXE)
-        .arg("--version")
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("`{PYTHON_EXE}` cannot be run: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "`{PYTHON_EXE} --version` failed ({})",
-            output.status
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
-}
-
 /// Runs program `name` once as `variant`, from `dir`, and returns its
 /// wall time and output.
 fn run_one(
     ctx: &Ctx,
-    (bin, dir): (&Path, &Path),
+    (bin, python, dir): (&Path, &Path, &Path),
     name: &str,
     variant: Variant,
 ) -> Result<programs::Run, String> {
@@ -135,14 +139,14 @@ fn run_one(
         Variant::Python => {
             let mut all = vec![format!("{name}.py")];
             all.extend(args);
-            programs::run(&ctx.exe, &baseline_executable(), &all, dir)
+            programs::run(&ctx.exe, python, &all, dir)
         }
     }
 }
 
 fn run(ctx: &Ctx) -> Outcome {
-    let python = match python_version() {
-        Ok(version) => version,
+    let (python_exe, python) = match python_interpreter() {
+        Ok(found) => found,
         Err(why) => return Outcome::Skipped(why),
     };
     let bin = match programs::build(ctx, Build::Plain) {
@@ -156,7 +160,7 @@ fn run(ctx: &Ctx) -> Outcome {
         for (i, name) in PROGRAMS.iter().enumerate() {
             ctx.step(format!("round {}/{rounds}: {name}", round + 1));
             for j in rotation(round, VARIANTS.len()) {
-                match run_one(ctx, (&bin, &dir), name, VARIANTS[j]) {
+                match run_one(ctx, (&bin, &python_exe, &dir), name, VARIANTS[j]) {
                     Ok(r) => runs.record((i, j), r),
                     Err(e) => return Outcome::Skipped(format!("a program failed: {e}")),
                 }
@@ -167,10 +171,12 @@ fn run(ctx: &Ctx) -> Outcome {
     let mut report = Report::new();
     report.para(format!(
         "Each program of `interp/benchmarks/` as a subprocess: `brisk run NAME.brisk \
-         --policy P` (brisk-lab's own build profile: release for timings) and `{PYTHON_EXE} NAME.py` ({python}), with \
+         --policy P` (brisk-lab's own build profile: release for timings) and `{} NAME.py` ({python}, the interpreter itself as `sys.executable` names it, \
+         so that no launcher's start-up is timed with it), with \
          {}; wall time from spawn to exit, start-up included. {rounds} rounds; in each, \
          every program under the three variants back to back, in an order that rotates \
          by one each round. A ratio below 1 means brisk is faster.",
+        python_exe.display(),
         match args(ctx.suite).first() {
             Some(count) => format!("the repetition count {count}"),
             None => "each program's default repetition count".to_owned(),
@@ -264,11 +270,11 @@ mod tests {
     /// interpreter reports as its own.
     #[test]
     fn the_baseline_is_the_interpreter_not_a_launcher() {
-        let exe = baseline_executable();
-        let Some(seen) = executable_seen_by(&exe) else {
+        let Ok((exe, _)) = python_interpreter() else {
             eprintln!("no python3 here: nothing to check");
             return;
         };
+        let seen = executable_seen_by(&exe).expect("the interpreter runs");
         assert_eq!(
             Path::new(&seen),
             exe,
