@@ -354,6 +354,12 @@ impl Emitter<'_> {
                 let k = self.constant(constant);
                 self.emit(Op::Const(k), *span);
             }
+            // The frame ends once a value in tail position is computed, so
+            // a plain local read there is its last use: moved out, not
+            // counted twice (a clone now, a drop when the frame goes).
+            Expr::Get(Var::Local(slot), span) if tail && !self.is_cell(*slot) => {
+                self.emit(Op::TakeLocal(*slot), *span);
+            }
             Expr::Get(var, span) => self.load(*var, *span),
             Expr::Take(var, span) => {
                 let op = match *var {
@@ -433,8 +439,22 @@ impl Emitter<'_> {
             }
             Expr::Call(callee, args, span) => {
                 self.expr(callee, false);
-                for arg in args {
-                    self.expr(arg, false);
+                for (i, arg) in args.iter().enumerate() {
+                    match arg {
+                        // A tail call's argument that reads a local no later
+                        // argument reads is that local's last use in this
+                        // frame: moved into the callee's.
+                        Expr::Get(Var::Local(slot), span)
+                            if tail
+                                && !self.is_cell(*slot)
+                                && !args[i + 1..]
+                                    .iter()
+                                    .any(|later| later.may_read_local(*slot)) =>
+                        {
+                            self.emit(Op::TakeLocal(*slot), *span);
+                        }
+                        _ => self.expr(arg, false),
+                    }
                 }
                 let argc = args.len() as u32;
                 self.emit(
@@ -668,6 +688,20 @@ mod tests {
         let lp = &count.children[0];
         assert!(lp.code.contains(&Op::LoadOwn));
         assert!(lp.code.contains(&Op::LoadCapturedValue(0)));
+    }
+
+    #[test]
+    fn locals_are_moved_at_their_last_use_in_tail_position() {
+        let ops = |text: &str| compile(text).unwrap().children[0].code.clone();
+        // Returned: moved.
+        assert!(ops("(define (f x) x)").contains(&Op::TakeLocal(0)));
+        // A tail call's arguments: each moved unless a later one reads it.
+        let twice = ops("(define (f x) (g x x))");
+        assert!(twice.contains(&Op::LoadLocal(0)) && twice.contains(&Op::TakeLocal(0)));
+        let captured = ops("(define (f x) (g x (lambda () x)))");
+        assert!(!captured.contains(&Op::TakeLocal(0)));
+        // Not in tail position: copied.
+        assert!(!ops("(define (f x) (g x) 1)").contains(&Op::TakeLocal(0)));
     }
 
     #[test]

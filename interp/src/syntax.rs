@@ -206,6 +206,24 @@ impl Expr {
         writes
     }
 
+    /// Whether evaluating the expression may read local `slot` of the
+    /// running frame: a read or a move of it, or a `lambda` that captures
+    /// it (which copies its value or cell when it is made).
+    pub fn may_read_local(&self, slot: u32) -> bool {
+        match self {
+            Expr::Get(var, _) | Expr::Take(var, _) => *var == Var::Local(slot),
+            Expr::Lambda(function) => function
+                .captures
+                .iter()
+                .any(|(_, from)| *from == CaptureFrom::Local(slot)),
+            _ => {
+                let mut reads = false;
+                self.for_each_child(&mut |child| reads |= child.may_read_local(slot));
+                reads
+            }
+        }
+    }
+
     /// Calls `visit` with every write to a variable that evaluating the
     /// expression may make in the running frame (not in the frames of the
     /// `lambda`s it makes).
