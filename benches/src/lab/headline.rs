@@ -227,12 +227,15 @@ fn runtime_rows(f: &Figures<'_>) -> Vec<Row> {
     use cycle_pause::DumpsterFigure::{LeftAlive, RatioToArc, RatioToDumpsterSync};
     vec![
         Row {
-            question: "Send a 10,000-object graph: share / move / copy / subprocess".to_owned(),
+            question: "Send a 10,000-object graph: share (frozen already) / share+freeze / \
+                       move / copy / subprocess"
+                .to_owned(),
             experiment: "send_cost",
             needs: send_cost::ns_per_send(Mode::Share.name(), NODES),
             measured: format!(
-                "{} / {} / {} / {}",
+                "{} / {} / {} / {} / {}",
                 send(Mode::Share),
+                send(Mode::ShareFreeze),
                 send(Mode::Move),
                 send(Mode::Copy),
                 send(Mode::Subprocess)

@@ -447,6 +447,8 @@ pub mod send_cost {
         pub enum Ratio {
             /// `subprocess` over `share`.
             SubprocessOverShare = "subprocess_over_share",
+            /// `subprocess` over `share+freeze`.
+            SubprocessOverShareFreeze = "subprocess_over_share_freeze",
             /// `subprocess` over `move`.
             SubprocessOverMove = "subprocess_over_move",
             /// `subprocess` over `copy`.
@@ -459,6 +461,12 @@ pub mod send_cost {
     /// `ratio` at `nodes` objects.
     pub fn ratio(ratio: Ratio, nodes: usize) -> Metric {
         Metric::path(format!("{}/{nodes}", ratio.as_str()))
+    }
+
+    /// The share of `share+freeze`'s time at `nodes` objects that `share`
+    /// of a graph frozen already does not take: what the freeze adds.
+    pub fn freeze_share_of_share_freeze(nodes: usize) -> Metric {
+        Metric::path(format!("freeze_share_of_share+freeze/{nodes}"))
     }
 }
 

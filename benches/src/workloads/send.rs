@@ -21,6 +21,11 @@
 //!
 //! * [`Mode::Share`]: the graph is frozen once; each send passes a new
 //!   reference to its root ([`SendMode::Share`], O(1)).
+//! * [`Mode::ShareFreeze`]: each send freezes a freshly built graph, then
+//!   shares it: what sharing a graph that was not frozen yet costs.
+//!   `freeze` stops the world (see `brisk_runtime::freeze`): it waits until
+//!   every other mutator of the runtime is parked at a safepoint, here the
+//!   receiver, which may be in the middle of receiving.
 //! * [`Mode::Move`]: each send gives up a freshly built graph
 //!   ([`SendMode::Move`]: the isolation walk on the sender, re-biasing on
 //!   the receiver). The graphs are built before the timer starts, after
@@ -40,6 +45,9 @@
 //! * [`Mode::SubprocessMirror`]: the same, but the sender first converts
 //!   the graph into a [`Value`] tree and serializes that.
 //!
+//! [`Pair::freeze`] times `freeze` alone on fresh graphs, with nothing
+//! sent: the receiver is parked meanwhile, so the world stops at once.
+//!
 //! # What is timed
 //!
 //! Two interpreters of one runtime, each on its own thread for the life of
@@ -50,6 +58,8 @@
 //! both threads at work, plus one wake-up per chunk. The receiver keeps what
 //! it got and drops it after the timer stops, so dropping the values is not
 //! counted (for `move` and `copy` that is an owner-path free of every node).
+//! Fresh graphs (`move`, `share+freeze`, `freeze`) are built before the
+//! timer starts.
 //! The subprocess modes are timed the same way: a chunk of frames written
 //! back to back, until the last ack is read; the child's decode and drop
 //! overlap the parent's next frames, as the receiver's work does in-process.
@@ -86,6 +96,8 @@ const CHUNK_OBJECTS: usize = 1 << 16;
 pub enum Mode {
     /// [`SendMode::Share`] of a frozen graph.
     Share,
+    /// `freeze` of a fresh graph, then [`SendMode::Share`].
+    ShareFreeze,
     /// [`SendMode::Move`] of a fresh graph.
     Move,
     /// [`SendMode::Copy`].
@@ -98,8 +110,9 @@ pub enum Mode {
 
 impl Mode {
     /// Every mode, in the order tables list them.
-    pub const ALL: [Mode; 5] = [
+    pub const ALL: [Mode; 6] = [
         Mode::Share,
+        Mode::ShareFreeze,
         Mode::Move,
         Mode::Copy,
         Mode::Subprocess,
@@ -110,6 +123,7 @@ impl Mode {
     pub fn name(self) -> &'static str {
         match self {
             Mode::Share => "share",
+            Mode::ShareFreeze => "share+freeze",
             Mode::Move => "move",
             Mode::Copy => "copy",
             Mode::Subprocess => "subprocess",
@@ -119,7 +133,7 @@ impl Mode {
 
     fn send_mode(self) -> SendMode {
         match self {
-            Mode::Share => SendMode::Share,
+            Mode::Share | Mode::ShareFreeze => SendMode::Share,
             Mode::Move => SendMode::Move,
             Mode::Copy => SendMode::Copy,
             Mode::Subprocess | Mode::SubprocessMirror => unreachable!("not an in-process mode"),
@@ -130,9 +144,29 @@ impl Mode {
     fn chunk(self, nodes: usize) -> usize {
         match self {
             Mode::Share | Mode::Subprocess | Mode::SubprocessMirror => CHUNK_MESSAGES,
-            Mode::Move | Mode::Copy => (CHUNK_OBJECTS / nodes).clamp(1, CHUNK_MESSAGES),
+            Mode::Move | Mode::Copy | Mode::ShareFreeze => fresh_chunk(nodes),
         }
     }
+
+    /// Whether each send takes a graph built for it.
+    fn fresh(self) -> bool {
+        matches!(self, Mode::Move | Mode::ShareFreeze)
+    }
+}
+
+/// Graphs of `nodes` objects built ahead in one chunk, or held by the
+/// receiver at once: [`CHUNK_OBJECTS`] objects at most.
+fn fresh_chunk(nodes: usize) -> usize {
+    (CHUNK_OBJECTS / nodes).clamp(1, CHUNK_MESSAGES)
+}
+
+/// What the sending thread is asked to time.
+#[derive(Copy, Clone, Debug)]
+enum Job {
+    /// Sends in this mode.
+    Send(Mode),
+    /// `freeze` of fresh graphs, nothing sent.
+    Freeze,
 }
 
 /// The graph of `nodes` heap objects described in the module docs.
@@ -353,16 +387,19 @@ impl<P: RuntimePolicy> SendLoop<P> {
     fn serve(
         mut self,
         m: &Mutator<P>,
-        runs: mpsc::Receiver<(Mode, usize, u64)>,
+        runs: mpsc::Receiver<(Job, usize, u64)>,
         times: mpsc::Sender<Duration>,
     ) {
-        while let Ok((mode, nodes, iters)) = m.blocking(|| runs.recv()) {
+        while let Ok((job, nodes, iters)) = m.blocking(|| runs.recv()) {
             let iters = usize::try_from(iters).expect("iterations fit a usize");
-            let time = match mode {
-                Mode::Share | Mode::Move | Mode::Copy => self.run_in_process(m, mode, nodes, iters),
-                Mode::Subprocess | Mode::SubprocessMirror => {
+            let time = match job {
+                Job::Send(mode @ (Mode::Share | Mode::ShareFreeze | Mode::Move | Mode::Copy)) => {
+                    self.run_in_process(m, mode, nodes, iters)
+                }
+                Job::Send(mode @ (Mode::Subprocess | Mode::SubprocessMirror)) => {
                     self.run_subprocess(m, mode, nodes, iters)
                 }
+                Job::Freeze => self.run_freeze(m, nodes, iters),
             };
             times.send(time).expect("the bench is waiting");
         }
@@ -411,7 +448,7 @@ impl<P: RuntimePolicy> SendLoop<P> {
     ) -> Duration {
         let send_mode = mode.send_mode();
         let root = match mode {
-            Mode::Move => None,
+            Mode::Move | Mode::ShareFreeze => None,
             _ => Some(self.graph(m, mode == Mode::Share, nodes)),
         };
         let mut total = Duration::ZERO;
@@ -423,9 +460,10 @@ impl<P: RuntimePolicy> SendLoop<P> {
             // the objects built meanwhile, and the walk would then time
             // those lines coming back from the receiver's core.
             self.settle(m);
-            let fresh: Vec<Ref<P>> = match mode {
-                Mode::Move => (0..values).map(|_| build(m, nodes)).collect(),
-                _ => Vec::new(),
+            let fresh: Vec<Ref<P>> = if mode.fresh() {
+                (0..values).map(|_| build(m, nodes)).collect()
+            } else {
+                Vec::new()
             };
             self.chunks
                 .send(Expect { values, nodes })
@@ -434,6 +472,9 @@ impl<P: RuntimePolicy> SendLoop<P> {
             match &root {
                 None => {
                     for graph in fresh {
+                        if mode == Mode::ShareFreeze {
+                            m.freeze(&graph).expect("tuples and lists freeze");
+                        }
                         self.tx.send(m, graph, send_mode).expect("sent");
                     }
                 }
@@ -448,6 +489,28 @@ impl<P: RuntimePolicy> SendLoop<P> {
             total += start.elapsed();
             self.dropping = true;
             left -= values;
+        }
+        total
+    }
+
+    /// Times `freeze` of `iters` fresh graphs, built a chunk at a time
+    /// before the timer starts and dropped after it stops. Nothing is sent,
+    /// so the receiver stays parked and the world stops at once.
+    fn run_freeze(&mut self, m: &Mutator<P>, nodes: usize, iters: usize) -> Duration {
+        self.settle(m);
+        let mut total = Duration::ZERO;
+        let mut left = iters;
+        while left > 0 {
+            let count = left.min(fresh_chunk(nodes));
+            let fresh: Vec<Ref<P>> = (0..count).map(|_| build(m, nodes)).collect();
+            let start = Instant::now();
+            for graph in &fresh {
+                m.freeze(graph).expect("tuples and lists freeze");
+            }
+            total += start.elapsed();
+            assert!(fresh.iter().all(|graph| graph.is_frozen()));
+            drop(fresh);
+            left -= count;
         }
         total
     }
@@ -515,7 +578,7 @@ impl<P: RuntimePolicy> SendLoop<P> {
 /// A runtime with a sending and a receiving interpreter, each on its own
 /// thread until [`Pair::stop`].
 pub struct Pair<P: RuntimePolicy> {
-    runs: mpsc::Sender<(Mode, usize, u64)>,
+    runs: mpsc::Sender<(Job, usize, u64)>,
     times: mpsc::Receiver<Duration>,
     threads: [JoinHandle<()>; 2],
     runtime: Runtime<P>,
@@ -561,8 +624,18 @@ impl<P: RuntimePolicy> Pair<P> {
     /// Sends `iters` graphs of `nodes` objects in `mode`; returns the time
     /// timed (see the module docs).
     pub fn run(&self, mode: Mode, nodes: usize, iters: u64) -> Duration {
+        self.time(Job::Send(mode), nodes, iters)
+    }
+
+    /// Freezes `iters` fresh graphs of `nodes` objects on the sending
+    /// interpreter, sending nothing; returns the time the freezes took.
+    pub fn freeze(&self, nodes: usize, iters: u64) -> Duration {
+        self.time(Job::Freeze, nodes, iters)
+    }
+
+    fn time(&self, job: Job, nodes: usize, iters: u64) -> Duration {
         self.runs
-            .send((mode, nodes, iters))
+            .send((job, nodes, iters))
             .expect("the sender is alive");
         self.times.recv().expect("the sender answers")
     }
