@@ -344,7 +344,9 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
     #[inline]
     fn truncate_stack(&mut self, len: usize) {
         while self.stack.len() > len {
-            drop(self.stack.pop());
+            if let Some(value) = self.stack.pop() {
+                Ref::drop_immortal_first(value);
+            }
         }
     }
 
@@ -672,7 +674,7 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                     Op::True => self.stack.push(m.bool(true)),
                     Op::False => self.stack.push(m.bool(false)),
                     Op::LoadLocal(slot) => {
-                        let value = self.stack[base + slot as usize].clone();
+                        let value = self.stack[base + slot as usize].clone_immortal_first();
                         self.stack.push(value);
                     }
                     Op::StoreLocal(slot) => {
@@ -739,7 +741,7 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         let value = tri!(self.take_global(symbol));
                         self.stack.push(value);
                     }
-                    Op::Pop => drop(self.pop()),
+                    Op::Pop => Ref::drop_immortal_first(self.pop()),
                     Op::Jump(target) => ip = target as usize,
                     Op::JumpIfFalse(target) => {
                         let value = self.pop();
@@ -820,6 +822,8 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         let a = self.pop();
                         let result = tri!(ops::binary(m, op, &a, &b));
                         self.stack.push(result);
+                        Ref::drop_immortal_first(a);
+                        Ref::drop_immortal_first(b);
                     }
                     Op::Neg => {
                         let a = self.pop();
@@ -852,12 +856,14 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         let b = &self.stack[base + slot as usize];
                         let result = tri!(ops::binary(m, op, &a, b));
                         self.stack.push(result);
+                        Ref::drop_immortal_first(a);
                     }
                     Op::BinaryLocalLeft(op, slot) => {
                         let b = self.pop();
                         let a = &self.stack[base + slot as usize];
                         let result = tri!(ops::binary(m, op, a, &b));
                         self.stack.push(result);
+                        Ref::drop_immortal_first(b);
                     }
                     Op::BinaryLocals(op, left, right) => {
                         let a = &self.stack[base + usize::from(left)];
