@@ -42,7 +42,6 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use brisk_runtime::{Kind, NativeObject, Object, Ref, RuntimePolicy};
-use parking_lot::Mutex;
 
 use crate::bytecode::Proto;
 
@@ -87,18 +86,28 @@ impl<P: RuntimePolicy> NativeObject<P> for Closure<P> {
     }
 }
 
+/// The lock of one field of a cell or a pair, held only to clone or swap
+/// the reference in it: a spin lock, whose release is a plain store where
+/// a parking mutex's is a second atomic read-modify-write. A field is read
+/// on every `car`, `cdr` and captured-variable load, and within one
+/// interpreter nobody else takes its lock (mutable data crosses
+/// interpreters moved, never shared, and the cycle collector traces with
+/// the world stopped), so the lock is never waited on in practice and the
+/// release is the cost that matters.
+type FieldLock<T> = spin::mutex::SpinMutex<T>;
+
 /// A captured variable: a box that the defining frame and the closures over
 /// it share.
 pub struct Cell<P: RuntimePolicy> {
     /// The variable's value. The lock is held only to read or swap it.
-    value: Mutex<Ref<P>>,
+    value: FieldLock<Ref<P>>,
 }
 
 impl<P: RuntimePolicy> Cell<P> {
     /// A cell holding `value`.
     pub fn new(value: Ref<P>) -> Self {
         Cell {
-            value: Mutex::new(value),
+            value: FieldLock::new(value),
         }
     }
 
@@ -142,16 +151,16 @@ impl<P: RuntimePolicy> NativeObject<P> for Cell<P> {
 /// `set-cdr!`) unless the pair is frozen; each lock is held only to read or
 /// swap its field, as in [`Cell`].
 pub struct Pair<P: RuntimePolicy> {
-    car: Mutex<Ref<P>>,
-    cdr: Mutex<Ref<P>>,
+    car: FieldLock<Ref<P>>,
+    cdr: FieldLock<Ref<P>>,
 }
 
 impl<P: RuntimePolicy> Pair<P> {
     /// A pair of `car` and `cdr`.
     pub fn new(car: Ref<P>, cdr: Ref<P>) -> Self {
         Pair {
-            car: Mutex::new(car),
-            cdr: Mutex::new(cdr),
+            car: FieldLock::new(car),
+            cdr: FieldLock::new(cdr),
         }
     }
 
