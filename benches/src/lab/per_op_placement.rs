@@ -33,6 +33,7 @@ use super::measure::Samples;
 use super::metrics::per_op as metrics;
 use super::paired::median_with_interval;
 use super::per_op::{self, Measured};
+use super::plot::{Estimate, Forest};
 use super::programs;
 use super::report::{fine_ratio, num, Table};
 use super::{Ctx, Experiment, Outcome, Report, Suite};
@@ -164,6 +165,7 @@ fn run(ctx: &Ctx) -> Outcome {
         report.metric(metrics::ns_per_pair(name), ns[i].median());
     }
     report.table(&table);
+    forest(ctx, &mut report, &names, &over);
 
     let reading: Vec<String> = OWNER_ROWS
         .iter()
@@ -195,4 +197,66 @@ fn run(ctx: &Ctx) -> Outcome {
         report.note("Smoke suite: one placement, samples too short for any timing claim.");
     }
     Outcome::Ran(report)
+}
+
+/// The legend of the forest plot: brisk's own rows, then the others.
+const GROUPS: [&str; 2] = ["brisk (Brc, LocalBrc)", "std and other crates"];
+
+/// Which of [`GROUPS`] the row `name` belongs to.
+fn group(name: &str) -> usize {
+    if name.starts_with("Brc<") || name.starts_with("LocalBrc<") {
+        0
+    } else {
+        1
+    }
+}
+
+/// The forest plot of the rows' ratios to `Rc` over the placements
+/// (`over[i]` for `names[i]`): each row's median with its 95% interval,
+/// against 1.00× and [`OWNER_TARGET`].
+fn forest(ctx: &Ctx, report: &mut Report, names: &[&str], over: &[Samples]) {
+    let rows: Vec<Estimate> = names
+        .iter()
+        .zip(over)
+        .map(|(name, s)| Estimate {
+            label: (*name).to_owned(),
+            group: group(name),
+            median: s.median(),
+            interval: s.median_interval(),
+        })
+        .collect();
+    let target = format!("{OWNER_TARGET:.2}×: the owner-path target");
+    report.para(format!(
+        "The same as a picture: a dot at each row's median ratio over the placements, a \
+         bar over its 95% interval, and dashed lines at 1.00× (`Rc`) and at the \
+         owner-path target, {}.",
+        fine_ratio(OWNER_TARGET)
+    ));
+    report.forest(
+        &ctx.out,
+        "per_op_placement_forest.svg",
+        &Forest {
+            title: "clone+drop ÷ Rc's, over code placements (median, 95% interval)",
+            x_label: "time of a clone+drop pair ÷ Rc's (log scale)",
+            groups: &GROUPS,
+            lines: &[(1.0, "1.00×: as fast as Rc"), (OWNER_TARGET, &target)],
+            log_x: true,
+        },
+        &rows,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{group, per_op, GROUPS};
+
+    #[test]
+    fn every_row_of_per_op_has_a_group() {
+        let brisk: Vec<&str> = per_op::row_names().filter(|n| group(n) == 0).collect();
+        assert!(brisk.contains(&"Brc<Biased> owner"), "{brisk:?}");
+        assert!(brisk.contains(&"LocalBrc<Deferred>"), "{brisk:?}");
+        assert_eq!(group("Rc"), 1);
+        assert_eq!(group("hybrid_rc::Arc"), 1);
+        assert!(per_op::row_names().all(|n| group(n) < GROUPS.len()));
+    }
 }

@@ -1,4 +1,6 @@
-//! Line charts as SVG (plotters, SVG backend only).
+//! Charts as SVG (plotters, SVG backend only): line charts of a figure
+//! against a size or a count ([`line_chart`]), and forest plots of ratios
+//! with their intervals against reference lines ([`forest_chart`]).
 
 use std::path::Path;
 
@@ -129,6 +131,166 @@ where
     Ok(())
 }
 
+/// One row of a forest plot: a figure (a median ratio) and its 95%
+/// interval.
+pub struct Estimate {
+    /// The row's label, left of the axis.
+    pub label: String,
+    /// Which series the row belongs to (its colour and legend entry), as an
+    /// index into [`Forest::groups`].
+    pub group: usize,
+    /// The figure.
+    pub median: f64,
+    /// Its interval; `None` when there were too few samples for one.
+    pub interval: Option<(f64, f64)>,
+}
+
+/// Axes, legend and reference lines of a forest plot.
+pub struct Forest<'a> {
+    /// Title above the plot.
+    pub title: &'a str,
+    /// Label of the x axis.
+    pub x_label: &'a str,
+    /// The legend: one name per group of rows.
+    pub groups: &'a [&'a str],
+    /// Vertical lines, each at an x with a label for the legend (`1.00×:
+    /// no difference`, `1.02×: the 2% target`).
+    pub lines: &'a [(f64, &'a str)],
+    /// A logarithmic x axis, for ratios that span more than a few times.
+    pub log_x: bool,
+}
+
+/// Writes `rows`, top to bottom, as an SVG forest plot at `path`: each row
+/// a dot at its figure and a bar over its interval, dashed vertical lines at
+/// the reference values.
+pub fn forest_chart(path: &Path, chart: &Forest<'_>, rows: &[Estimate]) -> Result<(), String> {
+    let (x0, x1) = forest_range(rows, chart.lines, chart.log_x).ok_or("nothing to plot")?;
+    if chart.log_x {
+        draw_forest(path, chart, rows, (x0..x1).log_scale())
+    } else {
+        draw_forest(path, chart, rows, x0..x1)
+    }
+}
+
+fn draw_forest<X>(path: &Path, chart: &Forest<'_>, rows: &[Estimate], x: X) -> Result<(), String>
+where
+    X: AsRangedCoord<Value = f64>,
+    X::CoordDescType: ValueFormatter<f64>,
+{
+    let n = rows.len() as i32;
+    // Empty rows below the last, where the legend goes, one per entry.
+    let legend = (chart.lines.len() + chart.groups.len()) as i32;
+    let height = 110 + 18 * (rows.len() as u32 + legend as u32);
+    let root = SVGBackend::new(path, (720, height)).into_drawing_area();
+    let err = |e: &dyn std::fmt::Display| format!("plotting {}: {e}", path.display());
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let label_width = rows
+        .iter()
+        .map(|r| r.label.chars().count())
+        .max()
+        .unwrap_or(0) as u32;
+    let mut ctx = ChartBuilder::on(&root)
+        .caption(chart.title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(16 + 7 * label_width)
+        .build_cartesian_2d(x, -1 - legend..n)
+        .map_err(|e| err(&e))?;
+    // Row i is drawn at y = n − 1 − i, so that the first row is on top.
+    let label_of = |y: &i32| {
+        usize::try_from(n - 1 - *y)
+            .ok()
+            .and_then(|i| rows.get(i))
+            .map_or(String::new(), |r| r.label.clone())
+    };
+    ctx.configure_mesh()
+        .x_desc(chart.x_label)
+        .x_label_formatter(&|v| format!("{v:.2}"))
+        .y_labels(rows.len() + 2 + legend as usize)
+        .y_label_formatter(&label_of)
+        .disable_y_mesh()
+        .draw()
+        .map_err(|e| err(&e))?;
+    for (k, &(x, name)) in chart.lines.iter().enumerate() {
+        let color = BLACK.mix(0.35 + 0.2 * (k % 3) as f64);
+        ctx.draw_series(DashedLineSeries::new(
+            vec![(x, -1 - legend), (x, n)],
+            6,
+            4,
+            color.stroke_width(1),
+        ))
+        .map_err(|e| err(&e))?
+        .label(name)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(1)));
+    }
+    for (g, name) in chart.groups.iter().enumerate() {
+        let color = FOREST_COLORS[g % FOREST_COLORS.len()];
+        let mine: Vec<(i32, &Estimate)> = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.group == g && r.median.is_finite())
+            .map(|(i, r)| (n - 1 - i as i32, r))
+            .collect();
+        ctx.draw_series(mine.iter().filter_map(|&(y, r)| {
+            let (low, high) = r.interval?;
+            Some(PathElement::new(
+                vec![(low, y), (high, y)],
+                color.stroke_width(2),
+            ))
+        }))
+        .map_err(|e| err(&e))?;
+        ctx.draw_series(
+            mine.iter()
+                .map(|&(y, r)| Circle::new((r.median, y), 4, color.filled())),
+        )
+        .map_err(|e| err(&e))?
+        .label(*name)
+        .legend(move |(x, y)| Circle::new((x + 9, y), 4, color.filled()));
+    }
+    ctx.configure_series_labels()
+        .position(SeriesLabelPosition::LowerRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(())
+}
+
+/// Colours of a forest plot's groups: distinct on white and for the
+/// common kinds of colour blindness (the first of matplotlib's `tab10`).
+const FOREST_COLORS: [RGBColor; 5] = [
+    RGBColor(0x1f, 0x77, 0xb4),
+    RGBColor(0xff, 0x7f, 0x0e),
+    RGBColor(0x2c, 0xa0, 0x2c),
+    RGBColor(0xd6, 0x27, 0x28),
+    RGBColor(0x94, 0x67, 0xbd),
+];
+
+/// The x range of a forest plot: every figure, interval end and reference
+/// line, with a tenth of the span (of a log axis: a tenth of the ratio) as
+/// air on each side; `None` when there is nothing finite to show.
+fn forest_range(rows: &[Estimate], lines: &[(f64, &str)], log_x: bool) -> Option<(f64, f64)> {
+    let xs = rows
+        .iter()
+        .flat_map(|r| {
+            let (low, high) = r.interval.unwrap_or((r.median, r.median));
+            [r.median, low, high]
+        })
+        .chain(lines.iter().map(|&(x, _)| x))
+        .filter(|x| x.is_finite());
+    let (lo, hi) = xs.fold(None, |range: Option<(f64, f64)>, x| match range {
+        None => Some((x, x)),
+        Some((lo, hi)) => Some((lo.min(x), hi.max(x))),
+    })?;
+    if log_x {
+        let air = (hi / lo).powf(0.1).max(1.01);
+        return Some((lo / air, hi * air));
+    }
+    let air = ((hi - lo) / 10.0).max(0.005);
+    Some((lo - air, hi + air))
+}
+
 /// A tick label without a long tail of digits: whole numbers as they are
 /// up to 9,999, then `10k`, `2M`.
 fn short(v: f64) -> String {
@@ -149,4 +311,53 @@ fn trim(v: f64) -> String {
     let s = format!("{v:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     s.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{forest_chart, forest_range, Estimate, Forest};
+
+    fn estimate(median: f64, interval: Option<(f64, f64)>) -> Estimate {
+        Estimate {
+            label: "row".to_owned(),
+            group: 0,
+            median,
+            interval,
+        }
+    }
+
+    #[test]
+    fn a_forest_spans_every_interval_and_reference_line() {
+        let rows = [
+            estimate(1.01, Some((0.98, 1.05))),
+            estimate(1.2, None),
+            estimate(f64::NAN, None),
+        ];
+        for log_x in [false, true] {
+            let (lo, hi) = forest_range(&rows, &[(1.0, "1.00×"), (1.03, "3%")], log_x).unwrap();
+            assert!(lo < 0.98 && hi > 1.2, "{lo}..{hi}");
+            assert_eq!(forest_range(&[], &[], log_x), None);
+            assert_eq!(forest_range(&[estimate(f64::NAN, None)], &[], log_x), None);
+        }
+    }
+
+    #[test]
+    fn a_forest_is_written_as_svg() {
+        let path = std::env::temp_dir().join(format!("brisk-forest-{}.svg", std::process::id()));
+        let rows = [estimate(1.01, Some((0.98, 1.05))), estimate(1.2, None)];
+        let chart = Forest {
+            title: "t",
+            x_label: "x",
+            groups: &["g"],
+            lines: &[(1.0, "no difference")],
+            log_x: false,
+        };
+        for log_x in [false, true] {
+            forest_chart(&path, &Forest { log_x, ..chart }, &rows).unwrap();
+            let svg = std::fs::read_to_string(&path).unwrap();
+            let _ = std::fs::remove_file(&path);
+            assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
+            assert!(svg.contains("no difference"));
+        }
+    }
 }

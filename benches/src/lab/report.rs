@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::metrics::Metric;
-use super::plot::{line_chart, Chart, Series};
+use super::plot::{forest_chart, line_chart, Chart, Estimate, Forest, Series};
 
 /// How an experiment ended.
 pub enum Outcome {
@@ -67,6 +67,18 @@ impl Report {
     /// if it cannot be drawn, says why in a note instead.
     pub fn plot(&mut self, out: &Path, file: &str, chart: &Chart<'_>, series: &[Series]) {
         match line_chart(&out.join(file), chart, series) {
+            Ok(()) => {
+                let _ = write!(self.body, "![{}]({file})\n\n", chart.title);
+                self.plots.push(file.to_owned());
+            }
+            Err(e) => self.note(format!("plot {file} not written: {e}")),
+        }
+    }
+
+    /// Draws `rows` as the forest plot `file` in the output folder `out`
+    /// and embeds it; if it cannot be drawn, says why in a note instead.
+    pub fn forest(&mut self, out: &Path, file: &str, chart: &Forest<'_>, rows: &[Estimate]) {
+        match forest_chart(&out.join(file), chart, rows) {
             Ok(()) => {
                 let _ = write!(self.body, "![{}]({file})\n\n", chart.title);
                 self.plots.push(file.to_owned());

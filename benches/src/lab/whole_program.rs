@@ -23,7 +23,8 @@ use super::env::Binary;
 use super::measure::geomean;
 use super::metrics::whole_program::{self as m, Figure};
 use super::paired::{median_with_interval, note_outputs, paired_table, PolicyRuns};
-use super::programs::{self, Build, POLICIES};
+use super::plot::{Estimate, Forest};
+use super::programs::{self, Build, Program, POLICIES};
 use super::report::{num, percent, ratio, Table};
 use super::{Ctx, Experiment, Outcome, Report};
 
@@ -137,6 +138,7 @@ fn run(ctx: &Ctx) -> Outcome {
          weighs on these; `placement.md` averages it out."
     ));
     paired_table(&mut report, &list, &runs);
+    forest(ctx, &mut report, &list, &runs);
 
     report.heading("parallel-map: one worker interpreter versus two");
     let one = list.iter().position(|p| p.name == "parallel-map/1");
@@ -214,6 +216,55 @@ fn run(ctx: &Ctx) -> Outcome {
         );
     }
     Outcome::Ran(report)
+}
+
+/// Reference lines of the forest plot: no difference, and the 2% and 3%
+/// targets for the single-thread overhead of GIL-free counting.
+const TARGET_LINES: [(f64, &str); 3] = [
+    (1.00, "1.00×: as fast as gil"),
+    (1.02, "1.02×: the 2% target"),
+    (1.03, "1.03×: the 3% target"),
+];
+
+/// The forest plot of the paired ratios to `gil`: one row per program (the
+/// single-interpreter ones and [`programs::CROSSING`]) and policy, its
+/// median over the rounds with its 95% interval, against
+/// [`TARGET_LINES`].
+fn forest(ctx: &Ctx, report: &mut Report, list: &[Program], runs: &PolicyRuns) {
+    let policies = &POLICIES[1..];
+    let mut rows = Vec::new();
+    for (i, program) in list.iter().enumerate() {
+        if !program.is_single() && program.name != programs::CROSSING {
+            continue;
+        }
+        for (g, policy) in policies.iter().enumerate() {
+            let ratios = runs.paired(i, g + 1);
+            rows.push(Estimate {
+                label: format!("{} · {policy}", program.name),
+                group: g,
+                median: ratios.median(),
+                interval: ratios.median_interval(),
+            });
+        }
+    }
+    report.para(
+        "The same ratios as a picture, `window` included: a dot at each program's median \
+         ratio to `gil` under each policy, a bar over its 95% interval (none with fewer \
+         than six rounds), and dashed lines at 1.00× and at the 2% and 3% targets. A bar \
+         that crosses a line does not tell the two apart.",
+    );
+    report.forest(
+        &ctx.out,
+        "whole_program_forest.svg",
+        &Forest {
+            title: "Whole programs: time ÷ gil's, paired by round (median, 95% interval)",
+            x_label: "time ÷ gil's time in the same round",
+            groups: policies,
+            lines: &TARGET_LINES,
+            log_x: false,
+        },
+        &rows,
+    );
 }
 
 /// The section on [`programs::CROSSING`] (program `i` of the runs): each
