@@ -286,7 +286,7 @@ pub fn machine_label(cpu_model: &str, cores: usize) -> String {
 }
 
 /// The first `model name` in `/proc/cpuinfo`.
-fn cpu_model() -> Option<String> {
+pub fn cpu_model() -> Option<String> {
     let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
     info.lines()
         .find(|l| l.starts_with("model name"))

@@ -123,6 +123,18 @@ pub mod per_op {
         Metric::path(format!("{}/ratio_to_rc", key(variant)))
     }
 
+    /// The BRC paper's Table 7 time of the path `row` stands for, ns
+    /// (quoted, not measured).
+    pub fn brc_paper_ns(row: &str) -> Metric {
+        Metric::path(format!("brc_paper/{}/ns", key(row)))
+    }
+
+    /// `top`'s time over `bottom`'s, paired by round (with an interval):
+    /// a ratio of Table 7's, measured here.
+    pub fn brc_ratio(top: &str, bottom: &str) -> Metric {
+        Metric::path(format!("brc_ratio/{}_over_{}", key(top), key(bottom)))
+    }
+
     /// Peak epoch garbage during the deferred non-owner loop.
     pub const DEFERRED_NON_OWNER_PEAK_PENDING: Metric =
         Metric::fixed("deferred_non_owner/peak_pending_deferred_objects");
