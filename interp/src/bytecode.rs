@@ -144,8 +144,8 @@ pub enum Op {
     /// `(cons a d)`: pops `d` and `a` and pushes a pair of them (the
     /// references move into the pair, uncounted).
     Cons,
-    /// `(set-nth! list i v)`, pushes `nil`.
-    StoreIndex,
+    /// `(set-nth! list i v)` or `(vector-set! v i x)`, pushes `nil`.
+    StoreIndex(Store),
     /// Binary operation `op` on the popped value and local `slot`, read in
     /// place: `a op local`.
     BinaryLocalRight(Binary, u32),
@@ -154,9 +154,18 @@ pub enum Op {
     BinaryLocalLeft(Binary, u32),
     /// Binary operation `op` on two locals, both read in place.
     BinaryLocals(Binary, u16, u16),
-    /// `(set-nth! list i v)` on local `slot`, read in place: pops `v` and
-    /// `i`, pushes `nil`.
-    StoreIndexLocal(u32),
+    /// [`Op::StoreIndex`] on the list in local `slot`, read in place: pops
+    /// `v` and `i`, pushes `nil`.
+    StoreIndexLocal(Store, u32),
+}
+
+/// Which builtin an indexed store is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Store {
+    /// `set-nth!`
+    Nth,
+    /// `vector-set!`: the sequence must be a vector (a list value).
+    Vector,
 }
 
 // Eight bytes, as before the operations with local operands: the code of a
@@ -193,6 +202,8 @@ pub enum Binary {
     Ge,
     /// `(nth seq i)`
     Index,
+    /// `(vector-ref v i)`: `nth` of a vector (a list value).
+    VectorRef,
 }
 
 /// The one-operand operations that calls compile inline.

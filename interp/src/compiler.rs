@@ -513,14 +513,14 @@ impl Emitter<'_> {
                 },
                 // The list read in place, as a binary operation's left
                 // operand, when the index and the value cannot write it.
-                (Op::StoreIndex, [seq, index, value]) => match self
+                (Op::StoreIndex(store), [seq, index, value]) => match self
                     .plain_local(seq)
                     .filter(|&slot| !index.may_write_local(slot) && !value.may_write_local(slot))
                 {
                     Some(slot) => {
                         self.expr(index, false);
                         self.expr(value, false);
-                        self.emit(Op::StoreIndexLocal(slot), *span);
+                        self.emit(Op::StoreIndexLocal(store, slot), *span);
                     }
                     None => self.operands_then(*op, operands, *span),
                 },
@@ -643,7 +643,7 @@ impl Emitter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bytecode::Unary;
+    use crate::bytecode::{Store, Unary};
 
     fn compile(text: &str) -> Result<Arc<Proto>, Diagnostic> {
         Session::new().compile(&Source::new("t", text))
@@ -737,9 +737,9 @@ mod tests {
         assert!(computed.contains(&Op::BinaryLocalLeft(Binary::Sub, 0)));
         // The list of a `set-nth!`, under the same rule.
         let store = ops("(define (f b i) (set-nth! b i (* (nth b i) 2)) b)");
-        assert!(store.contains(&Op::StoreIndexLocal(0)));
+        assert!(store.contains(&Op::StoreIndexLocal(Store::Nth, 0)));
         let moved = ops("(define (f b) (set-nth! b 0 (begin (set! b (list 1)) 2)) b)");
-        assert!(moved.contains(&Op::StoreIndex));
+        assert!(moved.contains(&Op::StoreIndex(Store::Nth)));
         // A right operand that assigns the left local: the local is pushed
         // before the assignment runs, as written.
         let assigned = ops("(define (f a) (+ a (begin (set! a 10) 1)) a)");

@@ -14,7 +14,7 @@ use core::cmp::Ordering;
 
 use brisk_runtime::{Kind, Mutator, Object, Ref, RuntimePolicy};
 
-use crate::bytecode::{Binary, Unary};
+use crate::bytecode::{Binary, Store, Unary};
 use crate::value::{as_number, downcast, equal, type_name, Pair};
 
 /// The result of an operation: a value, or a message to raise.
@@ -49,6 +49,7 @@ pub fn binary<P: RuntimePolicy>(
         Binary::Gt => ordered(Ordering::is_gt),
         Binary::Ge => ordered(Ordering::is_ge),
         Binary::Index => index(m, a, b),
+        Binary::VectorRef => vector_index(m, a, b).map_err(|e| format!("vector-ref: {e}")),
     }
 }
 
@@ -262,6 +263,38 @@ pub fn to_index<P: RuntimePolicy>(index: &Object<P>) -> Result<usize, String> {
     }
 }
 
+/// `(vector-ref v i)`: [`index`] of a vector (a list value).
+pub fn vector_index<P: RuntimePolicy>(
+    m: &Mutator<P>,
+    seq: &Object<P>,
+    i: &Object<P>,
+) -> OpResult<P> {
+    index(m, vector_arg(seq)?, i)
+}
+
+/// `(vector-set! v i x)`: item `i` of the vector `seq` becomes `value`.
+pub fn vector_store<P: RuntimePolicy>(
+    seq: &Object<P>,
+    i: &Object<P>,
+    value: Ref<P>,
+) -> Result<(), String> {
+    let i = to_index(i)?;
+    vector_arg(seq)?
+        .set_item(i, value)
+        .map_err(|e| e.to_string())
+}
+
+/// `seq` if it is a vector (a list value).
+fn vector_arg<P: RuntimePolicy>(seq: &Object<P>) -> Result<&Object<P>, String> {
+    match seq.kind() {
+        Kind::List => Ok(seq),
+        _ => Err(format!(
+            "expected a vector as argument 1, found {}",
+            type_name(seq)
+        )),
+    }
+}
+
 /// `(nth seq i)`: an item of a list or tuple, or a one-character string.
 #[inline]
 pub fn index<P: RuntimePolicy>(m: &Mutator<P>, seq: &Object<P>, i: &Object<P>) -> OpResult<P> {
@@ -298,10 +331,14 @@ pub fn char_count<P: RuntimePolicy>(s: &Object<P>) -> usize {
 
 /// `(set-nth! list i value)`
 pub fn store_index<P: RuntimePolicy>(
+    store: Store,
     seq: &Object<P>,
     i: &Object<P>,
     value: Ref<P>,
 ) -> Result<(), String> {
+    if store == Store::Vector {
+        return vector_store(seq, i, value).map_err(|e| format!("vector-set!: {e}"));
+    }
     let i = to_index(i)?;
     if seq.kind() != Kind::List {
         return Err(format!(

@@ -57,7 +57,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::bytecode::{Binary, CaptureFrom, Constant, Op, SymbolTable, Unary};
+use crate::bytecode::{Binary, CaptureFrom, Constant, Op, Store, SymbolTable, Unary};
 use crate::error::{Diagnostic, Source, Span};
 use crate::parser::{Sexp, SexpKind};
 
@@ -91,6 +91,8 @@ pub const INLINE_OPERATORS: &[&str] = &[
     "cons",
     "nth",
     "set-nth!",
+    "vector-ref",
+    "vector-set!",
     "send",
     "apply",
     "call/ec",
@@ -656,7 +658,9 @@ impl Lowerer<'_> {
             ("pair?", 1) => Op::Unary(Unary::IsPair),
             ("cons", 2) => Op::Cons,
             ("nth", 2) => Op::Binary(Binary::Index),
-            ("set-nth!", 3) => Op::StoreIndex,
+            ("set-nth!", 3) => Op::StoreIndex(Store::Nth),
+            ("vector-ref", 2) => Op::Binary(Binary::VectorRef),
+            ("vector-set!", 3) => Op::StoreIndex(Store::Vector),
             ("send", 3) => return self.send_call(args, span).map(Some),
             ("apply", n) if n >= 2 => {
                 let callee = self.expr(&args[0])?;

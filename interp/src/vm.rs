@@ -336,8 +336,9 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
         }
     }
 
-    /// Drops the slots above `len`, one `pop` at a time, so that each drop
-    /// is inlined here. `Vec::truncate` calls the slice's drop glue, which
+    /// Drops the slots above `len`, one `pop` at a time, immortal values
+    /// first (most of a frame's slots and a builtin's arguments are small
+    /// ints, booleans and `nil`), so that each drop is inlined here. `Vec::truncate` calls the slice's drop glue, which
     /// the compiler keeps out of line once dropping a reference has more
     /// than one path (`Biased`, `Deferred`): a call per frame, and a loop
     /// that cannot see the slots' policy fast paths.
@@ -395,13 +396,7 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
         };
         match func(&mut ctx, &mut self.stack[callee_index + 1..]) {
             Ok(value) => {
-                // `truncate_stack`, dropping immortal-first: a builtin's
-                // callee and arguments are mostly immortal. One generic
-                // loop for both ran 0.25% more instructions on `richards`
-                // under every policy (callgrind), so the two stay apart.
-                while self.stack.len() > callee_index {
-                    Ref::drop_immortal_first(self.pop());
-                }
+                self.truncate_stack(callee_index);
                 self.stack.push(value);
                 Ok(false)
             }
@@ -871,18 +866,18 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         let result = tri!(ops::binary(m, op, a, b));
                         self.stack.push(result);
                     }
-                    Op::StoreIndex => {
+                    Op::StoreIndex(store) => {
                         let value = self.pop();
                         let index = self.pop();
                         let seq = self.pop();
-                        tri!(ops::store_index(&seq, &index, value));
+                        tri!(ops::store_index(store, &seq, &index, value));
                         self.stack.push(m.none());
                     }
-                    Op::StoreIndexLocal(slot) => {
+                    Op::StoreIndexLocal(store, slot) => {
                         let value = self.pop();
                         let index = self.pop();
                         let seq = &self.stack[base + slot as usize];
-                        tri!(ops::store_index(seq, &index, value));
+                        tri!(ops::store_index(store, seq, &index, value));
                         self.stack.push(m.none());
                     }
                 }

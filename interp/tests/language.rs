@@ -772,6 +772,20 @@ fn vectors_are_list_values() {
         "(make-vector -1)",
         "test.brisk:1:1: error: make-vector: length -1 is out of range (0 to 16777216)",
     );
+    // Calls compile inline; as values the names are still the builtins,
+    // with the same messages.
+    prints(
+        "(define v (vector 1 2)) (apply vector-set! (list v 1 9)) (print (apply vector-ref (list v 1)))",
+        "9\n",
+    );
+    fails(
+        "(vector-set! \"ab\" 0 1)",
+        "test.brisk:1:1: error: vector-set!: expected a vector as argument 1, found string",
+    );
+    fails(
+        "(apply vector-set! (list (vector 1) 3 0))",
+        "test.brisk:1:1: error: vector-set!: index 3 out of range for length 1",
+    );
 }
 
 #[test]

@@ -9,6 +9,7 @@ use super::{
     int_arg, items_arg, key_arg, length_arg, object_error, str_arg, take, take_all, wrong_type,
     BuiltinResult, Ctx, MAX_LENGTH,
 };
+use crate::bytecode::Store;
 use crate::ops;
 use crate::value::{downcast, equal, pair_chain, Pair};
 
@@ -61,7 +62,7 @@ pub(super) fn set_nth<P: RuntimePolicy>(
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
     let value = take(ctx.m, &mut args[2]);
-    ops::store_index(&args[0], &args[1], value)?;
+    ops::store_index(Store::Nth, &args[0], &args[1], value)?;
     Ok(ctx.m.none())
 }
 

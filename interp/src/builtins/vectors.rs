@@ -40,16 +40,15 @@ pub(super) fn vector_ref<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    Ok(ops::index(ctx.m, vector_arg(args, 0)?, &args[1])?)
+    Ok(ops::vector_index(ctx.m, &args[0], &args[1])?)
 }
 
 pub(super) fn vector_set<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    vector_arg(args, 0)?;
     let value = take(ctx.m, &mut args[2]);
-    ops::store_index(&args[0], &args[1], value)?;
+    ops::vector_store(&args[0], &args[1], value)?;
     Ok(ctx.m.none())
 }
 
