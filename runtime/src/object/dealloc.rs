@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use brisk_refcount::RcHeader;
 
 use super::tracked;
-use super::{Object, SCC_REP};
+use super::{Kind, Object, SCC_REP};
 use crate::live;
 use crate::policy::RuntimePolicy;
 use crate::sync::{lazy_global, lock, Mutex};
@@ -57,6 +57,18 @@ std::thread_local! {
 /// `header` heads an `Object<P>` allocated by `Ref::alloc` whose count
 /// reached zero.
 pub(crate) unsafe fn dealloc_object<P: RuntimePolicy>(header: NonNull<RcHeader>) {
+    let object = header.cast::<Object<P>>();
+    // SAFETY: the object is alive until freed below.
+    let (kind, flags) = unsafe { (object.as_ref().header.kind, object.as_ref().flags()) };
+    if matches!(kind, Kind::Int | Kind::Float) && flags & SCC_REP == 0 {
+        // A number holds no references, so freeing it frees nothing else:
+        // it needs no depth count, and its payload nothing dropped. Most
+        // frees in arithmetic code are these.
+        // SAFETY: count zero, nobody touches the object again; an int or
+        // float payload owns nothing.
+        unsafe { free_memory(object, false) };
+        return;
+    }
     let depth = DEPTH.try_with(Cell::get).unwrap_or(0);
     if depth >= MAX_DEPTH {
         let postponed = POSTPONED.try_with(|p| p.borrow_mut().push((header, free_now::<P>)));
