@@ -11,7 +11,8 @@
 //! ```
 //!
 //! It needs no cargo at run time for the experiments that do not build a
-//! second `brisk` (all but `where_ops_go` and `placement`): run it from the workspace root
+//! second `brisk` or brisk-lab (all but `where_ops_go`, `counting_density`,
+//! `placement` and `per_op_placement`): run it from the workspace root
 //! with `--brisk target/release/brisk` (see `benches/device-scaling.sh`).
 //! The workspace is the current folder or one above it, so a prebuilt
 //! binary also works in a checkout at another path.
@@ -62,8 +63,8 @@ struct Cli {
     #[arg(long, value_name = "LABEL")]
     machine: Option<String>,
     /// Time this prebuilt `brisk` binary instead of building one with cargo
-    /// (for a machine without a Rust toolchain; `where_ops_go` and
-    /// `placement` still build their own).
+    /// (for a machine without a Rust toolchain; `where_ops_go`,
+    /// `counting_density` and `placement` still build their own).
     #[arg(long, value_name = "PATH")]
     brisk: Option<PathBuf>,
     /// List the experiments and exit.

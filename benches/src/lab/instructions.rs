@@ -26,7 +26,7 @@
 //! work. Every policy must print the same output as `gil`. Without valgrind
 //! the experiment is skipped.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::env::Binary;
@@ -58,7 +58,7 @@ const ARGS: [(&str, &[&str], &[&str]); 5] = [
 ];
 
 /// The arguments of `program` under callgrind in `suite`.
-fn args_for(program: &Program, suite: Suite) -> Vec<String> {
+pub(super) fn args_for(program: &Program, suite: Suite) -> Vec<String> {
     let (_, quick, full) = ARGS
         .iter()
         .find(|(name, _, _)| *name == program.name)
@@ -72,11 +72,11 @@ fn args_for(program: &Program, suite: Suite) -> Vec<String> {
 }
 
 /// What one callgrind run reported.
-struct Counted {
+pub(super) struct Counted {
     /// Instructions executed, every thread of the process.
-    instructions: u64,
+    pub(super) instructions: u64,
     /// The program's standard output.
-    stdout: String,
+    pub(super) stdout: String,
 }
 
 /// Reads the total callgrind prints on stderr (`==123== Collected : 456`).
@@ -89,11 +89,28 @@ fn parse_collected(stderr: &str) -> Option<u64> {
 
 /// Runs `program args` in `dir` under callgrind; `what` names the run in
 /// errors.
-fn callgrind(program: &Path, args: &[String], dir: &Path, what: &str) -> Result<Counted, String> {
+pub(super) fn callgrind(
+    program: &Path,
+    args: &[String],
+    dir: &Path,
+    what: &str,
+) -> Result<Counted, String> {
+    callgrind_with_env(program, args, dir, &[], what)
+}
+
+/// [`callgrind`] with the variables `env` set for the program.
+pub(super) fn callgrind_with_env(
+    program: &Path,
+    args: &[String],
+    dir: &Path,
+    env: &[(&str, &str)],
+    what: &str,
+) -> Result<Counted, String> {
     let output = Command::new("valgrind")
         .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
         .arg(program)
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()
@@ -187,14 +204,121 @@ fn per_pair(ctx: &Ctx, report: &mut Report, batches: u64) -> Result<(), String> 
 /// The program whose count is the process's start-up: one line, one print.
 const START_UP_PROGRAM: &str = "(print \"start-up\")\n";
 
+/// [`START_UP_PROGRAM`] in a file of its own under the temporary folder,
+/// removed when this is dropped.
+pub(super) struct StartUp {
+    path: PathBuf,
+}
+
+impl StartUp {
+    /// Writes the file.
+    pub(super) fn write() -> Result<StartUp, String> {
+        let path =
+            std::env::temp_dir().join(format!("brisk-lab-start-up-{}.brisk", std::process::id()));
+        std::fs::write(&path, START_UP_PROGRAM)
+            .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+        Ok(StartUp { path })
+    }
+
+    /// Its folder and file name, as [`programs::run_file_in`] takes them.
+    pub(super) fn dir_and_file(&self) -> (&Path, String) {
+        let dir = self.path.parent().expect("a file in the temporary folder");
+        let file = self.path.file_name().expect("a file name");
+        (dir, file.to_string_lossy().into_owned())
+    }
+}
+
+impl Drop for StartUp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// Whether valgrind can be started.
-fn have_valgrind() -> bool {
+pub(super) fn have_valgrind() -> bool {
     Command::new("valgrind")
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// One single-interpreter example counted under callgrind.
+pub(super) struct ExampleCount {
+    /// The example.
+    pub(super) program: Program,
+    /// Its arguments under callgrind ([`args_for`]).
+    pub(super) args: Vec<String>,
+    /// Instructions of the whole process, by policy (in the order asked for).
+    pub(super) instructions: Vec<u64>,
+}
+
+/// The single-interpreter examples counted under callgrind by
+/// [`count_examples`], with the process's start-up.
+pub(super) struct ExampleCounts {
+    /// Instructions of [`START_UP_PROGRAM`], by policy.
+    pub(super) start_up: Vec<u64>,
+    /// One per example of [`programs::SINGLE`], in that order.
+    pub(super) examples: Vec<ExampleCount>,
+}
+
+impl ExampleCounts {
+    /// Example `i`'s own instructions under policy `k` (by index in the
+    /// policies counted): the process's less its start-up, at least 1.
+    pub(super) fn own(&self, i: usize, k: usize) -> f64 {
+        (self.examples[i].instructions[k] as f64 - self.start_up[k] as f64).max(1.0)
+    }
+}
+
+/// Runs [`START_UP_PROGRAM`] and every single-interpreter example once
+/// under callgrind with `bin` (a plain `brisk`) under each of `policies`,
+/// with the suite's callgrind arguments ([`args_for`]). Fails if a run
+/// fails, or if an example prints something else under a later policy
+/// than under the first.
+pub(super) fn count_examples(
+    ctx: &Ctx,
+    bin: &Path,
+    policies: &[&str],
+) -> Result<ExampleCounts, String> {
+    let dir = ctx.workspace.join("interp/examples");
+    let start_up_file = StartUp::write()?;
+    let start_up_path = start_up_file.path.to_string_lossy().into_owned();
+    let mut start_up = Vec::new();
+    for policy in policies {
+        ctx.step(format!("start-up under {policy}"));
+        let counted = count(bin, &dir, &start_up_path, &[], policy)
+            .map_err(|e| format!("the start-up program failed: {e}"))?;
+        start_up.push(counted.instructions);
+    }
+    let mut examples = Vec::new();
+    for program in &programs::SINGLE {
+        let args = args_for(program, ctx.suite);
+        let mut instructions = Vec::new();
+        let mut first_output = None;
+        for policy in policies {
+            ctx.step(format!("{} under {policy}", program.name));
+            let counted = count(bin, &dir, program.file, &args, policy)
+                .map_err(|e| format!("a program failed: {e}"))?;
+            match &first_output {
+                None => first_output = Some(counted.stdout),
+                Some(expected) if *expected != counted.stdout => {
+                    return Err(format!(
+                        "`{}` printed something else under {policy} than under {}",
+                        program.name, policies[0]
+                    ))
+                }
+                Some(_) => {}
+            }
+            instructions.push(counted.instructions);
+        }
+        examples.push(ExampleCount {
+            program: *program,
+            args,
+            instructions,
+        });
+    }
+    Ok(ExampleCounts { start_up, examples })
 }
 
 fn run(ctx: &Ctx) -> Outcome {
@@ -212,27 +336,13 @@ fn run(ctx: &Ctx) -> Outcome {
         Ok(bin) => bin,
         Err(why) => return Outcome::Skipped(why),
     };
-    let dir = ctx.workspace.join("interp/examples");
-    let start_up_file =
-        std::env::temp_dir().join(format!("brisk-lab-start-up-{}.brisk", std::process::id()));
-    if let Err(e) = std::fs::write(&start_up_file, START_UP_PROGRAM) {
-        return Outcome::Skipped(format!("could not write {}: {e}", start_up_file.display()));
-    }
-    let start_up_path = start_up_file.to_string_lossy().into_owned();
-    let mut start_up = Vec::new();
-    for policy in POLICIES {
-        ctx.step(format!("start-up under {policy}"));
-        match count(&bin, &dir, &start_up_path, &[], policy) {
-            Ok(c) => start_up.push(c.instructions),
-            Err(e) => {
-                let _ = std::fs::remove_file(&start_up_file);
-                return Outcome::Skipped(format!("the start-up program failed: {e}"));
-            }
-        }
-    }
-    let _ = std::fs::remove_file(&start_up_file);
+    let counts = match count_examples(ctx, &bin, &POLICIES) {
+        Ok(counts) => counts,
+        Err(why) => return Outcome::Skipped(why),
+    };
+    let start_up = &counts.start_up;
     let mut report = Report::new();
-    for (policy, n) in POLICIES.iter().zip(&start_up) {
+    for (policy, n) in POLICIES.iter().zip(start_up) {
         report.metric(m::start_up(policy), *n as f64);
     }
     let mut table = Table::new(&[
@@ -245,41 +355,22 @@ fn run(ctx: &Ctx) -> Outcome {
     // Per policy (after `gil`), the ratios of every program.
     let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); POLICIES.len() - 1];
     let mut lines = Vec::new();
-    for program in &programs::SINGLE {
-        let args = args_for(program, ctx.suite);
-        lines.push(format!("`{} {}`", program.file, args.join(" ")));
-        let mut counts = Vec::new();
-        let mut gil_output = None;
-        for policy in POLICIES {
-            ctx.step(format!("{} under {policy}", program.name));
-            let counted = match count(&bin, &dir, program.file, &args, policy) {
-                Ok(c) => c,
-                Err(e) => return Outcome::Skipped(format!("a program failed: {e}")),
-            };
-            match &gil_output {
-                None => gil_output = Some(counted.stdout),
-                Some(expected) if *expected != counted.stdout => {
-                    return Outcome::Skipped(format!(
-                        "`{}` printed something else under {policy} than under gil",
-                        program.name
-                    ))
-                }
-                Some(_) => {}
-            }
-            report.metric(
-                m::program(program.name, policy),
-                counted.instructions as f64,
-            );
-            counts.push(counted.instructions as f64);
+    for (i, example) in counts.examples.iter().enumerate() {
+        let name = example.program.name;
+        lines.push(format!(
+            "`{} {}`",
+            example.program.file,
+            example.args.join(" ")
+        ));
+        for (policy, n) in POLICIES.iter().zip(&example.instructions) {
+            report.metric(m::program(name, policy), *n as f64);
         }
         // The programs' own work: start-up taken off, policy by policy.
-        for (n, s) in counts.iter_mut().zip(&start_up) {
-            *n = (*n - *s as f64).max(1.0);
-        }
-        let mut row = vec![format!("`{}`", program.name), int(counts[0] as u64)];
+        let gil = counts.own(i, 0);
+        let mut row = vec![format!("`{name}`"), int(gil as u64)];
         for (k, policy) in POLICIES.iter().enumerate().skip(1) {
-            let r = counts[k] / counts[0];
-            report.metric(m::program_over_gil(program.name, policy), r);
+            let r = counts.own(i, k) / gil;
+            report.metric(m::program_over_gil(name, policy), r);
             ratios[k - 1].push(r);
             row.push(fine_ratio(r));
         }

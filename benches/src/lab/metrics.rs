@@ -407,6 +407,76 @@ pub mod instructions {
     }
 }
 
+/// [`super::counting_density`]: counting operations per 1,000 instructions.
+pub mod counting_density {
+    use super::Metric;
+
+    figures! {
+        /// A figure of one example of brisk.
+        pub enum Figure {
+            /// Instructions under `gil`, start-up off.
+            Instructions = "instructions",
+            /// Counting operations under `gil`, immortal objects included.
+            RequestedOps = "requested_ops",
+            /// Those per 1,000 instructions.
+            RequestedPerThousand = "requested_per_1000_instructions",
+            /// Counting operations under `biased`, on mortal objects.
+            MortalOps = "mortal_ops",
+            /// Those per 1,000 instructions.
+            MortalPerThousand = "mortal_per_1000_instructions",
+            /// Requested operations per object freed.
+            RequestedPerFree = "requested_per_free",
+        }
+    }
+
+    /// `figure` of example `program`.
+    pub fn program(program: &str, figure: Figure) -> Metric {
+        Metric::path(format!("{program}/{}", figure.as_str()))
+    }
+
+    /// The geometric mean over the examples of the requested operations
+    /// per 1,000 instructions: brisk's density, X.
+    pub const GEOMEAN_REQUESTED_PER_THOUSAND: Metric =
+        Metric::fixed("geomean/requested_per_1000_instructions");
+    /// The same of the operations on mortal objects.
+    pub const GEOMEAN_MORTAL_PER_THOUSAND: Metric =
+        Metric::fixed("geomean/mortal_per_1000_instructions");
+
+    /// CPython's increfs plus decrefs per bytecode (quoted).
+    pub const CPYTHON_OPS_PER_BYTECODE: Metric = Metric::fixed("cpython/ops_per_bytecode");
+    /// CPython's increfs plus decrefs over an object's lifetime (quoted).
+    pub const CPYTHON_OPS_PER_OBJECT: Metric = Metric::fixed("cpython/ops_per_object");
+
+    figures! {
+        /// A figure of one CPython twin program.
+        pub enum PythonFigure {
+            /// Instructions, an empty program's off.
+            Instructions = "instructions",
+            /// Bytecodes executed, an empty program's off.
+            Bytecodes = "bytecodes",
+            /// The first over the second.
+            InstructionsPerBytecode = "instructions_per_bytecode",
+        }
+    }
+
+    /// `figure` of the CPython twin `program`.
+    pub fn python(program: &str, figure: PythonFigure) -> Metric {
+        Metric::path(format!("python/{program}/{}", figure.as_str()))
+    }
+
+    /// The median over the twins of CPython's instructions per bytecode, k.
+    pub const PYTHON_INSTRUCTIONS_PER_BYTECODE: Metric =
+        Metric::fixed("python/median/instructions_per_bytecode");
+    /// CPython's counting operations per 1,000 instructions, Y (quoted per
+    /// bytecode, over k).
+    pub const CPYTHON_OPS_PER_THOUSAND: Metric = Metric::fixed("cpython/ops_per_1000_instructions");
+    /// Y over X: what an overhead in brisk is multiplied by in CPython.
+    pub const TRANSFER_FACTOR: Metric = Metric::fixed("transfer_factor");
+    /// The instructions per bytecode at which Y would equal X.
+    pub const BREAK_EVEN_INSTRUCTIONS_PER_BYTECODE: Metric =
+        Metric::fixed("break_even_instructions_per_bytecode");
+}
+
 /// [`super::parallel_scaling`]: `parallel-map` at 1…N workers.
 pub mod parallel_scaling {
     use super::Metric;

@@ -65,13 +65,16 @@
 //!
 //! | experiment | module |
 //! |---|---|
-//! | per-operation cost | [`per_op`] |
+//! | per-operation cost, beside the BRC paper's Table 7 | [`per_op`] |
+//! | the same over random code placements | [`per_op_placement`] |
 //! | contention scaling | [`contention`] |
 //! | producer/consumer | [`producer_consumer`] |
 //! | reclamation delay under `Deferred` | [`reclamation_delay`] |
 //! | where operations go | [`where_ops_go`] |
 //! | whole-program overhead | [`whole_program`] |
 //! | the same over random code placements | [`placement`] |
+//! | instructions per policy (callgrind) | [`instructions`] |
+//! | counting operations per 1,000 instructions, brisk and CPython | [`counting_density`] |
 //! | parallel-map scaling, 1…N interpreters | [`parallel_scaling`] |
 //! | send cost versus graph size | [`send_cost`] |
 //! | memory | [`memory`] |
@@ -91,6 +94,7 @@ pub mod report;
 pub mod results;
 
 pub mod contention;
+pub mod counting_density;
 pub mod cycle_pause;
 pub mod instructions;
 pub mod memory;
@@ -270,7 +274,7 @@ pub struct Experiment {
 }
 
 /// Every experiment, in the order the suite runs them.
-pub const EXPERIMENTS: [Experiment; 14] = [
+pub const EXPERIMENTS: [Experiment; 15] = [
     per_op::EXPERIMENT,
     per_op_placement::EXPERIMENT,
     contention::EXPERIMENT,
@@ -281,6 +285,7 @@ pub const EXPERIMENTS: [Experiment; 14] = [
     vs_python::EXPERIMENT,
     placement::EXPERIMENT,
     instructions::EXPERIMENT,
+    counting_density::EXPERIMENT,
     parallel_scaling::EXPERIMENT,
     send_cost::EXPERIMENT,
     memory::EXPERIMENT,

@@ -95,7 +95,7 @@ const PYTHON_EXE: &str = "python3";
 /// `PATH` reports it, so that a launcher in front of it (a version
 /// manager's shim, a shell script) is not timed with it; and its version.
 /// Or why it cannot be run.
-fn python_interpreter() -> Result<(PathBuf, String), String> {
+pub(super) fn python_interpreter() -> Result<(PathBuf, String), String> {
     let output = Command::new(PYTHON_EXE)
         .args([
             "-c",

@@ -32,7 +32,7 @@ const POLICIES: [&str; 2] = ["biased", "deferred"];
 /// The counters `brisk run --stats=json` wrote: the last non-empty line of
 /// its standard error, a [`Stats`] serialized by the interpreter with the
 /// same type.
-fn read_stats(stderr: &str) -> Result<Stats, String> {
+pub(super) fn read_stats(stderr: &str) -> Result<Stats, String> {
     let last = stderr
         .lines()
         .rev()
