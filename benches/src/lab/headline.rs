@@ -15,7 +15,7 @@ use std::path::Path;
 use super::env::short;
 use super::metrics::{
     contention, cycle_pause, instructions, memory, per_op, placement, producer_consumer, send_cost,
-    whole_program, Metric,
+    vs_python, whole_program, Metric,
 };
 use super::programs::POLICIES;
 use super::report::{fine_ratio, nanos, ratio, Table};
@@ -54,12 +54,20 @@ struct Row {
 struct Figures<'a>(&'a Results);
 
 impl Figures<'_> {
-    /// Metric `name` of `experiment` through `fmt`, or `–` where the run
-    /// lacks it.
+    /// Metric `name` of `experiment` through `fmt`, with its 95% interval
+    /// where the run recorded one (`1.02× (0.99×–1.05×)`), or `–` where
+    /// the run lacks it.
     fn get(&self, experiment: &str, name: &Metric, fmt: fn(f64) -> String) -> String {
-        self.0
-            .metric(experiment, name)
-            .map_or_else(|| "–".to_owned(), fmt)
+        let Some(value) = self.0.metric(experiment, name) else {
+            return "–".to_owned();
+        };
+        match (
+            self.0.metric(experiment, &name.low()),
+            self.0.metric(experiment, &name.high()),
+        ) {
+            (Some(low), Some(high)) => format!("{} ({}–{})", fmt(value), fmt(low), fmt(high)),
+            _ => fmt(value),
+        }
     }
 
     /// One figure per policy, as `` `biased` 1.02×, `deferred` 1.04× ``.
@@ -196,6 +204,24 @@ fn program_rows(f: &Figures<'_>) -> Vec<Row> {
             ),
         },
         Row {
+            question: "The language vs CPython (`python3`) on fourteen r7rs-benchmarks programs: \
+                       wall time over Python's, geometric mean of the per-round geometric \
+                       means (below 1: brisk faster)"
+                .to_owned(),
+            experiment: "vs_python",
+            needs: vs_python::geomean_paired_ratio_to_python(POLICIES[1]),
+            measured: format!(
+                "{}; slower than CPython on {} of 14 under `biased`",
+                f.by_policy(
+                    "vs_python",
+                    &["gil", "biased"],
+                    vs_python::geomean_paired_ratio_to_python,
+                    fine_ratio,
+                ),
+                slower_than_python(f, "biased"),
+            ),
+        },
+        Row {
             question: "`parallel-map`, 2 interpreters vs 1 (speedup, paired by round)".to_owned(),
             experiment: "whole_program",
             needs: whole_program::parallel_map_paired_speedup(POLICIES[1]),
@@ -207,6 +233,24 @@ fn program_rows(f: &Figures<'_>) -> Vec<Row> {
             ),
         },
     ]
+}
+
+/// How many of `vs_python`'s programs ran slower under `variant` than
+/// under CPython (median ratio above 1), or `–` without the experiment.
+fn slower_than_python(f: &Figures<'_>, variant: &str) -> String {
+    let ratios: Vec<f64> = super::vs_python::PROGRAMS
+        .iter()
+        .filter_map(|p| {
+            f.0.metric(
+                "vs_python",
+                &vs_python::program(p, variant, vs_python::Figure::PairedRatioToPython),
+            )
+        })
+        .collect();
+    if ratios.is_empty() {
+        return "–".to_owned();
+    }
+    ratios.iter().filter(|&&r| r > 1.0).count().to_string()
 }
 
 /// The rows about sends, memory and cycles.
