@@ -9,7 +9,9 @@
 //! pickle's opcodes are compact). The child
 //! answers each frame with the one byte [`ACK`]. The child's side is
 //! [`serve_child`], run by the `brisk-send-child` binary (for the criterion
-//! bench) and by `brisk-lab send-child` (for the lab).
+//! bench) and by `brisk-lab send-child` (for the lab). The multi-process
+//! `parallel-map` (`lab::process_map`) sends its tasks and answers in the
+//! same frames ([`write_frame`], [`read_frame`]).
 
 use std::hint::black_box;
 use std::io::{self, Read, Write};
@@ -96,6 +98,21 @@ pub fn write_frame<E>(
     Ok(())
 }
 
+/// Reads one frame from `input` into `frame` (its bytes, without the
+/// prefix). Returns `false`, with `frame` untouched, if `input` was at its
+/// end before the frame began; a frame cut short is an error.
+pub fn read_frame(input: &mut impl Read, frame: &mut Vec<u8>) -> io::Result<bool> {
+    let mut prefix = [0; PREFIX_BYTES];
+    match input.read_exact(&mut prefix) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(false),
+        Err(e) => return Err(e),
+    }
+    frame.resize(u32::from_le_bytes(prefix) as usize, 0);
+    input.read_exact(frame)?;
+    Ok(true)
+}
+
 /// The child's side of the pipe: reads frames from `input` until it closes,
 /// decodes each into a [`Value`], drops it, and answers each with one
 /// [`ACK`] byte on `output`. Returns an error on a frame it cannot decode,
@@ -105,18 +122,11 @@ pub fn serve_child(
     mut output: impl Write,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let mut frame = Vec::new();
-    loop {
-        let mut prefix = [0; PREFIX_BYTES];
-        match input.read_exact(&mut prefix) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(()),
-            Err(e) => return Err(e.into()),
-        }
-        frame.resize(u32::from_le_bytes(prefix) as usize, 0);
-        input.read_exact(&mut frame)?;
+    while read_frame(&mut input, &mut frame)? {
         let value: Value = postcard::from_bytes(&frame)?;
         drop(black_box(value));
         output.write_all(&[ACK])?;
         output.flush()?;
     }
+    Ok(())
 }

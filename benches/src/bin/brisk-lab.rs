@@ -22,9 +22,10 @@
 //! `send_cost`), `measure` (a program's wall time and peak memory),
 //! `pairs-child` (clone+drop pairs for `instructions` to count),
 //! `per-op-child` (`per_op` timed in a placed build, for
-//! `per_op_placement`), `memory-child` (one policy's run of `memory`) and
+//! `per_op_placement`), `memory-child` (one policy's run of `memory`),
 //! `cycles-child` (one configuration of `cycle_pause`'s interpreters
-//! making garbage cycles).
+//! making garbage cycles), and `map-parent` and `map-worker` (the
+//! multi-process `parallel-map` of `parallel_processes`).
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -124,6 +125,25 @@ enum Helper {
         live: u64,
         #[arg(long)]
         churn: u64,
+    },
+    /// `parallel-map` with worker processes, for `parallel_processes`:
+    /// prints what `parallel-map.brisk` prints.
+    #[command(hide = true)]
+    MapParent {
+        #[arg(long)]
+        workers: usize,
+        #[arg(long)]
+        items: usize,
+        #[arg(long)]
+        span: i64,
+        #[arg(long)]
+        policy: String,
+    },
+    /// One worker process of `map-parent`: tasks on stdin, answers on stdout.
+    #[command(hide = true)]
+    MapWorker {
+        #[arg(long)]
+        policy: String,
     },
     /// Interpreters making garbage cycles under one policy, for
     /// `cycle_pause`; prints a JSON object.
@@ -238,6 +258,39 @@ fn main() -> ExitCode {
                 }
                 Err(e) => {
                     eprintln!("brisk-lab memory-child: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Helper::MapParent {
+            workers,
+            items,
+            span,
+            policy,
+        }) => {
+            use brisk_bench::lab::process_map::{parent_main, Map};
+            let map = Map {
+                workers,
+                items,
+                span,
+            };
+            let exe = std::env::current_exe().unwrap_or_default();
+            return match parent_main(&exe, map, &policy) {
+                Ok(printed) => {
+                    print!("{printed}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("brisk-lab map-parent: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Some(Helper::MapWorker { policy }) => {
+            return match brisk_bench::lab::process_map::worker_main(&policy) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("brisk-lab map-worker: {e}");
                     ExitCode::FAILURE
                 }
             };

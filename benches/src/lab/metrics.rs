@@ -509,6 +509,56 @@ pub mod parallel_scaling {
     pub const WORST_SPREAD: Metric = Metric::fixed("worst_spread");
 }
 
+/// [`super::parallel_processes`]: `parallel-map` with worker interpreters
+/// or worker processes.
+pub mod parallel_processes {
+    use super::Metric;
+
+    /// Where the workers run.
+    #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+    pub enum Design {
+        /// Interpreters in one process (`brisk run parallel-map.brisk`).
+        Interpreters,
+        /// Processes exchanging serialized data (`brisk-lab map-parent`).
+        Processes,
+    }
+
+    impl Design {
+        /// Both, in table order.
+        pub const ALL: [Design; 2] = [Design::Interpreters, Design::Processes];
+
+        /// The name in tables and metric names.
+        pub fn name(self) -> &'static str {
+            match self {
+                Design::Interpreters => "interpreters",
+                Design::Processes => "processes",
+            }
+        }
+    }
+
+    /// Median wall time of `map` with `workers` workers in `design`, s.
+    pub fn seconds(map: &str, design: Design, workers: usize) -> Metric {
+        Metric::path(format!("{map}/{}/{workers}_workers/seconds", design.name()))
+    }
+
+    /// The processes' time over the interpreters', paired by round (with
+    /// an interval).
+    pub fn processes_over_interpreters(map: &str, workers: usize) -> Metric {
+        Metric::path(format!(
+            "{map}/{workers}_workers/processes_over_interpreters"
+        ))
+    }
+
+    /// `design`'s one-worker time over its `workers`-worker time, paired by
+    /// round (with an interval).
+    pub fn speedup(map: &str, design: Design, workers: usize) -> Metric {
+        Metric::path(format!(
+            "{map}/{}/{workers}_workers/paired_speedup",
+            design.name()
+        ))
+    }
+}
+
 /// [`super::send_cost`]: one send by mode and graph size.
 pub mod send_cost {
     use super::Metric;

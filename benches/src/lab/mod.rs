@@ -76,6 +76,7 @@
 //! | instructions per policy (callgrind) | [`instructions`] |
 //! | counting operations per 1,000 instructions, brisk and CPython | [`counting_density`] |
 //! | parallel-map scaling, 1…N interpreters | [`parallel_scaling`] |
+//! | parallel-map, worker interpreters against worker processes | [`parallel_processes`] |
 //! | send cost versus graph size | [`send_cost`] |
 //! | memory | [`memory`] |
 //! | cycle collector pause | [`cycle_pause`] |
@@ -89,6 +90,7 @@ pub mod measure;
 pub mod metrics;
 pub mod paired;
 pub mod plot;
+pub mod process_map;
 pub mod programs;
 pub mod report;
 pub mod results;
@@ -98,6 +100,7 @@ pub mod counting_density;
 pub mod cycle_pause;
 pub mod instructions;
 pub mod memory;
+pub mod parallel_processes;
 pub mod parallel_scaling;
 pub mod per_op;
 pub mod per_op_placement;
@@ -274,7 +277,7 @@ pub struct Experiment {
 }
 
 /// Every experiment, in the order the suite runs them.
-pub const EXPERIMENTS: [Experiment; 15] = [
+pub const EXPERIMENTS: [Experiment; 16] = [
     per_op::EXPERIMENT,
     per_op_placement::EXPERIMENT,
     contention::EXPERIMENT,
@@ -287,6 +290,7 @@ pub const EXPERIMENTS: [Experiment; 15] = [
     instructions::EXPERIMENT,
     counting_density::EXPERIMENT,
     parallel_scaling::EXPERIMENT,
+    parallel_processes::EXPERIMENT,
     send_cost::EXPERIMENT,
     memory::EXPERIMENT,
     cycle_pause::EXPERIMENT,

@@ -280,6 +280,33 @@ pub fn to_value<P: RuntimePolicy>(o: &Object<P>) -> Value {
     }
 }
 
+/// A [`Value`] tree as brisk objects made by `m`: what the other side of
+/// the pipe builds from a frame. Fails on a dict with a key brisk cannot
+/// hash.
+pub fn from_value<P: RuntimePolicy>(m: &Mutator<P>, value: &Value) -> Result<Ref<P>, String> {
+    let items = |items: &[Value]| -> Result<Vec<Ref<P>>, String> {
+        items.iter().map(|item| from_value(m, item)).collect()
+    };
+    Ok(match value {
+        Value::None => m.none(),
+        Value::Bool(b) => m.bool(*b),
+        Value::Int(i) => m.int(*i),
+        Value::Float(x) => m.float(*x),
+        Value::Str(text) => m.str(text),
+        Value::Bytes(bytes) => m.bytes(bytes),
+        Value::Tuple(values) => m.tuple(items(values)?),
+        Value::List(values) => m.list(items(values)?),
+        Value::Dict(entries) => {
+            let dict = m.dict();
+            for (key, value) in entries {
+                dict.dict_set(from_value(m, key)?, from_value(m, value)?)
+                    .map_err(|e| e.to_string())?;
+            }
+            dict
+        }
+    })
+}
+
 /// How to start the child process of the subprocess modes: a program that
 /// runs [`wire::serve_child`] on its standard input and output.
 #[derive(Clone, Debug)]
