@@ -312,7 +312,8 @@ pub fn now_rfc3339() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{machine_label, Allocator, Binary};
+    use super::{machine_label, Allocator, Binary, Host};
+    use crate::lab::Suite;
 
     #[test]
     fn a_machine_label_is_the_model_and_the_cores() {
@@ -344,6 +345,46 @@ mod tests {
             Allocator::System
         );
         assert!(Allocator::of_executable(&dir.join("none")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A run writes its own results, README.md's headline and the marked
+    /// figures of papers/answers.md as it goes: those leave the tree
+    /// clean for the experiments after them; a change to anything else
+    /// does not.
+    #[test]
+    fn the_labs_own_outputs_leave_the_tree_clean() {
+        let dir = crate::lab::check::tests::temp_dir("dirty");
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .arg("-C")
+                .arg(&dir)
+                .args(["-c", "user.name=t", "-c", "user.email=t@t"])
+                .args(args)
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false);
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q"]);
+        std::fs::create_dir_all(dir.join("papers/results")).unwrap();
+        for file in [
+            "papers/results/per_op.md",
+            "README.md",
+            "papers/answers.md",
+            "lib.rs",
+        ] {
+            std::fs::write(dir.join(file), "before").unwrap();
+        }
+        git(&["add", "."]);
+        git(&["commit", "-q", "-m", "start"]);
+        let host = Host::capture(&dir, Suite::Quick, None);
+        for file in ["papers/results/per_op.md", "README.md", "papers/answers.md"] {
+            std::fs::write(dir.join(file), "written by the run").unwrap();
+        }
+        assert_eq!(host.environment().git_dirty, Some(false));
+        std::fs::write(dir.join("lib.rs"), "changed").unwrap();
+        assert_eq!(host.environment().git_dirty, Some(true));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
