@@ -143,6 +143,7 @@ unsafe impl RcPolicy for Deferred {
         unsafe { embed::try_incref(header) }
     }
 
+    #[inline]
     fn is_unique(header: &RcHeader) -> bool {
         // Only a never-published object's count is exact: once published,
         // other threads' buffers may hold references not yet applied.

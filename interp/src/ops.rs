@@ -100,6 +100,26 @@ pub fn half<P: RuntimePolicy>(m: &Mutator<P>, value: &Object<P>, which: Half) ->
     }
 }
 
+/// The value of `a op b` when it is a float computed without failing:
+/// `+`, `-`, `*` or `/` of two numbers that are not both ints (`/` by a
+/// non-zero divisor). The VM then makes the result in the object of an
+/// operand nobody else holds ([`Mutator::float_in`]); every other
+/// case goes through [`binary`].
+#[inline(always)]
+pub fn float_result<P: RuntimePolicy>(op: Binary, a: &Object<P>, b: &Object<P>) -> Option<f64> {
+    if a.kind() == Kind::Int && b.kind() == Kind::Int {
+        return None;
+    }
+    let (x, y) = floats(a, b)?;
+    match op {
+        Binary::Add => Some(x + y),
+        Binary::Sub => Some(x - y),
+        Binary::Mul => Some(x * y),
+        Binary::Div if y != 0.0 => Some(x / y),
+        _ => None,
+    }
+}
+
 fn overflow() -> String {
     "integer overflow".to_owned()
 }

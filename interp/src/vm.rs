@@ -815,6 +815,25 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                     Op::Binary(op) => {
                         let b = self.pop();
                         let a = self.pop();
+                        if let Some(x) = ops::float_result(op, &a, &b) {
+                            // In the object of an operand nobody else
+                            // holds, if there is one: a temporary.
+                            let result = match m.float_in(a, x) {
+                                Ok(result) => {
+                                    Ref::drop_immortal_first(b);
+                                    result
+                                }
+                                Err(a) => {
+                                    Ref::drop_immortal_first(a);
+                                    m.float_in(b, x).unwrap_or_else(|b| {
+                                        Ref::drop_immortal_first(b);
+                                        m.float(x)
+                                    })
+                                }
+                            };
+                            self.stack.push(result);
+                            continue;
+                        }
                         let result = tri!(ops::binary(m, op, &a, &b));
                         self.stack.push(result);
                         Ref::drop_immortal_first(a);
@@ -849,6 +868,14 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                     Op::BinaryLocalRight(op, slot) => {
                         let a = self.pop();
                         let b = &self.stack[base + slot as usize];
+                        if let Some(x) = ops::float_result(op, &a, b) {
+                            let result = m.float_in(a, x).unwrap_or_else(|a| {
+                                Ref::drop_immortal_first(a);
+                                m.float(x)
+                            });
+                            self.stack.push(result);
+                            continue;
+                        }
                         let result = tri!(ops::binary(m, op, &a, b));
                         self.stack.push(result);
                         Ref::drop_immortal_first(a);
@@ -856,6 +883,14 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                     Op::BinaryLocalLeft(op, slot) => {
                         let b = self.pop();
                         let a = &self.stack[base + slot as usize];
+                        if let Some(x) = ops::float_result(op, a, &b) {
+                            let result = m.float_in(b, x).unwrap_or_else(|b| {
+                                Ref::drop_immortal_first(b);
+                                m.float(x)
+                            });
+                            self.stack.push(result);
+                            continue;
+                        }
                         let result = tri!(ops::binary(m, op, a, &b));
                         self.stack.push(result);
                         Ref::drop_immortal_first(b);

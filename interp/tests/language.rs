@@ -83,6 +83,22 @@ fn values_print_as_written() {
     prints("(print '(a (b 1)) ''x)", "(a (b 1)) (quote x)\n");
 }
 
+/// Float arithmetic reuses the object of a temporary operand; a float
+/// that a variable, a list or a closure still holds is never changed.
+#[test]
+fn float_arithmetic_never_changes_a_float_something_holds() {
+    prints_under_every_policy_without_leaks(
+        "(define x 1.5)
+         (define y (+ x 1.0))
+         (define l (list (* 2.0 3.0)))
+         (define z (+ (nth l 0) (* x 2.0)))
+         (define (f v) (let ((w (* v 2.0))) (list v w (- w v) (+ (* w w) v))))
+         (define g (let ((c (* 0.5 3.0))) (lambda () (+ c c))))
+         (print x y l z (f (+ 0.5 0.5)) (g) (g))",
+        "1.5 2.5 [6.0] 9.0 [1.0, 2.0, 1.0, 5.0] 3.0 3.0\n",
+    );
+}
+
 #[test]
 fn arithmetic_mixes_ints_and_floats_and_never_wraps() {
     prints("(print (+ 1 2 3) (- 10 1 2) (* 2 3 4) (- 5) (/ 7 2) (quotient -7 2) (remainder -7 2) (modulo -7 2))", "6 7 24 -5 3.5 -3 -1 1\n");

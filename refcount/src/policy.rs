@@ -225,6 +225,7 @@ unsafe impl RcPolicy for NonAtomic {
         true
     }
 
+    #[inline]
     fn is_unique(header: &RcHeader) -> bool {
         header.local_count() == 1 && header.shared_word().count() == 0
     }
@@ -396,6 +397,7 @@ unsafe impl RcPolicy for Atomic {
         biased::try_incref_shared(header)
     }
 
+    #[inline]
     fn is_unique(header: &RcHeader) -> bool {
         header.shared_word() == SharedWord::new(1, SharedState::Merged)
     }
@@ -462,6 +464,7 @@ unsafe impl RcPolicy for Biased {
         unsafe { biased::try_incref(header) }
     }
 
+    #[inline]
     fn is_unique(header: &RcHeader) -> bool {
         if biased::is_owned_by_current_thread(header) {
             // Exact on the owner: it alone writes `local`, and a shared count

@@ -7,7 +7,7 @@
 use brisk_gc::RawSlot;
 
 use crate::mutator::Mutator;
-use crate::object::{NativeFn, NativeObject, Number, Payload, Ref, Text, TupleItems};
+use crate::object::{Kind, NativeFn, NativeObject, Number, Payload, Ref, Text, TupleItems, FROZEN};
 use crate::policy::RuntimePolicy;
 use crate::singletons::{SMALL_INT_MAX, SMALL_INT_MIN};
 
@@ -39,6 +39,42 @@ impl<P: RuntimePolicy> Mutator<P> {
     /// A float.
     pub fn float(&self, value: f64) -> Ref<P> {
         Ref::alloc_number(Number::Float(value))
+    }
+
+    /// The float `value`, made in `old`'s object if `old` is a float that
+    /// nobody else holds (its count proves it the only reference, as
+    /// `Brc::get_mut` would); otherwise `old` comes back untouched. An
+    /// interpreter's arithmetic on a temporary result then neither frees
+    /// nor allocates, as CPython's float operations reuse an operand whose
+    /// count is one.
+    ///
+    /// ```
+    /// use brisk_runtime::{Biased, Runtime};
+    ///
+    /// let runtime = Runtime::<Biased>::new();
+    /// let interpreter = runtime.new_interpreter("main");
+    /// let m = interpreter.attach();
+    /// let sum = m.float(1.5);
+    /// let at = &*sum as *const _;
+    /// let sum = m.float_in(sum, 2.5).ok().unwrap();
+    /// assert_eq!(sum.as_float(), Some(2.5));
+    /// assert_eq!(&*sum as *const _, at); // the same object
+    /// let shared = sum.clone();
+    /// let sum = m.float_in(sum, 3.5).unwrap_err(); // `shared` holds it too
+    /// assert_eq!((shared.as_float(), sum.as_float()), (Some(2.5), Some(2.5)));
+    /// assert!(m.float_in(m.int(7), 1.0).is_err()); // not a float
+    /// ```
+    #[inline]
+    pub fn float_in(&self, old: Ref<P>, value: f64) -> Result<Ref<P>, Ref<P>> {
+        if old.kind() != Kind::Float || old.flags() & FROZEN != 0 || !old.is_unique() {
+            return Err(old);
+        }
+        // SAFETY: `old` is the only reference to its object (its count is
+        // one and no other thread counts it), so nothing else reads the
+        // payload; the object is an unfrozen float, whose payload owns
+        // nothing, and it stays one.
+        unsafe { Payload::write_number(old.payload_ptr(), Number::Float(value)) };
+        Ok(old)
     }
 
     /// A string.

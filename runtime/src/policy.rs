@@ -82,6 +82,7 @@ unsafe impl RcPolicy for Gil {
         unsafe { NonAtomic::try_incref(header) }
     }
 
+    #[inline]
     fn is_unique(header: &RcHeader) -> bool {
         NonAtomic::is_unique(header)
     }

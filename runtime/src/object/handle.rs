@@ -238,6 +238,24 @@ impl<P: RuntimePolicy> Ref<P> {
         self.clone()
     }
 
+    /// The payload's address, with the provenance of the allocation, for
+    /// a write the caller has proven nobody else can see. This reference
+    /// may have been made from a `&Object` (`to_ref`), whose provenance
+    /// cannot write; the allocation's own, exposed when it was made, can
+    /// (as `free_memory` recovers it to free the box).
+    pub(crate) fn payload_ptr(&self) -> *mut Payload<P> {
+        let object = core::ptr::with_exposed_provenance_mut::<Object<P>>(self.ptr.as_ptr().addr());
+        // SAFETY: the address of the live object this reference counts.
+        unsafe { &raw mut (*object).payload }
+    }
+
+    /// Whether this is the only reference to its object, as far as this
+    /// thread can prove (never for an immortal object).
+    #[inline]
+    pub fn is_unique(&self) -> bool {
+        P::is_unique(self.rc_header())
+    }
+
     /// Gives up this reference, as dropping it does, but testing first
     /// whether the object is immortal; see [`Ref::clone_immortal_first`]
     /// for where that pays.
