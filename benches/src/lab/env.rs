@@ -185,9 +185,24 @@ impl Host {
                 .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         };
         let git_commit = git(&["rev-parse", "HEAD"]);
+        // The files a run writes itself (the results, README's headline,
+        // the marked figures of answers.md) are left out: written by an
+        // earlier experiment of the same run, they say nothing about the
+        // code this one measures.
         let git_dirty = git_commit
             .as_ref()
-            .and_then(|_| git(&["status", "--porcelain", "--untracked-files=no"]))
+            .and_then(|_| {
+                git(&[
+                    "status",
+                    "--porcelain",
+                    "--untracked-files=no",
+                    "--",
+                    ".",
+                    ":(exclude)papers/results",
+                    ":(exclude)README.md",
+                    ":(exclude)papers/answers.md",
+                ])
+            })
             .map(|s| !s.is_empty());
         Environment {
             machine: self.machine.clone(),
