@@ -19,7 +19,7 @@
 //! * the function's **own** name: inside `(define (f …) …)` or a named
 //!   `let`, local to an enclosing body, `f` is the running function itself
 //!   ([`Var::Own`]), read from the frame rather than from a cell, unless
-//!   the body may rebind `f` ([`rebound_names`]). A named `let` loop then needs
+//!   the body may rebind `f` (`rebound_names`). A named `let` loop then needs
 //!   no cell, and makes no cycle of closure and cell;
 //! * a **global** otherwise, numbered in the session's symbol table.
 //!

@@ -7,6 +7,8 @@
 //! `SNAPSHOTS=overwrite cargo test -p brisk-interp --test cli` rewrites
 //! them in this file to what the binary prints now.
 
+mod command;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
@@ -16,15 +18,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use command::brisk;
 use snapbox::str;
-
-fn brisk(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_brisk"))
-        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
 
 /// `brisk` with `args`, to be run by snapbox, in the examples' directory.
 fn snap(args: &[&str]) -> snapbox::cmd::Command {

@@ -7,19 +7,12 @@
 //! `cargo test -p brisk-interp --features stats --test stats_json` checks
 //! the counters themselves.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod command;
+
+use std::process::Output;
 
 use brisk_refcount::embed::stats::{Stats, ENABLED};
-
-/// `brisk` with `args`, in the examples' directory.
-fn brisk(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_brisk"))
-        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
+use command::brisk;
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()

@@ -26,7 +26,7 @@
 //!
 //! * under callgrind, the plain release `brisk` with `--policy gil`, for
 //!   its instructions less the start-up's (a one-line program), by the
-//!   same machinery as `instructions` ([`instructions::count_examples`]);
+//!   same machinery as `instructions` (`instructions::count_examples`);
 //! * with the counting build (`--features stats`, as `where_ops_go`) and
 //!   `--stats=json`. Under `gil` every increment and decrement that reaches
 //!   the counting policy is recorded on entry, on an immortal object too:
@@ -49,9 +49,9 @@
 //! per bytecode, *k*, for which no published figure was found; so *k* is
 //! measured here when `python3` and valgrind are present, on twins of
 //! `interp/benchmarks/` whose time goes to the eval loop
-//! ([`PYTHON_TWINS`]): instructions under callgrind (an empty program's
+//! (`PYTHON_TWINS`): instructions under callgrind (an empty program's
 //! off) over the bytecodes executed (counted in a second run by a
-//! `sys.settrace` opcode tracer, [`BYTECODE_COUNTER`], the empty program's
+//! `sys.settrace` opcode tracer, `BYTECODE_COUNTER`, the empty program's
 //! off). Then *Y* = 2.4 × 1000 ÷ *k* ([`per_thousand`]). The figure per
 //! bytecode and *k* come from different CPython versions and programs; the
 //! report says which.
@@ -136,7 +136,7 @@ finally:
     print(json.dumps({"bytecodes": count}), file=sys.stderr)
 "#;
 
-/// What [`BYTECODE_COUNTER`] writes.
+/// What `BYTECODE_COUNTER` writes.
 #[derive(Debug, PartialEq, Deserialize)]
 struct Bytecodes {
     bytecodes: u64,
@@ -227,7 +227,7 @@ struct Twin {
 }
 
 /// Bytecodes executed by `python FILE ARGS` in `dir`, by
-/// [`BYTECODE_COUNTER`].
+/// `BYTECODE_COUNTER`.
 fn bytecodes(python: &Path, dir: &Path, file: &str, args: &[String]) -> Result<u64, String> {
     let output = Command::new(python)
         .args(["-c", BYTECODE_COUNTER, file])
@@ -247,7 +247,7 @@ fn bytecodes(python: &Path, dir: &Path, file: &str, args: &[String]) -> Result<u
     parse_bytecodes(&stderr)
 }
 
-/// The count [`BYTECODE_COUNTER`] wrote as the last line of `stderr`.
+/// The count `BYTECODE_COUNTER` wrote as the last line of `stderr`.
 fn parse_bytecodes(stderr: &str) -> Result<u64, String> {
     let last = stderr
         .lines()
@@ -264,7 +264,7 @@ fn parse_bytecodes(stderr: &str) -> Result<u64, String> {
         })
 }
 
-/// CPython's instructions and bytecodes for each of [`PYTHON_TWINS`], and
+/// CPython's instructions and bytecodes for each of `PYTHON_TWINS`, and
 /// the interpreter's version; or why they could not be counted.
 fn python_twins(ctx: &Ctx) -> Result<(String, Vec<Twin>), String> {
     let (python, version) = python_interpreter()?;

@@ -8,12 +8,12 @@
 //!   biased`, as [`parallel_scaling`](super::parallel_scaling) runs it: the
 //!   input is frozen and shared with W interpreters in one process, and
 //!   each sends its answers back by move.
-//! * **Processes**: `brisk-lab map-parent` ([`process_map`]): a parent
+//! * **Processes**: `brisk-lab map-parent` (`process_map`): a parent
 //!   process starts W worker processes, each one interpreter under the same
 //!   policy, sends each its items serialized and reads back its answers
 //!   serialized, as `multiprocessing.Pool.map` does with pickle.
 //!
-//! The work per item is the same brisk code in both ([`process_map`]
+//! The work per item is the same brisk code in both (`process_map`
 //! checks it), and both print the same lines, which the experiment checks.
 //!
 //! # The maps

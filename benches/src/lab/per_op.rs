@@ -16,7 +16,7 @@
 //! The paper's Table 7 gives the time of one counter increment in Swift's
 //! runtime, in a single-threaded loop with the counter in cache, on an
 //! Intel Core i7 (Haswell) of four cores at 3.50 GHz ([`BRC_TABLE_7`]).
-//! [`brc_table`] sets brisk's rows of the same four paths beside it.
+//! `brc_table` sets brisk's rows of the same four paths beside it.
 //!
 //! [`workloads::clone_drop`]: crate::workloads::clone_drop
 
