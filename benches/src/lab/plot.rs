@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::Shift;
 use plotters::prelude::*;
 
 /// One line: a name for the legend and its points.
@@ -121,14 +122,7 @@ where
         )
         .map_err(|e| err(&e))?;
     }
-    ctx.configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()
-        .map_err(|e| err(&e))?;
-    root.present().map_err(|e| err(&e))?;
-    Ok(())
+    finish(&mut ctx, &root, SeriesLabelPosition::UpperLeft).map_err(|e| err(&e))
 }
 
 /// One row of a forest plot: a figure (a median ratio) and its 95%
@@ -247,14 +241,7 @@ where
         .label(*name)
         .legend(move |(x, y)| Circle::new((x + 9, y), 4, color.filled()));
     }
-    ctx.configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()
-        .map_err(|e| err(&e))?;
-    root.present().map_err(|e| err(&e))?;
-    Ok(())
+    finish(&mut ctx, &root, SeriesLabelPosition::LowerRight).map_err(|e| err(&e))
 }
 
 /// Colours of a forest plot's groups: distinct on white and for the
@@ -311,6 +298,25 @@ fn trim(v: f64) -> String {
     let s = format!("{v:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     s.to_owned()
+}
+
+/// Draws the legend of a finished chart at `position` and writes the file.
+fn finish<'a, X, Y>(
+    ctx: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+    root: &DrawingArea<SVGBackend<'a>, Shift>,
+    position: SeriesLabelPosition,
+) -> Result<(), Box<dyn std::error::Error + 'a>>
+where
+    X: Ranged,
+    Y: Ranged,
+{
+    ctx.configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()?;
+    root.present()?;
+    Ok(())
 }
 
 #[cfg(test)]
