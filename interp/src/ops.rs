@@ -15,7 +15,7 @@ use core::cmp::Ordering;
 use brisk_runtime::{Kind, Mutator, Object, Ref, RuntimePolicy};
 
 use crate::bytecode::{Binary, Store, Unary};
-use crate::value::{as_number, downcast, equal, type_name, Pair};
+use crate::value::{as_number, downcast, equal, type_name, wrong_type_message, Pair};
 
 /// The result of an operation: a value, or a message to raise.
 pub type OpResult<P> = Result<Ref<P>, String>;
@@ -93,10 +93,7 @@ pub fn half<P: RuntimePolicy>(m: &Mutator<P>, value: &Object<P>, which: Half) ->
             Half::Cdr if value.kind() == Kind::Tuple => m.tuple(items[1..].to_vec()),
             Half::Cdr => m.list(items[1..].to_vec()),
         }),
-        _ => Err(format!(
-            "expected a pair as argument 1, found {}",
-            type_name(value)
-        )),
+        _ => Err(wrong_type_message("a pair", 0, value)),
     }
 }
 
@@ -289,7 +286,7 @@ pub fn vector_index<P: RuntimePolicy>(
     seq: &Object<P>,
     i: &Object<P>,
 ) -> OpResult<P> {
-    index(m, vector_arg(seq)?, i)
+    index(m, vector_arg(seq, 0)?, i)
 }
 
 /// `(vector-set! v i x)`: item `i` of the vector `seq` becomes `value`.
@@ -299,19 +296,19 @@ pub fn vector_store<P: RuntimePolicy>(
     value: Ref<P>,
 ) -> Result<(), String> {
     let i = to_index(i)?;
-    vector_arg(seq)?
+    vector_arg(seq, 0)?
         .set_item(i, value)
         .map_err(|e| e.to_string())
 }
 
-/// `seq` if it is a vector (a list value).
-fn vector_arg<P: RuntimePolicy>(seq: &Object<P>) -> Result<&Object<P>, String> {
+/// `seq`, argument `position` (from 0), if it is a vector (a list value).
+pub fn vector_arg<P: RuntimePolicy>(
+    seq: &Object<P>,
+    position: usize,
+) -> Result<&Object<P>, String> {
     match seq.kind() {
         Kind::List => Ok(seq),
-        _ => Err(format!(
-            "expected a vector as argument 1, found {}",
-            type_name(seq)
-        )),
+        _ => Err(wrong_type_message("a vector", position, seq)),
     }
 }
 

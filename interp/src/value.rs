@@ -371,6 +371,21 @@ pub fn type_name<P: RuntimePolicy>(object: &Object<P>) -> &'static str {
     }
 }
 
+/// The message for argument `position` (counted from 0) of the wrong
+/// type, as every builtin and inline operation words it: "expected a
+/// vector as argument 1, found int".
+pub fn wrong_type_message<P: RuntimePolicy>(
+    expected: &str,
+    position: usize,
+    found: &Object<P>,
+) -> String {
+    format!(
+        "expected {expected} as argument {}, found {}",
+        position + 1,
+        type_name(found)
+    )
+}
+
 /// Truthiness: `#f` and `nil` are false; everything else is true.
 #[inline]
 pub fn is_truthy<P: RuntimePolicy>(object: &Object<P>) -> bool {

@@ -61,6 +61,17 @@ fn unary<P: RuntimePolicy>(m: &Mutator<P>, op: Unary, value: &Ref<P>) -> Result<
     ops::unary(m, op, value).map_err(|message| format!("{}: {message}", op.name()))
 }
 
+/// The float `x` in `operand`'s object if nobody else holds it
+/// ([`Mutator::float_in`]), else in a new one; `operand` is spent either
+/// way. An arithmetic result reuses a temporary this way.
+#[inline(always)]
+fn float_reusing<P: RuntimePolicy>(m: &Mutator<P>, operand: Ref<P>, x: f64) -> Ref<P> {
+    m.float_in(operand, x).unwrap_or_else(|operand| {
+        Ref::drop_immortal_first(operand);
+        m.float(x)
+    })
+}
+
 /// Frames named in an error's traceback.
 const TRACEBACK_FRAMES: usize = 8;
 
@@ -825,10 +836,7 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                                 }
                                 Err(a) => {
                                     Ref::drop_immortal_first(a);
-                                    m.float_in(b, x).unwrap_or_else(|b| {
-                                        Ref::drop_immortal_first(b);
-                                        m.float(x)
-                                    })
+                                    float_reusing(m, b, x)
                                 }
                             };
                             self.stack.push(result);
@@ -869,11 +877,7 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         let a = self.pop();
                         let b = &self.stack[base + slot as usize];
                         if let Some(x) = ops::float_result(op, &a, b) {
-                            let result = m.float_in(a, x).unwrap_or_else(|a| {
-                                Ref::drop_immortal_first(a);
-                                m.float(x)
-                            });
-                            self.stack.push(result);
+                            self.stack.push(float_reusing(m, a, x));
                             continue;
                         }
                         let result = tri!(ops::binary(m, op, &a, b));
@@ -884,11 +888,7 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
                         let b = self.pop();
                         let a = &self.stack[base + slot as usize];
                         if let Some(x) = ops::float_result(op, a, &b) {
-                            let result = m.float_in(b, x).unwrap_or_else(|b| {
-                                Ref::drop_immortal_first(b);
-                                m.float(x)
-                            });
-                            self.stack.push(result);
+                            self.stack.push(float_reusing(m, b, x));
                             continue;
                         }
                         let result = tri!(ops::binary(m, op, a, &b));

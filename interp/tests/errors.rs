@@ -8,12 +8,16 @@
 //! errors` writes what the binary prints now into them (and creates the
 //! `.err` of a new program); review the result with `git diff`.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
 use brisk_interp::{Session, Source};
 use snapbox::assert::DEFAULT_ACTION_ENV;
 use snapbox::{Assert, Data};
+
+use common::programs_in;
 
 fn errors_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -22,15 +26,7 @@ fn errors_dir() -> PathBuf {
 }
 
 fn programs() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(errors_dir())
-        .unwrap()
-        .filter_map(|entry| {
-            let name = entry.ok()?.file_name().into_string().ok()?;
-            name.strip_suffix(".brisk").map(str::to_owned)
-        })
-        .collect();
-    names.sort();
-    names
+    programs_in(&errors_dir())
 }
 
 #[test]

@@ -49,24 +49,20 @@ impl<T> ObjectMutex<T> {
     }
 
     pub(crate) fn get_mut(&mut self) -> &mut T {
-        self.0
-            .get_mut()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    pub(crate) fn into_inner(self) -> T {
-        self.0
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        unpoisoned(self.0.get_mut())
     }
 }
 
-/// Locks `mutex`, ignoring poisoning: the state behind this crate's locks
-/// is updated in single assignments that a panic cannot leave half done.
+/// What a lock gives, whether or not a panic poisoned it: the state behind
+/// this crate's locks is updated in single assignments that a panic cannot
+/// leave half done, and a statistic's lock guards no invariant at all.
+fn unpoisoned<G>(result: std::sync::LockResult<G>) -> G {
+    result.unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Locks `mutex`, ignoring poisoning ([`unpoisoned`]).
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    unpoisoned(mutex.lock())
 }
 
 /// Atomics and a lock for statistics that no loom model covers (the
@@ -76,11 +72,8 @@ pub(crate) mod stat {
     pub(crate) use std::sync::atomic::{AtomicIsize, Ordering};
     pub(crate) use std::sync::Mutex;
 
-    /// Locks `mutex`, ignoring poisoning (a statistic's lock guards no
-    /// invariant a panic could break).
+    /// Locks `mutex`, ignoring poisoning ([`unpoisoned`](super::unpoisoned)).
     pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-        mutex
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        super::unpoisoned(mutex.lock())
     }
 }

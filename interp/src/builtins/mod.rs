@@ -53,7 +53,7 @@ use brisk_runtime::{Kind, Mutator, Object, Ref, RuntimePolicy};
 
 pub use crate::call::{BuiltinResult, Ctx, Failure};
 use crate::spawn;
-use crate::value::{as_number, check_key_depth, type_name, Arity, Builtin};
+use crate::value::{as_number, check_key_depth, wrong_type_message, Arity, Builtin};
 
 /// Longest list or range a builtin will make.
 pub const MAX_LENGTH: usize = 1 << 24;
@@ -235,11 +235,7 @@ builtins! {
 }
 
 fn wrong_type<P: RuntimePolicy>(expected: &str, position: usize, found: &Object<P>) -> Failure {
-    Failure::Message(format!(
-        "expected {expected} as argument {}, found {}",
-        position + 1,
-        type_name(found)
-    ))
+    Failure::Message(wrong_type_message(expected, position, found))
 }
 
 fn int_arg<P: RuntimePolicy>(args: &[Ref<P>], i: usize) -> Result<i64, Failure> {

@@ -5,19 +5,11 @@
 //! would only add conversions. `vector->list` and `list->vector` convert
 //! to and from pair chains.
 
-use brisk_runtime::{Kind, Ref, RuntimePolicy};
+use brisk_runtime::{Ref, RuntimePolicy};
 
 use super::pairs::{chain_of, list_items};
-use super::{length_arg, take, take_all, wrong_type, BuiltinResult, Ctx, Failure};
+use super::{length_arg, take, take_all, BuiltinResult, Ctx};
 use crate::ops;
-
-/// Argument `i`, which must be a vector (a list value).
-fn vector_arg<P: RuntimePolicy>(args: &[Ref<P>], i: usize) -> Result<&Ref<P>, Failure> {
-    match args[i].kind() {
-        Kind::List => Ok(&args[i]),
-        _ => Err(wrong_type("a vector", i, &args[i])),
-    }
-}
 
 pub(super) fn vector<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
@@ -56,7 +48,7 @@ pub(super) fn vector_length<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    let n = vector_arg(args, 0)?.len().unwrap_or_default();
+    let n = ops::vector_arg(&args[0], 0)?.len().unwrap_or_default();
     Ok(ctx.m.int(n as i64))
 }
 
@@ -64,7 +56,7 @@ pub(super) fn vector_to_list<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    let items = vector_arg(args, 0)?.items().unwrap_or_default();
+    let items = ops::vector_arg(&args[0], 0)?.items().unwrap_or_default();
     Ok(chain_of(ctx.m, items))
 }
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use brisk_interp::{run_with_policy, Limits, Policy, RunOptions, Source};
 
-use crate::common::settled_live_objects;
+use crate::common::{programs_in, settled_live_objects};
 
 /// Serialises the golden runs of one test binary.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -63,14 +63,7 @@ pub fn check(dir: &Path, name: &str, args: &[&str]) {
 /// that calls [`check`]), and each has a file of every extension in
 /// `companions` beside it (its `.out`, say).
 pub fn check_folder(dir: &Path, names: &[&str], companions: &[&str]) {
-    let mut found: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|entry| {
-            let name = entry.ok()?.file_name().into_string().ok()?;
-            name.strip_suffix(".brisk").map(str::to_owned)
-        })
-        .collect();
-    found.sort();
+    let found = programs_in(dir);
     let mut expected: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     expected.sort();
     assert_eq!(found, expected);
