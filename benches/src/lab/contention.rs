@@ -19,8 +19,9 @@ use brisk_refcount::Brc;
 use super::env::Binary;
 use super::measure::{interleave, Plan, Samples, Variant};
 use super::metrics::contention as m;
+use super::paired::median_with_interval;
 use super::plot::{Chart, Series};
-use super::report::{num, ratio, Table};
+use super::report::{num, Table};
 use super::{cores, thread_counts, Ctx, Experiment, Outcome, Report};
 use crate::workloads::clone_drop::SAFEPOINT_EVERY;
 use crate::workloads::contended::Crew;
@@ -91,12 +92,15 @@ fn run(ctx: &Ctx) -> Outcome {
          (the owner); threads 1… are non-owners. `Brc<Deferred>` threads are \
          attached and reach a safepoint every {SAFEPOINT_EVERY} pairs. {} rounds, \
          policies interleaved at each thread count; medians. Up to {cores} threads: \
-         the cores this process may use.",
+         the cores this process may use. The last column pairs the policies by \
+         round: each round's `Brc<Deferred>` throughput over `Arc`'s in the same \
+         round, the median of those ratios and its 95% interval (none with fewer than \
+         six rounds).",
         plan.rounds
     ));
     let mut headers = vec!["threads".to_owned()];
     headers.extend(POLICIES.iter().map(|p| format!("`{p}` Mops/s")));
-    headers.push("Deferred ÷ Arc".to_owned());
+    headers.push("Deferred ÷ Arc, paired by round (95% interval)".to_owned());
     let mut table = Table::new(&headers);
     for (i, &threads) in counts.iter().enumerate() {
         let mut row = vec![threads.to_string()];
@@ -105,9 +109,13 @@ fn run(ctx: &Ctx) -> Outcome {
             row.push(num(v));
             report.metric(m::mops(policy, threads), v);
         }
-        let speedup = mops(&results[2][i]) / mops(&results[0][i]);
-        row.push(ratio(speedup));
-        report.metric(m::deferred_over_arc(threads), speedup);
+        // Throughput is the inverse of time per operation.
+        let speedups = results[0][i].paired_ratios(&results[2][i]);
+        row.push(median_with_interval(
+            &mut report,
+            &m::deferred_over_arc(threads),
+            &speedups,
+        ));
         table.row(row);
     }
     report.table(&table);

@@ -136,7 +136,9 @@ fn counting_rows(f: &Figures<'_>) -> Vec<Row> {
     if let Some(entry) = f.0.experiments.get("contention") {
         let n = entry.environment.cores;
         rows.push(Row {
-            question: format!("One hot object, {n} threads: `Deferred` vs `Arc` throughput"),
+            question: format!(
+                "One hot object, {n} threads: `Deferred` vs `Arc` throughput (paired by round)"
+            ),
             experiment: "contention",
             needs: contention::deferred_over_arc(n),
             measured: f.get("contention", &contention::deferred_over_arc(n), ratio),
@@ -168,7 +170,7 @@ fn program_rows(f: &Figures<'_>) -> Vec<Row> {
     vec![
         Row {
             question: "Whole single-interpreter programs vs `gil`, paired by round \
-                       (geometric mean, one build)"
+                       (median of the per-round geometric means, one build)"
                 .to_owned(),
             experiment: "whole_program",
             needs: whole_program::geomean_paired_ratio_to_gil(POLICIES[1]),

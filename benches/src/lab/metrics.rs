@@ -299,7 +299,9 @@ pub mod whole_program {
         Metric::path(format!("geomean_single/{policy}/ratio_to_gil"))
     }
 
-    /// The same, of the ratios paired by round.
+    /// The median over rounds of each round's geometric mean, over the
+    /// single-interpreter programs, of `policy`'s time over `gil`'s in
+    /// that round (with an interval).
     pub fn geomean_paired_ratio_to_gil(policy: &str) -> Metric {
         Metric::path(format!("geomean_single/{policy}/paired_ratio_to_gil"))
     }

@@ -32,7 +32,7 @@ use super::env::Binary;
 use super::measure::Samples;
 use super::metrics::placement as m;
 use super::paired::{median_with_interval, note_outputs, PolicyRuns};
-use super::programs::{self, Build, POLICIES, SINGLE};
+use super::programs::{self, Build, POLICIES, SINGLE, TARGETS};
 use super::report::{fine_ratio, num, Table};
 use super::{Ctx, Experiment, Outcome, Report};
 
@@ -46,11 +46,6 @@ pub const EXPERIMENT: Experiment = Experiment {
     timed: &[Binary::Brisk],
     run,
 };
-
-/// The single-thread targets brisk sets itself, as ratios to `gil`:
-/// `biased` within 3%, `deferred` within 5%. CPython 3.14's free-threaded
-/// build reports 5–10% on x86-64 Linux.
-const TARGETS: [(&str, f64); 2] = [("biased", 1.03), ("deferred", 1.05)];
 
 fn run(ctx: &Ctx) -> Outcome {
     // Four rounds per placement: each policy once in each position.

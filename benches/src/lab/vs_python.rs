@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::env::Binary;
-use super::measure::{geomean, rotation, Samples};
+use super::measure::{geomean, rotation};
 use super::metrics::vs_python::{self as m, Figure};
 use super::paired::{median_with_interval, note_outputs, PolicyRuns};
 use super::programs::{self, Build};
@@ -214,21 +214,11 @@ fn run(ctx: &Ctx) -> Outcome {
             .collect();
         let mean = geomean(&medians);
         report.metric(m::geomean_ratio_to_python(variant), mean);
-        // One geometric mean per round, over the programs' ratios in it.
-        let per_round = Samples::new(
-            (0..rounds)
-                .map(|r| {
-                    let ratios: Vec<f64> = (0..PROGRAMS.len())
-                        .map(|i| runs.paired(i, j).values()[r])
-                        .collect();
-                    geomean(&ratios)
-                })
-                .collect(),
-        );
+        let every: Vec<usize> = (0..PROGRAMS.len()).collect();
         let interval = median_with_interval(
             &mut report,
             &m::geomean_paired_ratio_to_python(variant),
-            &per_round,
+            &runs.per_round_geomean(&every, j),
         );
         row.push(format!("{} (per round: {interval})", fine_ratio(mean)));
     }
