@@ -82,7 +82,10 @@ pub use freeze::FreezeError;
 pub use interpreter::Interpreter;
 pub use live::live_objects;
 pub use mutator::{Mutator, SAFEPOINT_PERIOD};
-pub use object::{DictEntry, Kind, NativeFn, NativeObject, Object, ObjectError, Ref, HEADER_BYTES};
+pub use object::{
+    DictEntry, Kind, NativeFn, NativeObject, Object, ObjectError, Ref, HEADER_BYTES,
+    TRACKED_LINK_BYTES,
+};
 pub use policy::{Atomic, Biased, Deferred, Gil, RuntimePolicy};
 pub use runtime::Runtime;
 pub use send::{channel, Receiver, RecvError, SendError, SendErrorKind, SendMode, Sender};

@@ -556,6 +556,34 @@ pub(crate) mod tests {
         assert_eq!(problems, ["per_op: unknown commit elsewhere"]);
     }
 
+    /// The header row must not compare brisk's object header with
+    /// CPython's alone: a container brisk's collector tracks has a link in
+    /// front of its header that free-threaded CPython does not have.
+    #[test]
+    fn the_header_row_gives_the_bytes_a_tracked_container_spends() {
+        use crate::lab::metrics::memory;
+        let mut doc = Results::new();
+        doc.experiments.insert(
+            "memory".to_owned(),
+            entry(
+                "new",
+                &[
+                    (memory::BRISK_OBJECT_HEADER_BYTES, 24.0),
+                    (memory::CPYTHON_FT_OBJECT_HEADER_BYTES, 32.0),
+                    (memory::BRISK_CONTAINER_PREFIX_BYTES, 56.0),
+                    (memory::CPYTHON_FT_CONTAINER_PREFIX_BYTES, 32.0),
+                ],
+            ),
+        );
+        let rendered = headline::render(&doc);
+        let row = rendered
+            .lines()
+            .find(|line| line.contains("memory.md"))
+            .expect("a row from the memory experiment");
+        assert!(row.contains("24 B vs 32 B"), "{row}");
+        assert!(row.contains("56 B vs 32 B"), "{row}");
+    }
+
     #[test]
     fn a_headline_that_matches_passes_and_a_changed_row_is_named() {
         let doc = doc_at("new");

@@ -634,6 +634,15 @@ pub mod memory {
     /// Bytes of a default CPython object's header (quoted).
     pub const CPYTHON_DEFAULT_OBJECT_HEADER_BYTES: Metric =
         Metric::fixed("cpython_default_object_header_bytes");
+    /// Bytes before the payload of a container brisk's cycle collector
+    /// tracks: the collector link and the object header.
+    pub const BRISK_CONTAINER_PREFIX_BYTES: Metric = Metric::fixed("brisk_container_prefix_bytes");
+    /// Bytes before a free-threaded CPython container's payload (quoted).
+    pub const CPYTHON_FT_CONTAINER_PREFIX_BYTES: Metric =
+        Metric::fixed("cpython_ft_container_prefix_bytes");
+    /// Bytes before a default CPython container's payload (quoted).
+    pub const CPYTHON_DEFAULT_CONTAINER_PREFIX_BYTES: Metric =
+        Metric::fixed("cpython_default_container_prefix_bytes");
 }
 
 /// [`super::cycle_pause`]: the cycle collector.

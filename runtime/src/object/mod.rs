@@ -140,6 +140,12 @@ const _: () = assert!(core::mem::size_of::<ObjHeader>() <= 24 || cfg!(loom));
 /// The size of the object header in bytes.
 pub const HEADER_BYTES: usize = core::mem::size_of::<ObjHeader>();
 
+/// The size in bytes of the collector's link in front of the header of a
+/// container the cycle collector tracks ([`Kind::is_tracked`]: lists,
+/// dicts, slots, native objects): such an object spends this plus
+/// [`HEADER_BYTES`] before its payload.
+pub const TRACKED_LINK_BYTES: usize = core::mem::size_of::<tracked::GcLink>();
+
 /// A runtime object: header, then payload.
 #[repr(C)]
 pub struct Object<P: RuntimePolicy> {

@@ -311,3 +311,32 @@ impl Kind {
         matches!(self, Kind::List | Kind::Dict | Kind::Slot | Kind::Native)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TrackedBox;
+    use crate::object::TRACKED_LINK_BYTES;
+    use crate::{Atomic, Biased, Deferred, Gil};
+
+    /// The published size of the link is where the object starts in a
+    /// tracked allocation, under every policy.
+    #[test]
+    fn the_object_starts_one_link_into_the_allocation() {
+        assert_eq!(
+            core::mem::offset_of!(TrackedBox<Biased>, object),
+            TRACKED_LINK_BYTES
+        );
+        assert_eq!(
+            core::mem::offset_of!(TrackedBox<Deferred>, object),
+            TRACKED_LINK_BYTES
+        );
+        assert_eq!(
+            core::mem::offset_of!(TrackedBox<Atomic>, object),
+            TRACKED_LINK_BYTES
+        );
+        assert_eq!(
+            core::mem::offset_of!(TrackedBox<Gil>, object),
+            TRACKED_LINK_BYTES
+        );
+    }
+}
