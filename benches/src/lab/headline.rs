@@ -288,13 +288,18 @@ fn runtime_rows(f: &Figures<'_>) -> Vec<Row> {
             ),
         },
         Row {
-            question: "Object header bytes: brisk vs free-threaded CPython".to_owned(),
+            question: "Bytes before an object's payload, brisk vs free-threaded CPython: \
+                       untracked objects (numbers, strings, tuples) / containers (lists, \
+                       dicts, closures: brisk adds its cycle collector's link)"
+                .to_owned(),
             experiment: "memory",
             needs: memory::BRISK_OBJECT_HEADER_BYTES,
             measured: format!(
-                "{} vs {}",
+                "{} vs {} / {} vs {}",
                 f.get("memory", &memory::BRISK_OBJECT_HEADER_BYTES, bytes),
-                f.get("memory", &memory::CPYTHON_FT_OBJECT_HEADER_BYTES, bytes)
+                f.get("memory", &memory::CPYTHON_FT_OBJECT_HEADER_BYTES, bytes),
+                f.get("memory", &memory::BRISK_CONTAINER_PREFIX_BYTES, bytes),
+                f.get("memory", &memory::CPYTHON_FT_CONTAINER_PREFIX_BYTES, bytes)
             ),
         },
         Row {

@@ -234,10 +234,11 @@ fn run(ctx: &Ctx) -> Outcome {
 fn headers(report: &mut Report) {
     let rc_header = std::mem::size_of::<RcHeader>();
     let object_header = brisk_runtime::HEADER_BYTES;
+    let container_prefix = brisk_runtime::TRACKED_LINK_BYTES + object_header;
     let word = std::mem::size_of::<usize>();
     report.heading("Header bytes per object");
     let mut table = Table::new(&["header", "bytes", "of which counting", "source"]).left(3);
-    let rows: [(&str, usize, String, &str); 6] = [
+    let rows: [(&str, usize, String, &str); 9] = [
         (
             "brisk `RcHeader` (tid, local, shared)",
             rc_header,
@@ -249,6 +250,13 @@ fn headers(report: &mut Report) {
             object_header,
             rc_header.to_string(),
             "measured: `brisk_runtime::HEADER_BYTES` (= `size_of` of the header)",
+        ),
+        (
+            "brisk tracked container (list, dict, slot, native object): collector link + \
+             object header",
+            container_prefix,
+            rc_header.to_string(),
+            "measured: `brisk_runtime::TRACKED_LINK_BYTES` + `HEADER_BYTES`",
         ),
         (
             "`Rc<T>` / `Arc<T>` allocation prefix (strong, weak)",
@@ -269,6 +277,20 @@ fn headers(report: &mut Report) {
             "CPython 3.13 `Include/object.h` with `Py_GIL_DISABLED`: ob_tid 8, \
              ob_flags 2, ob_mutex 1, ob_gc_bits 1, ob_ref_local 4, ob_ref_shared 8, \
              ob_type 8 (all but ob_type counted as counting state)",
+        ),
+        (
+            "CPython default build container: `PyGC_Head` + `PyObject`",
+            CPYTHON_DEFAULT_CONTAINER,
+            "8".to_owned(),
+            "CPython 3.13 `_PyType_PreHeaderSize` (`Include/internal/pycore_object.h`): \
+             a GC type's object has the 16-byte `PyGC_Head` in front",
+        ),
+        (
+            "CPython 3.13 free-threaded container",
+            CPYTHON_FT_CONTAINER,
+            "24".to_owned(),
+            "the same function with `Py_GIL_DISABLED` adds no `PyGC_Head`: the collector \
+             finds objects through mimalloc's heaps (`Python/gc_free_threading.c`)",
         ),
         (
             "BRC paper (Swift)",
@@ -292,13 +314,32 @@ fn headers(report: &mut Report) {
     report.metric(m::BRISK_OBJECT_HEADER_BYTES, object_header as f64);
     report.metric(m::CPYTHON_FT_OBJECT_HEADER_BYTES, 32.0);
     report.metric(m::CPYTHON_DEFAULT_OBJECT_HEADER_BYTES, 16.0);
+    report.metric(m::BRISK_CONTAINER_PREFIX_BYTES, container_prefix as f64);
+    report.metric(
+        m::CPYTHON_FT_CONTAINER_PREFIX_BYTES,
+        CPYTHON_FT_CONTAINER as f64,
+    );
+    report.metric(
+        m::CPYTHON_DEFAULT_CONTAINER_PREFIX_BYTES,
+        CPYTHON_DEFAULT_CONTAINER as f64,
+    );
     report.para(format!(
         "Like for like, a brisk runtime object's header ({object_header} bytes: count, \
          flags, type tag) is {} bytes smaller than a free-threaded CPython object's \
          (32: counts, lock, GC bits, type pointer) and {} bytes larger than a default \
-         CPython object's (16). Only the brisk rows are measured; the others are quoted \
-         from the sources named.",
+         CPython object's (16). That holds for the objects brisk does not track: numbers, \
+         strings, tuples. A container the cycle collector tracks spends {container_prefix} \
+         bytes before its payload, {} more than either CPython build's {CPYTHON_FT_CONTAINER}. \
+         Only the brisk rows are measured; the others are quoted from the sources named.",
         32i64 - object_header as i64,
-        object_header as i64 - 16
+        object_header as i64 - 16,
+        container_prefix as i64 - CPYTHON_FT_CONTAINER as i64,
     ));
 }
+
+/// Bytes before a free-threaded CPython 3.13 container's payload: its
+/// `PyObject` alone (quoted; see the table).
+const CPYTHON_FT_CONTAINER: usize = 32;
+/// Bytes before a default CPython 3.13 container's payload: `PyGC_Head`
+/// and `PyObject` (quoted; see the table).
+const CPYTHON_DEFAULT_CONTAINER: usize = 32;
