@@ -273,6 +273,8 @@ pub enum Format {
     Interval,
     /// A duration given in ns, as `90.1 ns` or `1.71 ms` ([`nanos`]).
     Nanos,
+    /// A duration and its 95% interval, as `64.5 ns (61.0 ns–70.2 ns)`.
+    NanosInterval,
     /// A share, as `12.34%` ([`percent`]).
     Percent,
     /// Three significant figures or so ([`num`]).
@@ -285,11 +287,12 @@ pub enum Format {
 
 impl Format {
     /// Every format, with the name a marker uses.
-    pub const ALL: [(&'static str, Format); 8] = [
+    pub const ALL: [(&'static str, Format); 9] = [
         ("ratio", Format::Ratio),
         ("fine_ratio", Format::FineRatio),
         ("interval", Format::Interval),
         ("nanos", Format::Nanos),
+        ("nanos_interval", Format::NanosInterval),
         ("percent", Format::Percent),
         ("num", Format::Num),
         ("int", Format::Int),
@@ -302,7 +305,8 @@ impl Format {
     }
 
     /// Metric `metric` of `experiment` in `doc`, written in this format;
-    /// `None` if `doc` lacks it (or, for [`Format::Interval`], its bounds).
+    /// `None` if `doc` lacks it (or, for the formats with an interval, its
+    /// bounds).
     pub fn render(self, doc: &Results, experiment: &str, metric: &str) -> Option<String> {
         let value = |name: &str| {
             doc.metrics(experiment)
@@ -310,20 +314,17 @@ impl Format {
                 .map(|(_, v)| v)
         };
         let v = value(metric)?;
+        let with_interval = |fmt: fn(f64) -> String| {
+            let low = value(&format!("{metric}/low"))?;
+            let high = value(&format!("{metric}/high"))?;
+            Some(format!("{} ({}–{})", fmt(v), fmt(low), fmt(high)))
+        };
         Some(match self {
             Format::Ratio => ratio(v),
             Format::FineRatio => fine_ratio(v),
-            Format::Interval => {
-                let low = value(&format!("{metric}/low"))?;
-                let high = value(&format!("{metric}/high"))?;
-                format!(
-                    "{} ({}–{})",
-                    fine_ratio(v),
-                    fine_ratio(low),
-                    fine_ratio(high)
-                )
-            }
+            Format::Interval => with_interval(fine_ratio)?,
             Format::Nanos => nanos(v),
+            Format::NanosInterval => with_interval(nanos)?,
             Format::Percent => percent(v),
             Format::Num => num(v),
             Format::Int => int(v.round().max(0.0) as u64),
@@ -626,6 +627,23 @@ pub(crate) mod tests {
         assert!(problems[0].starts_with("line 2:"), "{problems:?}");
         assert!(problems[0].contains("no `nothing`"), "{problems:?}");
         assert_eq!(fill_figures(unknown, &doc).unwrap(), unknown);
+
+        let mut timed = doc_at("new");
+        let send = crate::lab::metrics::send_cost::ns_per_send("share", 10);
+        timed.experiments.insert(
+            "send_cost".to_owned(),
+            entry(
+                "new",
+                &[
+                    (send.clone(), 64.5),
+                    (send.low(), 61.0),
+                    (send.high(), 70.2),
+                ],
+            ),
+        );
+        let nanos = "<!-- brisk-lab:figure send_cost share/10/ns_per_send nanos_interval -->\
+                     64.5 ns (61.0 ns–70.2 ns)<!-- /brisk-lab:figure -->";
+        assert_eq!(check_figures(nanos, &timed), Vec::<String>::new());
 
         let bad_format = "<!-- brisk-lab:figure per_op x furlongs -->1<!-- /brisk-lab:figure -->";
         assert!(check_figures(bad_format, &doc)[0].contains("no format `furlongs`"));

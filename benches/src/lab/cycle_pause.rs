@@ -56,6 +56,7 @@ use super::env::Binary;
 use super::measure::{interleave, rotation, Samples, Variant};
 use super::memory::max_rss_self;
 use super::metrics::cycle_pause::{self as m, ConcurrentFigure, DumpsterFigure, PauseFigure};
+use super::paired::{median_with_interval, median_with_interval_as};
 use super::plot::{Chart, Series};
 use super::programs::POLICIES;
 use super::report::{int, nanos, num, range, ratio, Table};
@@ -150,8 +151,7 @@ fn pauses(ctx: &Ctx, report: &mut Report) {
         "policy",
         "scanned",
         "unreachable",
-        "pause (median)",
-        "min–max",
+        "pause (median, 95% interval)",
         "ns per scanned object",
         "whole `collect()`",
     ])
@@ -187,20 +187,24 @@ fn pauses(ctx: &Ctx, report: &mut Report) {
             );
             let scanned = last.scanned;
             let per_object = pause.median() / scanned.max(1) as f64;
+            let pause_cell = median_with_interval_as(
+                report,
+                &m::pause(policy, heap, objects, PauseFigure::Ns),
+                pause,
+                nanos,
+            );
             table.row(vec![
                 heap.name().to_owned(),
                 int(objects as u64),
                 format!("`{policy}`"),
                 int(scanned as u64),
                 int(last.unreachable as u64),
-                nanos(pause.median()),
-                format!("{}–{}", nanos(pause.min()), nanos(pause.max())),
+                pause_cell,
                 num(per_object),
                 nanos(call.median()),
             ]);
             let mut metric =
                 |figure, value| report.metric(m::pause(policy, heap, objects, figure), value);
-            metric(PauseFigure::Ns, pause.median());
             metric(PauseFigure::NsPerScannedObject, per_object);
             metric(PauseFigure::CollectCallNs, call.median());
             metric(PauseFigure::Scanned, scanned as f64);
@@ -333,15 +337,17 @@ fn dumpster(ctx: &Ctx, report: &mut Report) {
     drop(variants);
 
     let run_ms = |s: &Samples| s.median() * workload.ops as f64 / 1e6;
-    let arc = run_ms(&samples[5]);
-    let dumpster_sync = run_ms(&samples[2]);
+    // The baselines of the ratios, by index into BACKENDS.
+    let (arc, dumpster_sync) = (&samples[5], &samples[2]);
+    // Each backend's two ratio cells, in BACKENDS order.
+    let mut ratio_cells: Vec<[String; 2]> = Vec::new();
     let mut table = Table::new(&[
         "backend",
         "cycles",
         "ms per run (median)",
         "min–max",
-        "÷ `Arc`",
-        "÷ `dumpster::sync`",
+        "÷ `Arc`, paired by round (95% interval)",
+        "÷ `dumpster::sync`, paired by round (95% interval)",
         "left alive",
         "collections",
     ])
@@ -350,6 +356,16 @@ fn dumpster(ctx: &Ctx, report: &mut Report) {
         let ms = run_ms(s);
         let per_run = workload.ops as f64 / 1e6;
         let metric = |figure| m::dumpster(backend.name, figure);
+        let to_arc = median_with_interval(
+            report,
+            &metric(DumpsterFigure::RatioToArc),
+            &s.paired_ratios(arc),
+        );
+        let to_sync = median_with_interval(
+            report,
+            &metric(DumpsterFigure::RatioToDumpsterSync),
+            &s.paired_ratios(dumpster_sync),
+        );
         let (left, collections) = match tally.get() {
             Some(t) => {
                 report.metric(metric(DumpsterFigure::LeftAlive), t.left_alive as f64);
@@ -363,17 +379,13 @@ fn dumpster(ctx: &Ctx, report: &mut Report) {
             backend.cycles.to_owned(),
             num(ms),
             range(s.min() * per_run, s.max() * per_run),
-            ratio(ms / arc),
-            ratio(ms / dumpster_sync),
+            to_arc.clone(),
+            to_sync.clone(),
             left,
             collections,
         ]);
         report.metric(metric(DumpsterFigure::MsPerRun), ms);
-        report.metric(metric(DumpsterFigure::RatioToArc), ms / arc);
-        report.metric(
-            metric(DumpsterFigure::RatioToDumpsterSync),
-            ms / dumpster_sync,
-        );
+        ratio_cells.push([to_arc, to_sync]);
     }
     report.heading("dumpster's benchmark");
     report.para(format!(
@@ -392,13 +404,12 @@ fn dumpster(ctx: &Ctx, report: &mut Report) {
         workload.seed,
     ));
     report.table(&table);
-    let brisk = run_ms(&samples[0]);
     report.para(format!(
         "Reading it: `brisk<Biased>` takes {} of `Arc`'s time, which counts the same \
          references but never collects and leaks every cycle, and {} of \
-         `dumpster::sync`'s, a collector built for this pattern.",
-        ratio(brisk / arc),
-        ratio(brisk / dumpster_sync),
+         `dumpster::sync`'s, a collector built for this pattern (each run's time over the \
+         baseline's in the same round: the median and its 95% interval).",
+        ratio_cells[0][0], ratio_cells[0][1],
     ));
     for (backend, tally) in BACKENDS.iter().zip(&tallies) {
         if let Some(t) = tally.get().filter(|t| t.left_alive > 0) {

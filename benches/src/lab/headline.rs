@@ -144,22 +144,28 @@ fn counting_rows(f: &Figures<'_>) -> Vec<Row> {
             measured: f.get("contention", &contention::deferred_over_arc(n), ratio),
         });
     }
-    let per_object = |v: &str| {
+    let to_arc = |v: &str| {
         f.get(
             "producer_consumer",
-            &producer_consumer::ns_per_object(v),
-            nanos,
+            &producer_consumer::ratio_to_arc(v),
+            fine_ratio,
         )
     };
     rows.push(Row {
-        question: "Made on one thread, dropped on another: per object".to_owned(),
+        question: "Made on one thread, dropped on another: time per object over `Arc`'s \
+                   (paired by round)"
+            .to_owned(),
         experiment: "producer_consumer",
-        needs: producer_consumer::ns_per_object(producer_consumer::ARC),
+        needs: producer_consumer::ratio_to_arc(producer_consumer::BIASED),
         measured: format!(
-            "`Arc` {}, `Brc<Biased>` {}, `Brc<Deferred>` {}",
-            per_object(producer_consumer::ARC),
-            per_object(producer_consumer::BIASED),
-            per_object(producer_consumer::DEFERRED)
+            "`Brc<Biased>` {}, `Brc<Deferred>` {} (`Arc`: {} per object)",
+            to_arc(producer_consumer::BIASED),
+            to_arc(producer_consumer::DEFERRED),
+            f.get(
+                "producer_consumer",
+                &producer_consumer::ns_per_object(producer_consumer::ARC),
+                nanos
+            ),
         ),
     });
     rows

@@ -566,12 +566,12 @@ pub mod send_cost {
     use super::Metric;
 
     /// Median time of one send of `nodes` objects on `line` (a mode, with
-    /// `<Deferred>` for that policy), ns.
+    /// `<Deferred>` for that policy), ns (with an interval).
     pub fn ns_per_send(line: &str, nodes: usize) -> Metric {
         Metric::path(format!("{line}/{nodes}/ns_per_send"))
     }
 
-    /// The same per object.
+    /// The same per object (with an interval).
     pub fn ns_per_node(line: &str, nodes: usize) -> Metric {
         Metric::path(format!("{line}/{nodes}/ns_per_node"))
     }
@@ -592,7 +592,7 @@ pub mod send_cost {
         }
     }
 
-    /// `ratio` at `nodes` objects.
+    /// `ratio` at `nodes` objects, paired by round (with an interval).
     pub fn ratio(ratio: Ratio, nodes: usize) -> Metric {
         Metric::path(format!("{}/{nodes}", ratio.as_str()))
     }

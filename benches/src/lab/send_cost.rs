@@ -28,6 +28,7 @@ use brisk_runtime::{Biased, Deferred};
 use super::env::Binary;
 use super::measure::{interleave, Samples, Variant};
 use super::metrics::send_cost::{self as m, Ratio};
+use super::paired::median_with_interval_as;
 use super::plot::{Chart, Series};
 use super::report::{int, nanos, percent, ratio, Table};
 use super::{Ctx, Experiment, Outcome, Report};
@@ -144,7 +145,9 @@ fn run(ctx: &Ctx) -> Outcome {
          a suffix run under `Biased`. `share` sends a graph frozen once beforehand; \
          `share+freeze` freezes a freshly built graph and then shares it, which is what \
          sharing a graph that was still mutable costs; `freeze` times the freeze alone. \
-         {rounds} rounds; in each, every line of one size runs in turn; medians."
+         {rounds} rounds; in each, every line of one size runs in turn. Medians, with \
+         a 95% interval for each (distribution-free, between two order statistics of \
+         the rounds; none with fewer than six rounds)."
     ));
     let mut headers = vec!["nodes".to_owned()];
     headers.extend(lines.iter().map(|l| format!("`{}`", l.name)));
@@ -152,14 +155,30 @@ fn run(ctx: &Ctx) -> Outcome {
     for (i, &nodes) in sizes.iter().enumerate() {
         let mut row = vec![int(nodes as u64)];
         for (l, line) in lines.iter().enumerate() {
-            let ns = results[l][i].median();
-            row.push(nanos(ns));
-            report.metric(m::ns_per_send(&line.name, nodes), ns);
-            report.metric(m::ns_per_node(&line.name, nodes), ns / nodes as f64);
+            let per_send = &results[l][i];
+            let per_node = Samples::new(
+                per_send
+                    .values()
+                    .iter()
+                    .map(|ns| ns / nodes as f64)
+                    .collect(),
+            );
+            row.push(median_with_interval_as(
+                &mut report,
+                &m::ns_per_send(&line.name, nodes),
+                per_send,
+                nanos,
+            ));
+            median_with_interval_as(
+                &mut report,
+                &m::ns_per_node(&line.name, nodes),
+                &per_node,
+                nanos,
+            );
         }
         table.row(row);
     }
-    report.heading("Time per send (median)");
+    report.heading("Time per send (median, 95% interval)");
     report.table(&table);
 
     let find = |name: &str| lines.iter().position(|l| l.name == name).expect("a line");
@@ -188,32 +207,31 @@ fn run(ctx: &Ctx) -> Outcome {
         "copy ÷ move",
     ]);
     for (i, &nodes) in sizes.iter().enumerate() {
-        let m = |l: usize| results[l][i].median();
-        let cells = [
-            m(sub) / m(share),
-            m(sub) / m(share_freeze),
-            m(sub) / m(mv),
-            m(sub) / m(copy),
-            m(copy) / m(mv),
-        ];
-        for (r, v) in [
-            Ratio::SubprocessOverShare,
-            Ratio::SubprocessOverShareFreeze,
-            Ratio::SubprocessOverMove,
-            Ratio::SubprocessOverCopy,
-            Ratio::CopyOverMove,
-        ]
-        .into_iter()
-        .zip(cells)
-        {
-            report.metric(m::ratio(r, nodes), v);
-        }
         let mut row = vec![int(nodes as u64)];
-        row.extend(cells.iter().map(|&v| ratio(v)));
+        for (r, over, under) in [
+            (Ratio::SubprocessOverShare, sub, share),
+            (Ratio::SubprocessOverShareFreeze, sub, share_freeze),
+            (Ratio::SubprocessOverMove, sub, mv),
+            (Ratio::SubprocessOverCopy, sub, copy),
+            (Ratio::CopyOverMove, copy, mv),
+        ] {
+            let paired = results[over][i].paired_ratios(&results[under][i]);
+            row.push(median_with_interval_as(
+                &mut report,
+                &m::ratio(r, nodes),
+                &paired,
+                ratio,
+            ));
+        }
         table.row(row);
     }
-    report.heading("Ratios (Biased)");
+    report.heading("Ratios (Biased), paired by round (95% interval)");
     report.table(&table);
+    report.para(
+        "Each ratio is taken in each round between the two lines' samples of that round, \
+         which ran one after the other; the table gives the median of those ratios and \
+         its 95% interval.",
+    );
 
     let series: Vec<Series> = PLOTTED
         .iter()
