@@ -322,21 +322,12 @@ mod tests {
     /// tracked allocation, under every policy.
     #[test]
     fn the_object_starts_one_link_into_the_allocation() {
-        assert_eq!(
+        let offsets = [
             core::mem::offset_of!(TrackedBox<Biased>, object),
-            TRACKED_LINK_BYTES
-        );
-        assert_eq!(
             core::mem::offset_of!(TrackedBox<Deferred>, object),
-            TRACKED_LINK_BYTES
-        );
-        assert_eq!(
             core::mem::offset_of!(TrackedBox<Atomic>, object),
-            TRACKED_LINK_BYTES
-        );
-        assert_eq!(
             core::mem::offset_of!(TrackedBox<Gil>, object),
-            TRACKED_LINK_BYTES
-        );
+        ];
+        assert_eq!(offsets, [TRACKED_LINK_BYTES; 4]);
     }
 }
