@@ -212,32 +212,53 @@ impl<P: RuntimePolicy> NativeObject<P> for Pair<P> {
     }
 }
 
-/// The items of the pair chain that starts at `object` (`nil` is the empty
-/// chain), or `None` if it is not a chain ending in `nil`.
+/// Walks the pair chain that starts at `object` (`nil` is the empty
+/// chain), calling `visit` on each pair in order, and returns how many
+/// pairs it has; `None` if it is not a chain ending in `nil`.
 ///
 /// A chain that comes back on itself (made with `set-cdr!`) is not a
-/// list either; it is told apart by a second walk at half speed, as in
-/// Floyd's cycle finding, so the check needs no memory.
-pub fn pair_chain<P: RuntimePolicy>(object: &Ref<P>) -> Option<Vec<Ref<P>>> {
-    let mut items = Vec::new();
+/// list either. The walk tells it apart as Brent's cycle finding does,
+/// with one remembered pair and no second walk: it remembers the pair it
+/// reaches after 1, 2, 4, 8, … steps, and a chain that loops reaches the
+/// remembered pair again once the remembered pair is on the loop and the
+/// loop is shorter than the next power of two, so within about twice the
+/// steps to the loop plus twice its length.
+pub fn walk_chain<P: RuntimePolicy>(
+    object: &Ref<P>,
+    mut visit: impl FnMut(&Pair<P>),
+) -> Option<usize> {
+    let mut count = 0;
     let mut at = object.clone();
-    let mut slow = object.clone();
+    let mut remembered: Option<Ref<P>> = None;
+    let mut next_power = 1;
     loop {
         if at.kind() == Kind::None {
-            return Some(items);
+            return Some(count);
         }
         let pair = downcast::<P, Pair<P>>(&at)?;
-        items.push(pair.car());
+        visit(pair);
+        count += 1;
         let next = pair.cdr();
-        if items.len() % 2 == 0 {
-            let behind = downcast::<P, Pair<P>>(&slow)?.cdr();
-            slow = behind;
-            if Ref::ptr_eq(&slow, &next) {
-                return None;
-            }
+        if remembered
+            .as_ref()
+            .is_some_and(|seen| Ref::ptr_eq(seen, &next))
+        {
+            return None;
+        }
+        if count == next_power {
+            remembered = Some(next.clone());
+            next_power *= 2;
         }
         at = next;
     }
+}
+
+/// The items of the pair chain that starts at `object`, or `None` if it is
+/// not a chain ending in `nil` ([`walk_chain`]).
+pub fn pair_chain<P: RuntimePolicy>(object: &Ref<P>) -> Option<Vec<Ref<P>>> {
+    let mut items = Vec::new();
+    walk_chain(object, |pair| items.push(pair.car()))?;
+    Some(items)
 }
 
 /// An escape continuation, the `k` that `(call/ec (lambda (k) …))` passes:

@@ -728,6 +728,39 @@ fn pairs_make_scheme_lists() {
         "(define r (cons 1 nil)) (set-cdr! r r)\n(length r)",
         "test.brisk:2:1: error: length: expected a string, list, tuple, dict or proper list of pairs as argument 1, found pair",
     );
+    fails(
+        "(length (cons 1 (cons 2 3)))",
+        "test.brisk:1:1: error: length: expected a string, list, tuple, dict or proper list of pairs as argument 1, found pair",
+    );
+    prints("(print (length nil) (length '(1 2 3 4 5)))", "0 5\n");
+}
+
+/// `length` counts every proper chain and refuses every chain that loops,
+/// wherever the loop starts and however long it is: the cycle check must
+/// not miss a loop that a particular step pattern steps over.
+#[test]
+fn length_finds_every_loop_in_a_chain() {
+    let error = "test.brisk:2:1: error: length: expected a string, list, tuple, dict or \
+                 proper list of pairs as argument 1, found pair";
+    for n in 1..=24 {
+        let items: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+        let chain = format!(
+            "(define (tail l k) (if (= k 0) l (tail (cdr l) (- k 1)))) (define c '({}))",
+            items.join(" ")
+        );
+        prints(&format!("{chain} (print (length c))"), &format!("{n}\n"));
+        // The last pair's cdr goes back to pair `k`: a loop of n - k pairs
+        // after a tail of k.
+        for k in 0..n {
+            fails(
+                &format!(
+                    "{chain} (set-cdr! (tail c {}) (tail c {k}))\n(length c)",
+                    n - 1
+                ),
+                error,
+            );
+        }
+    }
 }
 
 #[test]

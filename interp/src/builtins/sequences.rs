@@ -11,7 +11,7 @@ use super::{
 };
 use crate::bytecode::Store;
 use crate::ops;
-use crate::value::{downcast, equal, pair_chain, Pair};
+use crate::value::{downcast, equal, walk_chain, Pair};
 
 pub(super) fn list<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
@@ -36,8 +36,9 @@ pub(super) fn length<P: RuntimePolicy>(
     let n = match value.kind() {
         Kind::Str => ops::char_count(value),
         Kind::List | Kind::Tuple | Kind::Dict | Kind::Bytes => value.len().unwrap_or_default(),
-        _ => match pair_chain(value) {
-            Some(items) => items.len(),
+        // Counted without taking a reference to any item.
+        _ => match walk_chain(value, |_| {}) {
+            Some(n) => n,
             None => {
                 return Err(wrong_type(
                     "a string, list, tuple, dict or proper list of pairs",
