@@ -42,7 +42,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::headline;
-use super::report::{fine_ratio, int, nanos, num, percent, ratio};
+use super::report::{fine_ratio, int, nanos, num, percent, ratio, with_interval};
 use super::results::{self, Results};
 use super::Suite;
 
@@ -308,23 +308,16 @@ impl Format {
     /// `None` if `doc` lacks it (or, for the formats with an interval, its
     /// bounds).
     pub fn render(self, doc: &Results, experiment: &str, metric: &str) -> Option<String> {
-        let value = |name: &str| {
-            doc.metrics(experiment)
-                .find(|(m, _)| m.as_str() == name)
-                .map(|(_, v)| v)
-        };
-        let v = value(metric)?;
-        let with_interval = |fmt: fn(f64) -> String| {
-            let low = value(&format!("{metric}/low"))?;
-            let high = value(&format!("{metric}/high"))?;
-            Some(format!("{} ({}–{})", fmt(v), fmt(low), fmt(high)))
-        };
+        let (name, v) = doc
+            .metrics(experiment)
+            .find(|(name, _)| name.as_str() == metric)?;
+        let interval = || doc.interval(experiment, name);
         Some(match self {
             Format::Ratio => ratio(v),
             Format::FineRatio => fine_ratio(v),
-            Format::Interval => with_interval(fine_ratio)?,
+            Format::Interval => with_interval(fine_ratio, v, Some(interval()?)),
             Format::Nanos => nanos(v),
-            Format::NanosInterval => with_interval(nanos)?,
+            Format::NanosInterval => with_interval(nanos, v, Some(interval()?)),
             Format::Percent => percent(v),
             Format::Num => num(v),
             Format::Int => int(v.round().max(0.0) as u64),

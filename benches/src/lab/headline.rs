@@ -18,7 +18,7 @@ use super::metrics::{
     vs_python, whole_program, Metric,
 };
 use super::programs::POLICIES;
-use super::report::{fine_ratio, nanos, ratio, Table};
+use super::report::{fine_ratio, nanos, ratio, with_interval, Table};
 use super::results::Results;
 use crate::workloads::cycles::Heap;
 use crate::workloads::send::Mode;
@@ -58,15 +58,9 @@ impl Figures<'_> {
     /// where the run recorded one (`1.02× (0.99×–1.05×)`), or `–` where
     /// the run lacks it.
     fn get(&self, experiment: &str, name: &Metric, fmt: fn(f64) -> String) -> String {
-        let Some(value) = self.0.metric(experiment, name) else {
-            return "–".to_owned();
-        };
-        match (
-            self.0.metric(experiment, &name.low()),
-            self.0.metric(experiment, &name.high()),
-        ) {
-            (Some(low), Some(high)) => format!("{} ({}–{})", fmt(value), fmt(low), fmt(high)),
-            _ => fmt(value),
+        match self.0.metric(experiment, name) {
+            Some(value) => with_interval(fmt, value, self.0.interval(experiment, name)),
+            None => "–".to_owned(),
         }
     }
 

@@ -14,7 +14,7 @@ use std::path::Path;
 use super::measure::{geomean, rotation, Samples};
 use super::metrics::{whole_program as m, Metric};
 use super::programs::{self, Program, POLICIES};
-use super::report::{fine_ratio, Report, Table};
+use super::report::{fine_ratio, with_interval, Report, Table};
 use super::Ctx;
 
 /// Every run of one `brisk` binary: wall times in seconds, the first
@@ -167,14 +167,12 @@ pub fn median_with_interval_as(
 ) -> String {
     let median = samples.median();
     report.metric(key.clone(), median);
-    match samples.median_interval() {
-        Some((low, high)) => {
-            report.metric(key.low(), low);
-            report.metric(key.high(), high);
-            format!("{} ({}–{})", fmt(median), fmt(low), fmt(high))
-        }
-        None => fmt(median),
+    let interval = samples.median_interval();
+    if let Some((low, high)) = interval {
+        report.metric(key.low(), low);
+        report.metric(key.high(), high);
     }
+    with_interval(fmt, median, interval)
 }
 
 /// Notes whether every run printed what `gil` printed: `all_same` if

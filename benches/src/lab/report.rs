@@ -213,6 +213,16 @@ pub fn nanos(ns: f64) -> String {
     }
 }
 
+/// `value` through `fmt`, then its 95% interval where there is one:
+/// `1.012× (0.990×–1.031×)` with [`fine_ratio`], or `1.012×` without an
+/// interval.
+pub fn with_interval(fmt: fn(f64) -> String, value: f64, interval: Option<(f64, f64)>) -> String {
+    match interval {
+        Some((low, high)) => format!("{} ({}–{})", fmt(value), fmt(low), fmt(high)),
+        None => fmt(value),
+    }
+}
+
 /// The spread of samples as `min–max`.
 pub fn range(min: f64, max: f64) -> String {
     format!("{}–{}", num(min), num(max))

@@ -172,6 +172,15 @@ impl Results {
         }
     }
 
+    /// The 95% interval recorded for metric `name` of `experiment`
+    /// ([`Metric::low`], [`Metric::high`]), if the run recorded one.
+    pub fn interval(&self, experiment: &str, name: &Metric) -> Option<(f64, f64)> {
+        Some((
+            self.metric(experiment, &name.low())?,
+            self.metric(experiment, &name.high())?,
+        ))
+    }
+
     /// The metrics of experiment `experiment` (none if it did not run).
     pub fn metrics(&self, experiment: &str) -> impl Iterator<Item = (&Metric, f64)> {
         let metrics = match self.experiments.get(experiment).map(|e| &e.outcome) {
