@@ -50,7 +50,7 @@ pub(crate) mod tracked;
 
 use core::fmt;
 
-use crate::sync::ObjectMutex as Mutex;
+use crate::sync::ItemsLock as Mutex;
 use brisk_gc::RawSlot;
 use brisk_refcount::RcHeader;
 use indexmap::IndexMap;
