@@ -15,7 +15,7 @@ use core::cmp::Ordering;
 use brisk_runtime::{Kind, Mutator, Object, Ref, RuntimePolicy};
 
 use crate::bytecode::{Binary, Store, Unary};
-use crate::value::{as_number, downcast, equal, type_name, wrong_type_message, Pair};
+use crate::value::{as_number, equal, type_name, wrong_type_message, Pair};
 
 /// The result of an operation: a value, or a message to raise.
 pub type OpResult<P> = Result<Ref<P>, String>;
@@ -65,7 +65,7 @@ pub fn unary<P: RuntimePolicy>(m: &Mutator<P>, op: Unary, value: &Object<P>) -> 
             Kind::List => value.is_empty() == Some(true),
             _ => false,
         })),
-        Unary::IsPair => Ok(m.bool(downcast::<P, Pair<P>>(value).is_some())),
+        Unary::IsPair => Ok(m.bool(value.downcast_native::<Pair<P>>().is_some())),
     }
 }
 
@@ -81,7 +81,7 @@ pub enum Half {
 /// The `car` or `cdr` of `value`; a list or tuple value gives its first
 /// item or the rest of its items.
 pub fn half<P: RuntimePolicy>(m: &Mutator<P>, value: &Object<P>, which: Half) -> OpResult<P> {
-    if let Some(pair) = downcast::<P, Pair<P>>(value) {
+    if let Some(pair) = value.downcast_native::<Pair<P>>() {
         return Ok(match which {
             Half::Car => pair.car(),
             Half::Cdr => pair.cdr(),

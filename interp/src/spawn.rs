@@ -46,7 +46,6 @@
 //! or fails once no value can come: no other interpreter is running, or one
 //! has failed (see [`running`](crate::running)).
 
-use core::any::Any;
 use std::sync::Arc;
 
 use brisk_runtime::{
@@ -60,7 +59,7 @@ use crate::call::{BuiltinResult, Ctx, Failure};
 use crate::error::Diagnostic;
 use crate::host::{ChildThread, Host};
 use crate::running::Running;
-use crate::value::{downcast, type_name, Builtin, Cell, Channel, Closure};
+use crate::value::{type_name, Builtin, Cell, Channel, Closure};
 use crate::vm::Vm;
 
 /// A handle to a spawned interpreter: its thread and where its result
@@ -78,10 +77,6 @@ impl<P: RuntimePolicy> NativeObject<P> for InterpreterHandle<P> {
     }
 
     fn trace(&self, _visit: &mut dyn FnMut(&Object<P>)) {}
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 /// How one of the parent's globals reaches the child.
@@ -122,7 +117,8 @@ fn send_across<P: RuntimePolicy>(
 }
 
 fn channel_arg<P: RuntimePolicy>(value: &Object<P>) -> Result<&Channel<P>, Failure> {
-    downcast::<P, Channel<P>>(value)
+    value
+        .downcast_native::<Channel<P>>()
         .ok_or_else(|| Failure::Message(format!("expected a channel, found {}", type_name(value))))
 }
 
@@ -215,7 +211,7 @@ pub fn spawn_interpreter<P: RuntimePolicy>(
     }
     let m = ctx.m;
     let function = &args[0];
-    let closure = downcast::<P, Closure<P>>(function).ok_or_else(|| {
+    let closure = function.downcast_native::<Closure<P>>().ok_or_else(|| {
         Failure::Message(format!(
             "expected a function, found {}",
             type_name(function)
@@ -231,7 +227,7 @@ pub fn spawn_interpreter<P: RuntimePolicy>(
     let mut globals = Vec::new();
     for (symbol, value) in ctx.globals.iter().enumerate() {
         let Some(value) = value else { continue };
-        if downcast::<P, Builtin<P>>(value).is_some() {
+        if value.downcast_native::<Builtin<P>>().is_some() {
             continue;
         }
         let symbol = symbol as u32;
@@ -248,7 +244,7 @@ pub fn spawn_interpreter<P: RuntimePolicy>(
             let value = if capture.is_value {
                 held.clone()
             } else {
-                downcast::<P, Cell<P>>(held)
+                held.downcast_native::<Cell<P>>()
                     .map(Cell::get)
                     .unwrap_or_else(|| m.none())
             };
@@ -339,7 +335,9 @@ fn child_main<P: RuntimePolicy>(
     let (function, proto) = match function {
         FunctionTransfer::Shared => {
             let function = bootstrap.recv(m).map_err(|_| lost())?;
-            let proto = downcast::<P, Closure<P>>(&function).map(|c| Arc::clone(&c.proto));
+            let proto = function
+                .downcast_native::<Closure<P>>()
+                .map(|c| Arc::clone(&c.proto));
             (function, proto)
         }
         FunctionTransfer::Rebuilt(proto) => {
@@ -378,12 +376,14 @@ fn child_main<P: RuntimePolicy>(
 
 /// `(join h)`
 pub fn join<P: RuntimePolicy>(ctx: &mut Ctx<'_, '_, P>, args: &mut [Ref<P>]) -> BuiltinResult<P> {
-    let handle = downcast::<P, InterpreterHandle<P>>(&args[0]).ok_or_else(|| {
-        Failure::Message(format!(
-            "expected an interpreter, found {}",
-            type_name(&args[0])
-        ))
-    })?;
+    let handle = args[0]
+        .downcast_native::<InterpreterHandle<P>>()
+        .ok_or_else(|| {
+            Failure::Message(format!(
+                "expected an interpreter, found {}",
+                type_name(&args[0])
+            ))
+        })?;
     let id = handle.child.id;
     // A handle can reach its own interpreter (moved to it over a channel).
     // Joining it would wait for the calling thread to finish, which never

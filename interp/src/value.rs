@@ -36,7 +36,6 @@
 //! runtime asks every native in a graph to freeze before it knows whether
 //! the whole graph can be frozen, so a native must not change on that call.
 
-use core::any::Any;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -79,10 +78,6 @@ impl<P: RuntimePolicy> NativeObject<P> for Closure<P> {
                 captures: Box::new([]),
             }) as Box<dyn NativeObject<P>>
         })
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 
@@ -139,10 +134,6 @@ impl<P: RuntimePolicy> NativeObject<P> for Cell<P> {
 
     fn freeze(&self) -> bool {
         true
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 
@@ -206,10 +197,6 @@ impl<P: RuntimePolicy> NativeObject<P> for Pair<P> {
     fn freeze(&self) -> bool {
         true
     }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 /// Walks the pair chain that starts at `object` (`nil` is the empty
@@ -235,7 +222,7 @@ pub fn walk_chain<P: RuntimePolicy>(
         if at.kind() == Kind::None {
             return Some(count);
         }
-        let pair = downcast::<P, Pair<P>>(&at)?;
+        let pair = at.downcast_native::<Pair<P>>()?;
         visit(pair);
         count += 1;
         let next = pair.cdr();
@@ -275,10 +262,6 @@ impl<P: RuntimePolicy> NativeObject<P> for Escape {
     }
 
     fn trace(&self, _visit: &mut dyn FnMut(&Object<P>)) {}
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 /// The signature of a builtin: the call context and the arguments, which
@@ -340,10 +323,6 @@ impl<P: RuntimePolicy> NativeObject<P> for Builtin<P> {
     fn freeze(&self) -> bool {
         true
     }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 /// A channel between interpreters: both ends in one handle.
@@ -371,15 +350,6 @@ impl<P: RuntimePolicy> NativeObject<P> for Channel<P> {
             receiver: self.receiver.clone(),
         }))
     }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-}
-
-/// The native object of type `T` inside `object`, if that is what it is.
-pub fn downcast<P: RuntimePolicy, T: 'static>(object: &Object<P>) -> Option<&T> {
-    object.as_native()?.as_any().downcast_ref::<T>()
 }
 
 /// The language's name for a value's type.
@@ -471,7 +441,7 @@ fn write_repr<P: RuntimePolicy>(
 ) {
     let address = object as *const Object<P>;
     let is_container = matches!(object.kind(), Kind::List | Kind::Tuple | Kind::Dict)
-        || downcast::<P, Pair<P>>(object).is_some();
+        || object.downcast_native::<Pair<P>>().is_some();
     if is_container && open.contains(&address) {
         out.push_str("...");
         return;
@@ -533,11 +503,11 @@ fn write_repr<P: RuntimePolicy>(
             out.push('}');
         }
         Kind::Native => {
-            if let Some(pair) = downcast::<P, Pair<P>>(object) {
+            if let Some(pair) = object.downcast_native::<Pair<P>>() {
                 write_pair(pair, style, address, out, open);
-            } else if let Some(closure) = downcast::<P, Closure<P>>(object) {
+            } else if let Some(closure) = object.downcast_native::<Closure<P>>() {
                 let _ = write!(out, "<function {}>", closure.proto.name);
-            } else if let Some(builtin) = downcast::<P, Builtin<P>>(object) {
+            } else if let Some(builtin) = object.downcast_native::<Builtin<P>>() {
                 let _ = write!(out, "<builtin {}>", builtin.name);
             } else {
                 let _ = write!(out, "<{}>", type_name(object));
@@ -570,7 +540,7 @@ fn write_pair<P: RuntimePolicy>(
             break;
         }
         let at = &*rest as *const Object<P>;
-        let Some(pair) = downcast::<P, Pair<P>>(&rest) else {
+        let Some(pair) = rest.downcast_native::<Pair<P>>() else {
             out.push_str(" . ");
             write_item(&rest, style, out, open);
             break;
@@ -675,8 +645,10 @@ impl<P: RuntimePolicy> EqualWalk<P> {
                 true
             }
             (Kind::Native, Kind::Native) => {
-                let (Some(x), Some(y)) = (downcast::<P, Pair<P>>(a), downcast::<P, Pair<P>>(b))
-                else {
+                let (Some(x), Some(y)) = (
+                    a.downcast_native::<Pair<P>>(),
+                    b.downcast_native::<Pair<P>>(),
+                ) else {
                     return Ok(false);
                 };
                 if self.first_visit(a, b, 2)? {

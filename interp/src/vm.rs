@@ -51,9 +51,7 @@ use crate::constants;
 use crate::error::{Diagnostic, Span};
 use crate::host::Host;
 use crate::ops;
-use crate::value::{
-    downcast, is_truthy, pair_chain, type_name, Builtin, Cell, Closure, Escape, Pair,
-};
+use crate::value::{is_truthy, pair_chain, type_name, Builtin, Cell, Closure, Escape, Pair};
 
 /// [`ops::unary`], its message naming the operation as a builtin's does.
 #[inline(always)]
@@ -189,7 +187,7 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
 
     /// Calls a function of no arguments and runs it to completion.
     pub fn call(&mut self, function: Ref<P>) -> Result<Ref<P>, Diagnostic> {
-        let Some(closure) = downcast::<P, Closure<P>>(&function).map(NonNull::from) else {
+        let Some(closure) = function.downcast_native::<Closure<P>>().map(NonNull::from) else {
             return Err(Diagnostic::without_location(
                 "<brisk>",
                 format!("cannot call a value of type {}", type_name(&function)),
@@ -382,8 +380,8 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
     /// the running frame has changed.
     fn call_builtin(&mut self, callee_index: usize, argc: usize) -> Result<bool, Failure> {
         let callee = &self.stack[callee_index];
-        let Some(builtin) = downcast::<P, Builtin<P>>(callee) else {
-            if let Some(escape) = downcast::<P, Escape>(callee) {
+        let Some(builtin) = callee.downcast_native::<Builtin<P>>() else {
+            if let Some(escape) = callee.downcast_native::<Escape>() {
                 let token = escape.token;
                 self.escape(token, callee_index, argc)?;
                 return Ok(true);
@@ -498,7 +496,9 @@ impl<'m, P: RuntimePolicy> Vm<'m, P> {
     fn call_prologue(&mut self, argc: usize) -> Result<Callee<P>, Failure> {
         self.eval_breaker()?;
         let callee_index = self.stack.len() - argc - 1;
-        let callee = downcast::<P, Closure<P>>(&self.stack[callee_index]).map(NonNull::from);
+        let callee = self.stack[callee_index]
+            .downcast_native::<Closure<P>>()
+            .map(NonNull::from);
         Ok((callee_index, callee))
     }
 
@@ -1014,7 +1014,8 @@ fn check_arity(proto: &Proto, argc: usize) -> Result<(), Failure> {
 
 /// The cell inside a cell object.
 fn cell<P: RuntimePolicy>(object: &Ref<P>) -> Result<&Cell<P>, Failure> {
-    downcast::<P, Cell<P>>(object)
+    object
+        .downcast_native::<Cell<P>>()
         .ok_or_else(|| Failure::Raised("internal error: a captured variable has no cell".into()))
 }
 

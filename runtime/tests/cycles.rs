@@ -12,7 +12,6 @@
 #[macro_use]
 mod common;
 
-use std::any::Any;
 use std::collections::HashSet;
 use std::sync::mpsc;
 use std::sync::{Barrier, Mutex, PoisonError};
@@ -301,10 +300,6 @@ impl<P: RuntimePolicy> NativeObject<P> for Marker {
     }
 
     fn trace(&self, _visit: &mut dyn FnMut(&Object<P>)) {}
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 /// SplitMix64: a fixed-seed generator for the stress test.

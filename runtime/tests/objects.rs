@@ -154,7 +154,8 @@ fn immortal_natives<P: RuntimePolicy + 'static>(m: &Mutator<P>) {
     let Err(stubborn) = Ref::<P>::immortal_native(Box::new(stubborn)) else {
         panic!("a native that will not freeze was made immortal");
     };
-    assert_eq!(stubborn.as_any().downcast_ref::<Tracked>().unwrap().id, 7);
+    let stubborn: Box<dyn std::any::Any> = stubborn;
+    assert_eq!(stubborn.downcast_ref::<Tracked>().unwrap().id, 7);
     drop(stubborn);
     // Accepted: immortal and frozen, outside the live count, and counting
     // it changes nothing.
@@ -168,11 +169,7 @@ fn immortal_natives<P: RuntimePolicy + 'static>(m: &Mutator<P>) {
     let copies: Vec<Ref<P>> = (0..10).map(|_| answer.clone()).collect();
     drop(copies);
     assert!(answer.rc_header().is_immortal());
-    let value = answer
-        .as_native()
-        .unwrap()
-        .as_any()
-        .downcast_ref::<Answer>();
+    let value = answer.downcast_native::<Answer>();
     assert_eq!(value.map(|a| a.0), Some(42));
     // Freezing it again, or a list that holds it, is fine.
     m.freeze(&answer).unwrap();
@@ -684,12 +681,7 @@ fn native_object_with_trace<P: RuntimePolicy + 'static>(m: &Mutator<P>) {
     assert!(Ref::ptr_eq(&seen[0], &child));
     assert!(Ref::ptr_eq(&seen[1], &tracked));
     drop(seen);
-    let inner = holder
-        .as_native()
-        .unwrap()
-        .as_any()
-        .downcast_ref::<Holder<P>>()
-        .unwrap();
+    let inner = holder.downcast_native::<Holder<P>>().unwrap();
     assert_eq!(inner.children.len(), 3);
     assert_eq!(Tracked::of(&tracked).unwrap().id, 9);
     assert_eq!(Ref::strong_count(&child), 2);

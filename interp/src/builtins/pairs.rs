@@ -13,7 +13,7 @@ use brisk_runtime::{Kind, Mutator, Ref, RuntimePolicy};
 use super::{take, wrong_type, BuiltinResult, Ctx, Failure};
 use crate::bytecode::Unary;
 use crate::ops::{half, unary, Half};
-use crate::value::{downcast, equal, pair_chain, type_name, Pair};
+use crate::value::{equal, pair_chain, type_name, Pair};
 
 /// A new pair.
 pub(super) fn new_pair<P: RuntimePolicy>(m: &Mutator<P>, car: Ref<P>, cdr: Ref<P>) -> Ref<P> {
@@ -86,7 +86,9 @@ pub(super) fn cons<P: RuntimePolicy>(
 
 /// The pair argument 0 of `set-car!` or `set-cdr!`, if it may change.
 fn mutable_pair<P: RuntimePolicy>(args: &[Ref<P>]) -> Result<&Pair<P>, Failure> {
-    let pair = downcast::<P, Pair<P>>(&args[0]).ok_or_else(|| wrong_type("a pair", 0, &args[0]))?;
+    let pair = args[0]
+        .downcast_native::<Pair<P>>()
+        .ok_or_else(|| wrong_type("a pair", 0, &args[0]))?;
     if args[0].is_frozen() {
         return Err("cannot change a frozen pair".into());
     }
@@ -160,7 +162,7 @@ pub(super) fn member<P: RuntimePolicy>(
     }
     list_items(args, 1)?;
     let mut at = args[1].clone();
-    while let Some(pair) = downcast::<P, Pair<P>>(&at) {
+    while let Some(pair) = at.downcast_native::<Pair<P>>() {
         if equal(&pair.car(), &args[0])? {
             return Ok(at);
         }
@@ -179,7 +181,7 @@ fn find_entry<P: RuntimePolicy>(
     matches: fn(&Ref<P>, &Ref<P>) -> Result<bool, Failure>,
 ) -> BuiltinResult<P> {
     for entry in list_items(args, 1)? {
-        let key = match downcast::<P, Pair<P>>(&entry) {
+        let key = match entry.downcast_native::<Pair<P>>() {
             Some(pair) => Some(pair.car()),
             None => entry
                 .items()

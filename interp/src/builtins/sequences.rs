@@ -11,7 +11,7 @@ use super::{
 };
 use crate::bytecode::Store;
 use crate::ops;
-use crate::value::{downcast, equal, walk_chain, Pair};
+use crate::value::{equal, walk_chain, Pair};
 
 pub(super) fn list<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
@@ -205,7 +205,7 @@ pub(super) fn append<P: RuntimePolicy>(
 ) -> BuiltinResult<P> {
     let chains = args
         .iter()
-        .any(|arg| arg.kind() == Kind::None || downcast::<P, Pair<P>>(arg).is_some());
+        .any(|arg| arg.kind() == Kind::None || arg.downcast_native::<Pair<P>>().is_some());
     let copied = if chains {
         args.len().saturating_sub(1)
     } else {

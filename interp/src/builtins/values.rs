@@ -3,7 +3,7 @@
 use brisk_runtime::{Kind, Ref, RuntimePolicy};
 
 use super::{BuiltinResult, Ctx};
-use crate::value::{downcast, is_truthy, type_name, Builtin, Closure, Escape};
+use crate::value::{is_truthy, type_name, Builtin, Closure, Escape};
 
 pub(super) fn type_of<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
@@ -33,9 +33,9 @@ pub(super) fn is_function<P: RuntimePolicy>(
     ctx: &mut Ctx<'_, '_, P>,
     args: &mut [Ref<P>],
 ) -> BuiltinResult<P> {
-    let callable = downcast::<P, Closure<P>>(&args[0]).is_some()
-        || downcast::<P, Builtin<P>>(&args[0]).is_some()
-        || downcast::<P, Escape>(&args[0]).is_some();
+    let callable = args[0].downcast_native::<Closure<P>>().is_some()
+        || args[0].downcast_native::<Builtin<P>>().is_some()
+        || args[0].downcast_native::<Escape>().is_some();
     Ok(ctx.m.bool(callable))
 }
 

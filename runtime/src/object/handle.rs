@@ -144,7 +144,6 @@ impl<P: RuntimePolicy> Ref<P> {
     /// could never release what it holds.
     ///
     /// ```
-    /// use std::any::Any;
     /// use brisk_runtime::{Biased, NativeObject, Object, Ref};
     ///
     /// struct Answer;
@@ -152,7 +151,6 @@ impl<P: RuntimePolicy> Ref<P> {
     ///     fn type_name(&self) -> &'static str { "answer" }
     ///     fn trace(&self, _visit: &mut dyn FnMut(&Object<Biased>)) {}
     ///     fn freeze(&self) -> bool { true }
-    ///     fn as_any(&self) -> &dyn Any { self }
     /// }
     ///
     /// let answer = Ref::<Biased>::immortal_native(Box::new(Answer)).ok().unwrap();

@@ -48,6 +48,7 @@ mod native;
 mod text;
 pub(crate) mod tracked;
 
+use core::any::Any;
 use core::fmt;
 
 use crate::sync::ItemsLock as Mutex;
@@ -460,6 +461,32 @@ impl<P: RuntimePolicy> Object<P> {
             Payload::Native(n) => Some(&**n),
             _ => None,
         }
+    }
+
+    /// The embedder's native object of type `T`, if this object holds one:
+    /// one virtual call (the type's id), where a downcast through a
+    /// method returning `&dyn Any` takes two.
+    ///
+    /// ```
+    /// use brisk_runtime::{Biased, NativeObject, Object, Runtime};
+    ///
+    /// struct Answer(i64);
+    /// impl NativeObject<Biased> for Answer {
+    ///     fn type_name(&self) -> &'static str { "answer" }
+    ///     fn trace(&self, _visit: &mut dyn FnMut(&Object<Biased>)) {}
+    /// }
+    ///
+    /// let runtime = Runtime::<Biased>::new();
+    /// let interpreter = runtime.new_interpreter("main");
+    /// let m = interpreter.attach();
+    /// let answer = m.native(Box::new(Answer(42)));
+    /// assert_eq!(answer.downcast_native::<Answer>().map(|a| a.0), Some(42));
+    /// assert!(m.int(42).downcast_native::<Answer>().is_none());
+    /// ```
+    #[inline]
+    pub fn downcast_native<T: NativeObject<P>>(&self) -> Option<&T> {
+        let native: &dyn Any = self.as_native()?;
+        native.downcast_ref()
     }
 
     fn list(&self) -> Result<&Mutex<Vec<Ref<P>>>, ObjectError> {

@@ -34,7 +34,10 @@ impl<P: RuntimePolicy> Clone for NativeFn<P> {
 ///
 /// Objects of such a type live in a `Native` object; the runtime calls
 /// these methods to walk, freeze, move and copy graphs that contain them.
-pub trait NativeObject<P: RuntimePolicy>: Send + Sync + 'static {
+/// [`Object::downcast_native`] gives the embedder its own type back (every
+/// `NativeObject` is [`Any`], and a `&dyn NativeObject` coerces to a
+/// `&dyn Any`).
+pub trait NativeObject<P: RuntimePolicy>: Any + Send + Sync {
     /// The type's name, for messages.
     fn type_name(&self) -> &'static str;
 
@@ -68,7 +71,4 @@ pub trait NativeObject<P: RuntimePolicy>: Send + Sync + 'static {
     fn clear(&self, none: &Ref<P>, released: &mut Vec<Ref<P>>) {
         let _ = (none, released);
     }
-
-    /// For downcasting to the embedder's type.
-    fn as_any(&self) -> &dyn Any;
 }

@@ -2,7 +2,6 @@
 
 #![allow(dead_code)] // each test binary uses a subset
 
-use std::any::Any;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -98,7 +97,7 @@ impl Tracked {
 
     /// The `Tracked` inside a native object, if it is one.
     pub fn of<P: RuntimePolicy>(object: &Object<P>) -> Option<&Tracked> {
-        object.as_native()?.as_any().downcast_ref::<Tracked>()
+        object.downcast_native::<Tracked>()
     }
 }
 
@@ -126,10 +125,6 @@ impl<P: RuntimePolicy> NativeObject<P> for Tracked {
         self.copyable
             .then(|| Box::new(Tracked::with(self.id, self.freezable, self.copyable)) as _)
     }
-
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
 }
 
 /// A native object that holds counted references to other objects (a class
@@ -152,10 +147,6 @@ impl<P: RuntimePolicy + 'static> NativeObject<P> for Holder<P> {
 
     fn freeze(&self) -> bool {
         true
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 
@@ -294,9 +285,5 @@ impl<P: RuntimePolicy> NativeObject<P> for Answer {
 
     fn freeze(&self) -> bool {
         true
-    }
-
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
