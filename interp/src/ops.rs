@@ -102,9 +102,13 @@ pub fn half<P: RuntimePolicy>(m: &Mutator<P>, value: &Object<P>, which: Half) ->
 /// non-zero divisor). The VM then makes the result in the object of an
 /// operand nobody else holds ([`Mutator::float_in`]); every other
 /// case goes through [`binary`].
+///
+/// The operation is tested first: a comparison, whatever its operands,
+/// costs one test here and converts nothing.
 #[inline(always)]
 pub fn float_result<P: RuntimePolicy>(op: Binary, a: &Object<P>, b: &Object<P>) -> Option<f64> {
-    if a.kind() == Kind::Int && b.kind() == Kind::Int {
+    let arithmetic = matches!(op, Binary::Add | Binary::Sub | Binary::Mul | Binary::Div);
+    if !arithmetic || (a.kind() == Kind::Int && b.kind() == Kind::Int) {
         return None;
     }
     let (x, y) = floats(a, b)?;
@@ -143,8 +147,8 @@ pub fn add<P: RuntimePolicy>(m: &Mutator<P>, a: &Object<P>, b: &Object<P>) -> Op
     if let Some((x, y)) = ints(a, b) {
         return x.checked_add(y).map(|r| m.int(r)).ok_or_else(overflow);
     }
-    floats(a, b)
-        .map(|(x, y)| m.float(x + y))
+    float_result(Binary::Add, a, b)
+        .map(|x| m.float(x))
         .ok_or_else(|| mismatch("add", a, b))
 }
 
@@ -154,8 +158,8 @@ pub fn sub<P: RuntimePolicy>(m: &Mutator<P>, a: &Object<P>, b: &Object<P>) -> Op
     if let Some((x, y)) = ints(a, b) {
         return x.checked_sub(y).map(|r| m.int(r)).ok_or_else(overflow);
     }
-    floats(a, b)
-        .map(|(x, y)| m.float(x - y))
+    float_result(Binary::Sub, a, b)
+        .map(|x| m.float(x))
         .ok_or_else(|| mismatch("subtract", a, b))
 }
 
@@ -165,8 +169,8 @@ pub fn mul<P: RuntimePolicy>(m: &Mutator<P>, a: &Object<P>, b: &Object<P>) -> Op
     if let Some((x, y)) = ints(a, b) {
         return x.checked_mul(y).map(|r| m.int(r)).ok_or_else(overflow);
     }
-    floats(a, b)
-        .map(|(x, y)| m.float(x * y))
+    float_result(Binary::Mul, a, b)
+        .map(|x| m.float(x))
         .ok_or_else(|| mismatch("multiply", a, b))
 }
 
