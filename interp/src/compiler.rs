@@ -7,7 +7,9 @@
 //!
 //! Calls in tail position — the last expression of a function body, through
 //! `if`, `cond`, `begin`, `let` and `when` — compile to `TailCall`, so a
-//! loop written as recursion runs in constant stack.
+//! loop written as recursion runs in constant stack. A named `let` that
+//! lowering made a loop compiles to a jump back instead: its calls back
+//! store the new values and jump to the top of its body.
 //!
 //! A [`Session`] owns the symbol table and the prelude (the collection
 //! functions written in the language itself) and numbers every prototype
@@ -171,6 +173,7 @@ impl Session {
             constant_index: HashMap::new(),
             children: Vec::new(),
             captured_values,
+            loops: Vec::new(),
         };
         // Parameters that live in cells move into them on entry.
         for slot in 0..function.arity + u32::from(function.rest) {
@@ -229,6 +232,9 @@ struct Emitter<'a> {
     /// For each capture of the function, whether it is a value rather
     /// than a cell.
     captured_values: Vec<bool>,
+    /// The loops being compiled, innermost last: each one's label and the
+    /// address of its body.
+    loops: Vec<(u32, u32)>,
 }
 
 impl Emitter<'_> {
@@ -551,6 +557,42 @@ impl Emitter<'_> {
                 }
                 self.emit(Op::BuildChain(items.len() as u32), *span);
             }
+            // The body's value positions are the loop's; `Again` in them
+            // jumps back with the stack as the loop found it, since in
+            // tail position nothing of the body's is left pushed.
+            Expr::Loop(label, body, _) => {
+                self.loops.push((*label, self.here()));
+                self.expr(body, tail);
+                self.loops.pop();
+            }
+            Expr::Again(label, values, span) => {
+                let start = self
+                    .loops
+                    .iter()
+                    .rev()
+                    .find_map(|&(l, start)| (l == *label).then_some(start))
+                    .expect("lowering puts Again only inside its loop");
+                // Every value first, then every binding: the variables
+                // change at once. A variable passed back unchanged stays
+                // as it is, unless it is a cell, which each pass gets anew.
+                let mut bound = Vec::with_capacity(values.len());
+                for (slot, value) in values {
+                    let unchanged = matches!(value, Expr::Get(Var::Local(s), _) if s == slot);
+                    if !unchanged || self.is_cell(*slot) {
+                        self.expr(value, false);
+                        bound.push(*slot);
+                    }
+                }
+                for &slot in bound.iter().rev() {
+                    let op = if self.is_cell(slot) {
+                        Op::DeclareCell(slot)
+                    } else {
+                        Op::StoreLocal(slot)
+                    };
+                    self.emit(op, *span);
+                }
+                self.emit(Op::Loop(start), *span);
+            }
         }
     }
 
@@ -675,7 +717,7 @@ mod tests {
     fn never_assigned_captures_are_values_and_own_names_read_the_frame() {
         let main = compile(
             "(define (adder n) (lambda (x) (+ x n)))
-             (define (count n) (let loop ((i 0)) (if (< i n) (loop (+ i 1)) i)))",
+             (define (count n) (let loop ((i 0)) (if (< i n) (+ 1 (loop (+ i 1))) 0)))",
         )
         .unwrap();
         let adder = &main.children[0];
@@ -688,6 +730,47 @@ mod tests {
         let lp = &count.children[0];
         assert!(lp.code.contains(&Op::LoadOwn));
         assert!(lp.code.contains(&Op::LoadCapturedValue(0)));
+    }
+
+    #[test]
+    fn named_lets_that_only_call_back_in_tail_position_are_loops() {
+        let compiled = |text: &str| {
+            let main = compile(text).unwrap();
+            let f = &main.children[0];
+            (f.children.len(), f.code.clone())
+        };
+        let (children, code) =
+            compiled("(define (count n) (let loop ((i 0)) (if (< i n) (loop (+ i 1)) i)))");
+        assert_eq!(children, 0);
+        assert!(code.iter().any(|op| matches!(op, Op::Loop(_))));
+        assert!(!code
+            .iter()
+            .any(|op| matches!(op, Op::Call(_) | Op::TailCall(_) | Op::MakeClosure(_))));
+        // `do`, and a loop whose value is an operand.
+        for text in [
+            "(define (f v) (do ((i 0 (+ i 1))) ((= i 3) v) (vector-set! v i i)))",
+            "(define (f) (+ 1 (let loop ((i 0)) (if (< i 5) (loop (+ i 1)) i))))",
+            "(define (f) (let loop ((i 0)) (cond ((= i 4) 'done) (else (and #t (loop (+ i 1)))))))",
+        ] {
+            assert_eq!(compiled(text).0, 0, "{text}");
+        }
+        // Functions: a call not in tail position, the name as a value, a
+        // call with another argument count, a call from a lambda, the name
+        // bound again, and a body that reads a define not made yet (legal
+        // in a function, which may run later).
+        for text in [
+            "(define (f n) (let loop ((i n)) (if (= i 0) 0 (+ 1 (loop (- i 1))))))",
+            "(define (f n) (let loop ((i n)) (if (= i 0) loop (loop (- i 1)))))",
+            "(define (f n) (let loop ((i n)) (if (= i 0) 0 (loop))))",
+            "(define (f n) (let loop ((i n)) (if (= i 0) 0 ((lambda () (loop (- i 1)))))))",
+            "(define (f n) (let loop ((loop n)) (loop 1)))",
+            "(define (f n) (let loop ((i n)) (let ((loop 5)) (loop i))))",
+            "(define (f) (define r (let loop ((i 0)) (if (< i 3) (loop (+ i 1)) (if #f (g) i))))
+                         (define (g) 1)
+                         r)",
+        ] {
+            assert!(compiled(text).0 >= 1, "{text}");
+        }
     }
 
     #[test]

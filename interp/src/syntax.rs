@@ -36,12 +36,24 @@
 //! | form | rewritten as |
 //! |---|---|
 //! | `(letrec ((f v) …) body…)` | `(let () (define f v) … body…)`: the bindings may refer to each other |
-//! | `(let name ((v init) …) body…)` | `((letrec ((name (lambda (v …) body…))) name) init …)` |
+//! | `(let name ((v init) …) body…)` | a loop, where every use of `name` in the body is a call in tail position with one argument per variable; else `((letrec ((name (lambda (v …) body…))) name) init …)` |
 //! | `(do ((v init step) …) (test result…) body…)` | a named `let` that runs `body`, then calls itself with the steps, until `test` holds |
 //! | `(case key ((d …) body…) … (else body…))` | a `let` of the key, then a `cond` of `(or (= key 'd) …)` tests |
 //!
 //! The names the rewrites introduce (the `do` loop, the `case` key) contain a
 //! space, so no program can write them or be shadowed by them.
+//!
+//! A named `let` whose body only calls it back in tail position (every
+//! `do` is one) is a loop in the running function, as Scheme compilers
+//! turn such a `let` into a jump: its variables become locals of that
+//! function, and each call back evaluates the new values, binds them all
+//! at once, and starts the body over ([`Expr::Loop`], [`Expr::Again`]).
+//! Nothing observable changes: each pass binds the variables afresh, as a
+//! call would, so a closure made in the body keeps its pass's values.
+//! What goes is the closure made each time the `let` is entered and a
+//! call per pass. Whether the body qualifies is read from its forms
+//! before it is lowered (`calls_back_only`), and checked again on the
+//! lowered body.
 //!
 //! A parameter list may end in `. rest` (`(lambda (a . rest) …)`), or be a
 //! single name (`(lambda args …)`): the arguments past the named ones
@@ -162,6 +174,14 @@ pub enum Expr {
     Prim(Op, Vec<Expr>, Span),
     /// A chain of fresh pairs (from a quoted list).
     Chain(Vec<Expr>, Span),
+    /// A named `let` run as a loop: the body, which [`Expr::Again`] starts
+    /// over. The `u32` names the loop: the slot its name was declared in,
+    /// which nothing reads.
+    Loop(u32, Box<Expr>, Span),
+    /// A call of loop `n` in tail position of its body: each value is
+    /// computed, then bound to its slot, all at once (a fresh cell for a
+    /// slot that lives in one), and the loop starts over.
+    Again(u32, Vec<(u32, Expr)>, Span),
 }
 
 impl Expr {
@@ -188,7 +208,9 @@ impl Expr {
             | Expr::Apply(_, _, s)
             | Expr::CallEscape(_, s)
             | Expr::Prim(_, _, s)
-            | Expr::Chain(_, s) => *s,
+            | Expr::Chain(_, s)
+            | Expr::Loop(_, _, s)
+            | Expr::Again(_, _, s) => *s,
             Expr::Lambda(f) => f.span,
         }
     }
@@ -226,6 +248,42 @@ impl Expr {
         }
     }
 
+    /// Turns each call of loop `label` in tail position of this
+    /// expression, the loop's body, with one argument for each of the
+    /// loop's variables `slots`, into [`Expr::Again`]. Tail position is
+    /// where the compiler emits a tail call: the branches of `if` and
+    /// `cond`, the last expression of `begin`, a scope, `and` and `or`.
+    fn loop_back(&mut self, label: u32, slots: &[u32]) {
+        match self {
+            Expr::If(_, yes, no, _) => {
+                yes.loop_back(label, slots);
+                no.loop_back(label, slots);
+            }
+            Expr::Cond(clauses, otherwise, _) => {
+                for body in clauses.iter_mut().filter_map(|(_, body)| body.as_mut()) {
+                    body.loop_back(label, slots);
+                }
+                otherwise.loop_back(label, slots);
+            }
+            Expr::Begin(items, _)
+            | Expr::Scope(items, _, _)
+            | Expr::And(items, _)
+            | Expr::Or(items, _) => {
+                if let Some(last) = items.last_mut() {
+                    last.loop_back(label, slots);
+                }
+            }
+            Expr::Call(callee, args, span)
+                if matches!(**callee, Expr::Get(Var::Local(l), _) if l == label)
+                    && args.len() == slots.len() =>
+            {
+                let values = slots.iter().copied().zip(core::mem::take(args)).collect();
+                *self = Expr::Again(label, values, *span);
+            }
+            _ => {}
+        }
+    }
+
     /// Calls `visit` with every write to a variable that evaluating the
     /// expression may make in the running frame (not in the frames of the
     /// `lambda`s it makes).
@@ -237,6 +295,9 @@ impl Expr {
             Expr::Scope(_, cleared, _) => {
                 cleared.iter().for_each(|&slot| visit(Write::Clear(slot)))
             }
+            Expr::Again(_, values, _) => values
+                .iter()
+                .for_each(|&(slot, _)| visit(Write::Bind(slot))),
             _ => {}
         }
         self.for_each_child(&mut |child| child.for_each_write(visit));
@@ -257,6 +318,8 @@ impl Expr {
             | Expr::Declare(_, value, _)
             | Expr::DefineGlobal(_, value, _) => visit(value),
             Expr::CallEscape(function, _) => visit(function),
+            Expr::Loop(_, body, _) => visit(body),
+            Expr::Again(_, values, _) => values.iter().for_each(|(_, value)| visit(value)),
             Expr::If(test, yes, no, _) => {
                 visit(test);
                 visit(yes);
@@ -299,7 +362,7 @@ enum Write {
 }
 
 /// A local variable of a function.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Local {
     /// Its name (for messages).
     pub name: String,
@@ -350,6 +413,7 @@ pub fn lower_program(
         source,
         symbols,
         functions: vec![FunctionState::default()],
+        loops_off: false,
     };
     let span = match (forms.first(), forms.last()) {
         (Some(first), Some(last)) => first.span.to(last.span),
@@ -375,7 +439,7 @@ pub fn lower_program(
 }
 
 /// The lowering state of one function being lowered.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct FunctionState {
     locals: Vec<Local>,
     /// Block scopes, innermost last.
@@ -397,7 +461,7 @@ struct FunctionState {
 }
 
 /// A block scope: the locals it declared, and its names for lookup.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Scope {
     /// Every slot declared here, in order (a name declared twice, as
     /// `let*` may, has two).
@@ -417,6 +481,10 @@ struct Lowerer<'a> {
     symbols: &'a SymbolTable,
     /// Functions being lowered, outermost (the file) first.
     functions: Vec<FunctionState>,
+    /// Set while a named `let` that could not run as a loop is lowered
+    /// again as a function: the named `let`s inside it are not tried as
+    /// loops a second time, so lowering stays linear however they nest.
+    loops_off: bool,
 }
 
 type Lowered = Result<Expr, Diagnostic>;
@@ -1181,13 +1249,80 @@ impl Lowerer<'_> {
     }
 
     /// `(let name ((var init) …) body…)`: a local function `name` of the
-    /// variables, called at once with the inits (evaluated outside it).
+    /// variables, called at once with the inits (evaluated outside it);
+    /// or, where the body only calls `name` in tail position, a loop
+    /// ([`named_loop`](Self::named_loop)).
     fn named_let(&mut self, args: &[Sexp], span: Span) -> Lowered {
         let [name, bindings, body @ ..] = args else {
             return Err(self.error(span, "named let expects a name, bindings and a body"));
         };
-        self.binding_name(name, "let")?;
+        let label = self.binding_name(name, "let")?;
         let pairs = self.bindings(bindings, "let")?;
+        if !self.loops_off && calls_back_only(label, &pairs, body) {
+            let before = self.functions.clone();
+            if let Ok(Some(lowered)) = self.named_loop(label, &pairs, body, span) {
+                return Ok(lowered);
+            }
+            // Lowered as a function instead, with the state it started from
+            // (the attempt may have declared locals and captures).
+            self.functions = before;
+            self.loops_off = true;
+            let lowered = self.named_let_function(name, &pairs, body, span);
+            self.loops_off = false;
+            return lowered;
+        }
+        self.named_let_function(name, &pairs, body, span)
+    }
+
+    /// A named `let` as a loop in the running function: its variables are
+    /// locals of it, bound to the inits, and each call of `name` in tail
+    /// position of the body binds them again and starts the body over, as
+    /// a `do` or `for` loop would run, with no closure made and no call.
+    /// `None` where the lowered body still reads `name` other than through
+    /// such a call (a shadowing [`calls_back_only`] let through).
+    fn named_loop(
+        &mut self,
+        name: &str,
+        pairs: &[(&Sexp, &Sexp)],
+        body: &[Sexp],
+        span: Span,
+    ) -> Result<Option<Expr>, Diagnostic> {
+        let inits = pairs
+            .iter()
+            .map(|(_, init)| self.expr(init))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.push_scope();
+        let slots: Vec<u32> = pairs
+            .iter()
+            .map(|(var, _)| self.declare(var.as_symbol().unwrap_or_default()))
+            .collect();
+        let label = self.declare(name);
+        let body = self.body(body, span);
+        let mut cleared = self.pop_scope();
+        let mut body = body?;
+        body.loop_back(label, &slots);
+        if body.may_read_local(label) || body.may_write_local(label) {
+            return Ok(None);
+        }
+        cleared.retain(|&slot| slot != label);
+        let mut exprs: Vec<Expr> = slots
+            .iter()
+            .zip(inits)
+            .map(|(&slot, init)| Expr::Declare(slot, Box::new(init), span))
+            .collect();
+        exprs.push(Expr::Loop(label, Box::new(body), span));
+        Ok(Some(Expr::Scope(exprs, cleared, span)))
+    }
+
+    /// A named `let` as a function: `((letrec ((name (lambda (var …)
+    /// body…))) name) init …)`.
+    fn named_let_function(
+        &mut self,
+        name: &Sexp,
+        pairs: &[(&Sexp, &Sexp)],
+        body: &[Sexp],
+        span: Span,
+    ) -> Lowered {
         let vars = pairs.iter().map(|(var, _)| (*var).clone()).collect();
         let inits = pairs.iter().map(|(_, init)| (*init).clone());
         let mut function = vec![symbol("lambda", span), list(vars, span)];
@@ -1374,6 +1509,85 @@ fn rebound_names(forms: &[Sexp]) -> HashSet<&str> {
         stack.extend(items);
     }
     rebound
+}
+
+/// Whether the named `let` of `name` over `vars` can run as a loop, read
+/// from its forms before they are lowered: its variables are distinct and
+/// none is `name`, and every mention of `name` in `body` is a call with
+/// one argument per variable, in tail position, reached through `if`,
+/// `cond`, `when`, `unless`, `begin`, `and`, `or` and plain `let`s. Any
+/// other mention (a call elsewhere, `name` passed as a value, bound
+/// again, captured by a `lambda`, or inside a form not listed) says no.
+/// A no is always safe: the named `let` becomes a function, as written.
+fn calls_back_only(name: &str, vars: &[(&Sexp, &Sexp)], body: &[Sexp]) -> bool {
+    let mut seen = HashSet::new();
+    vars.iter()
+        .all(|(var, _)| var.as_symbol().is_some_and(|v| v != name && seen.insert(v)))
+        && tail_sequence(name, vars.len(), body)
+}
+
+/// [`calls_back_only`] for a sequence whose last form is in tail position.
+fn tail_sequence(name: &str, arity: usize, forms: &[Sexp]) -> bool {
+    let Some((last, rest)) = forms.split_last() else {
+        return true;
+    };
+    rest.iter().all(|form| !mentions(form, name)) && tail_calls_only(name, arity, last)
+}
+
+/// [`calls_back_only`] for one form in tail position.
+fn tail_calls_only(name: &str, arity: usize, form: &Sexp) -> bool {
+    if !mentions(form, name) {
+        return true;
+    }
+    let Some((head, args)) = form.as_list().and_then(<[Sexp]>::split_first) else {
+        return false;
+    };
+    let clear = |forms: &[Sexp]| forms.iter().all(|form| !mentions(form, name));
+    let tail = |form: &Sexp| tail_calls_only(name, arity, form);
+    match head.as_symbol() {
+        Some(callee) if callee == name => args.len() == arity && clear(args),
+        Some("if") if (2..=3).contains(&args.len()) => {
+            clear(&args[..1]) && args[1..].iter().all(tail)
+        }
+        Some("when" | "unless") if !args.is_empty() => {
+            clear(&args[..1]) && tail_sequence(name, arity, &args[1..])
+        }
+        Some("begin") => tail_sequence(name, arity, args),
+        Some("and" | "or") => match args.split_last() {
+            Some((last, rest)) => clear(rest) && tail(last),
+            None => true,
+        },
+        Some("cond") => args.iter().all(|clause| match clause.as_list() {
+            Some([test, body @ ..]) if !body.is_empty() => {
+                !mentions(test, name) && tail_sequence(name, arity, body)
+            }
+            _ => !mentions(clause, name),
+        }),
+        // A plain `let` or `let*` whose bindings neither mention nor bind
+        // `name`.
+        Some("let" | "let*") => match args.split_first() {
+            Some((bindings, body)) => {
+                bindings.as_list().is_some()
+                    && !mentions(bindings, name)
+                    && tail_sequence(name, arity, body)
+            }
+            None => false,
+        },
+        _ => false,
+    }
+}
+
+/// Whether the symbol `name` occurs anywhere in `form`, quoted or not.
+fn mentions(form: &Sexp, name: &str) -> bool {
+    let mut stack = vec![form];
+    while let Some(form) = stack.pop() {
+        match &form.kind {
+            SexpKind::Symbol(symbol) if symbol == name => return true,
+            SexpKind::List(items) => stack.extend(items),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// A symbol written by a rewrite.

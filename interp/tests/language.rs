@@ -682,6 +682,46 @@ fn named_let_do_letrec_and_case() {
     );
 }
 
+/// A named `let` that calls itself only in tail position runs as a loop,
+/// with the meaning of the calls it replaces: each pass binds the
+/// variables afresh (a closure keeps its pass's value, or its pass's cell
+/// when the body assigns the variable), all at once, and the loop's value
+/// is its body's wherever the loop stands.
+#[test]
+fn named_let_loops_keep_the_meaning_of_calls() {
+    prints_under_every_policy_without_leaks(
+        "(define fs (list))
+         (let loop ((i 0))
+           (when (< i 3)
+             (push! fs (lambda () i))
+             (loop (+ i 1))))
+         (print (map (lambda (f) (f)) fs))
+         (define gs (list))
+         (let loop ((i 0))
+           (when (< i 3)
+             (push! gs (lambda () i))
+             (set! i (+ i 10))
+             (loop (- i 9))))
+         (print (map (lambda (g) (g)) gs))
+         (print (let loop ((a 1) (b 2) (n 0)) (if (< n 3) (loop b a (+ n 1)) (list a b))))
+         (print (+ 1 (let loop ((i 0)) (if (< i 5) (loop (+ i 1)) i))))
+         (print (let loop ((i 0))
+                  (cond ((= i 4) 'done)
+                        ((= (remainder i 2) 1) (loop (+ i 1)))
+                        (else (and #t (loop (+ i 1)))))))
+         (print (do ((i 0 (+ i 1))
+                     (acc '() (cons (do ((j 0 (+ j 1)) (s 0 (+ s j))) ((= j i) s)) acc)))
+                    ((= i 4) acc)))
+         (let loop () (print 'once))
+         (define (f)
+           (define r (let loop ((i 0)) (if (< i 3) (loop (+ i 1)) (if #f (g) i))))
+           (define (g) 1)
+           r)
+         (print (f))",
+        "[0, 1, 2]\n[10, 11, 12]\n[2, 1]\n6\ndone\n(3 1 0 0)\nonce\n3\n",
+    );
+}
+
 /// `'()` is `nil`, the empty list; pairs print as S-expressions, compare
 /// item by item, and can be changed unless frozen.
 #[test]
