@@ -117,7 +117,7 @@ impl<P: RuntimePolicy> Mutator<P> {
 
     /// A list.
     pub fn list(&self, items: Vec<Ref<P>>) -> Ref<P> {
-        self.alloc_tracked(Payload::List(crate::sync::ItemsLock::new(items)))
+        self.alloc_tracked(Payload::List(crate::sync::ObjectLock::new(items)))
     }
 
     /// An empty dictionary.

@@ -51,7 +51,7 @@ pub(crate) mod tracked;
 use core::any::Any;
 use core::fmt;
 
-use crate::sync::ItemsLock as Mutex;
+use crate::sync::ObjectLock as Mutex;
 use brisk_gc::RawSlot;
 use brisk_refcount::RcHeader;
 use indexmap::IndexMap;

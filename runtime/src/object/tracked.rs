@@ -46,7 +46,7 @@
 use core::ptr::{self, NonNull};
 use std::sync::Arc;
 
-use crate::sync::ObjectMutex as Mutex;
+use crate::sync::ObjectLock as Mutex;
 
 use super::{Kind, Object};
 use crate::policy::RuntimePolicy;
