@@ -43,8 +43,8 @@
 //! The names the rewrites introduce (the `do` loop, the `case` key) contain a
 //! space, so no program can write them or be shadowed by them.
 //!
-//! A named `let` whose body only calls it back in tail position (every
-//! `do` is one) is a loop in the running function, as Scheme compilers
+//! A named `let` whose body only calls it back in tail position (as a
+//! `do` does) is a loop in the running function, as Scheme compilers
 //! turn such a `let` into a jump: its variables become locals of that
 //! function, and each call back evaluates the new values, binds them all
 //! at once, and starts the body over ([`Expr::Loop`], [`Expr::Again`]).
@@ -53,7 +53,8 @@
 //! What goes is the closure made each time the `let` is entered and a
 //! call per pass. Whether the body qualifies is read from its forms
 //! before it is lowered (`calls_back_only`), and checked again on the
-//! lowered body.
+//! lowered body. A body that mentions an internal define of the running
+//! function not made yet stays a function, which may read it later.
 //!
 //! A parameter list may end in `. rest` (`(lambda (a . rest) …)`), or be a
 //! single name (`(lambda args …)`): the arguments past the named ones
@@ -362,7 +363,7 @@ enum Write {
 }
 
 /// A local variable of a function.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Local {
     /// Its name (for messages).
     pub name: String,
@@ -413,7 +414,6 @@ pub fn lower_program(
         source,
         symbols,
         functions: vec![FunctionState::default()],
-        loops_off: false,
     };
     let span = match (forms.first(), forms.last()) {
         (Some(first), Some(last)) => first.span.to(last.span),
@@ -439,7 +439,7 @@ pub fn lower_program(
 }
 
 /// The lowering state of one function being lowered.
-#[derive(Clone, Default)]
+#[derive(Default)]
 struct FunctionState {
     locals: Vec<Local>,
     /// Block scopes, innermost last.
@@ -461,7 +461,7 @@ struct FunctionState {
 }
 
 /// A block scope: the locals it declared, and its names for lookup.
-#[derive(Clone, Default)]
+#[derive(Default)]
 struct Scope {
     /// Every slot declared here, in order (a name declared twice, as
     /// `let*` may, has two).
@@ -481,10 +481,6 @@ struct Lowerer<'a> {
     symbols: &'a SymbolTable,
     /// Functions being lowered, outermost (the file) first.
     functions: Vec<FunctionState>,
-    /// Set while a named `let` that could not run as a loop is lowered
-    /// again as a function: the named `let`s inside it are not tried as
-    /// loops a second time, so lowering stays linear however they nest.
-    loops_off: bool,
 }
 
 type Lowered = Result<Expr, Diagnostic>;
@@ -1258,35 +1254,41 @@ impl Lowerer<'_> {
         };
         let label = self.binding_name(name, "let")?;
         let pairs = self.bindings(bindings, "let")?;
-        if !self.loops_off && calls_back_only(label, &pairs, body) {
-            let before = self.functions.clone();
-            if let Ok(Some(lowered)) = self.named_loop(label, &pairs, body, span) {
-                return Ok(lowered);
-            }
-            // Lowered as a function instead, with the state it started from
-            // (the attempt may have declared locals and captures).
-            self.functions = before;
-            self.loops_off = true;
-            let lowered = self.named_let_function(name, &pairs, body, span);
-            self.loops_off = false;
-            return lowered;
+        if calls_back_only(label, &pairs, body) && !self.mentions_undefined(body) {
+            return self.named_loop(label, &pairs, body, span);
         }
         self.named_let_function(name, &pairs, body, span)
+    }
+
+    /// Whether `forms` mention the name of an internal define of the
+    /// running function that is not made yet. Reading one is an error in
+    /// the function's own body but not in a function nested in it (see
+    /// `FunctionState::undefined`), so a named `let` whose body mentions
+    /// one stays a function, which it may read later.
+    fn mentions_undefined(&self, forms: &[Sexp]) -> bool {
+        let Some(state) = self.functions.last() else {
+            return false;
+        };
+        state.undefined.iter().any(|&slot| {
+            let name = &state.locals[slot as usize].name;
+            forms.iter().any(|form| mentions(form, name))
+        })
     }
 
     /// A named `let` as a loop in the running function: its variables are
     /// locals of it, bound to the inits, and each call of `name` in tail
     /// position of the body binds them again and starts the body over, as
     /// a `do` or `for` loop would run, with no closure made and no call.
-    /// `None` where the lowered body still reads `name` other than through
-    /// such a call (a shadowing [`calls_back_only`] let through).
+    /// The caller has checked the forms ([`calls_back_only`]), so every
+    /// use of `name` in the lowered body is such a call; one left over is
+    /// an internal error.
     fn named_loop(
         &mut self,
         name: &str,
         pairs: &[(&Sexp, &Sexp)],
         body: &[Sexp],
         span: Span,
-    ) -> Result<Option<Expr>, Diagnostic> {
+    ) -> Lowered {
         let inits = pairs
             .iter()
             .map(|(_, init)| self.expr(init))
@@ -1302,7 +1304,10 @@ impl Lowerer<'_> {
         let mut body = body?;
         body.loop_back(label, &slots);
         if body.may_read_local(label) || body.may_write_local(label) {
-            return Ok(None);
+            return Err(self.error(
+                span,
+                format!("internal error: the named let '{name}' was taken to be a loop"),
+            ));
         }
         cleared.retain(|&slot| slot != label);
         let mut exprs: Vec<Expr> = slots
@@ -1311,7 +1316,7 @@ impl Lowerer<'_> {
             .map(|(&slot, init)| Expr::Declare(slot, Box::new(init), span))
             .collect();
         exprs.push(Expr::Loop(label, Box::new(body), span));
-        Ok(Some(Expr::Scope(exprs, cleared, span)))
+        Ok(Expr::Scope(exprs, cleared, span))
     }
 
     /// A named `let` as a function: `((letrec ((name (lambda (var …)
