@@ -6,12 +6,12 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering::SeqCst};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 
-use brisk_refcount::{safepoint, Atomic, Brc, NonAtomic};
+use brisk_refcount::{safepoint, Atomic, Biased, Brc, NonAtomic, RcPolicy, Weak};
 
 /// Objects per producer/consumer run.
 const OBJECTS: usize = if cfg!(miri) { 40 } else { 100_000 };
@@ -272,6 +272,74 @@ fn owner_and_non_owner_race_last_drops() {
     .join()
     .unwrap();
     tracker.assert_all_dropped_once();
+}
+
+/// Rounds of the `try_unwrap` race: a few hit the window in every 10,000
+/// on two cores.
+const UNWRAP_ROUNDS: usize = if cfg!(miri) { 20 } else { 50_000 };
+
+/// `Brc::try_unwrap` spins against `Weak::upgrade` on another thread: each
+/// round the owner makes an object and hands a `Weak` to it over, then
+/// calls `try_unwrap` until it gets the value, while the other thread
+/// upgrades until the upgrade fails. The value may be moved out only when no
+/// upgraded handle is alive: the upgrader raises `holding` while it holds
+/// one and reads the value through it, so an `Ok` seen with `holding` up,
+/// or a read of a value already moved out and dropped (its check word), is
+/// the race lost. Every value must be dropped exactly once.
+fn try_unwrap_races_upgrades<P: RcPolicy + Send + Sync + 'static>() {
+    let tracker = Tracker::new(UNWRAP_ROUNDS);
+    let holding = Arc::new(AtomicBool::new(false));
+    let slot: Arc<Mutex<Option<Weak<Value, P>>>> = Arc::default();
+    let done = Arc::new(AtomicBool::new(false));
+    let upgrader = {
+        let (holding, slot, done) = (Arc::clone(&holding), Arc::clone(&slot), Arc::clone(&done));
+        thread::spawn(move || {
+            while !done.load(SeqCst) {
+                let Some(weak) = slot.lock().unwrap().take() else {
+                    std::hint::spin_loop();
+                    continue;
+                };
+                while let Some(strong) = weak.upgrade() {
+                    holding.store(true, SeqCst);
+                    strong.touch();
+                    holding.store(false, SeqCst);
+                }
+            }
+        })
+    };
+    for _ in 0..UNWRAP_ROUNDS {
+        let mut a: Brc<Value, P> = Brc::new_with_policy(tracker.make());
+        *slot.lock().unwrap() = Some(Brc::downgrade(&a));
+        let value = loop {
+            match Brc::try_unwrap(a) {
+                Ok(value) => break value,
+                Err(back) => a = back,
+            }
+        };
+        assert!(
+            !holding.load(SeqCst),
+            "try_unwrap moved the value out while an upgraded Brc was alive"
+        );
+        drop(value);
+        // The upgrader is done with this round's `Weak` before the next.
+        while slot.lock().unwrap().is_some() || holding.load(SeqCst) {
+            std::hint::spin_loop();
+        }
+    }
+    done.store(true, SeqCst);
+    upgrader.join().unwrap();
+    safepoint();
+    tracker.assert_all_dropped_once();
+}
+
+#[test]
+fn try_unwrap_never_moves_out_under_a_live_upgrade_atomic() {
+    try_unwrap_races_upgrades::<Atomic>();
+}
+
+#[test]
+fn try_unwrap_never_moves_out_under_a_live_upgrade_biased() {
+    try_unwrap_races_upgrades::<Biased>();
 }
 
 /// Four threads run seeded random steps over a pool of handles each: make
