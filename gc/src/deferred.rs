@@ -48,7 +48,7 @@
 
 use core::ptr::NonNull;
 
-use brisk_refcount::policy_kit::{self, forwarded_decref, forwarded_incref};
+use brisk_refcount::policy_kit::{self, forwarded_decref, forwarded_incref, SharedWord};
 use brisk_refcount::{embed, Dealloc, RcHeader, RcPolicy};
 
 use crate::mutator::{self, defer_decrement};
@@ -144,12 +144,12 @@ unsafe impl RcPolicy for Deferred {
     }
 
     #[inline]
-    fn is_unique(header: &RcHeader) -> bool {
+    fn unique_word(header: &RcHeader) -> Option<SharedWord> {
         // Only a never-published object's count is exact: once published,
         // other threads' buffers may hold references not yet applied.
-        embed::is_owned_by_current_thread(header)
-            && header.local_count() == 1
-            && header.shared_word().raw() == 0
+        let word = header.shared_word();
+        (embed::is_owned_by_current_thread(header) && header.local_count() == 1 && word.raw() == 0)
+            .then_some(word)
     }
 
     fn strong_count(header: &RcHeader) -> usize {

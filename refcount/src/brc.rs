@@ -688,16 +688,15 @@ impl<T, P: RcPolicy> Brc<T, P> {
     /// ```
     pub fn try_unwrap(this: Self) -> Result<T, Self> {
         let header = Self::header(&this);
-        if !P::is_unique(header) {
+        let Some(word) = P::unique_word(header) else {
             return Err(this);
-        }
+        };
         // The only strong reference; a `Weak` may still upgrade. As `Arc`
         // takes its count from 1 to 0 with a CAS, take the header from the
-        // word just read to dead (merged, count zero), so that an upgrade
-        // either came first (the CAS fails: the handle is given back) or
-        // fails.
-        let word = header.shared_word();
-        // Acquire: with the Acquire load in `is_unique`, every other
+        // very word that showed it unique to dead (merged, count zero), so
+        // that an upgrade either came first (the CAS fails: the handle is
+        // given back) or fails.
+        // Acquire: with the Acquire load in `unique_word`, every other
         // thread's release of its reference happens-before our move of the
         // value. Relaxed on failure: nothing is read.
         if header

@@ -102,9 +102,24 @@ pub unsafe trait RcPolicy: 'static {
     /// thread holding no counted reference could reach it.
     unsafe fn try_incref(header: &RcHeader) -> bool;
 
-    /// Whether the caller's reference is the only one (so the payload may be
-    /// mutated or moved out). May answer `false` when unsure.
-    fn is_unique(header: &RcHeader) -> bool;
+    /// If the caller's reference is the only one (so the payload may be
+    /// mutated or moved out), the shared word read to decide it; `None`
+    /// when it is not, or when unsure.
+    ///
+    /// The answer rests on this one read of `shared`, so a caller that then
+    /// writes the header must compare-and-swap from the word returned: an
+    /// upgrade of a `Weak` after the read changes the word and makes the
+    /// swap fail. Reading the word again for the swap would let an upgrade
+    /// between the two reads through, and a count that went up and back
+    /// down between them look unchanged.
+    fn unique_word(header: &RcHeader) -> Option<SharedWord>;
+
+    /// Whether the caller's reference is the only one: [`RcPolicy::unique_word`]
+    /// without the word.
+    #[inline]
+    fn is_unique(header: &RcHeader) -> bool {
+        Self::unique_word(header).is_some()
+    }
 
     /// A snapshot of the number of references. It can be out of date by the
     /// time it is returned, and may count a reference held by a merge queue.
@@ -226,8 +241,9 @@ unsafe impl RcPolicy for NonAtomic {
     }
 
     #[inline]
-    fn is_unique(header: &RcHeader) -> bool {
-        header.local_count() == 1 && header.shared_word().count() == 0
+    fn unique_word(header: &RcHeader) -> Option<SharedWord> {
+        let word = header.shared_word();
+        (header.local_count() == 1 && word.count() == 0).then_some(word)
     }
 
     fn strong_count(header: &RcHeader) -> usize {
@@ -398,8 +414,9 @@ unsafe impl RcPolicy for Atomic {
     }
 
     #[inline]
-    fn is_unique(header: &RcHeader) -> bool {
-        header.shared_word() == SharedWord::new(1, SharedState::Merged)
+    fn unique_word(header: &RcHeader) -> Option<SharedWord> {
+        let word = header.shared_word();
+        (word == SharedWord::new(1, SharedState::Merged)).then_some(word)
     }
 
     fn strong_count(header: &RcHeader) -> usize {
@@ -465,20 +482,21 @@ unsafe impl RcPolicy for Biased {
     }
 
     #[inline]
-    fn is_unique(header: &RcHeader) -> bool {
-        if biased::is_owned_by_current_thread(header) {
+    fn unique_word(header: &RcHeader) -> Option<SharedWord> {
+        let word = header.shared_word();
+        let unique = if biased::is_owned_by_current_thread(header) {
             // Exact on the owner: it alone writes `local`, and a shared count
             // of zero, Private or Published (a `Weak` was made), means no
             // other thread counts a reference: this policy applies every
             // non-owner count at once, and a decrement that would take a
             // count below zero queues instead.
-            let word = header.shared_word();
             header.local_count() == 1 && word.count() == 0 && word.state() <= SharedState::Published
         } else {
             // Another thread's `local` cannot be read reliably; only a merged
             // object has an exact count here.
-            header.shared_word() == SharedWord::new(1, SharedState::Merged)
-        }
+            word == SharedWord::new(1, SharedState::Merged)
+        };
+        unique.then_some(word)
     }
 
     fn strong_count(header: &RcHeader) -> usize {

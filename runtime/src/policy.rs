@@ -14,6 +14,7 @@
 
 use core::ptr::NonNull;
 
+use brisk_refcount::policy_kit::SharedWord;
 use brisk_refcount::{Dealloc, NonAtomic, RcHeader, RcPolicy};
 
 pub use brisk_gc::Deferred;
@@ -83,8 +84,8 @@ unsafe impl RcPolicy for Gil {
     }
 
     #[inline]
-    fn is_unique(header: &RcHeader) -> bool {
-        NonAtomic::is_unique(header)
+    fn unique_word(header: &RcHeader) -> Option<SharedWord> {
+        NonAtomic::unique_word(header)
     }
 
     fn strong_count(header: &RcHeader) -> usize {
