@@ -86,6 +86,35 @@ impl Queued {
     }
 }
 
+/// Merges every entry of `entries`, in order. A destructor that panics
+/// does not lose the entries after it: they are merged while the panic
+/// unwinds, as a `Vec` still drops its other items after one item's
+/// destructor panics (and, as there, a second panic aborts the process).
+///
+/// # Safety
+///
+/// As [`Queued::merge`], for every entry.
+pub(crate) unsafe fn merge_each(entries: impl Iterator<Item = Queued>) {
+    /// Merges what is left of the iterator when dropped: on the way out of
+    /// a panic, the entries after the one whose destructor panicked.
+    struct Rest<I: Iterator<Item = Queued>>(I);
+
+    impl<I: Iterator<Item = Queued>> Drop for Rest<I> {
+        fn drop(&mut self) {
+            for entry in self.0.by_ref() {
+                // SAFETY: `merge_each`'s caller vouches for every entry.
+                unsafe { entry.merge() };
+            }
+        }
+    }
+
+    let mut rest = Rest(entries);
+    for entry in rest.0.by_ref() {
+        // SAFETY: as above.
+        unsafe { entry.merge() };
+    }
+}
+
 /// The lock-protected part of a [`MergeQueue`].
 struct QueueInner {
     /// Set once, by the owner at thread exit. After that, pushes fail.

@@ -51,7 +51,7 @@
 use core::cell::Cell;
 use std::collections::HashMap;
 
-use crate::queue::{MergeQueue, Queued};
+use crate::queue::{self, MergeQueue, Queued};
 use crate::sync::{
     event, lazy_global, lock, thread_local, Arc, AtomicU32, Mutex, Ordering::Relaxed,
 };
@@ -162,10 +162,8 @@ impl ThreadHandle {
         // No tracing here: a subscriber's own thread-locals may already be
         // gone while thread-locals are torn down.
         crate::stats::record_merged(left.len());
-        for entry in left {
-            // SAFETY: this is the owner thread, merging its own queue.
-            unsafe { entry.merge() };
-        }
+        // SAFETY: this is the owner thread, merging its own queue.
+        unsafe { queue::merge_each(left.into_iter()) };
         // Step 3: unpublish.
         lock(&registry().threads).remove(&state.tid);
     }
@@ -338,10 +336,8 @@ pub(crate) fn merge_queue() -> usize {
                 event!(tracing::trace!(target: "brisk::refcount", tid = state.tid, merged, "merge queue"));
                 crate::stats::record_merged(merged);
             }
-            for entry in batch.drain(..) {
-                // SAFETY: this is the owner thread, merging its own queue.
-                unsafe { entry.merge() };
-            }
+            // SAFETY: this is the owner thread, merging its own queue.
+            unsafe { queue::merge_each(batch.drain(..)) };
             handle.spare.set(batch);
             merged
         })
