@@ -27,7 +27,9 @@
 //! that made the check, while that thread is alive and registered. (A
 //! handle that could outlive the call could sit in a thread-local whose
 //! destructor runs after the thread has closed its merge queue, when other
-//! threads merge its objects themselves; the borrow rules this out.)
+//! threads merge its objects themselves; the borrow rules this out.) The
+//! thread's own [`detach`](crate::thread::detach), which closes the queue
+//! too, waits while a scope is open and runs when the outermost closes.
 //!
 //! Ownership can still be lost while a `LocalBrc` is held, and the handle
 //! must notice. `local` holds the owner's references minus one, so while
@@ -118,6 +120,10 @@ pub struct OwnerScope {
 /// ```
 pub fn owner_scope<R>(f: impl FnOnce(&OwnerScope) -> R) -> R {
     let _ = crate::thread::current_tid_registered();
+    // A detach asked for inside `f` waits for the scope to close
+    // (`thread::detach`), so the thread stays the owner of every
+    // `LocalBrc` made here for as long as it can be used.
+    let _open = crate::thread::OwnerScopeOpen::enter();
     f(&OwnerScope {
         _this_thread: PhantomData,
     })

@@ -35,6 +35,11 @@
 //! [`detach`]. A thread that attaches again after detaching gets a new id:
 //! objects stamped with the old one behave as those of an exited owner.
 //!
+//! A [`LocalBrc`](crate::LocalBrc) counts with plain steps on the proof that
+//! its thread stays the owner for the whole [`owner_scope`](crate::owner_scope),
+//! so a detach asked for inside an open scope waits: it runs when the
+//! outermost scope closes.
+//!
 //! # Thread exit
 //!
 //! The same steps run from [`detach`] and from the thread-local destructor:
@@ -49,6 +54,7 @@
 //!    the object itself.
 
 use core::cell::Cell;
+use core::marker::PhantomData;
 use std::collections::HashMap;
 
 use crate::queue::{self, MergeQueue, Queued};
@@ -114,6 +120,12 @@ thread_local! {
             hooks: Cell::new(Vec::new()),
         }
     };
+}
+
+thread_local! {
+    /// How many owner scopes are open on this thread, and whether a
+    /// [`detach`] waits for the outermost to close.
+    static OWNER_SCOPES: Cell<(u32, bool)> = const { Cell::new((0, false)) };
 }
 
 thread_local! {
@@ -235,8 +247,58 @@ pub fn at_detach(hook: fn()) {
 ///
 /// Nothing this thread holds is freed early: detaching changes who counts
 /// where, not how many references there are.
+///
+/// Inside an [`owner_scope`](crate::owner_scope) the detach waits, and runs
+/// when the outermost open scope closes: the scope's
+/// [`LocalBrc`](crate::LocalBrc)s count on this thread staying the owner
+/// until then.
 pub fn detach() {
-    let _ = HANDLE.try_with(ThreadHandle::exit);
+    let waits = OWNER_SCOPES
+        .try_with(|scopes| {
+            let (open, _) = scopes.get();
+            if open > 0 {
+                scopes.set((open, true));
+            }
+            open > 0
+        })
+        .unwrap_or(false);
+    if !waits {
+        let _ = HANDLE.try_with(ThreadHandle::exit);
+    }
+}
+
+/// An open owner scope, from [`OwnerScopeOpen::enter`] to its drop (a
+/// panic out of the scope closes it too). Not `Send`: it closes the scope
+/// of the thread that opened it.
+pub(crate) struct OwnerScopeOpen(PhantomData<*const ()>);
+
+impl OwnerScopeOpen {
+    /// Opens a scope on this thread.
+    pub(crate) fn enter() -> OwnerScopeOpen {
+        let _ = OWNER_SCOPES.try_with(|scopes| {
+            let (open, waiting) = scopes.get();
+            scopes.set((open + 1, waiting));
+        });
+        OwnerScopeOpen(PhantomData)
+    }
+}
+
+impl Drop for OwnerScopeOpen {
+    /// Closes the scope, and runs a detach that waited for it if it was the
+    /// outermost.
+    fn drop(&mut self) {
+        let detach_now = OWNER_SCOPES
+            .try_with(|scopes| {
+                let (open, waiting) = scopes.get();
+                let open = open - 1;
+                scopes.set((open, waiting && open > 0));
+                waiting && open == 0
+            })
+            .unwrap_or(false);
+        if detach_now {
+            detach();
+        }
+    }
 }
 
 /// How many threads are registered: they made an object and have not yet

@@ -5,7 +5,7 @@
 
 mod loom_support;
 
-use brisk_refcount::{owner_scope, safepoint, Brc, LocalBrc};
+use brisk_refcount::{owner_scope, safepoint, thread::detach, Brc, LocalBrc};
 use loom::thread;
 use loom_support::{check, Drops};
 
@@ -89,6 +89,45 @@ fn last_local_handle_races_a_non_owner_drop() {
             });
             non_owner.join().unwrap();
             safepoint();
+        })
+        .join()
+        .unwrap();
+        drops
+    });
+}
+
+/// Interleaving: the owner asks to detach while a `LocalBrc` is held, and
+/// a non-owner drops a lent reference, the one that takes the shared count
+/// below zero, while the owner clones and drops the handle. The detach
+/// waits for the scope to close, so the non-owner finds the owner
+/// registered and queues the object rather than merging it as a dead
+/// owner's under the handle's plain steps on `local`; the detach, when the
+/// scope closes, merges the queue (or finds the push not yet made, and the
+/// non-owner then merges after the queue is closed).
+///
+/// Property: exactly one free, after the owner's last use.
+#[test]
+fn detach_inside_a_scope_races_a_non_owner_drop() {
+    check(|| {
+        let drops = Drops::default();
+        let payload = drops.payload();
+        thread::spawn(move || {
+            let non_owner = owner_scope(|scope| {
+                let local = scope.localize(Brc::new(payload)).ok().unwrap();
+                let lent = LocalBrc::into_brc(local.clone());
+                detach();
+                let non_owner = thread::spawn(move || {
+                    lent.touch();
+                    drop(lent);
+                });
+                let copy = local.clone();
+                copy.touch();
+                drop(copy);
+                local.touch();
+                drop(local);
+                non_owner
+            });
+            non_owner.join().unwrap();
         })
         .join()
         .unwrap();
