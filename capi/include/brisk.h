@@ -39,7 +39,9 @@ typedef enum BriskStatus {
   // `brisk_thread_attach` on a thread that is attached already.
   BRISK_STATUS_ALREADY_ATTACHED = 3,
   // A handle that was never issued, was freed already, or belongs to
-  // another thread (values) or another policy.
+  // another thread (values), another policy, or another runtime (a
+  // channel belongs to the runtime of the first thread that sends or
+  // receives on it).
   BRISK_STATUS_INVALID_HANDLE = 4,
   // An argument out of its documented range: an unknown policy or send
   // mode, a string that is not UTF-8.
@@ -289,7 +291,8 @@ enum BriskStatus brisk_receiver_free(struct BriskReceiver rx);
 // same, unchanged object.
 //
 // Errors: `m` null or another thread's; `tx` or `value` not live (or of
-// the other policy); an unknown mode (`BRISK_STATUS_INVALID_ARGUMENT`);
+// the other policy), or the channel belongs to another runtime than
+// `m`'s (`BRISK_STATUS_INVALID_HANDLE`); an unknown mode (`BRISK_STATUS_INVALID_ARGUMENT`);
 // the value does not meet the mode's precondition
 // (`BRISK_STATUS_SEND_REFUSED`: not frozen for a share, reachable from
 // elsewhere for a move, not copyable for a copy); every receiver is
@@ -308,7 +311,8 @@ enum BriskStatus brisk_send(struct BriskMutator *m,
 // stop of the world.
 //
 // Errors: `m` or `out` null, or `m` another thread's; `rx` not live (or
-// of the other policy); every sender is freed and the channel is empty
+// of the other policy), or the channel belongs to another runtime than
+// `m`'s (`BRISK_STATUS_INVALID_HANDLE`); every sender is freed and the channel is empty
 // (`BRISK_STATUS_DISCONNECTED`).
 //
 // # Safety

@@ -29,7 +29,9 @@ pub enum BriskStatus {
     /// `brisk_thread_attach` on a thread that is attached already.
     AlreadyAttached = 3,
     /// A handle that was never issued, was freed already, or belongs to
-    /// another thread (values) or another policy.
+    /// another thread (values), another policy, or another runtime (a
+    /// channel belongs to the runtime of the first thread that sends or
+    /// receives on it).
     InvalidHandle = 4,
     /// An argument out of its documented range: an unknown policy or send
     /// mode, a string that is not UTF-8.

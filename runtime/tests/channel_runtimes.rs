@@ -15,7 +15,8 @@
 //! was.
 
 use brisk_runtime::{
-    channel, Atomic, Biased, Deferred, Gil, Interpreter, Mutator, Runtime, RuntimePolicy, SendMode,
+    channel, Atomic, Biased, Deferred, Gil, Interpreter, Mutator, RecvError, Runtime,
+    RuntimePolicy, SendErrorKind, SendMode,
 };
 
 /// Runs `f` on a new thread attached to `interpreter`.
@@ -65,22 +66,20 @@ fn receive_on_another_runtime_is_refused<P: RuntimePolicy + 'static>() {
         drop(wake_tx);
         // Only whether each call took the message crosses back: the
         // objects themselves must not be touched on this runtime.
-        let recv = rx2.recv(m).map(drop).map_err(|e| e.to_string());
-        let recv_or_wake = rx2
-            .recv_or_wake(m, &wake_rx)
-            .map(|got| got.is_some())
-            .map_err(|e| e.to_string());
+        let recv = rx2.recv(m).map(drop);
+        let recv_or_wake = rx2.recv_or_wake(m, &wake_rx).map(|got| got.is_some());
         let try_recv = rx2.try_recv(m).is_some();
         (recv, recv_or_wake, try_recv)
     });
     let recv = recv.expect_err("a mutator of another runtime received the message");
-    assert!(recv.contains(FOREIGN), "unexpected error: {recv}");
+    assert_eq!(recv, RecvError::ForeignRuntime);
+    assert!(
+        recv.to_string().contains(FOREIGN),
+        "unexpected error: {recv}"
+    );
     let recv_or_wake =
         recv_or_wake.expect_err("recv_or_wake on another runtime did not report an error");
-    assert!(
-        recv_or_wake.contains(FOREIGN),
-        "unexpected error: {recv_or_wake}"
-    );
+    assert_eq!(recv_or_wake, RecvError::ForeignRuntime);
     assert!(!try_recv, "try_recv on another runtime took the message");
     assert!(on(&one, move |m| is_payload(&rx.recv(m).unwrap())));
 }
@@ -97,9 +96,10 @@ fn send_into_a_channel_of_another_runtime_is_refused<P: RuntimePolicy + 'static>
     assert!(on(&two, move |m| rx2.try_recv(m).is_none()));
     let refused = on(&one, move |m| {
         tx.send(m, payload(m), SendMode::Copy)
-            .map_err(|e| (e.to_string(), is_payload(&e.value)))
+            .map_err(|e| (e.kind.clone(), e.to_string(), is_payload(&e.value)))
     });
-    let (message, intact) = refused.expect_err("runtime 1 sent into runtime 2's channel");
+    let (kind, message, intact) = refused.expect_err("runtime 1 sent into runtime 2's channel");
+    assert_eq!(kind, SendErrorKind::ForeignRuntime);
     assert!(message.contains(FOREIGN), "unexpected error: {message}");
     assert!(intact, "the refused value did not come back unchanged");
     assert!(on(&two, move |m| rx.try_recv(m).is_none()));

@@ -847,7 +847,10 @@ fn recv_after_senders_are_gone<P: RuntimePolicy + 'static>(runtime: &Runtime<P>)
         drop((tx, tx2));
         assert_eq!(rx.try_recv(m).unwrap().as_int(), Some(1));
         assert_eq!(rx.recv(m).unwrap().as_int(), Some(2));
-        assert_eq!(rx.recv(m).unwrap_err(), brisk_runtime::RecvError);
+        assert_eq!(
+            rx.recv(m).unwrap_err(),
+            brisk_runtime::RecvError::Disconnected
+        );
         assert!(rx.try_recv(m).is_none());
     });
 }
@@ -884,7 +887,14 @@ fn send_error_messages<P: RuntimePolicy + 'static>(runtime: &Runtime<P>) {
         "the receiving end of the channel is closed"
     );
     assert_eq!(
-        brisk_runtime::RecvError.to_string(),
+        brisk_runtime::RecvError::Disconnected.to_string(),
         "the channel is closed and empty"
+    );
+    let foreign = "the channel belongs to another runtime \
+         (a channel carries objects only between the interpreters of one runtime)";
+    assert_eq!(SendErrorKind::ForeignRuntime.to_string(), foreign);
+    assert_eq!(
+        brisk_runtime::RecvError::ForeignRuntime.to_string(),
+        foreign
     );
 }

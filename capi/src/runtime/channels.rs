@@ -17,10 +17,18 @@
 //! send in progress has returned), a receive on the empty channel reports
 //! `BRISK_STATUS_DISCONNECTED`, and a send once every receiver handle is
 //! freed does too.
+//!
+//! A channel carries values between the interpreters of one runtime: it
+//! belongs to the runtime of the first main function that sends or
+//! receives on it, and a send or receive from an interpreter of another
+//! runtime reports `BRISK_STATUS_INVALID_HANDLE`, leaving the value (or
+//! the waiting message) where it was.
 
 use std::sync::Arc;
 
-use brisk_runtime::{channel, Mutator, Receiver, Runtime, SendErrorKind, SendMode, Sender};
+use brisk_runtime::{
+    channel, Mutator, Receiver, RecvError, Runtime, SendErrorKind, SendMode, Sender,
+};
 
 use super::dispatch::{dispatch, ByPolicy, CPolicy, Family};
 use super::runtimes::{BriskRuntime, RUNTIMES};
@@ -160,7 +168,8 @@ fn send_mode(mode: BriskSendMode) -> Result<SendMode> {
 /// same, unchanged object.
 ///
 /// Errors: `m` null or another thread's; `tx` or `value` not live (or of
-/// the other policy); an unknown mode (`BRISK_STATUS_INVALID_ARGUMENT`);
+/// the other policy), or the channel belongs to another runtime than
+/// `m`'s (`BRISK_STATUS_INVALID_HANDLE`); an unknown mode (`BRISK_STATUS_INVALID_ARGUMENT`);
 /// the value does not meet the mode's precondition
 /// (`BRISK_STATUS_SEND_REFUSED`: not frozen for a share, reachable from
 /// elsewhere for a move, not copyable for a copy); every receiver is
@@ -202,6 +211,7 @@ fn send<P: CPolicy>(
         values::put(value, refused.value);
         let status = match refused.kind {
             SendErrorKind::Disconnected => BriskStatus::Disconnected,
+            SendErrorKind::ForeignRuntime => BriskStatus::InvalidHandle,
             _ => BriskStatus::SendRefused,
         };
         Error::new(status, format!("{FUNCTION}: {}", refused.kind))
@@ -213,7 +223,8 @@ fn send<P: CPolicy>(
 /// stop of the world.
 ///
 /// Errors: `m` or `out` null, or `m` another thread's; `rx` not live (or
-/// of the other policy); every sender is freed and the channel is empty
+/// of the other policy), or the channel belongs to another runtime than
+/// `m`'s (`BRISK_STATUS_INVALID_HANDLE`); every sender is freed and the channel is empty
 /// (`BRISK_STATUS_DISCONNECTED`).
 ///
 /// # Safety
@@ -237,8 +248,12 @@ pub unsafe extern "C" fn brisk_recv(
 
 fn recv<P: CPolicy>(m: &Mutator<P>, rx: &ByPolicy<Receivers>) -> Result<BriskValue> {
     let rx = rx.get::<P>("brisk_recv")?;
-    let value = rx
-        .recv(m)
-        .map_err(|e| Error::new(BriskStatus::Disconnected, format!("brisk_recv: {e}")))?;
+    let value = rx.recv(m).map_err(|e| {
+        let status = match e {
+            RecvError::Disconnected => BriskStatus::Disconnected,
+            RecvError::ForeignRuntime => BriskStatus::InvalidHandle,
+        };
+        Error::new(status, format!("brisk_recv: {e}"))
+    })?;
     Ok(values::insert(value))
 }

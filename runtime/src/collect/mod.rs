@@ -73,8 +73,22 @@
 //!
 //! Objects may be touched only by threads attached to an interpreter of
 //! their runtime (as [`Gil`](crate::Gil) already requires for counting):
-//! the collector relies on the stopped world to read counts that nobody
-//! changes.
+//! the collector stops only its own runtime's mutators, and relies on the
+//! stopped world to read counts that nobody changes and objects that
+//! nobody frees.
+//!
+//! The runtime's own ways of handing objects over keep to it: a
+//! [`channel`](crate::channel) belongs to the runtime of the first mutator
+//! that uses it and refuses mutators of any other runtime, so no message
+//! reaches a thread of another runtime.
+//!
+//! One breach is not caught. A [`Ref`] is `Send`, so Rust code can move
+//! one to a thread that is not attached to its runtime (a plain thread, or
+//! a mutator of another runtime) and drop it there; if that drop frees an
+//! object while a collection of its runtime is scanning, the collection
+//! reads freed memory. The type system does not prevent this, and the
+//! runtime does not check it: an embedder must keep each `Ref` on threads
+//! of its runtime, or hand it back to one before dropping it.
 
 pub(crate) mod scan;
 

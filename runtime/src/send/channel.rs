@@ -3,13 +3,20 @@
 //! isolated graph, or a deep copy — and a receive re-biases the objects of
 //! a moved or copied graph to the receiving thread. A failed send returns
 //! the value in a [`SendError`].
+//!
+//! A channel belongs to the runtime of the first mutator that uses it
+//! (`binding.rs`): a send or receive by a mutator of another runtime is
+//! refused, and the message stays where it was.
 
 use core::fmt;
 
+use std::sync::Arc;
+
+use super::binding::Binding;
 use super::copy::deep_copy;
 use super::isolation::isolated_members;
 use super::members::Members;
-use super::mode::{SendErrorKind, SendMode};
+use super::mode::{SendErrorKind, SendMode, FOREIGN_RUNTIME};
 use crate::mutator::Mutator;
 use crate::object::Ref;
 use crate::policy::RuntimePolicy;
@@ -39,13 +46,22 @@ impl<P: RuntimePolicy> fmt::Display for SendError<P> {
 
 impl<P: RuntimePolicy> std::error::Error for SendError<P> {}
 
-/// A failed receive: every sender is gone and the channel is empty.
+/// Why a receive failed.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub struct RecvError;
+pub enum RecvError {
+    /// Every sender is gone and the channel is empty.
+    Disconnected,
+    /// The channel belongs to another runtime (see
+    /// [`SendErrorKind::ForeignRuntime`]); its messages stay queued.
+    ForeignRuntime,
+}
 
 impl fmt::Display for RecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("the channel is closed and empty")
+        match self {
+            RecvError::Disconnected => f.write_str("the channel is closed and empty"),
+            RecvError::ForeignRuntime => f.write_str(FOREIGN_RUNTIME),
+        }
     }
 }
 
@@ -62,17 +78,22 @@ enum Message<P: RuntimePolicy> {
 /// The sending end of a channel. Clone it to send from several mutators.
 pub struct Sender<P: RuntimePolicy> {
     tx: crossbeam_channel::Sender<Message<P>>,
+    /// The runtime the channel belongs to.
+    binding: Arc<Binding<P>>,
 }
 
 /// The receiving end of a channel. Clone it to receive on several mutators.
 pub struct Receiver<P: RuntimePolicy> {
     rx: crossbeam_channel::Receiver<Message<P>>,
+    /// The runtime the channel belongs to.
+    binding: Arc<Binding<P>>,
 }
 
 impl<P: RuntimePolicy> Clone for Sender<P> {
     fn clone(&self) -> Self {
         Sender {
             tx: self.tx.clone(),
+            binding: Arc::clone(&self.binding),
         }
     }
 }
@@ -81,11 +102,14 @@ impl<P: RuntimePolicy> Clone for Receiver<P> {
     fn clone(&self) -> Self {
         Receiver {
             rx: self.rx.clone(),
+            binding: Arc::clone(&self.binding),
         }
     }
 }
 
-/// A new unbounded channel.
+/// A new unbounded channel. It belongs to the runtime of the first mutator
+/// that sends or receives on it; mutators of any other runtime are refused
+/// ([`SendErrorKind::ForeignRuntime`], [`RecvError::ForeignRuntime`]).
 ///
 /// ```
 /// use brisk_runtime::{channel, Deferred, Runtime, SendMode};
@@ -106,17 +130,30 @@ impl<P: RuntimePolicy> Clone for Receiver<P> {
 /// ```
 pub fn channel<P: RuntimePolicy>() -> (Sender<P>, Receiver<P>) {
     let (tx, rx) = crossbeam_channel::unbounded();
-    (Sender { tx }, Receiver { rx })
+    let binding = Arc::new(Binding::new());
+    (
+        Sender {
+            tx,
+            binding: Arc::clone(&binding),
+        },
+        Receiver { rx, binding },
+    )
 }
 
 impl<P: RuntimePolicy> Sender<P> {
     /// Sends `value` in `mode`. On error the value comes back in the
-    /// [`SendError`], unchanged.
+    /// [`SendError`], unchanged. Refused with
+    /// [`SendErrorKind::ForeignRuntime`] if the channel belongs to another
+    /// runtime than `m`'s.
     pub fn send(&self, m: &Mutator<P>, value: Ref<P>, mode: SendMode) -> Result<(), SendError<P>> {
         let _span = brisk_refcount::trace::span(
             || tracing::debug_span!(target: "brisk::runtime", "send", ?mode),
         )
         .entered();
+        if !self.binding.admits(m) {
+            let kind = SendErrorKind::ForeignRuntime;
+            return Err(SendError { kind, value });
+        }
         // For a copy the original stays with the sender (and is returned if
         // the channel turns out to be closed).
         let (message, original) = match mode {
@@ -157,12 +194,20 @@ impl<P: RuntimePolicy> Sender<P> {
 }
 
 impl<P: RuntimePolicy> Receiver<P> {
-    /// Waits for a value (detached from the world while it waits).
+    /// Waits for a value (detached from the world while it waits). Fails
+    /// with [`RecvError::Disconnected`] once every sender is gone and the
+    /// channel is empty, and with [`RecvError::ForeignRuntime`] if the
+    /// channel belongs to another runtime than `m`'s.
     pub fn recv(&self, m: &Mutator<P>) -> Result<Ref<P>, RecvError> {
+        if !self.binding.admits(m) {
+            return Err(RecvError::ForeignRuntime);
+        }
         // A message already waiting needs no detach: take it directly.
         let message = match self.rx.try_recv() {
             Ok(message) => message,
-            Err(_) => m.blocking(|| self.rx.recv()).map_err(|_| RecvError)?,
+            Err(_) => m
+                .blocking(|| self.rx.recv())
+                .map_err(|_| RecvError::Disconnected)?,
         };
         Ok(accept(message))
     }
@@ -172,7 +217,9 @@ impl<P: RuntimePolicy> Receiver<P> {
     /// when a message waits on it (which is left there) or when every sender
     /// of it is gone; `None` means `wake` was ready. This lets an embedder stop
     /// a receive for a reason of its own, such as the end of every
-    /// interpreter that could send: it drops the senders of `wake`.
+    /// interpreter that could send: it drops the senders of `wake`. Fails as
+    /// [`recv`](Receiver::recv) does; `wake` only wakes, and is never bound
+    /// to a runtime by this call.
     ///
     /// ```
     /// use brisk_runtime::{channel, Biased, Runtime};
@@ -190,10 +237,15 @@ impl<P: RuntimePolicy> Receiver<P> {
         m: &Mutator<P>,
         wake: &Receiver<P>,
     ) -> Result<Option<Ref<P>>, RecvError> {
+        if !self.binding.admits(m) {
+            return Err(RecvError::ForeignRuntime);
+        }
         loop {
             match self.rx.try_recv() {
                 Ok(message) => return Ok(Some(accept(message))),
-                Err(crossbeam_channel::TryRecvError::Disconnected) => return Err(RecvError),
+                Err(crossbeam_channel::TryRecvError::Disconnected) => {
+                    return Err(RecvError::Disconnected)
+                }
                 Err(crossbeam_channel::TryRecvError::Empty) => {}
             }
             // `ready` only reports (a disconnected channel counts as ready):
@@ -212,8 +264,15 @@ impl<P: RuntimePolicy> Receiver<P> {
         }
     }
 
-    /// A value if one is waiting.
-    pub fn try_recv(&self, _m: &Mutator<P>) -> Option<Ref<P>> {
+    /// A value if one is waiting. `None` also if the channel belongs to
+    /// another runtime than `m`'s (its messages stay queued; [`recv`]
+    /// says why).
+    ///
+    /// [`recv`]: Receiver::recv
+    pub fn try_recv(&self, m: &Mutator<P>) -> Option<Ref<P>> {
+        if !self.binding.admits(m) {
+            return None;
+        }
         self.rx.try_recv().ok().map(accept)
     }
 }
@@ -232,7 +291,8 @@ fn accept<P: RuntimePolicy>(message: Message<P>) -> Ref<P> {
                 // SAFETY: `root` keeps every member alive (see `Members`);
                 // the graph was proven isolated (or freshly copied) by the
                 // sender, which gave up every reference into it; the channel
-                // orders the sender's writes before ours.
+                // orders the sender's writes before ours; the sender and
+                // this thread are mutators of one runtime (`Binding`).
                 unsafe { P::adopt(member.as_ref().rc_header()) };
             }
             root

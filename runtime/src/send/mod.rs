@@ -43,12 +43,16 @@
 //! * `channel.rs`: [`channel()`], its [`Sender`] and [`Receiver`], and their
 //!   errors. A send prepares the message its mode asks for; a receive
 //!   re-biases what a moved or copied message brings.
+//! * `binding.rs`: the runtime a channel belongs to, which is the runtime
+//!   of the first mutator that uses it; mutators of other runtimes are
+//!   refused.
 //! * `isolation.rs`: the `Move` precondition, one walk that checks that a
 //!   graph is isolated and lists its members.
 //! * `copy.rs`: the deep copy of `Copy`.
 //! * `members.rs`: the members a moved or copied graph hands the receiver
 //!   to re-bias, and which objects every walk leaves shared.
 
+mod binding;
 mod channel;
 mod copy;
 mod isolation;

@@ -4,6 +4,10 @@ use core::fmt;
 
 use crate::object::Kind;
 
+/// Why a channel refuses a mutator of a runtime it does not belong to.
+pub(super) const FOREIGN_RUNTIME: &str = "the channel belongs to another runtime \
+     (a channel carries objects only between the interpreters of one runtime)";
+
 /// How a value crosses to another interpreter.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SendMode {
@@ -41,6 +45,10 @@ pub enum SendErrorKind {
     },
     /// The receiving end is gone.
     Disconnected,
+    /// The channel belongs to another runtime: the first mutator that used
+    /// it was attached to an interpreter of another runtime, and a channel
+    /// carries objects only between the interpreters of one runtime.
+    ForeignRuntime,
 }
 
 impl fmt::Display for SendErrorKind {
@@ -69,6 +77,7 @@ impl fmt::Display for SendErrorKind {
             SendErrorKind::Disconnected => {
                 f.write_str("the receiving end of the channel is closed")
             }
+            SendErrorKind::ForeignRuntime => f.write_str(FOREIGN_RUNTIME),
         }
     }
 }
