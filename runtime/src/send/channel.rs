@@ -142,7 +142,8 @@ pub fn channel<P: RuntimePolicy>() -> (Sender<P>, Receiver<P>) {
 
 impl<P: RuntimePolicy> Sender<P> {
     /// Sends `value` in `mode`. On error the value comes back in the
-    /// [`SendError`], unchanged. Refused with
+    /// [`SendError`], unchanged. A move stops the world of `m`'s runtime
+    /// while it checks that the graph is isolated. Refused with
     /// [`SendErrorKind::ForeignRuntime`] if the channel belongs to another
     /// runtime than `m`'s.
     pub fn send(&self, m: &Mutator<P>, value: Ref<P>, mode: SendMode) -> Result<(), SendError<P>> {
@@ -164,7 +165,7 @@ impl<P: RuntimePolicy> Sender<P> {
                 }
                 (Message::Shared(value), None)
             }
-            SendMode::Move => match isolated_members(&value) {
+            SendMode::Move => match isolated_members(m, &value) {
                 Ok(members) => (
                     Message::Owned {
                         root: value,

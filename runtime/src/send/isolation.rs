@@ -3,6 +3,28 @@
 //! graph comes from inside the graph, except the one being sent, and lists
 //! the graph's members for the receiver to re-bias (see
 //! [`isolated_members`]).
+//!
+//! # The stopped world
+//!
+//! The walk reads each object's count once, when it first meets it, and
+//! tallies the edges it meets afterwards against that reading. The answer
+//! is right only if no count and no edge of the graph changes meanwhile:
+//! were another mutator that holds an object of the graph to add an edge
+//! inside it after its count was read, the new edge would be tallied and
+//! the reference that mutator holds would not, and the move would pass
+//! while that mutator still reaches what the receiver adopts (under biased
+//! counting, adopting an object another thread holds frees it early). So
+//! the walk runs with the sender's runtime stopped: every other mutator of
+//! every interpreter of the runtime is parked, having merged its queue and
+//! flushed its buffer, or detached, and none of them attaches again until
+//! the walk is over. Threads of other runtimes never hold this runtime's
+//! objects (the contract in [`collect`](crate::collect); a channel
+//! refuses them).
+//!
+//! A stop with no other mutator running costs two turns of the handshake's
+//! lock; it is needed even then, because a detached mutator, or a thread
+//! that attaches meanwhile, could otherwise start touching the graph in the
+//! middle of the walk.
 
 use core::ptr::NonNull;
 
@@ -10,6 +32,7 @@ use rustc_hash::FxHashMap;
 
 use super::members::{stays_shared, Members};
 use super::mode::SendErrorKind;
+use crate::mutator::Mutator;
 use crate::object::{Object, Payload, Ref};
 use crate::policy::RuntimePolicy;
 
@@ -24,20 +47,28 @@ use crate::policy::RuntimePolicy;
 /// are looked up, and for those the edges met are tallied against the count
 /// read when they were first met.
 ///
-/// The walk takes no counts where nobody else can reach what it walks. An
-/// object is *exclusive* when it is the root or reached from an exclusive
-/// object, and its count is 1: nobody else holds it, so nobody else can
-/// unlink its children, and a plain pointer to a child stays valid for the
-/// whole walk. The children of any other object (one with several
-/// references, which another mutator of this interpreter may hold and
-/// mutate meanwhile) are held by a counted reference until the walk ends.
-/// A tree, the common case, is walked without touching a single count.
+/// The world is stopped for the walk (module docs, "The stopped world"),
+/// so no other mutator changes a count or an edge of the graph while it
+/// runs; what the walk reads on this thread can still change, though: a
+/// native object's `trace` runs code of its own. So the walk takes no
+/// counts only where nobody can reach what it walks. An object is
+/// *exclusive* when it is the root or reached from an exclusive object,
+/// and its count is 1: nobody else holds it, so nobody can unlink its
+/// children, and a plain pointer to a child stays valid for the whole walk.
+/// The children of any other object (one with several references) are
+/// held by a counted reference until the walk ends, so that no pointer of
+/// the walk dangles and an address in the visited map names one object. A
+/// tree, the common case, is walked without touching a single count.
 pub(super) fn isolated_members<P: RuntimePolicy>(
+    m: &Mutator<P>,
     root: &Ref<P>,
 ) -> Result<Members<P>, SendErrorKind> {
     if stays_shared(root) {
         return Ok(Members(Vec::new()));
     }
+    // No other mutator of the runtime runs until the verdict is in (module
+    // docs, "The stopped world").
+    let stopped = m.stop_the_world();
     let mut walk = IsolationWalk {
         multi: FxHashMap::default(),
         tuples: FxHashMap::default(),
@@ -63,6 +94,7 @@ pub(super) fn isolated_members<P: RuntimePolicy>(
         ..
     } = walk;
     drop(held);
+    drop(stopped);
     let external_refs = multi
         .values()
         .filter(|(count, _)| *count != usize::MAX)
