@@ -14,23 +14,13 @@
 //! other runtime is refused with an error, leaving the message where it
 //! was.
 
-use brisk_runtime::{
-    channel, Atomic, Biased, Deferred, Gil, Interpreter, Mutator, RecvError, Runtime,
-    RuntimePolicy, SendErrorKind, SendMode,
-};
+#[macro_use]
+mod common;
 
-/// Runs `f` on a new thread attached to `interpreter`.
-fn on<P, R, F>(interpreter: &Interpreter<P>, f: F) -> R
-where
-    P: RuntimePolicy,
-    F: FnOnce(&Mutator<P>) -> R + Send + 'static,
-    R: Send + 'static,
-{
-    interpreter
-        .spawn(f)
-        .join()
-        .expect("interpreter thread panicked")
-}
+use brisk_runtime::{
+    channel, Interpreter, Mutator, RecvError, Runtime, RuntimePolicy, SendErrorKind, SendMode,
+};
+use common::on;
 
 /// What a refused send or receive says, in part.
 const FOREIGN: &str = "another runtime";
@@ -50,17 +40,16 @@ fn is_payload<P: RuntimePolicy>(value: &brisk_runtime::Ref<P>) -> bool {
 /// A mutator of runtime 2 cannot receive what runtime 1 sent: `recv`,
 /// `recv_or_wake` and `try_recv` all leave the message queued, and a
 /// mutator of runtime 1 receives it afterwards, intact.
-fn receive_on_another_runtime_is_refused<P: RuntimePolicy + 'static>() {
-    let rt1 = Runtime::<P>::new();
-    let rt2 = Runtime::<P>::new();
-    let one = rt1.new_interpreter("one");
-    let two = rt2.new_interpreter("two");
+fn receive_on_another_runtime_is_refused<P: RuntimePolicy + 'static>(
+    one: &Interpreter<P>,
+    two: &Interpreter<P>,
+) {
     let (tx, rx) = channel::<P>();
     let rx2 = rx.clone();
-    on(&one, move |m| {
+    on(one, move |m| {
         tx.send(m, payload(m), SendMode::Move).unwrap();
     });
-    let (recv, recv_or_wake, try_recv) = on(&two, move |m| {
+    let (recv, recv_or_wake, try_recv) = on(two, move |m| {
         // A closed `wake`: `recv_or_wake` returns at once whatever it does.
         let (wake_tx, wake_rx) = channel::<P>();
         drop(wake_tx);
@@ -81,20 +70,19 @@ fn receive_on_another_runtime_is_refused<P: RuntimePolicy + 'static>() {
         recv_or_wake.expect_err("recv_or_wake on another runtime did not report an error");
     assert_eq!(recv_or_wake, RecvError::ForeignRuntime);
     assert!(!try_recv, "try_recv on another runtime took the message");
-    assert!(on(&one, move |m| is_payload(&rx.recv(m).unwrap())));
+    assert!(on(one, move |m| is_payload(&rx.recv(m).unwrap())));
 }
 
 /// A channel first used by a mutator of runtime 2 refuses a send from
 /// runtime 1, and hands the value back unchanged.
-fn send_into_a_channel_of_another_runtime_is_refused<P: RuntimePolicy + 'static>() {
-    let rt1 = Runtime::<P>::new();
-    let rt2 = Runtime::<P>::new();
-    let one = rt1.new_interpreter("one");
-    let two = rt2.new_interpreter("two");
+fn send_into_a_channel_of_another_runtime_is_refused<P: RuntimePolicy + 'static>(
+    one: &Interpreter<P>,
+    two: &Interpreter<P>,
+) {
     let (tx, rx) = channel::<P>();
     let rx2 = rx.clone();
-    assert!(on(&two, move |m| rx2.try_recv(m).is_none()));
-    let refused = on(&one, move |m| {
+    assert!(on(two, move |m| rx2.try_recv(m).is_none()));
+    let refused = on(one, move |m| {
         tx.send(m, payload(m), SendMode::Copy)
             .map_err(|e| (e.kind.clone(), e.to_string(), is_payload(&e.value)))
     });
@@ -102,36 +90,19 @@ fn send_into_a_channel_of_another_runtime_is_refused<P: RuntimePolicy + 'static>
     assert_eq!(kind, SendErrorKind::ForeignRuntime);
     assert!(message.contains(FOREIGN), "unexpected error: {message}");
     assert!(intact, "the refused value did not come back unchanged");
-    assert!(on(&two, move |m| rx.try_recv(m).is_none()));
+    assert!(on(two, move |m| rx.try_recv(m).is_none()));
 }
 
-macro_rules! each_policy {
-    ($($test:ident),* $(,)?) => {
-        $(
-            mod $test {
-                use super::*;
-                #[test]
-                fn atomic() {
-                    super::$test::<Atomic>();
-                }
-                #[test]
-                fn biased() {
-                    super::$test::<Biased>();
-                }
-                #[test]
-                fn deferred() {
-                    super::$test::<Deferred>();
-                }
-                #[test]
-                fn gil() {
-                    super::$test::<Gil>();
-                }
-            }
-        )*
-    };
+/// Runs one test body on an interpreter of each of two runtimes of
+/// policy `P`.
+fn run<P: RuntimePolicy>(test: fn(&Interpreter<P>, &Interpreter<P>)) {
+    let (one, two) = (Runtime::<P>::new(), Runtime::<P>::new());
+    test(&one.new_interpreter("one"), &two.new_interpreter("two"));
 }
 
-each_policy!(
+all_policies! {
+    /// A receive on another runtime is refused.
     receive_on_another_runtime_is_refused,
+    /// A send into a channel another runtime uses is refused.
     send_into_a_channel_of_another_runtime_is_refused,
-);
+}

@@ -14,16 +14,20 @@
 //! reference), then expands N, a native object whose `trace` is the pause
 //! point: it lets T go, and T adds the edge B → A. If T can run there, the
 //! walk waits for T's edit, then meets A again through B, and A's tally
-//! (2) matches the count it read. If the world is stopped for the walk, T
-//! cannot run until the walk is over, so `trace` must not wait for it (it
-//! would wait forever): it lets T go and returns, and T's edit lands after
-//! the walk, which has found T's reference and refused the move. Either
-//! way the move must be refused.
+//! (2) matches the count it read; a walk whose verdict rested on that
+//! would let the move pass. The walk that runs with nobody stopped only
+//! decides graphs in which every object has one reference; A has two, so
+//! the graph is walked again with the world stopped, and that walk reads
+//! A's count with T's edit in it. If the first walk already runs with the
+//! world stopped, T cannot run until the walk is over, so `trace` must not
+//! wait for it (it would wait forever): it lets T go and returns, and T's
+//! edit lands after the walk, which has found T's reference. Either way
+//! the move must be refused.
 //!
 //! Whether the world is stopped is read from the runtime's own tracing
 //! events ("world stopped", "world resumed"), raised on the thread that
-//! stops it: the sending thread, the one that runs `trace`. T waits for its
-//! signal detached ([`Mutator::blocking`]), so a stop does not wait for it.
+//! stops it: the sending thread, the one that runs `trace`. T waits
+//! detached ([`Mutator::blocking`]), so a stop does not wait for it.
 //!
 //! `Atomic` only: under `Gil`, T would need the global lock the sender
 //! holds, and under the biased policies the early free this guards against
@@ -127,8 +131,9 @@ fn no_other_mutator_edits_the_graph_while_a_move_walks_it() {
         // `trace` has stopped listening if it did not wait (the world was
         // stopped): then nobody needs to hear of the edit.
         let _ = edited_tx.send(());
-        // Keep A until the sender has looked at the outcome.
-        finished_rx.recv().unwrap();
+        // Keep A until the sender has looked at the outcome, detached: a
+        // walk run again with the world stopped must not wait for T.
+        tm.blocking(|| finished_rx.recv().unwrap());
         drop(a);
     });
 

@@ -14,10 +14,9 @@ mod common;
 use std::sync::mpsc;
 
 use brisk_runtime::{
-    channel, live_objects, Interpreter, Kind, Mutator, Ref, Runtime, RuntimePolicy, SendErrorKind,
-    SendMode,
+    channel, live_objects, Kind, Mutator, Ref, Runtime, RuntimePolicy, SendErrorKind, SendMode,
 };
-use common::{count_snapshot, render, settle, tracked_counts, Answer, Holder, Tracked};
+use common::{count_snapshot, on, render, settle, tracked_counts, Answer, Holder, Tracked};
 
 /// Runs `body` on a fresh runtime, then checks that dropping the runtime
 /// brought the live-object counter back and dropped every `Tracked` once.
@@ -42,19 +41,6 @@ fn run<P: RuntimePolicy + 'static>(body: fn(&Runtime<P>)) {
         "tracked natives leaked or were dropped twice under {}",
         P::NAME
     );
-}
-
-/// Runs `f` on a new thread attached to `interpreter` and waits for it.
-fn on<P, R, F>(interpreter: &Interpreter<P>, f: F) -> R
-where
-    P: RuntimePolicy,
-    F: FnOnce(&Mutator<P>) -> R + Send + 'static,
-    R: Send + 'static,
-{
-    interpreter
-        .spawn(f)
-        .join()
-        .expect("interpreter thread panicked")
 }
 
 /// Whether the policy biases objects to a thread (so a thread can only

@@ -6,7 +6,20 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use brisk_runtime::{live_objects, NativeObject, Object, Ref, RuntimePolicy};
+use brisk_runtime::{live_objects, Interpreter, Mutator, NativeObject, Object, Ref, RuntimePolicy};
+
+/// Runs `f` on a new thread attached to `interpreter` and waits for it.
+pub fn on<P, R, F>(interpreter: &Interpreter<P>, f: F) -> R
+where
+    P: RuntimePolicy,
+    F: FnOnce(&Mutator<P>) -> R + Send + 'static,
+    R: Send + 'static,
+{
+    interpreter
+        .spawn(f)
+        .join()
+        .expect("interpreter thread panicked")
+}
 
 /// Serialises the tests of one binary: `live_objects()` and the drop
 /// counters below are process-wide, so a test that asserts on them must not
