@@ -142,7 +142,8 @@ pub fn channel<P: RuntimePolicy>() -> (Sender<P>, Receiver<P>) {
 
 impl<P: RuntimePolicy> Sender<P> {
     /// Sends `value` in `mode`. On error the value comes back in the
-    /// [`SendError`], unchanged. A move stops the world of `m`'s runtime
+    /// [`SendError`], unchanged. A move of a graph in which some mutable
+    /// object has several references stops the world of `m`'s runtime
     /// while it checks that the graph is isolated. Refused with
     /// [`SendErrorKind::ForeignRuntime`] if the channel belongs to another
     /// runtime than `m`'s.

@@ -7,24 +7,28 @@
 //! # The stopped world
 //!
 //! The walk reads each object's count once, when it first meets it, and
-//! tallies the edges it meets afterwards against that reading. The answer
-//! is right only if no count and no edge of the graph changes meanwhile:
-//! were another mutator that holds an object of the graph to add an edge
-//! inside it after its count was read, the new edge would be tallied and
-//! the reference that mutator holds would not, and the move would pass
-//! while that mutator still reaches what the receiver adopts (under biased
-//! counting, adopting an object another thread holds frees it early). So
-//! the walk runs with the sender's runtime stopped: every other mutator of
-//! every interpreter of the runtime is parked, having merged its queue and
-//! flushed its buffer, or detached, and none of them attaches again until
-//! the walk is over. Threads of other runtimes never hold this runtime's
-//! objects (the contract in [`collect`](crate::collect); a channel
-//! refuses them).
+//! tallies the edges it meets afterwards against that reading. For an
+//! object with several references, the answer is right only if no count
+//! and no edge of the graph changes meanwhile: were another mutator that
+//! holds such an object to add an edge inside the graph after its count
+//! was read, the new edge would be tallied and the reference that mutator
+//! holds would not, and the move would pass while that mutator still
+//! reaches what the receiver adopts (under biased counting, adopting an
+//! object another thread holds frees it early).
 //!
-//! A stop with no other mutator running costs two turns of the handshake's
-//! lock; it is needed even then, because a detached mutator, or a thread
-//! that attaches meanwhile, could otherwise start touching the graph in the
-//! middle of the walk.
+//! An object with exactly one reference, reached from the root through
+//! objects that also have exactly one, is different: its one reference is
+//! the edge the walk followed, and only the sender reaches that edge, so
+//! no other mutator holds the object or can come to. A graph made only of
+//! such objects (a tree, the common case) needs nobody stopped. So the walk
+//! runs first without stopping anyone, and its answer stands if every
+//! mutable object it met had exactly one reference. Otherwise it runs
+//! again with the sender's runtime stopped: every other mutator of every
+//! interpreter of the runtime parked, having merged its queue and flushed
+//! its buffer, or detached, and none of them attaching again until the
+//! walk is over; a stop waits for each running mutator to reach a
+//! safepoint. Threads of other runtimes never hold this runtime's objects
+//! (the contract in [`collect`](crate::collect); a channel refuses them).
 
 use core::ptr::NonNull;
 
@@ -47,11 +51,12 @@ use crate::policy::RuntimePolicy;
 /// are looked up, and for those the edges met are tallied against the count
 /// read when they were first met.
 ///
-/// The world is stopped for the walk (module docs, "The stopped world"),
-/// so no other mutator changes a count or an edge of the graph while it
-/// runs; what the walk reads on this thread can still change, though: a
-/// native object's `trace` runs code of its own. So the walk takes no
-/// counts only where nobody can reach what it walks. An object is
+/// A graph with an object of several references is walked again with the
+/// world stopped (module docs, "The stopped world"), so that no other
+/// mutator changes a count or an edge of it under the verdict; what the
+/// walk reads on this thread can still change, though: a native object's
+/// `trace` runs code of its own. So the walk takes no counts only where
+/// nobody can reach what it walks. An object is
 /// *exclusive* when it is the root or reached from an exclusive object,
 /// and its count is 1: nobody else holds it, so nobody can unlink its
 /// children, and a plain pointer to a child stays valid for the whole walk.
@@ -66,33 +71,25 @@ pub(super) fn isolated_members<P: RuntimePolicy>(
     if stays_shared(root) {
         return Ok(Members(Vec::new()));
     }
-    // No other mutator of the runtime runs until the verdict is in (module
-    // docs, "The stopped world").
-    let stopped = m.stop_the_world();
-    let mut walk = IsolationWalk {
-        multi: FxHashMap::default(),
-        tuples: FxHashMap::default(),
-        unverifiable: 0,
-        pending: Vec::new(),
-        held: Vec::new(),
-        // Room for a small graph, so that it costs one allocation rather
-        // than a series of doublings.
-        members: Vec::with_capacity(16),
-    };
-    // The reference being sent is the edge to the root, from the caller,
-    // who holds it: as from an exclusive parent.
-    walk.meet(root, true, 0);
-    while let Some((object, exclusive)) = walk.pending.pop() {
-        // SAFETY: see `IsolationWalk::pending`.
-        walk.expand(unsafe { object.as_ref() }, exclusive, 0);
+    // First without stopping anyone (module docs, "The stopped world"): a
+    // graph in which every mutable object has exactly one reference is
+    // reached by nobody else, and the walk's answer stands.
+    let walk = IsolationWalk::run(root);
+    if walk.multi.is_empty() && walk.unverifiable == 0 {
+        return Ok(Members(walk.members));
     }
+    drop(walk);
+    // An object with several references may be held by another mutator,
+    // which could change the graph under the walk: again, with every other
+    // mutator of the runtime parked until the verdict is in.
+    let stopped = m.stop_the_world();
     let IsolationWalk {
         multi,
         unverifiable,
         held,
         members,
         ..
-    } = walk;
+    } = IsolationWalk::run(root);
     drop(held);
     drop(stopped);
     let external_refs = multi
@@ -163,6 +160,29 @@ struct IsolationWalk<P: RuntimePolicy> {
 }
 
 impl<P: RuntimePolicy> IsolationWalk<P> {
+    /// Walks the graph below `root`, which the caller holds and is not
+    /// shared.
+    fn run(root: &Ref<P>) -> Self {
+        let mut walk = IsolationWalk {
+            multi: FxHashMap::default(),
+            tuples: FxHashMap::default(),
+            unverifiable: 0,
+            pending: Vec::new(),
+            held: Vec::new(),
+            // Room for a small graph, so that it costs one allocation rather
+            // than a series of doublings.
+            members: Vec::with_capacity(16),
+        };
+        // The reference being sent is the edge to the root, from the caller,
+        // who holds it: as from an exclusive parent.
+        walk.meet(root, true, 0);
+        while let Some((object, exclusive)) = walk.pending.pop() {
+            // SAFETY: see `IsolationWalk::pending`.
+            walk.expand(unsafe { object.as_ref() }, exclusive, 0);
+        }
+        walk
+    }
+
     /// Meets each child of `object` that is part of the graph; `exclusive`
     /// says whether `object` is.
     fn expand(&mut self, object: &Object<P>, exclusive: bool, depth: u32) {

@@ -9,7 +9,7 @@
 //! | mode | what crosses | cost | precondition |
 //! |---|---|---|---|
 //! | [`SendMode::Share`] | the reference | O(1) | the graph is frozen |
-//! | [`SendMode::Move`] | ownership of an isolated graph | O(n) check with the world stopped, O(n) re-bias | root count 1, every other count of a mutable object explained by edges inside the graph |
+//! | [`SendMode::Move`] | ownership of an isolated graph | O(n) check (with the world stopped where an object has several references), O(n) re-bias | root count 1, every other count of a mutable object explained by edges inside the graph |
 //! | [`SendMode::Copy`] | a deep copy | O(n) | no slot and no native object without `copy` |
 //!
 //! A failed send returns the value, untouched, inside the [`SendError`].
@@ -47,8 +47,8 @@
 //!   of the first mutator that uses it; mutators of other runtimes are
 //!   refused.
 //! * `isolation.rs`: the `Move` precondition, one walk that checks that a
-//!   graph is isolated and lists its members, with the sender's runtime
-//!   stopped so that no other mutator changes the graph under it.
+//!   graph is isolated and lists its members, again with the sender's
+//!   runtime stopped where another mutator could change the graph under it.
 //! * `copy.rs`: the deep copy of `Copy`.
 //! * `members.rs`: the members a moved or copied graph hands the receiver
 //!   to re-bias, and which objects every walk leaves shared.
